@@ -1,0 +1,146 @@
+"""Shapes of the appointment API: the representation (read) and the PATCH body (write).
+
+The read shape is the seed's response example, key for key and in its order. The write shape only checks
+types and shapes; the rules live in `appointments.services`.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.validators import URLValidator
+from rest_framework import serializers
+
+from appointments.models import MAX_DURATION, MIN_DURATION, Appointment, Bandwidth, Department, Status
+from claimants.api.serializers import ClaimantSerializer, ClaimantUpdateSerializer
+from meetings.api.serializers import MeetingSerializer
+
+
+class MillisecondsDateTimeField(serializers.DateTimeField):
+    """Appointment timestamps are written `2021-01-01T00:00:00.000Z`, always in UTC."""
+
+    def to_representation(self, value: datetime) -> str | None:  # type: ignore[override]
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Booleans as the original reads them: JSON true/false, 1/0, and the strings "true"/"false"/"1"/"0"."""
+
+    TRUE_VALUES = {True, "1", "true", "True", "TRUE"}
+    FALSE_VALUES = {False, "0", "false", "False", "FALSE"}
+    NULL_VALUES: set[Any] = set()
+
+
+class HttpUrlField(serializers.CharField):
+    """An absolute http(s) URL, or null; an empty string (a form's null) is null."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=2000, allow_null=True, allow_blank=True, **kwargs)
+        self.validators.append(URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL."))
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, str) and data.strip() == "":
+            return None
+        return super().run_validation(data)
+
+
+class DepartmentSummarySerializer(serializers.ModelSerializer[Department]):
+    class Meta:
+        model = Department
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
+    """The Appointment representation of the contract."""
+
+    reference = serializers.CharField(read_only=True)
+    appointment_at = MillisecondsDateTimeField(read_only=True)
+    url = serializers.CharField(read_only=True, help_text="The claimant's own page for this appointment.")
+    created_at = MillisecondsDateTimeField(read_only=True)
+    cancelled_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+    department = DepartmentSummarySerializer(read_only=True)
+    claimant = ClaimantSerializer(read_only=True)
+    meeting = MeetingSerializer(read_only=True)
+    session_started_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+    session_ended_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "reference",
+            "appointment_at",
+            "duration_in_minutes",
+            "is_interpreter_needed",
+            "interpreter_language",
+            "status",
+            "url",
+            "created_at",
+            "cancelled_at",
+            "cancellation_reason",
+            "department",
+            "claimant",
+            "meeting",
+            "session_started_at",
+            "session_ended_at",
+            "features_call_recording_enable",
+            "features_breakout_room_enable",
+            "features_webcam_access_agent_enable",
+            "features_webcam_access_claimant_enable",
+            "features_webcam_background_blurring_enable",
+            "features_microphone_access_enable",
+            "features_screen_sharing_enable",
+            "features_messages_chat_enable",
+            "features_participant_list_enable",
+            "features_bandwidth",
+            "use_custom_post_call_redirect",
+            "custom_user_post_call_redirect_url",
+            "custom_agent_post_call_redirect_url",
+        ]
+        read_only_fields = fields
+
+
+class AppointmentEnvelopeSerializer(serializers.Serializer):
+    data = AppointmentSerializer()  # type: ignore[assignment]
+
+
+class AppointmentUpdateSerializer(serializers.Serializer):
+    """The PATCH body: send only the fields to change.
+
+    Read-only representation fields (`id`, `reference`, `url`, `created_at`, `cancelled_at`, `session_*`,
+    `meeting`, the `department` object) and unknown keys are ignored, so a client can send back what it read.
+    A string `department` is an alias of `department_id`, as the original's forms send it.
+    """
+
+    appointment_at = serializers.DateTimeField(help_text="Without an offset it is read as UTC.")
+    duration_in_minutes = serializers.IntegerField(min_value=MIN_DURATION, max_value=MAX_DURATION)
+    department_id = serializers.UUIDField(help_text="A department the caller may use.")
+    is_interpreter_needed = StrictBooleanField(allow_null=True, help_text="null is read as false.")
+    interpreter_language = serializers.CharField(max_length=100, allow_null=True, allow_blank=True)
+    status = serializers.ChoiceField(choices=Status.choices, allow_null=True, help_text="null leaves it unchanged.")
+    cancellation_reason = serializers.CharField(
+        max_length=2000, allow_null=True, allow_blank=True, help_text="Only together with `status: cancelled`."
+    )
+    claimant = ClaimantUpdateSerializer()
+    features_call_recording_enable = StrictBooleanField()
+    features_breakout_room_enable = StrictBooleanField()
+    features_webcam_access_agent_enable = StrictBooleanField()
+    features_webcam_access_claimant_enable = StrictBooleanField()
+    features_webcam_background_blurring_enable = StrictBooleanField()
+    features_microphone_access_enable = StrictBooleanField()
+    features_screen_sharing_enable = StrictBooleanField()
+    features_messages_chat_enable = StrictBooleanField()
+    features_participant_list_enable = StrictBooleanField()
+    features_bandwidth = serializers.ChoiceField(choices=Bandwidth.choices)
+    use_custom_post_call_redirect = StrictBooleanField()
+    custom_user_post_call_redirect_url = HttpUrlField()
+    custom_agent_post_call_redirect_url = HttpUrlField()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping) and isinstance(data.get("department"), str) and "department_id" not in data:
+            data = {**data, "department_id": data["department"]}
+        return super().to_internal_value(data)

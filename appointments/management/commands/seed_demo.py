@@ -1,0 +1,73 @@
+"""Create demo data to try the API with; running it again changes nothing that is already there."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from appointments.models import Appointment, Department, Status
+from appointments.services import appointment_create
+from claimants.models import ClaimantDataField, FieldType
+
+DEMO_DEPARTMENT = "Demo Department"
+DEMO_AGENT = "demo-agent"
+DEMO_CLAIMANTS = [
+    ("Ada Lovelace", "+447911123456", "ada@example.com", "CASE-1001"),
+    ("Alan Turing", "+447911123457", "alan@example.com", "CASE-1002"),
+    ("Grace Hopper", "+442071234567", "grace@example.com", "CASE-1003"),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo department (with a required 'Case number' and an optional 'Incident date' field), "
+        "the demo agent and at least three future scheduled appointments. Idempotent. The last line of output "
+        "is the id of the next demo appointment."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            department, created = Department.objects.get_or_create(name=DEMO_DEPARTMENT)
+            self.stdout.write(f"{'Created' if created else 'Found'} department {department.name} ({department.pk}).")
+            ClaimantDataField.objects.get_or_create(
+                department=department,
+                name="Case number",
+                defaults={"type": FieldType.STRING, "required": True, "position": 0},
+            )
+            ClaimantDataField.objects.get_or_create(
+                department=department,
+                name="Incident date",
+                defaults={"type": FieldType.DATE, "required": False, "position": 1},
+            )
+            User = get_user_model()
+            agent, created = User.objects.get_or_create(username=DEMO_AGENT, defaults={"is_staff": True})
+            if created:
+                agent.set_unusable_password()
+                agent.save(update_fields=["password"])
+            department.members.add(agent)
+
+            upcoming = Appointment.objects.filter(
+                department=department, status=Status.SCHEDULED, appointment_at__gt=timezone.now()
+            )
+            missing = max(0, len(DEMO_CLAIMANTS) - upcoming.count())
+            tomorrow = (timezone.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+            for index, (name, phone, email, case_number) in enumerate(DEMO_CLAIMANTS[:missing]):
+                appointment_create(
+                    department=department,
+                    appointment_at=tomorrow + timedelta(hours=index),
+                    duration_in_minutes=45,
+                    actor=agent,
+                    claimant={
+                        "name": name,
+                        "phone_number": phone,
+                        "email": email,
+                        "data": {"Case number": case_number},
+                    },
+                )
+            self.stdout.write(f"Created {missing} appointment(s); {upcoming.count()} upcoming in {department.name}.")
+        first = upcoming.order_by("appointment_at").first()
+        assert first is not None
+        self.stdout.write(str(first.pk))

@@ -1,0 +1,226 @@
+"""Departments, appointments and the API tokens that reach them.
+
+The status lifecycle is data next to its choices (`TRANSITIONS`), so it can be read and tested without a
+database; the invariants the database can hold (durations, the stamps that go with each status, the
+interpreter and redirect rules) are check constraints, so no write path can break them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+from knox.models import AbstractAuthToken
+
+if TYPE_CHECKING:
+    from claimants.models import Claimant
+    from meetings.models import Meeting
+
+MIN_DURATION = 5
+MAX_DURATION = 480
+
+
+class Status(models.TextChoices):
+    SCHEDULED = "scheduled"
+    WAITING = "waiting"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.SCHEDULED: frozenset({Status.WAITING, Status.IN_PROGRESS, Status.CANCELLED, Status.NO_SHOW}),
+    Status.WAITING: frozenset({Status.SCHEDULED, Status.IN_PROGRESS, Status.CANCELLED, Status.NO_SHOW}),
+    Status.IN_PROGRESS: frozenset({Status.COMPLETED}),
+    Status.COMPLETED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.NO_SHOW: frozenset(),
+}
+FINAL_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+# appointment_at and duration_in_minutes may change only before the session starts.
+RESCHEDULABLE_STATUSES = frozenset({Status.SCHEDULED, Status.WAITING})
+
+
+def can_transition(current: str, target: str) -> bool:
+    """Whether the lifecycle allows `current -> target`; setting the current status again is not a transition."""
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+class Bandwidth(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Department(models.Model):
+    """A unit of an organisation: its members (agents and API users) reach only its appointments."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def departments_for(user: Any) -> models.QuerySet[Department]:
+    """The departments a user may use: all for a superuser, otherwise those the user is a member of."""
+    if user.is_superuser:
+        return Department.objects.all()
+    return Department.objects.filter(members=user)
+
+
+def _public_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def with_related(self) -> AppointmentQuerySet:
+        """Everything the representation shows, in a constant number of queries whatever the data size."""
+        from claimants.models import ClaimantData
+
+        return self.select_related("department", "claimant", "meeting").prefetch_related(
+            Prefetch("claimant__data", queryset=ClaimantData.objects.select_related("field").order_by_field())
+        )
+
+    def visible_to(self, user: Any) -> AppointmentQuerySet:
+        """Tenancy: a caller sees only its departments' appointments (a superuser sees all)."""
+        if user.is_superuser:
+            return self
+        return self.filter(department__in=Department.objects.filter(members=user).values("pk"))
+
+
+class Appointment(models.Model):
+    """A remote video appointment between a department's agents and one claimant."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="appointments")
+    reference = models.CharField(max_length=64)
+    appointment_at = models.DateTimeField(db_index=True)
+    duration_in_minutes = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(MIN_DURATION), MaxValueValidator(MAX_DURATION)]
+    )
+    is_interpreter_needed = models.BooleanField(default=False)
+    interpreter_language = models.CharField(max_length=100, null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    # The claimant's page is addressed by this secret, never by the reference, so it cannot be guessed.
+    public_token = models.CharField(max_length=64, unique=True, default=_public_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(null=True, blank=True, max_length=2000)
+    session_started_at = models.DateTimeField(null=True, blank=True)
+    session_ended_at = models.DateTimeField(null=True, blank=True)
+
+    features_call_recording_enable = models.BooleanField(default=False)
+    features_breakout_room_enable = models.BooleanField(default=True)
+    features_webcam_access_agent_enable = models.BooleanField(default=True)
+    features_webcam_access_claimant_enable = models.BooleanField(default=True)
+    features_webcam_background_blurring_enable = models.BooleanField(default=True)
+    features_microphone_access_enable = models.BooleanField(default=True)
+    features_screen_sharing_enable = models.BooleanField(default=True)
+    features_messages_chat_enable = models.BooleanField(default=True)
+    features_participant_list_enable = models.BooleanField(default=True)
+    features_bandwidth = models.CharField(max_length=10, choices=Bandwidth.choices, default=Bandwidth.HIGH)
+
+    use_custom_post_call_redirect = models.BooleanField(default=False)
+    custom_user_post_call_redirect_url = models.URLField(max_length=2000, null=True, blank=True)
+    custom_agent_post_call_redirect_url = models.URLField(max_length=2000, null=True, blank=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        claimant: Claimant
+        meeting: Meeting
+        department_id: uuid.UUID
+
+    class Meta:
+        ordering = ["appointment_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "reference"], name="appointment_reference_unique_in_dept"),
+            models.CheckConstraint(
+                condition=Q(duration_in_minutes__gte=MIN_DURATION, duration_in_minutes__lte=MAX_DURATION),
+                name="appointment_duration_range",
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="appointment_status_valid"),
+            models.CheckConstraint(
+                condition=Q(features_bandwidth__in=Bandwidth.values), name="appointment_bandwidth_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_interpreter_needed=False, interpreter_language__isnull=True)
+                | (Q(is_interpreter_needed=True, interpreter_language__isnull=False) & ~Q(interpreter_language="")),
+                name="appointment_interpreter_language",
+            ),
+            models.CheckConstraint(
+                condition=Q(use_custom_post_call_redirect=False)
+                | Q(custom_user_post_call_redirect_url__isnull=False)
+                | Q(custom_agent_post_call_redirect_url__isnull=False),
+                name="appointment_custom_redirect_has_url",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.CANCELLED, cancelled_at__isnull=False)
+                | (~Q(status=Status.CANCELLED) & Q(cancelled_at__isnull=True, cancellation_reason__isnull=True)),
+                name="appointment_cancelled_stamp",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[Status.IN_PROGRESS, Status.COMPLETED], session_started_at__isnull=False)
+                | (~Q(status__in=[Status.IN_PROGRESS, Status.COMPLETED]) & Q(session_started_at__isnull=True)),
+                name="appointment_session_started_stamp",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.COMPLETED, session_ended_at__isnull=False)
+                | (~Q(status=Status.COMPLETED) & Q(session_ended_at__isnull=True)),
+                name="appointment_session_ended_stamp",
+            ),
+        ]
+        indexes = [models.Index(fields=["department", "appointment_at"], name="appointment_dept_time")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.appointment_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def url(self) -> str:
+        """The claimant's own page for this appointment, on the service's public base URL."""
+        return f"{settings.PUBLIC_BASE_URL}/join/{self.public_token}"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.appointment_at + timedelta(minutes=self.duration_in_minutes)
+
+    def can_transition_to(self, target: str) -> bool:
+        return can_transition(self.status, target)
+
+
+class ApiToken(AbstractAuthToken):
+    """A bearer token for the API, stored only as knox's SHA-512 digest; it acts as its user.
+
+    Revoking keeps the row (who had access, and until when, stays answerable); an expired or revoked token
+    is refused with 401.
+    """
+
+    # Annotated by hand: knox is untyped, so the stubs' plugin cannot infer fields on this subclass.
+    name: models.CharField[str, str] = models.CharField(
+        max_length=100, blank=True, help_text="What the token is for, e.g. the integration."
+    )
+    revoked_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
+    last_used_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.token_key}… ({self.user})"
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expiry is None or self.expiry > now)

@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+from appointments.admin import ReadOnlyAdmin
+from claimants.models import Claimant, ClaimantData
+
+
+@admin.register(Claimant)
+class ClaimantAdmin(ReadOnlyAdmin):
+    list_display = ["name", "email", "phone_number", "date_of_birth", "appointment"]
+    list_select_related = ["appointment"]
+    search_fields = ["name", "email", "phone_number", "appointment__reference"]
+
+
+@admin.register(ClaimantData)
+class ClaimantDataAdmin(ReadOnlyAdmin):
+    list_display = ["claimant", "field", "value"]
+    list_select_related = ["claimant", "field"]
+    search_fields = ["claimant__name", "field__name"]

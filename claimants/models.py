@@ -1,0 +1,97 @@
+"""The claimant of an appointment and the department-defined data collected about them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+
+
+class FieldType(models.TextChoices):
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    EMAIL = "email"
+
+
+class ClaimantDataField(models.Model):
+    """A piece of claimant data a department collects for each of its appointments."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    department = models.ForeignKey("appointments.Department", on_delete=models.CASCADE, related_name="data_fields")
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=FieldType.choices, default=FieldType.STRING)
+    required = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in which the fields are listed.")
+
+    if TYPE_CHECKING:
+        department_id: uuid.UUID
+
+    class Meta:
+        ordering = ["department", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="claimant_field_name_unique_in_dept"),
+            models.CheckConstraint(condition=Q(type__in=FieldType.values), name="claimant_field_type_valid"),
+            models.CheckConstraint(condition=~Q(name=""), name="claimant_field_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.type}{', required' if self.required else ''})"
+
+
+class Claimant(models.Model):
+    """The person the appointment is with; one per appointment."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    appointment = models.OneToOneField("appointments.Appointment", on_delete=models.CASCADE, related_name="claimant")
+    name = models.CharField(max_length=255)
+    phone_number = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +447700900123")
+    email = models.EmailField(max_length=254, null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+
+    if TYPE_CHECKING:
+        appointment_id: uuid.UUID
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="claimant_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(phone_number__isnull=True) | Q(phone_number__startswith="+"),
+                name="claimant_phone_e164",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClaimantDataQuerySet(models.QuerySet["ClaimantData"]):
+    def order_by_field(self) -> ClaimantDataQuerySet:
+        return self.order_by("field__position", "field__name")
+
+
+class ClaimantData(models.Model):
+    """A claimant's value for one of the department's data fields, stored in a canonical text form."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    claimant = models.ForeignKey(Claimant, on_delete=models.CASCADE, related_name="data")
+    field = models.ForeignKey(ClaimantDataField, on_delete=models.PROTECT, related_name="values")
+    value = models.TextField(null=True, blank=True, max_length=2000)
+
+    objects = ClaimantDataQuerySet.as_manager()
+
+    if TYPE_CHECKING:
+        claimant_id: uuid.UUID
+        field_id: uuid.UUID
+
+    class Meta:
+        verbose_name_plural = "claimant data"
+        constraints = [
+            models.UniqueConstraint(fields=["claimant", "field"], name="claimant_data_one_per_field"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field.name}: {self.value}"

@@ -1,0 +1,67 @@
+"""Guards in front of the API: body size before anything reads it, and JSON for every error under /api/."""
+
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+
+def _json_error(status: int, message: str) -> HttpResponse:
+    # Compact, as DRF's renderer writes it, so a 404 from routing is byte for byte a 404 from a view.
+    body = json.dumps({"message": message}, separators=(",", ":"))
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+class ApiGuardMiddleware:
+    """Keeps the API's promise that no response is HTML and no body is read beyond its limit.
+
+    Django answers some failures itself, before or around a view (unknown route, disallowed host,
+    a crash in DEBUG's technical page): under /api/ those become `{"message": ...}` too. A body
+    larger than API_MAX_BODY_BYTES is refused with 413 from its Content-Length, before a parser
+    spools a multipart upload to disk.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return _json_error(400, "The Content-Length header is malformed.")
+        if length > settings.API_MAX_BODY_BYTES:
+            return _json_error(413, "The request body is too large.")
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
+            return self._as_json(response)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Views outside DRF never run under /api/, but a crash in URL resolution or middleware still must not
+        # reach DEBUG's HTML traceback page.
+        if request.path.startswith("/api/"):
+            return _json_error(500, "Server Error")
+        return None
+
+    @staticmethod
+    def _as_json(response: HttpResponse) -> HttpResponse:
+        status = response.status_code
+        if status == 404:
+            message = "Not found."
+        elif status == 413:
+            message = "The request body is too large."
+        else:
+            try:
+                message = HTTPStatus(status).phrase
+            except ValueError:
+                message = "Error"
+        replacement = _json_error(status, message)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+import config.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    re_path(r"^api/v1/", include("appointments.api.urls")),
+    re_path(
+        r"^api/schema/?$",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
+        name="schema",
+    ),
+    re_path(
+        r"^api/docs/?$",
+        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[AllowAny]),
+        name="docs",
+    ),
+]

@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from appointments.admin import ReadOnlyAdmin
+from meetings.models import Meeting
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ReadOnlyAdmin):
+    list_display = ["id", "room_name", "start_date", "end_date", "room_url"]
+    search_fields = ["room_name", "appointment__reference"]
+    date_hierarchy = "start_date"
