@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -150,13 +151,22 @@ def _plan_options(appointment: Appointment, data: Mapping[str, Any], changes: di
         )
 
 
+@dataclass
+class DepartmentMove:
+    """How a claimant's data items follow an appointment to another department."""
+
+    moved: list[ClaimantData] = field(default_factory=list)  # re-pointed to the new department's field
+    dropped: list[ClaimantData] = field(default_factory=list)  # empty items of fields the new one lacks
+    added: list[ClaimantDataField] = field(default_factory=list)  # new fields that get an empty item
+
+
 def _plan_department_move(
     appointment: Appointment, department: Department, plan: ClaimantPlan, errors: Errors
-) -> tuple[list[ClaimantData], list[ClaimantDataField]]:
+) -> DepartmentMove:
     """Carry the claimant's data over to the new department's fields, matched by name and type.
 
     Refused (422 on department_id) where a value would be lost or a required field would stay empty: moving an
-    appointment never drops data silently. Returns the items to re-point and the new fields to add items for.
+    appointment never drops data silently; only empty items of fields the new department lacks go.
     """
     if Appointment.objects.filter(department=department, reference=appointment.reference).exists():
         errors.setdefault("department_id", []).append(
@@ -165,7 +175,7 @@ def _plan_department_move(
     planned = {item.id: item.value for item in plan.items}
     items = list(ClaimantData.objects.filter(claimant__appointment=appointment).select_related("field"))
     new_fields = {(f.name, f.type): f for f in ClaimantDataField.objects.filter(department=department)}
-    moved: list[ClaimantData] = []
+    move = DepartmentMove()
     for item in items:
         value = planned.get(item.id, item.value)
         target = new_fields.pop((item.field.name, item.field.type), None)
@@ -174,16 +184,18 @@ def _plan_department_move(
                 errors.setdefault("department_id", []).append(
                     f"The selected department does not collect {item.field.name!r}, which has a value."
                 )
+            move.dropped.append(item)
             continue
         if target.required and value is None:
             errors.setdefault("department_id", []).append(f"The selected department requires {target.name!r}.")
         item.field = target
         item.value = value
-        moved.append(item)
+        move.moved.append(item)
     for missing in new_fields.values():
         if missing.required:
             errors.setdefault("department_id", []).append(f"The selected department requires {missing.name!r}.")
-    return moved, list(new_fields.values())
+    move.added = list(new_fields.values())
+    return move
 
 
 def appointment_update(
@@ -217,8 +229,7 @@ def appointment_update(
         if data.get("claimant") is not None:
             claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data["claimant"], errors=errors)
 
-        moved: list[ClaimantData] = []
-        added_fields: list[ClaimantDataField] = []
+        move = DepartmentMove()
         department_id = data.get("department_id")
         if department_id is not None and department_id != locked.department_id:
             department = departments_for(actor).filter(pk=department_id).first()
@@ -226,7 +237,7 @@ def appointment_update(
                 errors.setdefault("department_id", []).append("The selected department id is invalid.")
             else:
                 changes["department"] = department
-                moved, added_fields = _plan_department_move(locked, department, claimant_plan, errors)
+                move = _plan_department_move(locked, department, claimant_plan, errors)
 
         if locked.status in FINAL_STATUSES and (changes or claimant_plan):
             message = f"The appointment is {_status_label(locked.status)} and can no longer be changed."
@@ -245,10 +256,12 @@ def appointment_update(
             locked.full_clean(validate_unique=False, validate_constraints=False)
             locked.save(update_fields=[*changes, "updated_at"])
         claimant_apply(claimant=locked.claimant, plan=claimant_plan)
-        if moved:
-            ClaimantData.objects.bulk_update(moved, ["field", "value"])
-        if added_fields:
-            claimant_data_for_fields(claimant=locked.claimant, fields=added_fields)
+        if move.dropped:
+            ClaimantData.objects.filter(pk__in=[item.pk for item in move.dropped]).delete()
+        if move.moved:
+            ClaimantData.objects.bulk_update(move.moved, ["field", "value"])
+        if move.added:
+            claimant_data_for_fields(claimant=locked.claimant, fields=move.added)
         if "appointment_at" in changes or "duration_in_minutes" in changes:
             meeting_follow_appointment(meeting=locked.meeting, appointment=locked)
     return locked

@@ -58,3 +58,8 @@ IF_MATCH_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="ETag from a previous GET or PATCH; a stale one gets 412 and changes nothing.",
 )
+
+
+def strip_optional_slash(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -> list[tuple[str, str, str, Any]]:
+    """Routes accept an optional trailing slash (`/?`); the documented paths are the contract's, without one."""
+    return [(path.rstrip("/") or path, regex, method, view) for path, regex, method, view in endpoints]

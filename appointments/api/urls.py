@@ -8,5 +8,5 @@ appointment_detail = AppointmentViewSet.as_view(
 
 urlpatterns = [
     # The contract's paths have no trailing slash; one is accepted too.
-    re_path(r"^appointments/(?P<pk>[^/]+)/?$", appointment_detail, name="appointment-detail"),
+    re_path(r"^appointments/(?P<appointment>[^/]+)/?$", appointment_detail, name="appointment-detail"),
 ]

@@ -57,10 +57,19 @@ def requested_override(request: Request) -> str | None:
     return value.strip().upper() if isinstance(value, str) else None
 
 
+@extend_schema(
+    tags=["appointments"],
+    parameters=[
+        OpenApiParameter(
+            "appointment", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The UUID of the appointment."
+        )
+    ],
+)
 class AppointmentViewSet(viewsets.GenericViewSet):
     serializer_class = AppointmentSerializer
     queryset = Appointment.objects.none()  # the schema's model; requests go through get_queryset()
     content_negotiation_class = AlwaysJSONNegotiation
+    lookup_url_kwarg = "appointment"
 
     def get_queryset(self) -> AppointmentQuerySet:
         return Appointment.objects.with_related().visible_to(self.request.user)
@@ -68,7 +77,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def get_object(self) -> Appointment:
         # A malformed id, a missing appointment and another department's appointment all get the same 404.
         try:
-            pk = uuid.UUID(str(self.kwargs["pk"]))
+            pk = uuid.UUID(str(self.kwargs["appointment"]))
         except ValueError:
             raise exceptions.NotFound() from None
         return get_object_or_404(self.get_queryset(), pk=pk)

@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` (set up, migrate, seed, serve) and `make test` (set up, run every test).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
+.PHONY: venv run test lint
+
+venv: $(STAMP)
+
+# Rebuilt only when pyproject.toml changes, so a second `make venv` returns at once.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	@ID=$$($(BIN)/python manage.py seed_demo | tail -n 1) && \
+	TOKEN=$$($(BIN)/python manage.py create_api_token demo-agent --name "make run" --expires-in-days 1 | tail -n 1) && \
+	echo "" && \
+	echo "Demo token for demo-agent (valid one day): $$TOKEN" && \
+	echo "Try:" && \
+	echo "  curl -s -H 'Authorization: Bearer $$TOKEN' http://127.0.0.1:$(PORT)/api/v1/appointments/$$ID" && \
+	echo "  curl -s -X PATCH -H 'Authorization: Bearer $$TOKEN' -H 'Content-Type: application/json' \\" && \
+	echo "       -d '{\"duration_in_minutes\": 30}' http://127.0.0.1:$(PORT)/api/v1/appointments/$$ID" && \
+	echo "API docs: http://127.0.0.1:$(PORT)/api/docs" && \
+	echo ""
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .

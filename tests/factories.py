@@ -1,0 +1,54 @@
+"""factory_boy factories for the models a test sets up directly, and a helper that creates appointments the
+only way the service creates them (with claimant, data items and meeting)."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from appointments.models import Appointment, Department
+from appointments.services import appointment_create
+from claimants.models import ClaimantDataField, FieldType
+
+
+class UserFactory(factory.django.DjangoModelFactory[Any]):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
+    class Meta:
+        model = Department
+
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class ClaimantDataFieldFactory(factory.django.DjangoModelFactory[ClaimantDataField]):
+    class Meta:
+        model = ClaimantDataField
+
+    department = factory.SubFactory(DepartmentFactory)
+    name = factory.Sequence(lambda n: f"Field {n}")
+    type = FieldType.STRING
+    required = False
+    position = factory.Sequence(lambda n: n)
+
+
+def in_days(days: float, hour: int = 10) -> datetime:
+    return (timezone.now() + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def make_appointment(department: Department, **overrides: Any) -> Appointment:
+    """A scheduled appointment created through the service, as every appointment is."""
+    superuser = UserFactory.create(username="factory-superuser", is_superuser=True, is_staff=True)
+    required = {f.name: f"{f.name} value" for f in department.data_fields.filter(required=True, type=FieldType.STRING)}
+    claimant = overrides.pop("claimant", {"name": "Ada Lovelace", "email": "ada@example.com", "data": required})
+    values = {"appointment_at": in_days(2), "duration_in_minutes": 60, **overrides}
+    appointment = appointment_create(department=department, claimant=claimant, actor=superuser, **values)
+    return Appointment.objects.with_related().get(pk=appointment.pk)
