@@ -263,7 +263,7 @@ class TestClaimantData:
 
     def test_unknown_and_foreign_ids_are_refused(self, appointment, actor, department) -> None:
         other = make_appointment(department, claimant={"name": "B", "data": {"Case number": "X"}})
-        foreign_item = other.claimant.data.get()
+        foreign_item = other.claimant.data.get(field__name="Case number")
 
         errors = errors_of(
             appointment,
