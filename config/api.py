@@ -140,6 +140,19 @@ def _as_lists(node: Any) -> Any:
     return converted
 
 
+def _place(root: dict[str, Any], path: list[str], value: str | None) -> None:
+    node = root
+    for depth, part in enumerate(path[:-1]):
+        child = node.setdefault(part if part else str(len(node)), {})
+        if not isinstance(child, dict):
+            raise exceptions.ParseError(f"The form key {'.'.join(path[: depth + 1])} is both a value and a list.")
+        node = child
+    last = path[-1] if path[-1] else str(len(node))
+    if isinstance(node.get(last), dict):
+        raise exceptions.ParseError(f"The form key {'.'.join(path)} is both a value and a list.")
+    node[last] = value
+
+
 def nest_form_data(form: QueryDict) -> dict[str, Any]:
     """Read PHP-style bracket keys (`claimant[data][0][id]`) into nested dicts and lists.
 
@@ -153,17 +166,9 @@ def nest_form_data(form: QueryDict) -> dict[str, Any]:
             raise _too_deep()
         match = _BRACKET_KEY.match(key)
         path = [match.group(1), *_BRACKET_PART.findall(match.group(2))] if match else [key]
-        value: str | None = values[-1] if values else None
-        node = root
-        for depth, part in enumerate(path[:-1]):
-            child = node.setdefault(part if part else str(len(node)), {})
-            if not isinstance(child, dict):
-                raise exceptions.ParseError(f"The form key {'.'.join(path[: depth + 1])} is both a value and a list.")
-            node = child
-        last = path[-1] if path[-1] else str(len(node))
-        if isinstance(node.get(last), dict):
-            raise exceptions.ParseError(f"The form key {'.'.join(path)} is both a value and a list.")
-        node[last] = None if value == "" else value
+        # `tags[]=a&tags[]=b` appends each value; any other repeated key keeps its last value.
+        for value in values if path[-1] == "" else values[-1:]:
+            _place(root, path, None if value == "" else value)
     result = _as_lists(root)
     assert isinstance(result, dict)
     return result

@@ -1,0 +1,43 @@
+"""The OpenAPI schema and the Swagger UI, which must work with no internet."""
+
+import re
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_validates_and_documents_the_contract(tmp_path) -> None:
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    path = schema["paths"]["/api/v1/appointments/{appointment}"]
+    assert set(path) >= {"get", "patch", "post"}
+    assert schema["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer <token>`",
+    }
+    patch = path["patch"]
+    assert {p["name"] for p in patch["parameters"]} >= {"_method", "If-Match", "appointment"}
+    assert {"401", "404", "412", "413", "415", "422", "429", "503"} <= set(patch["responses"])
+    post = path["post"]
+    assert any(p["name"] == "_method" and p["required"] for p in post["parameters"])
+    assert "multipart/form-data" in post["requestBody"]["content"]
+
+
+def test_schema_and_docs_are_served_without_a_token() -> None:
+    client = Client()
+    assert client.get("/api/schema").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets, html
+    for asset in assets:
+        assert asset.startswith("/"), f"{asset} would need the internet"
+        if asset.startswith("/static/"):
+            assert client.get(asset).status_code == 200, asset
