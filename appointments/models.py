@@ -59,8 +59,43 @@ class Bandwidth(models.TextChoices):
     HIGH = "high"
 
 
-class Department(models.Model):
-    """A unit of an organisation: its members (agents and API users) reach only its appointments."""
+class FeatureSettings(models.Model):
+    """The meeting features of an appointment; a department holds the defaults for its new appointments."""
+
+    features_call_recording_enable = models.BooleanField(default=False)
+    features_breakout_room_enable = models.BooleanField(default=True)
+    features_webcam_access_agent_enable = models.BooleanField(default=True)
+    features_webcam_access_claimant_enable = models.BooleanField(default=True)
+    features_webcam_background_blurring_enable = models.BooleanField(default=True)
+    features_microphone_access_enable = models.BooleanField(default=True)
+    features_screen_sharing_enable = models.BooleanField(default=True)
+    features_messages_chat_enable = models.BooleanField(default=True)
+    features_participant_list_enable = models.BooleanField(default=True)
+    features_bandwidth = models.CharField(max_length=10, choices=Bandwidth.choices, default=Bandwidth.HIGH)
+
+    class Meta:
+        abstract = True
+
+
+FEATURE_FIELDS = (
+    "features_call_recording_enable",
+    "features_breakout_room_enable",
+    "features_webcam_access_agent_enable",
+    "features_webcam_access_claimant_enable",
+    "features_webcam_background_blurring_enable",
+    "features_microphone_access_enable",
+    "features_screen_sharing_enable",
+    "features_messages_chat_enable",
+    "features_participant_list_enable",
+    "features_bandwidth",
+)
+
+
+class Department(FeatureSettings):
+    """A unit of an organisation: its members (agents and API users) reach only its appointments.
+
+    Its feature settings are the defaults of the appointments created in it.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
@@ -69,6 +104,11 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(features_bandwidth__in=Bandwidth.values), name="department_bandwidth_valid"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -101,7 +141,7 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         return self.filter(department__in=Department.objects.filter(members=user).values("pk"))
 
 
-class Appointment(models.Model):
+class Appointment(FeatureSettings):
     """A remote video appointment between a department's agents and one claimant."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -122,17 +162,6 @@ class Appointment(models.Model):
     cancellation_reason = models.TextField(null=True, blank=True, max_length=2000)
     session_started_at = models.DateTimeField(null=True, blank=True)
     session_ended_at = models.DateTimeField(null=True, blank=True)
-
-    features_call_recording_enable = models.BooleanField(default=False)
-    features_breakout_room_enable = models.BooleanField(default=True)
-    features_webcam_access_agent_enable = models.BooleanField(default=True)
-    features_webcam_access_claimant_enable = models.BooleanField(default=True)
-    features_webcam_background_blurring_enable = models.BooleanField(default=True)
-    features_microphone_access_enable = models.BooleanField(default=True)
-    features_screen_sharing_enable = models.BooleanField(default=True)
-    features_messages_chat_enable = models.BooleanField(default=True)
-    features_participant_list_enable = models.BooleanField(default=True)
-    features_bandwidth = models.CharField(max_length=10, choices=Bandwidth.choices, default=Bandwidth.HIGH)
 
     use_custom_post_call_redirect = models.BooleanField(default=False)
     custom_user_post_call_redirect_url = models.URLField(max_length=2000, null=True, blank=True)
@@ -224,3 +253,26 @@ class ApiToken(AbstractAuthToken):
 
     def is_usable(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expiry is None or self.expiry > now)
+
+
+class IdempotencyKey(models.Model):
+    """A create request's `Idempotency-Key` and the response it got, replayed to retries for 24 hours.
+
+    Keys are per caller. The row is written in the same transaction as the appointment, so a key is taken
+    exactly when its appointment exists; a concurrent request with the same key waits on the unique index.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body as parsed.")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    location = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
+
+    def __str__(self) -> str:
+        return self.key

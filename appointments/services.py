@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments.models import (
+    FEATURE_FIELDS,
     FINAL_STATUSES,
     RESCHEDULABLE_STATUSES,
     ApiToken,
@@ -38,18 +39,6 @@ from claimants.services import (
 from meetings.services import meeting_follow_appointment, meeting_for
 
 # Columns a client may write directly; the service stamps the others (status times) itself.
-FEATURE_FIELDS = (
-    "features_call_recording_enable",
-    "features_breakout_room_enable",
-    "features_webcam_access_agent_enable",
-    "features_webcam_access_claimant_enable",
-    "features_webcam_background_blurring_enable",
-    "features_microphone_access_enable",
-    "features_screen_sharing_enable",
-    "features_messages_chat_enable",
-    "features_participant_list_enable",
-    "features_bandwidth",
-)
 PLAIN_FIELDS = (
     "appointment_at",
     "duration_in_minutes",
@@ -290,7 +279,10 @@ def appointment_create(
             reference = generate_reference(department=department)
         elif Appointment.objects.filter(department=department, reference=reference).exists():
             errors["reference"] = ["The reference has already been taken."]
-        appointment = Appointment(department=department, reference=reference)
+        # New appointments take the department's feature settings unless the request sets them.
+        appointment = Appointment(
+            department=department, reference=reference, **{name: getattr(department, name) for name in FEATURE_FIELDS}
+        )
         changes: dict[str, Any] = {}
         _plan_schedule(
             appointment, {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}, changes, errors
@@ -312,13 +304,85 @@ def appointment_create(
             raise ValidationError(errors)
 
         appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
-        appointment.save(force_insert=True)
+        try:
+            # A savepoint: a concurrent create may take the same client reference between check and insert.
+            with transaction.atomic():
+                appointment.save(force_insert=True)
+        except IntegrityError:
+            raise ValidationError({"reference": ["The reference has already been taken."]}) from None
         person.save(force_insert=True)
         for item in items:
             item.claimant = person
         ClaimantData.objects.bulk_create(items)
         meeting_for(appointment=appointment)
     return appointment
+
+
+def department_for_create(*, actor: Any, department_id: Any) -> Department:
+    """The department a new appointment goes to: the one named, or the caller's only department."""
+    usable = departments_for(actor)
+    if department_id is None:
+        only = list(usable[:2])
+        if len(only) == 1:
+            return only[0]
+        raise ValidationError(
+            {"department_id": ["The department id field is required when the caller has more than one department."]}
+            if only
+            else {"department_id": ["The caller has no department to create appointments in."]}
+        )
+    department = usable.filter(pk=department_id).first()
+    if department is None:
+        raise ValidationError({"department_id": ["The selected department id is invalid."]})
+    return department
+
+
+def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: Any) -> Appointment:
+    """Cancel an appointment with an optional reason. Unlike a PATCH to `cancelled`, cancelling one that is
+    already final (cancelled included) is refused, so a client learns its cancel did not happen now."""
+    with transaction.atomic():
+        current = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        if current.status in FINAL_STATUSES:
+            raise ValidationError(
+                {"status": [f"The appointment is {_status_label(current.status)} and cannot be cancelled."]}
+            )
+        return appointment_update(
+            appointment=current, data={"status": Status.CANCELLED, "cancellation_reason": reason}, actor=actor
+        )
+
+
+def appointment_mark_no_shows(*, now: datetime | None = None) -> list[tuple[Appointment, str]]:
+    """Turn scheduled/waiting appointments whose meeting has ended without a session into `no_show`.
+
+    Each appointment changes in its own transaction under its row lock, so it is safe to run every minute
+    beside the API: one that started meanwhile is skipped, not overwritten. Returns (appointment, old status).
+    """
+    now = now or timezone.now()
+    due = Appointment.objects.filter(
+        status__in=RESCHEDULABLE_STATUSES, session_started_at__isnull=True, meeting__end_date__lt=now
+    ).order_by("meeting__end_date")
+    changed: list[tuple[Appointment, str]] = []
+    for candidate in due.only("pk", "status"):
+        try:
+            updated = appointment_update(
+                appointment=candidate, data={"status": Status.NO_SHOW}, actor=None, precondition=_still_due(now)
+            )
+        except (ValidationError, _NoLongerDue):
+            continue
+        changed.append((updated, candidate.status))
+    return changed
+
+
+class _NoLongerDue(Exception):
+    pass
+
+
+def _still_due(now: datetime) -> Precondition:
+    def check(locked: Appointment) -> None:
+        # Re-read under the lock: a reschedule since the query may have moved the meeting into the future.
+        if locked.status not in RESCHEDULABLE_STATUSES or locked.meeting.end_date >= now:
+            raise _NoLongerDue
+
+    return check
 
 
 def _blank_name(value: Any) -> bool:

@@ -12,7 +12,8 @@ from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from appointments.models import MAX_DURATION, MIN_DURATION, Appointment, Bandwidth, Department, Status
-from claimants.api.serializers import ClaimantSerializer, ClaimantUpdateSerializer
+from claimants.api.serializers import ClaimantCreateSerializer, ClaimantSerializer, ClaimantUpdateSerializer
+from claimants.models import ClaimantDataField, FieldType
 from meetings.api.serializers import MeetingSerializer
 
 
@@ -144,3 +145,72 @@ class AppointmentUpdateSerializer(serializers.Serializer):
         if isinstance(data, Mapping) and isinstance(data.get("department"), str) and "department_id" not in data:
             data = {**data, "department_id": data["department"]}
         return super().to_internal_value(data)
+
+
+class AppointmentCreateSerializer(AppointmentUpdateSerializer):
+    """The POST body: `appointment_at`, `duration_in_minutes` and `claimant.name` are required.
+
+    `department_id` (or `department`) may be left out when the caller has exactly one department; feature flags
+    left out take the department's defaults; `reference` left out or empty is generated.
+    """
+
+    REQUIRED = frozenset({"appointment_at", "duration_in_minutes", "claimant"})
+
+    reference = serializers.CharField(
+        max_length=64, allow_null=True, allow_blank=True, help_text="Your own reference, unique in the department."
+    )
+    department_id = serializers.UUIDField(allow_null=True, help_text="Optional when you have one department.")
+    status = serializers.ChoiceField(
+        choices=[(Status.SCHEDULED.value, Status.SCHEDULED.label)], allow_null=True, help_text="Always `scheduled`."
+    )
+    claimant = ClaimantCreateSerializer()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields.pop("cancellation_reason")
+        for name, field in fields.items():
+            field.required = name in self.REQUIRED
+        return fields
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping) and data.get("department") == "" and "department_id" not in data:
+            data = {**data, "department": None}
+        return super().to_internal_value(data)
+
+
+class CancelSerializer(serializers.Serializer):
+    cancellation_reason = serializers.CharField(max_length=2000, allow_null=True, allow_blank=True, required=False)
+
+
+class ClaimantDataFieldSerializer(serializers.ModelSerializer[ClaimantDataField]):
+    type = serializers.ChoiceField(choices=FieldType.choices, read_only=True)
+
+    class Meta:
+        model = ClaimantDataField
+        fields = ["id", "name", "type", "required"]
+        read_only_fields = fields
+
+
+class DepartmentSerializer(serializers.ModelSerializer[Department]):
+    """A department the caller may use, with the claimant data its appointments collect and its defaults."""
+
+    claimant_data_fields = ClaimantDataFieldSerializer(source="data_fields", many=True, read_only=True)
+
+    class Meta:
+        model = Department
+        fields = [
+            "id",
+            "name",
+            "claimant_data_fields",
+            "features_call_recording_enable",
+            "features_breakout_room_enable",
+            "features_webcam_access_agent_enable",
+            "features_webcam_access_claimant_enable",
+            "features_webcam_background_blurring_enable",
+            "features_microphone_access_enable",
+            "features_screen_sharing_enable",
+            "features_messages_chat_enable",
+            "features_participant_list_enable",
+            "features_bandwidth",
+        ]
+        read_only_fields = fields

@@ -1,12 +1,18 @@
 from django.urls import re_path
 
-from appointments.api.views import AppointmentViewSet
+from appointments.api.views import AppointmentViewSet, DepartmentViewSet
 
+appointment_list = AppointmentViewSet.as_view({"get": "list", "post": "create"})
 appointment_detail = AppointmentViewSet.as_view(
     {"get": "retrieve", "patch": "partial_update", "post": "method_override"}
 )
+appointment_cancel = AppointmentViewSet.as_view({"post": "cancel"})
+department_list = DepartmentViewSet.as_view({"get": "list"})
 
+# The contract's paths have no trailing slash; one is accepted too.
 urlpatterns = [
-    # The contract's paths have no trailing slash; one is accepted too.
+    re_path(r"^appointments/?$", appointment_list, name="appointment-list"),
+    re_path(r"^appointments/(?P<appointment>[^/]+)/cancel/?$", appointment_cancel, name="appointment-cancel"),
     re_path(r"^appointments/(?P<appointment>[^/]+)/?$", appointment_detail, name="appointment-detail"),
+    re_path(r"^departments/?$", department_list, name="department-list"),
 ]

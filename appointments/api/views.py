@@ -1,7 +1,8 @@
-"""Transport for one appointment: GET and PATCH (and the original's POST `_method=PATCH` override).
+"""Transport for appointments and departments: list, create, show, update (and the original's POST
+`_method=PATCH` override), cancel.
 
 Each action validates the shape with an input serializer, calls one service, reads the appointment back
-through `get_queryset()` with its joins, and answers with the representation and its ETag.
+through `get_queryset()` with its joins, and answers with the representation (and its ETag).
 """
 
 import hashlib
@@ -10,8 +11,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -19,14 +23,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from appointments.api import idempotency
 from appointments.api.serializers import (
+    AppointmentCreateSerializer,
     AppointmentEnvelopeSerializer,
     AppointmentSerializer,
     AppointmentUpdateSerializer,
+    CancelSerializer,
+    DepartmentSerializer,
 )
-from appointments.models import Appointment, AppointmentQuerySet
-from appointments.services import appointment_update
-from config.api import AlwaysJSONNegotiation, PreconditionFailed
+from appointments.filtersets import AppointmentFilterSet
+from appointments.models import Appointment, AppointmentQuerySet, Department, departments_for
+from appointments.services import appointment_cancel, appointment_create, appointment_update, department_for_create
+from config.api import AlwaysJSONNegotiation, LaravelPagination, PreconditionFailed
 from config.schema import ERROR_RESPONSES, IF_MATCH_HEADER, METHOD_OVERRIDE_PARAMETERS
 
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
@@ -57,6 +66,12 @@ def requested_override(request: Request) -> str | None:
     return value.strip().upper() if isinstance(value, str) else None
 
 
+def request_body(request: Request) -> Mapping[str, Any]:
+    if not isinstance(request.data, Mapping):
+        raise exceptions.ParseError("The request body must be a JSON object or a form.")
+    return request.data
+
+
 @extend_schema(
     tags=["appointments"],
     parameters=[
@@ -70,6 +85,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     queryset = Appointment.objects.none()  # the schema's model; requests go through get_queryset()
     content_negotiation_class = AlwaysJSONNegotiation
     lookup_url_kwarg = "appointment"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AppointmentFilterSet
+    pagination_class = LaravelPagination
 
     def get_queryset(self) -> AppointmentQuerySet:
         return Appointment.objects.with_related().visible_to(self.request.user)
@@ -88,12 +106,79 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         if request.method == "POST" and requested_override(request) == "PATCH":
             request.method = "PATCH"
             request._request.method = "PATCH"
-            self.action = self.action_map["patch"]
+            action = self.action_map.get("patch")
+            if action is not None:
+                self.action = action
 
-    def _respond(self, appointment: Appointment) -> Response:
+    def _respond(self, appointment: Appointment, status_code: int = status.HTTP_200_OK) -> Response:
         data = AppointmentSerializer(appointment).data
         etag = representation_etag(data)
-        return Response({"data": data}, headers={"ETag": etag})
+        return Response({"data": data}, status=status_code, headers={"ETag": etag})
+
+    @extend_schema(
+        summary="List appointments",
+        description="The caller's departments' appointments, filtered and sorted, in Laravel's paginator envelope.",
+        responses={200: AppointmentSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None
+        return self.get_paginated_response(AppointmentSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Create an appointment",
+        description=(
+            "Creates a `scheduled` appointment with its claimant, the claimant's data values and the meeting. "
+            "JSON or the original's form posts (bracket keys, string booleans, empty string for null). An "
+            "`Idempotency-Key` header makes retries safe: the same key and body within 24 hours return the first "
+            "response and create nothing; the same key with another body is a 422."
+        ),
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Any unique string of 1 to 255 visible ASCII characters, per caller, kept 24 hours.",
+            )
+        ],
+        request={
+            "application/json": AppointmentCreateSerializer,
+            "multipart/form-data": AppointmentCreateSerializer,
+            "application/x-www-form-urlencoded": AppointmentCreateSerializer,
+        },
+        responses={201: AppointmentEnvelopeSerializer, **ERROR_RESPONSES},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = request_body(request)
+        key = idempotency.read_key(request.headers)
+        if key is None:
+            return self._create(request, body)
+        with transaction.atomic():
+            claimed = idempotency.claim(user=request.user, key=key, body_fingerprint=idempotency.fingerprint(body))
+            if isinstance(claimed, Response):
+                return claimed
+            response = self._create(request, body)
+            idempotency.remember(claimed, response)
+        return response
+
+    def _create(self, request: Request, body: Mapping[str, Any]) -> Response:
+        serializer = AppointmentCreateSerializer(data=body)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        department = department_for_create(actor=request.user, department_id=data.pop("department_id", None))
+        data.pop("status", None)
+        appointment = appointment_create(
+            department=department,
+            actor=request.user,
+            appointment_at=data.pop("appointment_at"),
+            duration_in_minutes=data.pop("duration_in_minutes"),
+            claimant=data.pop("claimant"),
+            reference=(data.pop("reference", None) or "").strip() or None,
+            **data,
+        )
+        response = self._respond(self.get_queryset().get(pk=appointment.pk), status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(f"/api/v1/appointments/{appointment.pk}")
+        return response
 
     @extend_schema(
         summary="Show an appointment",
@@ -126,9 +211,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         appointment = self.get_object()
-        if not isinstance(request.data, Mapping):
-            raise exceptions.ParseError("The request body must be a JSON object or a form.")
-        serializer = AppointmentUpdateSerializer(data=request.data, partial=True)
+        serializer = AppointmentUpdateSerializer(data=request_body(request), partial=True)
         serializer.is_valid(raise_exception=True)
         if_match = request.headers.get("If-Match")
 
@@ -147,6 +230,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Update an appointment (method override)",
+        operation_id="appointments_partial_update_by_post",
         description=(
             "The original's workaround for PHP, which cannot parse multipart bodies on PATCH: `POST` with "
             "`_method=PATCH` (query, form field or `X-HTTP-Method-Override` header) is exactly the PATCH. "
@@ -166,3 +250,41 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def method_override(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Reached only when a POST carried no PATCH override (initial() turns those into the PATCH action).
         raise exceptions.MethodNotAllowed(request.method or "POST")
+
+    @extend_schema(
+        summary="Cancel an appointment",
+        description=(
+            "Cancels with an optional reason; the same rules as a PATCH to `status: cancelled`, except that an "
+            "appointment already completed, cancelled or a no-show cannot be cancelled (422)."
+        ),
+        request=CancelSerializer,
+        responses={200: AppointmentEnvelopeSerializer, **ERROR_RESPONSES},
+    )
+    def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        appointment = self.get_object()
+        serializer = CancelSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data.get("cancellation_reason")
+        appointment_cancel(appointment=appointment, reason=reason, actor=request.user)
+        return self._respond(self.get_queryset().get(pk=appointment.pk))
+
+
+@extend_schema(tags=["departments"])
+class DepartmentViewSet(viewsets.GenericViewSet):
+    serializer_class = DepartmentSerializer
+    queryset = Department.objects.none()
+    content_negotiation_class = AlwaysJSONNegotiation
+    pagination_class = LaravelPagination
+
+    def get_queryset(self) -> QuerySet[Department]:
+        return departments_for(self.request.user).prefetch_related("data_fields").order_by("name", "id")
+
+    @extend_schema(
+        summary="List the departments you may use",
+        description="With the claimant data fields their appointments collect and their default feature settings.",
+        responses={200: DepartmentSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None
+        return self.get_paginated_response(DepartmentSerializer(page, many=True).data)

@@ -98,3 +98,79 @@ class ClaimantUpdateSerializer(serializers.Serializer):
     email = serializers.CharField(max_length=254, allow_null=True, allow_blank=True)
     date_of_birth = serializers.DateField(allow_null=True)
     data = ClaimantDataItemsField(required=False, allow_null=True)  # type: ignore[assignment]
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid", "description": "The data field's id."},
+                        "name": {"type": "string", "description": "The data field's name (instead of id)."},
+                        "value": {
+                            "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+                            "nullable": True,
+                        },
+                    },
+                },
+            },
+            {"type": "object", "additionalProperties": True, "description": "Field name or id -> value."},
+        ]
+    }
+)
+class ClaimantDataValuesField(serializers.Field):
+    """Data values at creation: `[{"name"|"id": ..., "value": ...}]` or `{"<name or id>": value}`.
+
+    Comes out as a mapping from field name or id to the raw value; the service checks it against the fields.
+    """
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping) and not all(str(key).isdigit() for key in data):
+            pairs = [(str(key), key, value) for key, value in data.items()]
+        else:
+            if isinstance(data, Mapping):
+                data = [data[key] for key in sorted(data, key=int)]
+            if not isinstance(data, list):
+                raise serializers.ValidationError("The claimant.data field must be an array or an object.")
+            pairs = []
+            errors: dict[str, Any] = {}
+            for index, item in enumerate(data):
+                name = item.get("id") or item.get("name") if isinstance(item, Mapping) else None
+                if not isinstance(name, str) or not name.strip():
+                    errors[str(index)] = {"id": ["Each item needs the id or the name of a data field."]}
+                    continue
+                pairs.append((str(index), name.strip(), item.get("value")))
+            if errors:
+                raise serializers.ValidationError(errors)
+        if len(pairs) > MAX_DATA_ITEMS:
+            raise serializers.ValidationError(
+                f"The claimant.data field must not have more than {MAX_DATA_ITEMS} items."
+            )
+        values: dict[str, Any] = {}
+        for position, key, value in pairs:
+            if isinstance(value, Mapping | list):
+                raise serializers.ValidationError(
+                    {position: {"value": ["Must be a string, a number, a boolean or null."]}}
+                )
+            if key in values:
+                raise serializers.ValidationError({position: {"id": ["The data field is given twice."]}})
+            values[key] = value
+        return values
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class ClaimantCreateSerializer(ClaimantUpdateSerializer):
+    """The claimant of a new appointment: `name` is required, the rest optional."""
+
+    data = ClaimantDataValuesField(required=False, allow_null=True)  # type: ignore[assignment]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, field in fields.items():
+            field.required = name == "name"
+        return fields

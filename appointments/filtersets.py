@@ -1,0 +1,71 @@
+"""Filters and sorting of the appointment list (`GET /api/v1/appointments`)."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+
+from appointments.models import Appointment, Status
+
+SORTABLE = ("appointment_at", "created_at", "reference", "status", "duration_in_minutes")
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ends every sort with the id, so rows with equal keys keep their place from one page to the next."""
+
+    def filter(self, qs: QuerySet[Appointment], value: Any) -> QuerySet[Appointment]:
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "id") if value else qs
+
+
+class AppointmentFilterSet(django_filters.FilterSet):
+    """`status` takes several values (`status=a&status=b`, `status=a,b` or `status[]=a`); the rest one each."""
+
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="One or more statuses.")
+    department_id = django_filters.UUIDFilter(field_name="department_id")
+    appointment_at_from = django_filters.IsoDateTimeFilter(
+        field_name="appointment_at", lookup_expr="gte", help_text="On or after this time (no offset: UTC)."
+    )
+    appointment_at_to = django_filters.IsoDateTimeFilter(
+        field_name="appointment_at", lookup_expr="lte", help_text="On or before this time (no offset: UTC)."
+    )
+    reference = django_filters.CharFilter(field_name="reference", help_text="Exact reference.")
+    # Strict: django-filter's BooleanFilter quietly ignores values it cannot read ("maybe" would list all).
+    is_interpreter_needed = django_filters.TypedChoiceFilter(
+        choices=[(v, v) for v in ("true", "false", "1", "0")], coerce=lambda v: v in ("true", "1")
+    )
+    q = django_filters.CharFilter(
+        method="search", max_length=200, help_text="Text in the reference or the claimant's name, email or phone."
+    )
+    sort = StableOrderingFilter(
+        fields=[(name, name) for name in SORTABLE],
+        help_text="Sort key, `-` for descending, several comma-separated (default `appointment_at`).",
+    )
+
+    class Meta:
+        model = Appointment
+        fields: list[str] = []
+
+    def __init__(self, data: QueryDict | None = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None:
+            data = data.copy()
+            statuses = [*data.getlist("status"), *data.getlist("status[]")]
+            data.setlist("status", [part.strip() for value in statuses for part in value.split(",") if part.strip()])
+        super().__init__(data, *args, **kwargs)
+
+    def search(self, queryset: QuerySet[Appointment], name: str, value: str) -> QuerySet[Appointment]:
+        text = value.strip()
+        if not text:
+            return queryset
+        digits = "".join(ch for ch in text if ch.isdigit())
+        match = (
+            Q(reference__icontains=text)
+            | Q(claimant__name__icontains=text)
+            | Q(claimant__email__icontains=text)
+            | Q(claimant__phone_number__icontains=text)
+        )
+        if len(digits) >= 4:
+            # Phone numbers are stored in E.164; "020 7123" should find +44207123....
+            match |= Q(claimant__phone_number__contains=digits.lstrip("0"))
+        return queryset.filter(match)
