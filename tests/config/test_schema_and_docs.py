@@ -29,6 +29,34 @@ def test_schema_validates_and_documents_the_contract(tmp_path) -> None:
     assert "multipart/form-data" in post["requestBody"]["content"]
 
 
+def test_schema_documents_list_filters_create_cancel_and_departments(tmp_path) -> None:
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    listing = schema["paths"]["/api/v1/appointments"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {
+        "status",
+        "department_id",
+        "appointment_at_from",
+        "appointment_at_to",
+        "reference",
+        "is_interpreter_needed",
+        "q",
+        "sort",
+        "page",
+        "per_page",
+    }
+    reference = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    envelope = schema["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+    assert set(envelope["properties"]) == {"data", "links", "meta"}
+    create = schema["paths"]["/api/v1/appointments"]["post"]
+    assert "201" in create["responses"]
+    assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
+    assert "multipart/form-data" in create["requestBody"]["content"]
+    assert "post" in schema["paths"]["/api/v1/appointments/{appointment}/cancel"]
+    assert "get" in schema["paths"]["/api/v1/departments"]
+
+
 def test_schema_and_docs_are_served_without_a_token() -> None:
     client = Client()
     assert client.get("/api/schema").status_code == 200
