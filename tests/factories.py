@@ -52,3 +52,12 @@ def make_appointment(department: Department, **overrides: Any) -> Appointment:
     values = {"appointment_at": in_days(2), "duration_in_minutes": 60, **overrides}
     appointment = appointment_create(department=department, claimant=claimant, actor=superuser, **values)
     return Appointment.objects.with_related().get(pk=appointment.pk)
+
+
+def department_with_fields(member: Any, count: int) -> Department:
+    """A department of `member` with `count` optional string data fields (for query-count tests)."""
+    department = DepartmentFactory.create(name=f"With {count} fields")
+    department.members.add(member)
+    for index in range(count):
+        ClaimantDataFieldFactory.create(department=department, name=f"F{index}", type=FieldType.STRING)
+    return department

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
-from appointments.models import MAX_DURATION, MIN_DURATION, Appointment, Bandwidth, Department, Status
+from appointments.models import FEATURE_FIELDS, MAX_DURATION, MIN_DURATION, Appointment, Bandwidth, Department, Status
 from claimants.api.serializers import ClaimantCreateSerializer, ClaimantSerializer, ClaimantUpdateSerializer
 from claimants.models import ClaimantDataField, FieldType
 from meetings.api.serializers import MeetingSerializer
@@ -88,16 +88,7 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
             "meeting",
             "session_started_at",
             "session_ended_at",
-            "features_call_recording_enable",
-            "features_breakout_room_enable",
-            "features_webcam_access_agent_enable",
-            "features_webcam_access_claimant_enable",
-            "features_webcam_background_blurring_enable",
-            "features_microphone_access_enable",
-            "features_screen_sharing_enable",
-            "features_messages_chat_enable",
-            "features_participant_list_enable",
-            "features_bandwidth",
+            *FEATURE_FIELDS,
             "use_custom_post_call_redirect",
             "custom_user_post_call_redirect_url",
             "custom_agent_post_call_redirect_url",
@@ -202,15 +193,6 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
             "id",
             "name",
             "claimant_data_fields",
-            "features_call_recording_enable",
-            "features_breakout_room_enable",
-            "features_webcam_access_agent_enable",
-            "features_webcam_access_claimant_enable",
-            "features_webcam_background_blurring_enable",
-            "features_microphone_access_enable",
-            "features_screen_sharing_enable",
-            "features_messages_chat_enable",
-            "features_participant_list_enable",
-            "features_bandwidth",
+            *FEATURE_FIELDS,
         ]
         read_only_fields = fields

@@ -12,9 +12,8 @@ from rest_framework.test import APIClient
 
 from appointments.models import ApiToken
 from appointments.services import api_token_create, api_token_revoke
-from claimants.models import FieldType
 from tests.conftest import persona
-from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, make_appointment
+from tests.factories import department_with_fields, make_appointment
 
 SEED_KEYS = [
     "id",
@@ -190,11 +189,7 @@ def test_accept_header_never_turns_into_html_or_406(api, appointment) -> None:
 
 @pytest.mark.parametrize("fields", [1, 25])
 def test_get_query_count_does_not_grow_with_claimant_data(agent, fields: int) -> None:
-    department = DepartmentFactory.create(name=f"Q{fields}")
-    department.members.add(agent.user)
-    for index in range(fields):
-        ClaimantDataFieldFactory.create(department=department, name=f"F{index}", type=FieldType.STRING)
-    appointment = make_appointment(department)
+    appointment = make_appointment(department_with_fields(agent.user, fields))
     client = agent.client()
     client.get(url(appointment.pk))  # the first use of a token records last_used_at
     with CaptureQueriesContext(connection) as queries:

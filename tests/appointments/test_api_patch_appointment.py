@@ -14,7 +14,13 @@ from appointments.api.views import AppointmentViewSet
 from appointments.models import Appointment
 from claimants.models import ClaimantData, FieldType
 from meetings.models import Meeting
-from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, in_days, make_appointment
+from tests.factories import (
+    ClaimantDataFieldFactory,
+    DepartmentFactory,
+    department_with_fields,
+    in_days,
+    make_appointment,
+)
 
 
 def url(appointment: Appointment, query: str = "") -> str:
@@ -575,11 +581,7 @@ def test_current_if_match_and_patch_etag_chain(api, appointment) -> None:
 
 
 def patch_queries(agent, fields: int) -> int:
-    department = DepartmentFactory.create(name=f"Q{fields}")
-    department.members.add(agent.user)
-    for index in range(fields):
-        ClaimantDataFieldFactory.create(department=department, name=f"F{index}", type=FieldType.STRING)
-    appointment = make_appointment(department)
+    appointment = make_appointment(department_with_fields(agent.user, fields))
     items = ClaimantData.objects.filter(claimant__appointment=appointment)
     body = {
         "duration_in_minutes": 35,
