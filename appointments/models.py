@@ -17,6 +17,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from knox.models import AbstractAuthToken
+from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
     from claimants.models import Claimant
@@ -168,6 +169,8 @@ class Appointment(FeatureSettings):
     custom_agent_post_call_redirect_url = models.URLField(max_length=2000, null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
+    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:
         claimant: Claimant

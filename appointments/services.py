@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from appointments.models import (
     FEATURE_FIELDS,
@@ -242,17 +243,20 @@ def appointment_update(
         if changes:
             for name, value in changes.items():
                 setattr(locked, name, value)
-            locked.full_clean(validate_unique=False, validate_constraints=False)
+            # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
+            locked.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
+            locked._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
             locked.save(update_fields=[*changes, "updated_at"])
-        claimant_apply(claimant=locked.claimant, plan=claimant_plan)
-        if move.dropped:
-            ClaimantData.objects.filter(pk__in=[item.pk for item in move.dropped]).delete()
+        claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
+        for item in move.dropped:  # one by one, so each deletion is in the history with its user
+            item._history_user = actor  # type: ignore[attr-defined]
+            item.delete()
         if move.moved:
-            ClaimantData.objects.bulk_update(move.moved, ["field", "value"])
+            bulk_update_with_history(move.moved, ClaimantData, ["field", "value"], default_user=actor)
         if move.added:
-            claimant_data_for_fields(claimant=locked.claimant, fields=move.added)
+            claimant_data_for_fields(claimant=locked.claimant, fields=move.added, actor=actor)
         if "appointment_at" in changes or "duration_in_minutes" in changes:
-            meeting_follow_appointment(meeting=locked.meeting, appointment=locked)
+            meeting_follow_appointment(meeting=locked.meeting, appointment=locked, actor=actor)
     return locked
 
 
@@ -304,17 +308,19 @@ def appointment_create(
             raise ValidationError(errors)
 
         appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
+        appointment._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
         try:
             # A savepoint: a concurrent create may take the same client reference between check and insert.
             with transaction.atomic():
                 appointment.save(force_insert=True)
         except IntegrityError:
             raise ValidationError({"reference": ["The reference has already been taken."]}) from None
+        person._history_user = actor  # type: ignore[attr-defined]
         person.save(force_insert=True)
         for item in items:
             item.claimant = person
-        ClaimantData.objects.bulk_create(items)
-        meeting_for(appointment=appointment)
+        bulk_create_with_history(items, ClaimantData, default_user=actor)
+        meeting_for(appointment=appointment, actor=actor)
     return appointment
 
 

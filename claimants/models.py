@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class FieldType(models.TextChoices):
@@ -51,6 +52,8 @@ class Claimant(models.Model):
     phone_number = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +447700900123")
     email = models.EmailField(max_length=254, null=True, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
+    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:
         appointment_id: uuid.UUID
@@ -82,6 +85,8 @@ class ClaimantData(models.Model):
     value = models.TextField(null=True, blank=True, max_length=2000)
 
     objects = ClaimantDataQuerySet.as_manager()
+    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:
         claimant_id: uuid.UUID

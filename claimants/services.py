@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 
@@ -199,18 +200,20 @@ def _plan_data_items(
     return list(changed.values())
 
 
-def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan) -> None:
-    """Write a checked plan: only the changed columns, and all changed data items in one statement."""
+def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> None:
+    """Write a checked plan: only the changed columns, and all changed data items in one statement (with
+    their history rows in one more)."""
     if plan.fields:
         for name, value in plan.fields.items():
             setattr(claimant, name, value)
         claimant.full_clean(exclude=["appointment"], validate_unique=False, validate_constraints=False)
+        claimant._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
         claimant.save(update_fields=list(plan.fields))
     if plan.items:
-        ClaimantData.objects.bulk_update(plan.items, ["value"])
+        bulk_update_with_history(plan.items, ClaimantData, ["value"], default_user=actor)
 
 
-def claimant_update(*, claimant: Claimant, data: Mapping[str, Any]) -> Claimant:
+def claimant_update(*, claimant: Claimant, data: Mapping[str, Any], actor: Any) -> Claimant:
     """Change a claimant on its own (admin, commands); raises ValidationError keyed by dot paths."""
     errors: Errors = {}
     with transaction.atomic():
@@ -218,10 +221,24 @@ def claimant_update(*, claimant: Claimant, data: Mapping[str, Any]) -> Claimant:
         plan = claimant_plan_update(claimant=locked, data=data, errors=errors)
         if errors:
             raise ValidationError(errors)
-        claimant_apply(claimant=locked, plan=plan)
+        claimant_apply(claimant=locked, plan=plan, actor=actor)
     return locked
 
 
-def claimant_data_for_fields(*, claimant: Claimant, fields: Iterable[ClaimantDataField]) -> list[ClaimantData]:
-    """One empty data item per department field, for a new claimant."""
-    return ClaimantData.objects.bulk_create([ClaimantData(claimant=claimant, field=f) for f in fields])
+def claimant_data_for_fields(
+    *, claimant: Claimant, fields: Iterable[ClaimantDataField], actor: Any
+) -> list[ClaimantData]:
+    """One empty data item per department field, for a new claimant or a field new to the department."""
+    items = [ClaimantData(claimant=claimant, field=f) for f in fields]
+    return list(bulk_create_with_history(items, ClaimantData, default_user=actor))
+
+
+def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Any) -> int:
+    """Give every claimant of the field's department an empty item for a field new to the department, so each
+    claimant keeps one item per field. Returns how many items were created."""
+    missing = Claimant.objects.filter(appointment__department_id=data_field.department_id).exclude(
+        data__field=data_field
+    )
+    items = [ClaimantData(claimant=claimant, field=data_field) for claimant in missing.only("pk")]
+    bulk_create_with_history(items, ClaimantData, default_user=actor, batch_size=1000)
+    return len(items)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 MEETING_ID_MIN = 1_000_000_000
 MEETING_ID_MAX = 9_999_999_999
@@ -22,6 +23,8 @@ class Meeting(models.Model):
     room_url = models.URLField(max_length=500, unique=True)
     start_date = models.DateTimeField()
     end_date = models.DateTimeField()
+    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:
         appointment_id: uuid.UUID

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +22,7 @@ def _room_path() -> str:
     return "".join(secrets.choice(_ROOM_ALPHABET) for _ in range(_ROOM_PATH_LENGTH))
 
 
-def meeting_for(*, appointment: Appointment) -> Meeting:
+def meeting_for(*, appointment: Appointment, actor: Any = None) -> Meeting:
     """Create the appointment's meeting: a random 10-digit id and an unguessable room on VIDEO_BASE_URL."""
     for _attempt in range(5):
         meeting = Meeting(
@@ -33,6 +33,7 @@ def meeting_for(*, appointment: Appointment) -> Meeting:
             start_date=appointment.appointment_at,
             end_date=appointment.ends_at,
         )
+        meeting._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
         try:
             # A savepoint, so that a clash of random ids does not spoil the caller's transaction.
             with transaction.atomic():
@@ -45,7 +46,7 @@ def meeting_for(*, appointment: Appointment) -> Meeting:
     raise RuntimeError("could not draw a free meeting id in 5 attempts")
 
 
-def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment) -> list[str]:
+def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, actor: Any = None) -> list[str]:
     """Move the meeting to the appointment's time and length; returns the columns it changed."""
     changed: list[str] = []
     if meeting.start_date != appointment.appointment_at:
@@ -55,5 +56,6 @@ def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment) ->
         meeting.end_date = appointment.ends_at
         changed.append("end_date")
     if changed:
+        meeting._history_user = actor  # type: ignore[attr-defined]
         meeting.save(update_fields=changed)
     return changed

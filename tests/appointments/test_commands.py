@@ -77,7 +77,7 @@ class TestSeedDemo:
         department = Department.objects.get(name="Demo Department")
         fields = {f.name: (f.type, f.required) for f in ClaimantDataField.objects.filter(department=department)}
         assert fields == {"Case number": ("string", True), "Incident date": ("date", False)}
-        assert department.members.filter(username="demo-agent").exists()
+        assert department.members.filter(username="demo-agent", groups__name="Agents").exists()
         upcoming = Appointment.objects.filter(
             department=department, status=Status.SCHEDULED, appointment_at__gt=timezone.now()
         )

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 agent.set_unusable_password()
                 agent.save(update_fields=["password"])
             department.members.add(agent)
+            agent.groups.add(Group.objects.get(name="Agents"))
 
             upcoming = Appointment.objects.filter(
                 department=department, status=Status.SCHEDULED, appointment_at__gt=timezone.now()
@@ -70,4 +72,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {missing} appointment(s); {upcoming.count()} upcoming in {department.name}.")
         first = upcoming.order_by("appointment_at").first()
         assert first is not None
+        if not agent.has_usable_password():
+            self.stdout.write(f"To sign in to /admin as {DEMO_AGENT}: manage.py changepassword {DEMO_AGENT}")
         self.stdout.write(str(first.pk))

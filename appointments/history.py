@@ -1,0 +1,103 @@
+"""An appointment's history: every recorded change to it, its claimant, the claimant's data and its meeting.
+
+django-simple-history keeps one row per version of each record; this reads them for one appointment in four
+queries (one per model) and diffs consecutive versions in memory, so what changed is shown value by value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from appointments.models import Appointment, Department
+from claimants.models import Claimant, ClaimantData, ClaimantDataField
+from meetings.models import Meeting
+
+KINDS = {"+": "created", "~": "changed", "-": "deleted"}
+# Bookkeeping columns that change with every write and say nothing to a reader.
+SKIPPED = {"updated_at", "public_token"}
+
+
+@dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    who: str
+    what: str
+    kind: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def _display(value: Any, names: dict[Any, str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if value in names:
+        return names[value]
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)
+
+
+def _fields(model: type) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in SKIPPED]  # type: ignore[attr-defined]
+
+
+def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
+    """Newest first. A version by a command (no user) is shown as by "system"."""
+    claimant_id = Claimant.objects.filter(appointment=appointment).values_list("pk", flat=True).get()
+    field_names = {
+        f.pk: f.name
+        for f in ClaimantDataField.objects.filter(values__claimant_id=claimant_id).distinct().only("pk", "name")
+    }
+    sources: list[tuple[str, Any, list[str]]] = [
+        ("Appointment", Appointment.history.filter(id=appointment.pk), _fields(Appointment)),
+        ("Claimant", Claimant.history.filter(appointment_id=appointment.pk), _fields(Claimant)),
+        ("Claimant data", ClaimantData.history.filter(claimant_id=claimant_id), _fields(ClaimantData)),
+        ("Meeting", Meeting.history.filter(appointment_id=appointment.pk), _fields(Meeting)),
+    ]
+    fetched = [
+        (label, list(records.select_related("history_user").order_by("history_date", "history_id")), columns)
+        for label, records, columns in sources
+    ]
+    department_ids = {record.department_id for record in fetched[0][1]}
+    names = {**{d.pk: d.name for d in Department.objects.filter(pk__in=department_ids)}, **field_names}
+    entries: list[HistoryEntry] = []
+    for label, records, columns in fetched:
+        versions: dict[Any, list[Any]] = defaultdict(list)
+        for record in records:
+            versions[record.id].append(record)
+        for chain in versions.values():
+            previous = None
+            for record in chain:
+                entries.append(_entry(label, record, previous, columns, names))
+                previous = record
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries
+
+
+def _entry(label: str, record: Any, previous: Any, columns: list[str], names: dict[Any, str]) -> HistoryEntry:
+    what = label
+    if label == "Claimant data":
+        what = f"Claimant data: {names.get(record.field_id, 'removed field')}"
+    user = record.history_user
+    who = (user.get_full_name() or user.get_username()) if user is not None else "system"
+    entry = HistoryEntry(when=record.history_date, who=who, what=what, kind=KINDS.get(record.history_type, "?"))
+    for column in columns:
+        if column == "id" or (label == "Claimant data" and column in {"claimant_id", "field_id"} and previous is None):
+            continue
+        new = getattr(record, column)
+        old = getattr(previous, column) if previous is not None else None
+        if previous is None and record.history_type == "+" and new in (None, ""):
+            continue
+        if previous is None or old != new:
+            label_name = column.removesuffix("_id") if column.endswith("_id") else column
+            entry.changes.append(Change(label_name.replace("_", " "), _display(old, names), _display(new, names)))
+    return entry
