@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: venv run test lint
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: venv browser run test lint
 
 venv: $(STAMP)
 
@@ -30,7 +32,14 @@ run: venv
 	echo ""
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: venv
+# The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+		|| echo "chromium could not be installed: the browser tests will be skipped"; }
+
+test: venv browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv

@@ -1,0 +1,116 @@
+"""An agent's day in the back office, in a real browser against a real server."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+
+from appointments.models import Appointment, Status
+from tests.factories import DepartmentFactory, UserFactory, in_days, make_appointment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PASSWORD = "a long and unguessable test password"
+
+
+@pytest.fixture
+def day(department):
+    agent = UserFactory.create(username="desk", first_name="Dana", last_name="Desk", is_staff=True)
+    agent.set_password(PASSWORD)
+    agent.save()
+    agent.groups.add(Group.objects.get(name="Agents"))
+    department.members.add(agent)
+    other = DepartmentFactory.create(name="Elsewhere")
+    return {
+        "find": make_appointment(
+            department,
+            reference="FIND-ME",
+            appointment_at=in_days(2, hour=9),
+            claimant={"name": "Ada Lovelace", "data": {"Case number": "C-1"}},
+        ),
+        "cancel": make_appointment(
+            department,
+            reference="CANCEL-ME",
+            appointment_at=in_days(3, hour=9),
+            claimant={"name": "Alan Turing", "data": {"Case number": "C-2"}},
+        ),
+        "theirs": make_appointment(other, reference="THEIRS", claimant={"name": "Grace Hopper"}),
+    }
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "desk")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def test_an_agents_day(live_server, page, day, tmp_path) -> None:
+    base = live_server.url
+    sign_in(page, base)
+
+    # Find the appointment by the claimant's name.
+    page.goto(f"{base}/admin/appointments/appointment/")
+    assert "THEIRS" not in page.content()
+    page.fill("#searchbar", "Lovelace")
+    page.press("#searchbar", "Enter")
+    page.click("text=FIND-ME")
+    page.wait_for_selector("#appointment_form")
+
+    # Reschedule it; the meeting follows.
+    new_time = in_days(9, hour=14)
+    page.fill("#id_appointment_at_0", new_time.strftime("%Y-%m-%d"))
+    page.fill("#id_appointment_at_1", "14:30:00")
+    page.fill("#id_duration_in_minutes", "30")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    expected = new_time.replace(minute=30)
+    meeting_text = page.inner_text(".field-meeting_details")
+    assert f"{expected:%Y-%m-%d %H:%M} to {expected + timedelta(minutes=30):%H:%M} UTC" in meeting_text
+    assert page.get_attribute("a.join-meeting", "href").startswith(day["find"].meeting.room_url)
+    rescheduled = Appointment.objects.select_related("meeting").get(pk=day["find"].pk)
+    assert rescheduled.meeting.start_date == expected
+    assert rescheduled.meeting.end_date == expected + timedelta(minutes=30)
+
+    # Read its history: the change is there, by this agent.
+    page.click("a.historylink")
+    page.wait_for_selector("#appointment-history")
+    history = page.inner_text("#appointment-history")
+    assert "Dana Desk" in history
+    assert "appointment at" in history
+    assert "duration in minutes: 60 → 30" in history.replace("\n", " ")
+
+    # Cancel another one through the action, giving a reason.
+    page.goto(f"{base}/admin/appointments/appointment/")
+    page.check(f"input[name=_selected_action][value='{day['cancel'].pk}']")
+    page.select_option("select[name=action]", "cancel_appointments")
+    page.click("button[name=index]")
+    page.wait_for_selector("textarea[name=cancellation_reason]")
+    page.fill("textarea[name=cancellation_reason]", "Claimant asked by phone")
+    page.click("input[type=submit][value='Cancel the appointments']")
+    page.wait_for_selector(".messagelist .success")
+    assert "1 appointment cancelled." in page.inner_text(".messagelist")
+    cancelled = Appointment.objects.get(pk=day["cancel"].pk)
+    assert (cancelled.status, cancelled.cancellation_reason) == (Status.CANCELLED, "Claimant asked by phone")
+
+    # Another department's appointment is not reachable, even by its address.
+    page.goto(f"{base}/admin/appointments/appointment/{day['theirs'].pk}/change/")
+    assert "Grace Hopper" not in page.content()
+    assert "/change/" not in page.url or "doesn’t exist" in page.content()
+    page.goto(f"{base}/admin/appointments/appointment/{day['theirs'].pk}/history/")
+    assert "Grace Hopper" not in page.content()
+
+    page.screenshot(path=str(tmp_path / "back-office.png"), full_page=True)
+    assert page.console_errors == []  # no script errors and no Content-Security-Policy violations
+    theirs = str(day["theirs"].pk)
+    unexpected = [(s, u) for s, u in page.failed_responses if theirs not in u and not u.endswith("/favicon.ico")]
+    assert unexpected == []
+
+
+def test_api_docs_render_offline_under_the_csp(live_server, page) -> None:
+    page.goto(f"{live_server.url}/api/docs")
+    page.wait_for_selector(".swagger-ui .information-container .title")
+    assert "Appointments API" in page.inner_text(".swagger-ui .information-container .title")
+    page.get_by_text("/api/v1/appointments/{appointment}", exact=True).first.wait_for()
+    assert page.console_errors == []
+    assert [(s, u) for s, u in page.failed_responses if not u.endswith("/favicon.ico")] == []
