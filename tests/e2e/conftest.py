@@ -45,8 +45,8 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context()
     page = context.new_page()
     # Script errors and Content-Security-Policy violations; failed loads are kept apart with their status.
-    page.console_errors = []  # type: ignore[attr-defined]
-    page.failed_responses = []  # type: ignore[attr-defined]
+    page.console_errors = []
+    page.failed_responses = []
 
     def on_console(message: Any) -> None:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
