@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from django import forms
@@ -17,11 +17,13 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from appointments.history import appointment_history
@@ -29,6 +31,7 @@ from appointments.models import (
     FEATURE_FIELDS,
     ApiToken,
     Appointment,
+    AppointmentQuerySet,
     Department,
     Status,
     departments_for,
@@ -83,6 +86,21 @@ class DepartmentFilter(admin.SimpleListFilter):
             return queryset.filter(department_id=uuid.UUID(value))
         except ValueError:
             return queryset.none()
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most `cap` + 1 rows, so a page never costs a count of the whole table; past the cap the
+    changelist says "more than 10000" and pages up to the cap (filters and the date hierarchy narrow it)."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return int(cast(QuerySet[Any], self.object_list)[: self.cap + 1].count())
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self.count > self.cap
 
 
 CLAIMANT_FIELDS = ("name", "phone_number", "email", "date_of_birth")
@@ -226,6 +244,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     date_hierarchy = "appointment_at"
     ordering = ["appointment_at", "id"]
     show_full_result_count = False  # one count per page view, never a second one over the whole table
+    paginator = CappedCountPaginator
     list_per_page = 50
     actions = ["mark_waiting", "start_session", "end_session", "cancel_appointments", "mark_no_show"]
     readonly_fields = [
@@ -290,6 +309,10 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return _scoped(super().get_queryset(request), request, "department")
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        # The API's search (indexed, one table at a time) rather than the admin's OR across the claimant join.
+        return cast(AppointmentQuerySet, queryset).search(search_term), False
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)

@@ -3,10 +3,10 @@
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 
-from appointments.models import Appointment, Status
+from appointments.models import Appointment, AppointmentQuerySet, Status
 
 SORTABLE = ("appointment_at", "created_at", "reference", "status", "duration_in_minutes")
 
@@ -54,18 +54,5 @@ class AppointmentFilterSet(django_filters.FilterSet):
             data.setlist("status", [part.strip() for value in statuses for part in value.split(",") if part.strip()])
         super().__init__(data, *args, **kwargs)
 
-    def search(self, queryset: QuerySet[Appointment], name: str, value: str) -> QuerySet[Appointment]:
-        text = value.strip()
-        if not text:
-            return queryset
-        digits = "".join(ch for ch in text if ch.isdigit())
-        match = (
-            Q(reference__icontains=text)
-            | Q(claimant__name__icontains=text)
-            | Q(claimant__email__icontains=text)
-            | Q(claimant__phone_number__icontains=text)
-        )
-        if len(digits) >= 4:
-            # Phone numbers are stored in E.164; "020 7123" should find +44207123....
-            match |= Q(claimant__phone_number__contains=digits.lstrip("0"))
-        return queryset.filter(match)
+    def search(self, queryset: AppointmentQuerySet, name: str, value: str) -> AppointmentQuerySet:
+        return queryset.search(value)

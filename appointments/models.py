@@ -7,6 +7,7 @@ interpreter and redirect rules) are check constraints, so no write path can brea
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -122,6 +123,9 @@ def departments_for(user: Any) -> models.QuerySet[Department]:
     return Department.objects.filter(members=user)
 
 
+_PHONE_LIKE = re.compile(r"[\d\s()+./-]+")
+
+
 def _public_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -134,6 +138,26 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         return self.select_related("department", "claimant", "meeting").prefetch_related(
             Prefetch("claimant__data", queryset=ClaimantData.objects.select_related("field").order_by_field())
         )
+
+    def search(self, text: str) -> AppointmentQuerySet:
+        """Appointments whose reference, or claimant's name, email or phone, contains the text.
+
+        Matched as `id IN (ids by reference UNION ids by claimant)`, so each side is one indexed scan of one
+        table (trigram indexes on PostgreSQL, see the search_indexes migrations) instead of an OR across a join,
+        which reads every row. A phone typed in national form (`020 7123 4567`) also matches its E.164 digits.
+        """
+        from claimants.models import Claimant
+
+        text = text.strip()
+        if not text:
+            return self
+        claimant = Q(name__icontains=text) | Q(email__icontains=text) | Q(phone_number__icontains=text)
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if len(digits) >= 4 and _PHONE_LIKE.fullmatch(text):
+            claimant |= Q(phone_number__icontains=digits.lstrip("0"))
+        by_reference = Appointment.objects.filter(reference__icontains=text).order_by().values("pk")
+        by_claimant = Claimant.objects.filter(claimant).order_by().values("appointment_id")
+        return self.filter(pk__in=by_reference.union(by_claimant))
 
     def visible_to(self, user: Any) -> AppointmentQuerySet:
         """Tenancy: a caller sees only its departments' appointments (a superuser sees all)."""

@@ -168,8 +168,46 @@ class TestChangelist:
             response = desk.get(CHANGELIST)
         assert len(response.context["cl"].result_list) == rows
         counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
-        assert len(counts) == 1  # the page's count only; never a second full-table count
+        assert len(counts) == 1  # the page's count only, and a bounded one: never a count of the whole table
+        assert "LIMIT 10001" in counts[0]
+        assert not [q for q in queries if "DISTINCT" in q["sql"]]  # the date hierarchy reads no table-wide dates
         assert len(queries) <= 12, [q["sql"][:80] for q in queries]
+
+    def test_a_count_past_the_cap_reads_more_than(self, desk, department, monkeypatch) -> None:
+        from appointments.admin import CappedCountPaginator
+
+        monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+        for n in range(5):
+            make_appointment(department, reference=f"M{n}")
+        page = desk.get(CHANGELIST).content.decode()
+        assert "more than 3" in page
+        assert "5 appointments" not in page
+
+    def test_date_hierarchy_over_several_pages_reads_the_bounds_from_the_index(
+        self, desk, department, monkeypatch
+    ) -> None:
+        from appointments.admin import AppointmentAdmin
+
+        monkeypatch.setattr(AppointmentAdmin, "list_per_page", 1)
+        first, last = in_days(1), in_days(800)
+        make_appointment(department, reference="FIRST", appointment_at=first)
+        make_appointment(department, reference="LAST", appointment_at=last)
+        with CaptureQueriesContext(connection) as queries:
+            page = desk.get(CHANGELIST).content.decode()
+        for year in range(first.year, last.year + 1):
+            assert f"appointment_at__year={year}" in page
+        assert sum("LIMIT 1" in q["sql"] for q in queries) >= 2
+
+    def test_date_hierarchy_drills_from_years_to_days(self, desk, department) -> None:
+        when = in_days(400)
+        make_appointment(department, reference="FAR", appointment_at=when)
+        make_appointment(department, reference="NEAR", appointment_at=in_days(1))
+        top = desk.get(CHANGELIST).content.decode()
+        assert f"appointment_at__year={when.year}" in top
+        month = desk.get(CHANGELIST, {"appointment_at__year": when.year}).content.decode()
+        assert f"appointment_at__month={when.month}" in month
+        days = desk.get(CHANGELIST, {"appointment_at__year": when.year, "appointment_at__month": when.month})
+        assert f"appointment_at__day={when.day}" in days.content.decode()
 
 
 class TestChangePage:

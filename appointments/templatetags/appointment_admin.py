@@ -1,0 +1,86 @@
+"""The appointment changelist's date hierarchy without scanning the table.
+
+Django's own tag lists only the years, months or days that have rows, which costs a DISTINCT over every
+visible row (tens of milliseconds at 100,000). This one lists the calendar between the first and the last
+appointment, found with two index-ordered LIMIT 1 queries; an empty day simply shows no rows.
+"""
+
+import calendar
+from datetime import date
+from typing import Any
+
+from django import template
+from django.contrib.admin.views.main import ChangeList
+from django.utils import formats
+from django.utils.text import capfirst
+
+register = template.Library()
+
+
+def _bounds(cl: ChangeList, field: str) -> tuple[date, date] | None:
+    if not cl.multi_page:
+        # Every row is on this page (a search, a narrow filter): the page already holds the bounds.
+        shown = [getattr(row, field) for row in cl.result_list]
+        return (min(shown).date(), max(shown).date()) if shown else None
+    ordered = cl.queryset.values_list(field, flat=True)
+    first = ordered.order_by(field).first()
+    last = ordered.order_by(f"-{field}").first()
+    if first is None or last is None:
+        return None
+    return first.date(), last.date()
+
+
+@register.inclusion_tag("admin/date_hierarchy.html")
+def appointment_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
+    field = cl.date_hierarchy
+    assert field is not None
+    year_field, month_field, day_field = f"{field}__year", f"{field}__month", f"{field}__day"
+    year, month, day = (cl.params.get(name) for name in (year_field, month_field, day_field))
+
+    def link(filters: dict[str, Any]) -> str:
+        return cl.get_query_string(filters, [field])
+
+    def as_int(value: Any) -> int | None:
+        try:
+            return int(value[-1] if isinstance(value, list) else value)
+        except (TypeError, ValueError):
+            return None
+
+    year, month, day = as_int(year), as_int(month), as_int(day)
+    if year and month and day:
+        chosen = date(year, month, day)
+        return {
+            "show": True,
+            "back": {"link": link({year_field: year, month_field: month}), "title": chosen.strftime("%B %Y")},
+            "choices": [{"title": capfirst(formats.date_format(chosen, "MONTH_DAY_FORMAT"))}],
+        }
+    if year and month:
+        days = calendar.monthrange(year, month)[1]
+        return {
+            "show": True,
+            "back": {"link": link({year_field: year}), "title": str(year)},
+            "choices": [
+                {
+                    "link": link({year_field: year, month_field: month, day_field: d}),
+                    "title": capfirst(formats.date_format(date(year, month, d), "MONTH_DAY_FORMAT")),
+                }
+                for d in range(1, days + 1)
+            ],
+        }
+    if year:
+        return {
+            "show": True,
+            "back": {"link": link({}), "title": "All dates"},
+            "choices": [
+                {
+                    "link": link({year_field: year, month_field: m}),
+                    "title": capfirst(formats.date_format(date(year, m, 1), "YEAR_MONTH_FORMAT")),
+                }
+                for m in range(1, 13)
+            ],
+        }
+    bounds = _bounds(cl, field)
+    if bounds is None:
+        return {"show": False}
+    years = range(bounds[0].year, bounds[1].year + 1)
+    return {"show": True, "back": None, "choices": [{"link": link({year_field: y}), "title": str(y)} for y in years]}
