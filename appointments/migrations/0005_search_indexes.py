@@ -29,5 +29,5 @@ def drop(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("appointments", "0005_staff_groups")]
+    dependencies = [("appointments", "0004_appointment_history")]
     operations = [migrations.RunPython(create, drop, elidable=False)]
