@@ -33,7 +33,7 @@ from knox.crypto import hash_token
 from knox.settings import CONSTANTS
 from rest_framework import exceptions, parsers, status
 from rest_framework.authentication import get_authorization_header
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.pagination import BasePagination
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -197,8 +197,6 @@ class AlwaysJSONNegotiation(BaseContentNegotiation):
     """The original answers JSON whatever the Accept header says; so does this service (never a 406)."""
 
     def select_parser(self, request: Request, parsers: Iterable[parsers.BaseParser]) -> Any:
-        from rest_framework.negotiation import DefaultContentNegotiation
-
         return DefaultContentNegotiation().select_parser(request, parsers)
 
     def select_renderer(
