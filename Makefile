@@ -28,7 +28,9 @@ run: venv
 	echo "  curl -s -H 'Authorization: Bearer $$TOKEN' http://127.0.0.1:$(PORT)/api/v1/appointments/$$ID" && \
 	echo "  curl -s -X PATCH -H 'Authorization: Bearer $$TOKEN' -H 'Content-Type: application/json' \\" && \
 	echo "       -d '{\"duration_in_minutes\": 30}' http://127.0.0.1:$(PORT)/api/v1/appointments/$$ID" && \
+	echo "  curl -s -H 'Authorization: Bearer $$TOKEN' 'http://127.0.0.1:$(PORT)/api/v1/appointments?status=scheduled'" && \
 	echo "API docs: http://127.0.0.1:$(PORT)/api/docs" && \
+	echo "Back office: http://127.0.0.1:$(PORT)/admin/ (first: $(BIN)/python manage.py changepassword demo-agent)" && \
 	echo ""
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
