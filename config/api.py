@@ -130,12 +130,17 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
+def is_index(key: Any) -> bool:
+    """A list index as PHP forms write it: ASCII digits only (`str.isdigit` also accepts "¹", which int() refuses)."""
+    return isinstance(key, str | int) and str(key).isascii() and str(key).isdigit()
+
+
 def _as_lists(node: Any) -> Any:
     """Turn `{"0": a, "1": b}` into `[a, b]` when the keys are exactly 0..n-1, as PHP arrays read."""
     if not isinstance(node, dict):
         return node
     converted = {key: _as_lists(value) for key, value in node.items()}
-    indexes = sorted(int(key) for key in converted if key.isdigit())
+    indexes = sorted(int(key) for key in converted if is_index(key))
     if converted and indexes == list(range(len(converted))):
         return [converted[str(index)] for index in indexes]
     return converted
@@ -170,9 +175,8 @@ def nest_form_data(form: QueryDict) -> dict[str, Any]:
         # `tags[]=a&tags[]=b` appends each value; any other repeated key keeps its last value.
         for value in values if path[-1] == "" else values[-1:]:
             _place(root, path, None if value == "" else value)
-    result = _as_lists(root)
-    assert isinstance(result, dict)
-    return result
+    # The body itself stays an object even when its keys are 0, 1, ...: only nested values become lists.
+    return {key: _as_lists(value) for key, value in root.items()}
 
 
 class BracketFormParser(parsers.FormParser):

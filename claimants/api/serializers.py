@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claimants.models import Claimant, ClaimantData, FieldType
+from config.api import is_index
 
 MAX_DATA_ITEMS = 200
 
@@ -68,7 +69,7 @@ class ClaimantDataItemsField(serializers.Field):
         path = "claimant.data"
         if isinstance(data, list):
             pairs = [(str(index), item) for index, item in enumerate(data)]
-        elif isinstance(data, Mapping) and all(str(key).isdigit() for key in data):
+        elif isinstance(data, Mapping) and all(is_index(key) for key in data):
             pairs = [(str(key), item) for key, item in data.items()]
         else:
             self.fail("not_a_list", path=path)
@@ -128,7 +129,7 @@ class ClaimantDataValuesField(serializers.Field):
     """
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, Mapping) and not all(str(key).isdigit() for key in data):
+        if isinstance(data, Mapping) and not all(is_index(key) for key in data):
             pairs = [(str(key), key, value) for key, value in data.items()]
         else:
             if isinstance(data, Mapping):

@@ -616,3 +616,22 @@ def test_timestamps_are_utc_with_z(api, appointment) -> None:
     assert data["session_started_at"].endswith("Z")
     started = datetime.fromisoformat(data["session_started_at"].replace("Z", "+00:00"))
     assert abs(started - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "0=a&1=b",
+        "claimant%5Bdata%5D%5B%C2%B9%5D%5Bid%5D=x",
+        "claimant%5Bdata%5D%5B%C2%B9%5D=x",
+        "_method=PATCH&claimant%5Bdata%5D%5B%C2%B9%5D=x",
+    ],
+)
+def test_odd_form_keys_found_by_fuzzing_are_never_a_500(api, appointment, body) -> None:
+    before = snapshot(appointment)
+    for path in (url(appointment, "?_method=PATCH"), url(appointment, "/cancel"), "/api/v1/appointments"):
+        response = api.generic("POST", path, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code < 500, (path, response.content)
+        assert response["Content-Type"] == "application/json"
+    if snapshot(appointment) != before:  # only the cancel may have changed it, and only to cancelled
+        assert Appointment.objects.get(pk=appointment.pk).status == "cancelled"

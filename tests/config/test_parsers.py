@@ -28,6 +28,15 @@ def test_repeated_key_keeps_the_last_value_and_empty_brackets_append() -> None:
     assert nest("tags[]=x&tags[]=y") == {"tags": ["x", "y"]}
 
 
+def test_non_ascii_digits_are_keys_not_indexes() -> None:
+    # str.isdigit() says yes to "¹" and "٣"; int() would then fail (a 500 found by fuzzing).
+    assert nest("a[¹]=1&b[٣]=2") == {"a": {"¹": "1"}, "b": {"٣": "2"}}
+
+
+def test_a_body_of_numbered_keys_stays_an_object() -> None:
+    assert nest("0=a&1=b") == {"0": "a", "1": "b"}
+
+
 def test_malformed_brackets_are_a_literal_key() -> None:
     assert nest("a[b=1") == {"a[b": "1"}
 
