@@ -22,6 +22,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -377,7 +378,10 @@ class AppointmentAdmin(admin.ModelAdmin):
                 for e in entries
             ),
         )
-        return format_html('<ul class="recent-history">{}</ul><a href="history/">Full history</a>', rows)
+        history = reverse("admin:appointments_appointment_history", args=[obj.pk])
+        return format_html(
+            '<ul class="recent-history">{}</ul><a class="full-history" href="{}">Full history</a>', rows, history
+        )
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         appointment = self.get_object(request, object_id)

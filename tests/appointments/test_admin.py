@@ -355,6 +355,7 @@ class TestHistory:
         assert "API-1" in page
         assert "new@example.com" in page
         change_page = desk.get(change_url(appointment)).content.decode()
+        assert f'href="{CHANGELIST}{appointment.pk}/history/"' in change_page
         assert "recent-history" in change_page
         assert "no_show" in change_page
 
