@@ -39,10 +39,9 @@ from claimants.services import (
 )
 from meetings.services import meeting_follow_appointment, meeting_for
 
-# Columns a client may write directly; the service stamps the others (status times) itself.
-PLAIN_FIELDS = (
-    "appointment_at",
-    "duration_in_minutes",
+# Columns a client sets as given (the scheduling, interpreter and status fields have rules of their own, and the
+# service stamps the status times itself).
+OPTION_FIELDS = (
     *FEATURE_FIELDS,
     "use_custom_post_call_redirect",
     "custom_user_post_call_redirect_url",
@@ -109,7 +108,7 @@ def _plan_schedule(appointment: Appointment, data: Mapping[str, Any], changes: d
 
 
 def _plan_options(appointment: Appointment, data: Mapping[str, Any], changes: dict[str, Any], errors: Errors) -> None:
-    for name in PLAIN_FIELDS[2:]:
+    for name in OPTION_FIELDS:
         if name in data and data[name] != getattr(appointment, name):
             changes[name] = data[name]
 
