@@ -380,25 +380,26 @@ class LaravelPagination(BasePagination):
         query["page"] = str(page)
         return f"{self.request.build_absolute_uri(self.request.path)}?{query.urlencode()}"
 
+    @property
+    def _previous_url(self) -> str | None:
+        # Laravel's previousPageUrl(): any page after the first has one.
+        return self._url(self.page - 1) if self.page > 1 else None
+
+    @property
+    def _next_url(self) -> str | None:
+        return self._url(self.page + 1) if self.page < self.last_page else None
+
     def _page_links(self) -> list[dict[str, Any]]:
         window = range(max(1, self.page - self.on_each_side), min(self.last_page, self.page + self.on_each_side) + 1)
         pages = sorted({1, self.last_page, *window})
-        links: list[dict[str, Any]] = [
-            {"url": self._url(self.page - 1) if self.page > 1 else None, "label": "&laquo; Previous", "active": False}
-        ]
+        links: list[dict[str, Any]] = [{"url": self._previous_url, "label": "&laquo; Previous", "active": False}]
         previous = 0
         for page in pages:
             if page - previous > 1:
                 links.append({"url": None, "label": "...", "active": False})
             links.append({"url": self._url(page), "label": str(page), "active": page == self.page})
             previous = page
-        links.append(
-            {
-                "url": self._url(self.page + 1) if self.page < self.last_page else None,
-                "label": "Next &raquo;",
-                "active": False,
-            }
-        )
+        links.append({"url": self._next_url, "label": "Next &raquo;", "active": False})
         return links
 
     def get_paginated_response(self, data: Any) -> Response:
@@ -410,8 +411,8 @@ class LaravelPagination(BasePagination):
                 "links": {
                     "first": self._url(1),
                     "last": self._url(self.last_page),
-                    "prev": self._url(self.page - 1) if 1 < self.page <= self.last_page + 1 else None,
-                    "next": self._url(self.page + 1) if self.page < self.last_page else None,
+                    "prev": self._previous_url,
+                    "next": self._next_url,
                 },
                 "meta": {
                     "current_page": self.page,

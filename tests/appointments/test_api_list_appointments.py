@@ -86,6 +86,9 @@ def test_page_past_the_end_is_empty_not_an_error(api, many) -> None:
     assert body["data"] == []
     assert (body["meta"]["from"], body["meta"]["to"], body["meta"]["total"]) == (None, None, 20)
     assert body["links"]["next"] is None
+    # prev is Laravel's previousPageUrl(): page 98, in links and in meta.links alike
+    assert parse_qs(urlsplit(body["links"]["prev"]).query)["page"] == ["98"]
+    assert body["meta"]["links"][0]["url"] == body["links"]["prev"]
 
 
 def test_empty_list(api, department) -> None:
