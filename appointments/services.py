@@ -384,7 +384,8 @@ class _NoLongerDue(Exception):
 def _still_due(now: datetime) -> Precondition:
     def check(locked: Appointment) -> None:
         # Re-read under the lock: a reschedule since the query may have moved the meeting into the future.
-        if locked.status not in RESCHEDULABLE_STATUSES or locked.meeting.end_date >= now:
+        # (A status changed meanwhile needs no check here: the transition to no_show already refuses it.)
+        if locked.meeting.end_date >= now:
             raise _NoLongerDue
 
     return check
