@@ -79,18 +79,8 @@ class FeatureSettings(models.Model):
         abstract = True
 
 
-FEATURE_FIELDS = (
-    "features_call_recording_enable",
-    "features_breakout_room_enable",
-    "features_webcam_access_agent_enable",
-    "features_webcam_access_claimant_enable",
-    "features_webcam_background_blurring_enable",
-    "features_microphone_access_enable",
-    "features_screen_sharing_enable",
-    "features_messages_chat_enable",
-    "features_participant_list_enable",
-    "features_bandwidth",
-)
+# The feature columns, in their declared order (the representation's order).
+FEATURE_FIELDS = tuple(field.name for field in FeatureSettings._meta.fields)
 
 
 class Department(FeatureSettings):
