@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import models
+
 from appointments.models import Appointment, Department
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from meetings.models import Meeting
@@ -46,17 +48,13 @@ def _display(value: Any, names: dict[Any, str]) -> str:
     return str(value)
 
 
-def _fields(model: type) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields if f.attname not in SKIPPED]  # type: ignore[attr-defined]
+def _fields(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in SKIPPED]
 
 
 def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
     """Newest first. A version by a command (no user) is shown as by "system"."""
     claimant_id = Claimant.objects.filter(appointment=appointment).values_list("pk", flat=True).get()
-    field_names = {
-        f.pk: f.name
-        for f in ClaimantDataField.objects.filter(values__claimant_id=claimant_id).distinct().only("pk", "name")
-    }
     sources: list[tuple[str, Any, list[str]]] = [
         ("Appointment", Appointment.history.filter(id=appointment.pk), _fields(Appointment)),
         ("Claimant", Claimant.history.filter(appointment_id=appointment.pk), _fields(Claimant)),
@@ -67,8 +65,14 @@ def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
         (label, list(records.select_related("history_user").order_by("history_date", "history_id")), columns)
         for label, records, columns in sources
     ]
+    # Names for the ids the versions hold, read from the versions themselves: a data item a department move
+    # removed, or a department the appointment left, still has its name here.
     department_ids = {record.department_id for record in fetched[0][1]}
-    names = {**{d.pk: d.name for d in Department.objects.filter(pk__in=department_ids)}, **field_names}
+    field_ids = {record.field_id for record in fetched[2][1]}
+    names = {
+        **{d.pk: d.name for d in Department.objects.filter(pk__in=department_ids).only("pk", "name")},
+        **{f.pk: f.name for f in ClaimantDataField.objects.filter(pk__in=field_ids).only("pk", "name")},
+    }
     entries: list[HistoryEntry] = []
     for label, records, columns in fetched:
         versions: dict[Any, list[Any]] = defaultdict(list)

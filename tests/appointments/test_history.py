@@ -1,0 +1,23 @@
+"""appointment_history: the merged, value-by-value history of an appointment and its parts."""
+
+from appointments.history import appointment_history
+from appointments.services import appointment_update
+from claimants.models import FieldType
+from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, make_appointment
+
+
+def test_an_item_removed_by_a_department_move_keeps_its_field_name(department) -> None:
+    actor = UserFactory.create(username="mover")
+    target = DepartmentFactory.create(name="Target")
+    for dept in (department, target):
+        dept.members.add(actor)
+    ClaimantDataFieldFactory.create(department=target, name="Case number", type=FieldType.STRING, required=True)
+    appointment = make_appointment(department, claimant={"name": "A", "data": {"Case number": "C-1"}})
+    # "Incident date" is empty and the target lacks it: the move deletes that item.
+    appointment_update(appointment=appointment, data={"department_id": target.pk}, actor=actor)
+
+    entries = appointment_history(appointment)
+    deleted = [e for e in entries if e.kind == "deleted"]
+    assert [(e.what, e.who) for e in deleted] == [("Claimant data: Incident date", "mover")]
+    moved = [e for e in entries if e.what == "Appointment" and e.kind == "changed"]
+    assert [(c.field, c.old, c.new) for c in moved[0].changes] == [("department", "Claims", "Target")]
