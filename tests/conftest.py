@@ -5,14 +5,15 @@ token. `REQUIRE_POSTGRESQL=1` (set by .ci/run) makes the run fail instead of qui
 """
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment, Department
@@ -24,6 +25,31 @@ postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: SQLite has no row locks, so concurrent writers cannot be tested on it",
 )
+
+
+def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Start every job at the same instant in its own thread (own connection); re-raise what any raised."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def worker(index: int, job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = job()
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from appointments.models import Appointment, IdempotencyKey
 from claimants.models import ClaimantData
 from meetings.models import Meeting
-from tests.conftest import Persona, persona, postgres_only
+from tests.conftest import Persona, persona, postgres_only, run_together
 from tests.factories import DepartmentFactory, in_days
 
 URL = "/api/v1/appointments"
@@ -300,8 +300,6 @@ class TestIdempotency:
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_key_create_exactly_one(agent: Persona, department) -> None:
-    from tests.appointments.test_concurrency import run_together
-
     def post() -> tuple[int, str]:
         response = agent.client().post(URL, minimal(), format="json", HTTP_IDEMPOTENCY_KEY="race")
         return response.status_code, response.json()["data"]["id"]
@@ -316,8 +314,6 @@ def test_concurrent_requests_with_one_key_create_exactly_one(agent: Persona, dep
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_with_one_client_reference_create_one(agent: Persona, department) -> None:
-    from tests.appointments.test_concurrency import run_together
-
     def post() -> int:
         return agent.client().post(URL, minimal(reference="SAME"), format="json").status_code
 

@@ -9,39 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from appointments.models import Appointment
 from appointments.services import appointment_update
 from claimants.models import ClaimantData
-from tests.conftest import Persona, postgres_only
+from tests.conftest import Persona, postgres_only, run_together
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Start every job at the same instant in its own thread (own connection); re-raise what any raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
-
-    def worker(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
 
 
 def test_concurrent_patches_of_different_fields_lose_nothing(agent: Persona, appointment: Appointment) -> None:
