@@ -122,9 +122,9 @@ class AppointmentAdminForm(forms.ModelForm):
     claimant_date_of_birth = forms.DateField(
         label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    # Redirect URLs typed without a scheme read as https (Django 6's default, chosen now).
-    custom_user_post_call_redirect_url = forms.URLField(max_length=2000, required=False, assume_scheme="https")
-    custom_agent_post_call_redirect_url = forms.URLField(max_length=2000, required=False, assume_scheme="https")
+    # Plain text: the service validates redirect URLs as the API does (absolute http(s)), never guessing a scheme.
+    custom_user_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
+    custom_agent_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
 
     class Meta:
         model = Appointment

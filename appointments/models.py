@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from knox.models import AbstractAuthToken
@@ -113,6 +113,16 @@ def departments_for(user: Any) -> models.QuerySet[Department]:
     return Department.objects.filter(members=user)
 
 
+# Post-call redirects are absolute http(s) URLs (the contract): one validator for the model, the API and the admin.
+validate_http_url = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
+
+
+class HttpUrlField(models.URLField):
+    """An absolute http(s) URL (Django's URLField also accepts ftp)."""
+
+    default_validators = [validate_http_url]
+
+
 _PHONE_LIKE = re.compile(r"[\d\s()+./-]+")
 
 
@@ -179,8 +189,8 @@ class Appointment(FeatureSettings):
     session_ended_at = models.DateTimeField(null=True, blank=True)
 
     use_custom_post_call_redirect = models.BooleanField(default=False)
-    custom_user_post_call_redirect_url = models.URLField(max_length=2000, null=True, blank=True)
-    custom_agent_post_call_redirect_url = models.URLField(max_length=2000, null=True, blank=True)
+    custom_user_post_call_redirect_url = HttpUrlField(max_length=2000, null=True, blank=True)
+    custom_agent_post_call_redirect_url = HttpUrlField(max_length=2000, null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
     # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-import config.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
+import config.api.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -5,47 +5,24 @@ types and shapes; the rules live in `appointments.services`.
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from django.core.validators import URLValidator
 from rest_framework import serializers
 
-from appointments.models import FEATURE_FIELDS, MAX_DURATION, MIN_DURATION, Appointment, Bandwidth, Department, Status
+from appointments.models import (
+    FEATURE_FIELDS,
+    MAX_DURATION,
+    MIN_DURATION,
+    Appointment,
+    Bandwidth,
+    Department,
+    Status,
+    validate_http_url,
+)
 from claimants.api.serializers import ClaimantCreateSerializer, ClaimantSerializer, ClaimantUpdateSerializer
 from claimants.models import ClaimantDataField, FieldType
+from config.api.fields import MillisecondsDateTimeField, NullableUrlField, StrictBooleanField
 from meetings.api.serializers import MeetingSerializer
-
-
-class MillisecondsDateTimeField(serializers.DateTimeField):
-    """Appointment timestamps are written `2021-01-01T00:00:00.000Z`, always in UTC."""
-
-    def to_representation(self, value: datetime) -> str | None:  # type: ignore[override]
-        if value is None:
-            return None
-        value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """Booleans as the original reads them: JSON true/false, 1/0, and the strings "true"/"false"/"1"/"0"."""
-
-    TRUE_VALUES = {True, "1", "true", "True", "TRUE"}
-    FALSE_VALUES = {False, "0", "false", "False", "FALSE"}
-    NULL_VALUES: set[Any] = set()
-
-
-class HttpUrlField(serializers.CharField):
-    """An absolute http(s) URL, or null; an empty string (a form's null) is null."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=2000, allow_null=True, allow_blank=True, **kwargs)
-        self.validators.append(URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL."))
-
-    def run_validation(self, data: Any = serializers.empty) -> Any:
-        if isinstance(data, str) and data.strip() == "":
-            return None
-        return super().run_validation(data)
 
 
 class DepartmentSummarySerializer(serializers.ModelSerializer[Department]):
@@ -129,8 +106,8 @@ class AppointmentUpdateSerializer(serializers.Serializer):
     features_participant_list_enable = StrictBooleanField()
     features_bandwidth = serializers.ChoiceField(choices=Bandwidth.choices)
     use_custom_post_call_redirect = StrictBooleanField()
-    custom_user_post_call_redirect_url = HttpUrlField()
-    custom_agent_post_call_redirect_url = HttpUrlField()
+    custom_user_post_call_redirect_url = NullableUrlField(validators=[validate_http_url])
+    custom_agent_post_call_redirect_url = NullableUrlField(validators=[validate_http_url])
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping) and isinstance(data.get("department"), str) and "department_id" not in data:

@@ -5,8 +5,6 @@ Each action validates the shape with an input serializer, calls one service, rea
 through `get_queryset()` with its joins, and answers with the representation (and its ETag).
 """
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +19,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
 
 from appointments.api import idempotency
 from appointments.api.serializers import (
@@ -35,41 +32,17 @@ from appointments.api.serializers import (
 from appointments.filtersets import AppointmentFilterSet
 from appointments.models import Appointment, AppointmentQuerySet, Department, departments_for
 from appointments.services import appointment_cancel, appointment_create, appointment_update, department_for_create
-from config.api import AlwaysJSONNegotiation, LaravelPagination, PreconditionFailed
-from config.schema import ERROR_RESPONSES, IF_MATCH_HEADER, METHOD_OVERRIDE_PARAMETERS
-
-OVERRIDE_HEADER = "X-HTTP-Method-Override"
-
-
-def representation_etag(data: Mapping[str, Any]) -> str:
-    """A strong ETag: a digest of the exact representation, so any visible change changes it."""
-    body = json.dumps(data, cls=JSONEncoder, separators=(",", ":"), ensure_ascii=False)
-    return '"' + hashlib.sha256(body.encode()).hexdigest()[:40] + '"'
-
-
-def _etags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
-
-
-def if_match_passes(header: str, etag: str) -> bool:
-    """RFC 9110 strong comparison: `*` matches any current representation; weak tags never match."""
-    tags = _etags(header)
-    return "*" in tags or etag in tags
-
-
-def requested_override(request: Request) -> str | None:
-    """The method a POST asks to be treated as: `_method` in the query or the form, or the override header."""
-    value = request.query_params.get("_method") or request.headers.get(OVERRIDE_HEADER)
-    if not value and request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        data = request.data
-        value = data.get("_method") if isinstance(data, Mapping) else None
-    return value.strip().upper() if isinstance(value, str) else None
-
-
-def request_body(request: Request) -> Mapping[str, Any]:
-    if not isinstance(request.data, Mapping):
-        raise exceptions.ParseError("The request body must be a JSON object or a form.")
-    return request.data
+from config.api.errors import PreconditionFailed
+from config.api.http import (
+    apply_method_override,
+    if_match_passes,
+    if_none_match_hits,
+    representation_etag,
+    request_body,
+)
+from config.api.negotiation import AlwaysJSONNegotiation
+from config.api.pagination import LaravelPagination
+from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, METHOD_OVERRIDE_PARAMETERS
 
 
 @extend_schema(
@@ -102,10 +75,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        # Laravel's method override: honoured on POST only, and only for PATCH, so a safe method never writes.
-        if request.method == "POST" and requested_override(request) == "PATCH":
-            request.method = "PATCH"
-            request._request.method = "PATCH"
+        if apply_method_override(request):
             action = self.action_map.get("patch")
             if action is not None:
                 self.action = action
@@ -190,10 +160,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = self._respond(self.get_object())
-        if_none_match = request.headers.get("If-None-Match")
-        if if_none_match and (
-            "*" in _etags(if_none_match) or response["ETag"] in [t.removeprefix("W/") for t in _etags(if_none_match)]
-        ):
+        if if_none_match_hits(request.headers.get("If-None-Match"), response["ETag"]):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]})
         return response
 

@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claimants.models import Claimant, ClaimantData, FieldType
-from config.api import is_index
+from config.api.fields import ScalarField
+from config.api.parsers import is_index
 
 MAX_DATA_ITEMS = 200
 
@@ -31,21 +32,6 @@ class ClaimantSerializer(serializers.ModelSerializer[Claimant]):
         model = Claimant
         fields = ["name", "phone_number", "email", "date_of_birth", "data"]
         read_only_fields = fields
-
-
-@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}], "nullable": True})
-class ScalarField(serializers.Field):
-    """A data value as a client sends it; its type is checked against the data field by the service."""
-
-    default_error_messages = {"invalid": "Must be a string, a number, a boolean or null."}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str | int | float | bool):
-            return data
-        self.fail("invalid")
-
-    def to_representation(self, value: Any) -> Any:
-        return value
 
 
 class ClaimantDataItemUpdateSerializer(serializers.Serializer):

@@ -1,17 +1,9 @@
 """The meeting as the appointment representation shows it."""
 
-from datetime import UTC, datetime
-
 from rest_framework import serializers
 
+from config.api.fields import SecondsDateTimeField
 from meetings.models import Meeting
-
-
-class SecondsDateTimeField(serializers.DateTimeField):
-    """Meeting dates are written `2021-01-30T08:30:00Z` (the seed's example), always in UTC."""
-
-    def to_representation(self, value: datetime) -> str:
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class MeetingSerializer(serializers.ModelSerializer[Meeting]):

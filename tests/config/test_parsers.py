@@ -4,7 +4,8 @@ import pytest
 from django.http import QueryDict
 from rest_framework.exceptions import ParseError
 
-from config.api import flatten_errors, nest_form_data
+from config.api.errors import flatten_errors
+from config.api.parsers import nest_form_data
 
 
 def nest(body: str):

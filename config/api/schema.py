@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "config.api.BearerTokenAuthentication"
+    target_class = "config.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
     priority = 1
 

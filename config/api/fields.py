@@ -1,0 +1,59 @@
+"""Scalar fields of the representation and of request bodies, as the original writes and reads them."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+class MillisecondsDateTimeField(serializers.DateTimeField):
+    """Appointment timestamps are written `2021-01-01T00:00:00.000Z`, always in UTC."""
+
+    def to_representation(self, value: datetime) -> str | None:  # type: ignore[override]
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class SecondsDateTimeField(serializers.DateTimeField):
+    """Meeting dates are written `2021-01-30T08:30:00Z` (the seed's example), always in UTC."""
+
+    def to_representation(self, value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Booleans as the original reads them: JSON true/false, 1/0, and the strings "true"/"false"/"1"/"0"."""
+
+    TRUE_VALUES = {True, "1", "true", "True", "TRUE"}
+    FALSE_VALUES = {False, "0", "false", "False", "FALSE"}
+    NULL_VALUES: set[Any] = set()
+
+
+class NullableUrlField(serializers.CharField):
+    """A URL or null; an empty string (a form's null) is null. Which URLs are valid is the caller's validator."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=2000, allow_null=True, allow_blank=True, **kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, str) and data.strip() == "":
+            return None
+        return super().run_validation(data)
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}], "nullable": True})
+class ScalarField(serializers.Field):
+    """A string, number or boolean as a client sends it; what it must be is checked by the service."""
+
+    default_error_messages = {"invalid": "Must be a string, a number, a boolean or null."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str | int | float | bool):
+            return data
+        self.fail("invalid")
+
+    def to_representation(self, value: Any) -> Any:
+        return value

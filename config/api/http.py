@@ -1,0 +1,62 @@
+"""HTTP helpers for the API views: strong ETags, If-Match / If-None-Match, the original's method override."""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.utils.encoders import JSONEncoder
+
+OVERRIDE_HEADER = "X-HTTP-Method-Override"
+
+
+def representation_etag(data: Mapping[str, Any]) -> str:
+    """A strong ETag: a digest of the exact representation, so any visible change changes it."""
+    body = json.dumps(data, cls=JSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(body.encode()).hexdigest()[:40] + '"'
+
+
+def _etags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def if_match_passes(header: str, etag: str) -> bool:
+    """RFC 9110 strong comparison: `*` matches any current representation; weak tags never match."""
+    tags = _etags(header)
+    return "*" in tags or etag in tags
+
+
+def if_none_match_hits(header: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison for GET: `*` or any tag equal to the ETag, with or without `W/`."""
+    if not header:
+        return False
+    tags = _etags(header)
+    return "*" in tags or etag in [tag.removeprefix("W/") for tag in tags]
+
+
+def requested_override(request: Request) -> str | None:
+    """The method a POST asks to be treated as: `_method` in the query or the form, or the override header."""
+    value = request.query_params.get("_method") or request.headers.get(OVERRIDE_HEADER)
+    if not value and request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        data = request.data
+        value = data.get("_method") if isinstance(data, Mapping) else None
+    return value.strip().upper() if isinstance(value, str) else None
+
+
+def apply_method_override(request: Request) -> bool:
+    """Laravel's method override: honoured on POST only, and only for PATCH, so a safe method never writes.
+    Returns whether the request is now a PATCH."""
+    if request.method == "POST" and requested_override(request) == "PATCH":
+        request.method = "PATCH"
+        request._request.method = "PATCH"
+        return True
+    return False
+
+
+def request_body(request: Request) -> Mapping[str, Any]:
+    """The parsed body as a mapping; a JSON array or scalar is a malformed body (400)."""
+    if not isinstance(request.data, Mapping):
+        raise exceptions.ParseError("The request body must be a JSON object or a form.")
+    return request.data
