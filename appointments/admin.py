@@ -8,64 +8,31 @@ nothing. Staff see and change only their departments' records; superusers see al
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import quote
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
+from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm
 from appointments.history import appointment_history
 from appointments.models import (
     FEATURE_FIELDS,
-    ApiToken,
     Appointment,
     AppointmentQuerySet,
     Department,
     Status,
-    departments_for,
 )
-from appointments.services import api_token_create, api_token_revoke, appointment_cancel, appointment_update
-from claimants.models import ClaimantDataField, FieldType
+from appointments.services import appointment_cancel, appointment_update
+from claimants.models import ClaimantDataField
 from claimants.services import claimant_data_field_added
-
-
-def _scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) -> QuerySet[Any]:
-    """Tenancy for every admin list and object: a staff member's departments only; a superuser sees all."""
-    if request.user.is_superuser:
-        return queryset
-    return queryset.filter(**{f"{department_path}__in": departments_for(request.user).values("pk")})
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records that only services write (through the appointment's page and actions): listed, never edited."""
-
-    department_path = "appointment__department"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return _scoped(super().get_queryset(request), request, self.department_path)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
+from config.admin import CappedCountPaginator, scoped
 
 # --- appointments -----------------------------------------------------------------------------------------------
 
@@ -77,7 +44,7 @@ class DepartmentFilter(admin.SimpleListFilter):
     parameter_name = "department"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(d.pk), d.name) for d in departments_for(request.user)]
+        return [(str(d.pk), d.name) for d in Department.objects.visible_to(request.user)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
@@ -87,142 +54,6 @@ class DepartmentFilter(admin.SimpleListFilter):
             return queryset.filter(department_id=uuid.UUID(value))
         except ValueError:
             return queryset.none()
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most `cap` + 1 rows, so a page never costs a count of the whole table; past the cap the
-    changelist says "more than 10000" and pages up to the cap (filters and the date hierarchy narrow it)."""
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return int(cast(QuerySet[Any], self.object_list)[: self.cap + 1].count())
-
-    @property
-    def count_is_capped(self) -> bool:
-        return self.count > self.cap
-
-
-CLAIMANT_FIELDS = ("name", "phone_number", "email", "date_of_birth")
-
-
-class AppointmentAdminForm(forms.ModelForm):
-    """The appointment with its claimant and the claimant's data items, saved in one service call.
-
-    Model validation is left to the service (`_post_clean` is off): it knows the rules the model cannot (the
-    lifecycle, rescheduling, data types), and it is what the API runs, so the messages are the same.
-    """
-
-    actor: Any = None  # set per request by AppointmentAdmin.get_form
-
-    claimant_name = forms.CharField(label="Name", max_length=255)
-    claimant_phone_number = forms.CharField(label="Phone number", max_length=40, required=False)
-    claimant_email = forms.CharField(label="Email", max_length=254, required=False)
-    claimant_date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    # Plain text: the service validates redirect URLs as the API does (absolute http(s)), never guessing a scheme.
-    custom_user_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
-    custom_agent_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
-
-    class Meta:
-        model = Appointment
-        fields = [
-            "department",
-            "appointment_at",
-            "duration_in_minutes",
-            "status",
-            "cancellation_reason",
-            "is_interpreter_needed",
-            "interpreter_language",
-            *FEATURE_FIELDS,
-            "use_custom_post_call_redirect",
-            "custom_user_post_call_redirect_url",
-            "custom_agent_post_call_redirect_url",
-        ]
-        widgets = {"appointment_at": AdminSplitDateTime}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "department" in self.fields:
-            self.fields["department"].queryset = departments_for(self.actor)  # type: ignore[attr-defined]
-        claimant = self.instance.claimant
-        for name in CLAIMANT_FIELDS:
-            self.fields[f"claimant_{name}"].initial = getattr(claimant, name)
-        self.data_items = {str(item.pk): item for item in claimant.data.select_related("field").order_by_field()}
-        for key, item in self.data_items.items():
-            self.fields[f"data_{key}"] = self._data_field(item.field, item.value)
-
-    @staticmethod
-    def _data_field(data_field: ClaimantDataField, value: str | None) -> forms.Field:
-        label = data_field.name
-        if data_field.type == FieldType.BOOLEAN:
-            choices = [("", "—"), ("true", "Yes"), ("false", "No")]
-            return forms.ChoiceField(label=label, choices=choices, required=data_field.required, initial=value or "")
-        widget = forms.DateInput(attrs={"type": "date"}) if data_field.type == FieldType.DATE else None
-        return forms.CharField(
-            label=label,
-            required=data_field.required,
-            initial=value,
-            widget=widget,
-            help_text=f"{data_field.get_type_display()}{', required' if data_field.required else ''}",
-        )
-
-    def _post_clean(self) -> None:
-        pass  # the service validates (see clean)
-
-    def service_data(self) -> dict[str, Any]:
-        """The changed fields, shaped as the API's PATCH body is for the service."""
-        data: dict[str, Any] = {}
-        claimant: dict[str, Any] = {}
-        items: list[tuple[str, dict[str, Any]]] = []
-        for name in self.changed_data:
-            value = self.cleaned_data.get(name)
-            value = None if value == "" else value
-            if name.startswith("claimant_"):
-                claimant[name.removeprefix("claimant_")] = value
-            elif name.startswith("data_"):
-                key = name.removeprefix("data_")
-                items.append((key, {"id": uuid.UUID(key), "value": value}))
-            elif name == "department":
-                data["department_id"] = value.pk if value is not None else None
-            else:
-                data[name] = value
-        if items:
-            claimant["data"] = items
-        if claimant:
-            data["claimant"] = claimant
-        return data
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.errors or not self.changed_data:
-            return cleaned
-        try:
-            # Inside the admin view's transaction: a later failure there undoes this too.
-            appointment_update(appointment=self.instance, data=self.service_data(), actor=self.actor)
-        except ValidationError as exc:
-            for key, errors in exc.message_dict.items():
-                self.add_error(self._form_field(key), errors)
-        return cleaned
-
-    def _form_field(self, key: str) -> str | None:
-        if key == "department_id":
-            return "department"
-        if key.startswith("claimant.data."):
-            item_key = key.split(".")[2]
-            return f"data_{item_key}" if f"data_{item_key}" in self.fields else None
-        if key.startswith("claimant."):
-            name = f"claimant_{key.removeprefix('claimant.')}"
-            return name if name in self.fields else None
-        return key if key in self.fields else None
-
-
-class CancelForm(forms.Form):
-    cancellation_reason = forms.CharField(
-        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
-    )
 
 
 @admin.register(Appointment)
@@ -311,7 +142,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The joins the change page, its form and the history read, so get_object is one query.
         queryset = super().get_queryset(request).select_related("department", "claimant", "meeting")
-        return _scoped(queryset, request, "department")
+        return scoped(queryset, request, "department")
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
         # The API's search (indexed, one table at a time) rather than the admin's OR across the claimant join.
@@ -475,7 +306,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = _scoped(super().get_queryset(request), request, "pk")
+        queryset = scoped(super().get_queryset(request), request, "pk")
         return queryset.annotate(
             member_total=Count("members", distinct=True), field_total=Count("data_fields", distinct=True)
         )
@@ -503,128 +334,3 @@ class DepartmentAdmin(admin.ModelAdmin):
         for data_field in getattr(formset, "new_objects", []):
             if isinstance(data_field, ClaimantDataField):
                 claimant_data_field_added(data_field=data_field, actor=request.user)
-
-
-# --- API tokens -------------------------------------------------------------------------------------------------
-
-
-class ApiTokenCreateForm(forms.ModelForm):
-    """A new token for a user, optionally adding the user to departments; the secret is shown once."""
-
-    actor: Any = None
-    expires_in_days = forms.IntegerField(
-        min_value=0, max_value=3650, initial=365, help_text="0: the token never expires."
-    )
-    departments = forms.ModelMultipleChoiceField(
-        queryset=Department.objects.none(),
-        required=False,
-        help_text="The user becomes a member of these departments; the token reaches the user's departments.",
-    )
-
-    class Meta:
-        model = ApiToken
-        fields = ["user", "name"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["departments"].queryset = departments_for(self.actor)  # type: ignore[attr-defined]
-        if not self.actor.is_superuser:
-            mine = departments_for(self.actor)
-            self.fields["user"].queryset = (  # type: ignore[attr-defined]
-                self.fields["user"].queryset.filter(is_superuser=False, departments__in=mine).distinct()  # type: ignore[attr-defined]
-            )
-
-    def _post_clean(self) -> None:
-        pass  # the token row is made by api_token_create, not from this form
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        user = cleaned.get("user")
-        if user is not None and not self.actor.is_superuser:
-            # A token acts as its user: a manager may not mint access beyond their own departments.
-            outside = user.departments.exclude(pk__in=departments_for(self.actor).values("pk"))
-            if user.is_superuser or outside.exists():
-                self.add_error("user", "This user reaches departments outside yours; ask a superuser.")
-        return cleaned
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["token_key", "user", "name", "created", "last_used_at", "expiry", "revoked_at", "state"]
-    list_select_related = ["user"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["user__username", "name", "token_key"]
-    fields = ("token_key", "user", "name", "created", "last_used_at", "expiry", "revoked_at")
-    readonly_fields = fields
-    actions = ["revoke"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(user__departments__in=departments_for(request.user).values("pk")).distinct()
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        if obj is None:
-            return type("ApiTokenCreateForm", (ApiTokenCreateForm,), {"actor": request.user})
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ["user", "name", "expires_in_days", "departments"] if obj is None else self.fields
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [] if obj is None else self.readonly_fields
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a token is never edited: it is revoked and, if needed, replaced
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # revoked tokens stay on record
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        user = form.cleaned_data["user"]
-        for department in form.cleaned_data["departments"]:
-            department.members.add(user)
-        days = form.cleaned_data["expires_in_days"]
-        token, secret = api_token_create(
-            user=user, name=form.cleaned_data["name"], expires_in=timedelta(days=days) if days else None
-        )
-        obj.pk = token.pk
-        obj.token_key = token.token_key
-        obj.user = user
-        request._api_token_secret = secret  # type: ignore[attr-defined]  # shown once by response_add
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        pass
-
-    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
-        # Rendered straight into this response: never put into a message, a session or a cookie.
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "API token created",
-            "subtitle": None,
-            "opts": self.model._meta,
-            "token": get_object_or_404(ApiToken.objects.select_related("user"), pk=obj.pk),
-            "secret": request._api_token_secret,  # type: ignore[attr-defined]
-        }
-        response = TemplateResponse(request, "admin/appointments/apitoken/created.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    @admin.display(description="state")
-    def state(self, obj: ApiToken) -> str:
-        if obj.revoked_at is not None:
-            return "revoked"
-        return "expired" if obj.expiry is not None and obj.expiry <= timezone.now() else "active"
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("appointments.change_apitoken"))
-
-    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        revoked = 0
-        for token in queryset:
-            if token.revoked_at is None:
-                api_token_revoke(token=token)
-                revoked += 1
-        messages.success(request, f"{revoked} token{'s' if revoked != 1 else ''} revoked.")

@@ -1,13 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class AppointmentsConfig(AppConfig):
     name = "appointments"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from appointments.groups import ensure_staff_groups
-
-        # Sent once per app; the last app's signal comes after every app's permissions exist.
-        post_migrate.connect(ensure_staff_groups, dispatch_uid="appointments.ensure_staff_groups")

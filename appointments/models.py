@@ -17,7 +17,6 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Prefetch, Q
-from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
@@ -83,6 +82,15 @@ class FeatureSettings(models.Model):
 FEATURE_FIELDS = tuple(field.name for field in FeatureSettings._meta.fields)
 
 
+class DepartmentQuerySet(models.QuerySet["Department"]):
+    def visible_to(self, user: Any) -> DepartmentQuerySet:
+        """Tenancy, in one place: the departments a user may see and use (all for a superuser, otherwise the
+        user's memberships). The API, the admin and the services all scope through this."""
+        if user is None or user.is_superuser:
+            return self
+        return self.filter(members=user)
+
+
 class Department(FeatureSettings):
     """A unit of an organisation: its members (agents and API users) reach only its appointments.
 
@@ -94,6 +102,8 @@ class Department(FeatureSettings):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = DepartmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -104,13 +114,6 @@ class Department(FeatureSettings):
 
     def __str__(self) -> str:
         return self.name
-
-
-def departments_for(user: Any) -> models.QuerySet[Department]:
-    """The departments a user may use: all for a superuser, otherwise those the user is a member of."""
-    if user.is_superuser:
-        return Department.objects.all()
-    return Department.objects.filter(members=user)
 
 
 # Post-call redirects are absolute http(s) URLs (the contract): one validator for the model, the API and the admin.
@@ -161,9 +164,9 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
 
     def visible_to(self, user: Any) -> AppointmentQuerySet:
         """Tenancy: a caller sees only its departments' appointments (a superuser sees all)."""
-        if user.is_superuser:
+        if user is None or user.is_superuser:
             return self
-        return self.filter(department__in=Department.objects.filter(members=user).values("pk"))
+        return self.filter(department__in=Department.objects.visible_to(user).values("pk"))
 
 
 class Appointment(FeatureSettings):
@@ -256,30 +259,6 @@ class Appointment(FeatureSettings):
 
     def can_transition_to(self, target: str) -> bool:
         return can_transition(self.status, target)
-
-
-class ApiToken(AbstractAuthToken):
-    """A bearer token for the API, stored only as knox's SHA-512 digest; it acts as its user.
-
-    Revoking keeps the row (who had access, and until when, stays answerable); an expired or revoked token
-    is refused with 401.
-    """
-
-    # Annotated by hand: knox is untyped, so the stubs' plugin cannot infer fields on this subclass.
-    name: models.CharField[str, str] = models.CharField(
-        max_length=100, blank=True, help_text="What the token is for, e.g. the integration."
-    )
-    revoked_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
-    last_used_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created"]
-
-    def __str__(self) -> str:
-        return f"{self.token_key}… ({self.user})"
-
-    def is_usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and (self.expiry is None or self.expiry > now)
 
 
 class IdempotencyKey(models.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,11 +22,9 @@ from appointments.models import (
     FEATURE_FIELDS,
     FINAL_STATUSES,
     RESCHEDULABLE_STATUSES,
-    ApiToken,
     Appointment,
     Department,
     Status,
-    departments_for,
 )
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services import (
@@ -221,7 +219,7 @@ def appointment_update(
         move = DepartmentMove()
         department_id = data.get("department_id")
         if department_id is not None and department_id != locked.department_id:
-            department = departments_for(actor).filter(pk=department_id).first()
+            department = Department.objects.visible_to(actor).filter(pk=department_id).first()
             if department is None:
                 errors.setdefault("department_id", []).append("The selected department id is invalid.")
             else:
@@ -275,7 +273,7 @@ def appointment_create(
     maps a field's name or id to its value. Raises ValidationError keyed by dot paths and writes nothing then.
     """
     errors: Errors = {}
-    if not departments_for(actor).filter(pk=department.pk).exists():
+    if not Department.objects.visible_to(actor).filter(pk=department.pk).exists():
         errors["department_id"] = ["The selected department id is invalid."]
     with transaction.atomic():
         if reference is None:
@@ -325,7 +323,7 @@ def appointment_create(
 
 def department_for_create(*, actor: Any, department_id: Any) -> Department:
     """The department a new appointment goes to: the one named, or the caller's only department."""
-    usable = departments_for(actor)
+    usable = Department.objects.visible_to(actor)
     if department_id is None:
         only = list(usable[:2])
         if len(only) == 1:
@@ -414,18 +412,3 @@ def _new_data_items(department: Department, values: Mapping[str, Any], errors: E
             errors.setdefault(path, []).append(f"The {path} field is required.")
         items.append(ClaimantData(field=data_field, value=value))
     return items
-
-
-def api_token_create(*, user: Any, name: str = "", expires_in: timedelta | None) -> tuple[ApiToken, str]:
-    """Issue a bearer token for a user; returns the row and the secret, which is shown once and never stored."""
-    # knox's manager stores only the digest and turns the timedelta into an expiry date (None: never).
-    token, secret = ApiToken.objects.create(user=user, expiry=expires_in, name=name)
-    return token, secret
-
-
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token at once; the row stays, so who had access and until when stays answerable."""
-    if token.revoked_at is None:
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        token.refresh_from_db(fields=["revoked_at"])
-    return token

@@ -37,8 +37,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
-from appointments.services import api_token_create  # noqa: E402
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType  # noqa: E402
 from meetings.models import Meeting  # noqa: E402
 

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from appointments.admin import ReadOnlyAdmin
 from claimants.models import Claimant, ClaimantData
+from config.admin import ReadOnlyAdmin
 
 
 @admin.register(Claimant)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "accounts",
     "appointments",
     "claimants",
     "meetings",
@@ -251,7 +252,7 @@ REST_KNOX = {
     "TOKEN_TTL": None,  # expiry is chosen per token when it is created
     "TOKEN_PREFIX": "apt_",
 }
-KNOX_TOKEN_MODEL = "appointments.ApiToken"  # noqa: S105 (a model path, not a secret)
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model path, not a secret)
 # knox's own migrations create its default token table even when the model is swapped for ApiToken; that table
 # would be unused and its foreign key to auth_user blocks TRUNCATE (test flushes). knox's tables are not needed.
 MIGRATION_MODULES = {"knox": None}

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from appointments.admin import ReadOnlyAdmin
+from config.admin import ReadOnlyAdmin
 from meetings.models import Meeting
 
 

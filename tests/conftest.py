@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from appointments.models import Appointment, Department
-from appointments.services import api_token_create
 from claimants.models import FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, make_appointment
 

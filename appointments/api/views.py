@@ -30,7 +30,7 @@ from appointments.api.serializers import (
     DepartmentSerializer,
 )
 from appointments.filtersets import AppointmentFilterSet
-from appointments.models import Appointment, AppointmentQuerySet, Department, departments_for
+from appointments.models import Appointment, AppointmentQuerySet, Department
 from appointments.services import appointment_cancel, appointment_create, appointment_update, department_for_create
 from config.api.errors import PreconditionFailed
 from config.api.http import (
@@ -244,7 +244,7 @@ class DepartmentViewSet(viewsets.GenericViewSet):
     pagination_class = LaravelPagination
 
     def get_queryset(self) -> QuerySet[Department]:
-        return departments_for(self.request.user).prefetch_related("data_fields").order_by("name", "id")
+        return Department.objects.visible_to(self.request.user).prefetch_related("data_fields").order_by("name", "id")
 
     @extend_schema(
         summary="List the departments you may use",

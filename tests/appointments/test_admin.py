@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from appointments.models import ApiToken, Appointment, Department, Status
+from accounts.models import ApiToken
+from appointments.models import Appointment, Department, Status
 from appointments.services import appointment_update
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from meetings.models import Meeting
@@ -413,7 +414,7 @@ class TestTokens:
         integration = UserFactory.create(username="integration")
         department.members.add(integration)
         response = manager.post(
-            "/admin/appointments/apitoken/add/",
+            "/admin/accounts/apitoken/add/",
             {"user": str(integration.pk), "name": "CRM", "expires_in_days": "30", "departments": [str(department.pk)]},
         )
         assert response.status_code == 200
@@ -427,12 +428,12 @@ class TestTokens:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
         assert client.get(f"/api/v1/appointments/{appointment.pk}").status_code == 200
 
-        listing = manager.get("/admin/appointments/apitoken/").content.decode()
+        listing = manager.get("/admin/accounts/apitoken/").content.decode()
         assert "integration" in listing
         assert token.token_key in listing
         assert secret not in listing
 
-        manager.post("/admin/appointments/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+        manager.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
         token.refresh_from_db()
         assert token.revoked_at is not None
         assert client.get(f"/api/v1/appointments/{appointment.pk}").status_code == 401
@@ -445,14 +446,14 @@ class TestTokens:
         department.members.add(wide)
         other_department.members.add(wide)
         response = manager.post(
-            "/admin/appointments/apitoken/add/", {"user": str(wide.pk), "name": "x", "expires_in_days": "1"}
+            "/admin/accounts/apitoken/add/", {"user": str(wide.pk), "name": "x", "expires_in_days": "1"}
         )
         assert response.status_code == 200
         assert "user" in response.context["adminform"].form.errors
         assert not ApiToken.objects.filter(user=wide).exists()
 
     def test_agents_cannot_manage_tokens(self, desk) -> None:
-        assert desk.get("/admin/appointments/apitoken/").status_code == 403
+        assert desk.get("/admin/accounts/apitoken/").status_code == 403
 
 
 class TestHardening:

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from appointments.models import ApiToken
-from appointments.services import api_token_create, api_token_revoke
+from accounts.models import ApiToken
+from accounts.services import api_token_create, api_token_revoke
 from tests.conftest import persona
 from tests.factories import department_with_fields, make_appointment
 

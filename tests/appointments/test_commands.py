@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from appointments.models import ApiToken, Appointment, Department, Status
+from accounts.models import ApiToken
+from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData, ClaimantDataField
 from meetings.models import Meeting
 
@@ -101,7 +102,7 @@ class TestStaffGroups:
     def test_groups_exist_with_their_permissions_after_migrate(self, db) -> None:
         from django.contrib.auth.models import Group
 
-        from appointments.groups import GROUPS
+        from accounts.groups import GROUPS
 
         for name, codes in GROUPS.items():
             group = Group.objects.get(name=name)

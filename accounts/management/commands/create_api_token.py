@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from accounts.services import api_token_create
 from appointments.models import Department
-from appointments.services import api_token_create
 
 DEFAULT_EXPIRY_DAYS = 365
 

@@ -21,9 +21,9 @@ MANAGER = [
     "claimants.add_claimantdatafield",
     "claimants.change_claimantdatafield",
     "claimants.delete_claimantdatafield",
-    "appointments.view_apitoken",
-    "appointments.add_apitoken",
-    "appointments.change_apitoken",
+    "accounts.view_apitoken",
+    "accounts.add_apitoken",
+    "accounts.change_apitoken",
 ]
 GROUPS = {"Agents": AGENT, "Department managers": MANAGER}
 

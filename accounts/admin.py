@@ -1,0 +1,100 @@
+"""API tokens in the back office: issued (the secret shown once), listed and revoked; never edited or deleted."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from accounts.forms import ApiTokenCreateForm
+from accounts.models import ApiToken
+from accounts.services import api_token_create, api_token_revoke
+from appointments.models import Department
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["token_key", "user", "name", "created", "last_used_at", "expiry", "revoked_at", "state"]
+    list_select_related = ["user"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "name", "token_key"]
+    fields = ("token_key", "user", "name", "created", "last_used_at", "expiry", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            user__departments__in=Department.objects.visible_to(request.user).values("pk")
+        ).distinct()
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            return type("ApiTokenCreateForm", (ApiTokenCreateForm,), {"actor": request.user})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["user", "name", "expires_in_days", "departments"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a token is never edited: it is revoked and, if needed, replaced
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoked tokens stay on record
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        user = form.cleaned_data["user"]
+        for department in form.cleaned_data["departments"]:
+            department.members.add(user)
+        days = form.cleaned_data["expires_in_days"]
+        token, secret = api_token_create(
+            user=user, name=form.cleaned_data["name"], expires_in=timedelta(days=days) if days else None
+        )
+        obj.pk = token.pk
+        obj.token_key = token.token_key
+        obj.user = user
+        request._api_token_secret = secret  # type: ignore[attr-defined]  # shown once by response_add
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        pass
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> HttpResponse:
+        # Rendered straight into this response: never put into a message, a session or a cookie.
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "API token created",
+            "subtitle": None,
+            "opts": self.model._meta,
+            "token": get_object_or_404(ApiToken.objects.select_related("user"), pk=obj.pk),
+            "secret": request._api_token_secret,  # type: ignore[attr-defined]
+        }
+        response = TemplateResponse(request, "admin/accounts/apitoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.display(description="state")
+    def state(self, obj: ApiToken) -> str:
+        if obj.revoked_at is not None:
+            return "revoked"
+        return "expired" if obj.expiry is not None and obj.expiry <= timezone.now() else "active"
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("accounts.change_apitoken"))
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        revoked = 0
+        for token in queryset:
+            if token.revoked_at is None:
+                api_token_revoke(token=token)
+                revoked += 1
+        messages.success(request, f"{revoked} token{'s' if revoked != 1 else ''} revoked.")

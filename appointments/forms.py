@@ -1,0 +1,135 @@
+"""Back-office forms for appointments: the change page (appointment, claimant and data items in one
+service call) and the cancel action's reason."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import ValidationError
+
+from appointments.models import FEATURE_FIELDS, Appointment, Department
+from appointments.services import appointment_update
+from claimants.models import ClaimantDataField, FieldType
+
+CLAIMANT_FIELDS = ("name", "phone_number", "email", "date_of_birth")
+
+
+class AppointmentAdminForm(forms.ModelForm):
+    """The appointment with its claimant and the claimant's data items, saved in one service call.
+
+    Model validation is left to the service (`_post_clean` is off): it knows the rules the model cannot (the
+    lifecycle, rescheduling, data types), and it is what the API runs, so the messages are the same.
+    """
+
+    actor: Any = None  # set per request by AppointmentAdmin.get_form
+
+    claimant_name = forms.CharField(label="Name", max_length=255)
+    claimant_phone_number = forms.CharField(label="Phone number", max_length=40, required=False)
+    claimant_email = forms.CharField(label="Email", max_length=254, required=False)
+    claimant_date_of_birth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    # Plain text: the service validates redirect URLs as the API does (absolute http(s)), never guessing a scheme.
+    custom_user_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
+    custom_agent_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "department",
+            "appointment_at",
+            "duration_in_minutes",
+            "status",
+            "cancellation_reason",
+            "is_interpreter_needed",
+            "interpreter_language",
+            *FEATURE_FIELDS,
+            "use_custom_post_call_redirect",
+            "custom_user_post_call_redirect_url",
+            "custom_agent_post_call_redirect_url",
+        ]
+        widgets = {"appointment_at": AdminSplitDateTime}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "department" in self.fields:
+            self.fields["department"].queryset = Department.objects.visible_to(self.actor)  # type: ignore[attr-defined]
+        claimant = self.instance.claimant
+        for name in CLAIMANT_FIELDS:
+            self.fields[f"claimant_{name}"].initial = getattr(claimant, name)
+        self.data_items = {str(item.pk): item for item in claimant.data.select_related("field").order_by_field()}
+        for key, item in self.data_items.items():
+            self.fields[f"data_{key}"] = self._data_field(item.field, item.value)
+
+    @staticmethod
+    def _data_field(data_field: ClaimantDataField, value: str | None) -> forms.Field:
+        label = data_field.name
+        if data_field.type == FieldType.BOOLEAN:
+            choices = [("", "—"), ("true", "Yes"), ("false", "No")]
+            return forms.ChoiceField(label=label, choices=choices, required=data_field.required, initial=value or "")
+        widget = forms.DateInput(attrs={"type": "date"}) if data_field.type == FieldType.DATE else None
+        return forms.CharField(
+            label=label,
+            required=data_field.required,
+            initial=value,
+            widget=widget,
+            help_text=f"{data_field.get_type_display()}{', required' if data_field.required else ''}",
+        )
+
+    def _post_clean(self) -> None:
+        pass  # the service validates (see clean)
+
+    def service_data(self) -> dict[str, Any]:
+        """The changed fields, shaped as the API's PATCH body is for the service."""
+        data: dict[str, Any] = {}
+        claimant: dict[str, Any] = {}
+        items: list[tuple[str, dict[str, Any]]] = []
+        for name in self.changed_data:
+            value = self.cleaned_data.get(name)
+            value = None if value == "" else value
+            if name.startswith("claimant_"):
+                claimant[name.removeprefix("claimant_")] = value
+            elif name.startswith("data_"):
+                key = name.removeprefix("data_")
+                items.append((key, {"id": uuid.UUID(key), "value": value}))
+            elif name == "department":
+                data["department_id"] = value.pk if value is not None else None
+            else:
+                data[name] = value
+        if items:
+            claimant["data"] = items
+        if claimant:
+            data["claimant"] = claimant
+        return data
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or not self.changed_data:
+            return cleaned
+        try:
+            # Inside the admin view's transaction: a later failure there undoes this too.
+            appointment_update(appointment=self.instance, data=self.service_data(), actor=self.actor)
+        except ValidationError as exc:
+            for key, errors in exc.message_dict.items():
+                self.add_error(self._form_field(key), errors)
+        return cleaned
+
+    def _form_field(self, key: str) -> str | None:
+        if key == "department_id":
+            return "department"
+        if key.startswith("claimant.data."):
+            item_key = key.split(".")[2]
+            return f"data_{item_key}" if f"data_{item_key}" in self.fields else None
+        if key.startswith("claimant."):
+            name = f"claimant_{key.removeprefix('claimant.')}"
+            return name if name in self.fields else None
+        return key if key in self.fields else None
+
+
+class CancelForm(forms.Form):
+    cancellation_reason = forms.CharField(
+        label="Reason", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )

@@ -1,0 +1,57 @@
+"""Admin plumbing shared by the apps: department scoping, the read-only base and the capped paginator."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+
+def scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) -> QuerySet[Any]:
+    """Tenancy for every admin list and object: a staff member's departments only; a superuser sees all.
+
+    `department_path` leads from the listed model to its department (`appointment__department`, `pk` for
+    departments themselves). The departments come from `Department.objects.visible_to`, as in the API.
+    """
+    if request.user.is_superuser:
+        return queryset
+    from appointments.models import Department  # the admin of every app imports this module first
+
+    return queryset.filter(**{f"{department_path}__in": Department.objects.visible_to(request.user).values("pk")})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that only services write (through the appointment's page and actions): listed, never edited."""
+
+    department_path = "appointment__department"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scoped(super().get_queryset(request), request, self.department_path)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most `cap` + 1 rows, so a page never costs a count of the whole table; past the cap the
+    changelist says "more than 10000" and pages up to the cap (filters and the date hierarchy narrow it)."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return int(cast(QuerySet[Any], self.object_list)[: self.cap + 1].count())
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self.count > self.cap
