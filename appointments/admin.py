@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm
+from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm
 from appointments.history import appointment_history
 from appointments.models import (
     FEATURE_FIELDS,
@@ -31,7 +31,7 @@ from appointments.models import (
 )
 from appointments.services import appointment_cancel, appointment_update
 from claimants.models import ClaimantDataField
-from claimants.services import claimant_data_field_added
+from claimants.services import claimant_data_field_added, claimant_data_field_change
 from config.admin import CappedCountPaginator, scoped
 
 # --- appointments -----------------------------------------------------------------------------------------------
@@ -289,6 +289,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 class ClaimantDataFieldInline(admin.TabularInline):
     model = ClaimantDataField
+    form = ClaimantDataFieldForm
     extra = 0
     fields = ["position", "name", "type", "required"]
     ordering = ["position", "name"]
@@ -330,7 +331,14 @@ class DepartmentAdmin(admin.ModelAdmin):
         return int(obj.field_total)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        for data_field in getattr(formset, "new_objects", []):
-            if isinstance(data_field, ClaimantDataField):
+        # Data fields are written by the claimant services: a changed field re-checks and converts the values it
+        # holds, a new one gives every claimant of the department an empty item.
+        for data_field in formset.save(commit=False):
+            if data_field.pk is not None and not data_field._state.adding:
+                changes = {name: getattr(data_field, name) for name in ("position", "name", "type", "required")}
+                claimant_data_field_change(data_field=data_field, changes=changes, actor=request.user)
+            else:
+                data_field.save()
                 claimant_data_field_added(data_field=data_field, actor=request.user)
+        for deleted in formset.deleted_objects:
+            deleted.delete()

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from appointments.models import FEATURE_FIELDS, Appointment, Department
 from appointments.services import appointment_update
 from claimants.models import ClaimantDataField, FieldType
+from claimants.services import claimant_data_field_plan_change
 
 CLAIMANT_FIELDS = ("name", "phone_number", "email", "date_of_birth")
 
@@ -69,11 +70,11 @@ class AppointmentAdminForm(forms.ModelForm):
         label = data_field.name
         if data_field.type == FieldType.BOOLEAN:
             choices = [("", "—"), ("true", "Yes"), ("false", "No")]
-            return forms.ChoiceField(label=label, choices=choices, required=data_field.required, initial=value or "")
+            return forms.ChoiceField(label=label, choices=choices, required=False, initial=value or "")
         widget = forms.DateInput(attrs={"type": "date"}) if data_field.type == FieldType.DATE else None
         return forms.CharField(
             label=label,
-            required=data_field.required,
+            required=False,  # the service decides, as for the API: a required item cannot be emptied
             initial=value,
             widget=widget,
             help_text=f"{data_field.get_type_display()}{', required' if data_field.required else ''}",
@@ -111,10 +112,13 @@ class AppointmentAdminForm(forms.ModelForm):
             return cleaned
         try:
             # Inside the admin view's transaction: a later failure there undoes this too.
-            appointment_update(appointment=self.instance, data=self.service_data(), actor=self.actor)
+            updated = appointment_update(appointment=self.instance, data=self.service_data(), actor=self.actor)
         except ValidationError as exc:
             for key, errors in exc.message_dict.items():
                 self.add_error(self._form_field(key), errors)
+        else:
+            # The saved appointment, so the success message and "Recent actions" name it as it is now.
+            self.instance = updated
         return cleaned
 
     def _form_field(self, key: str) -> str | None:
@@ -127,6 +131,25 @@ class AppointmentAdminForm(forms.ModelForm):
             name = f"claimant_{key.removeprefix('claimant.')}"
             return name if name in self.fields else None
         return key if key in self.fields else None
+
+
+class ClaimantDataFieldForm(forms.ModelForm):
+    """A department's data field on the department's page; a change to an existing field is checked by the
+    service against the values it holds (a type they do not fit is refused here, as a form error)."""
+
+    class Meta:
+        model = ClaimantDataField
+        fields = ["position", "name", "type", "required"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is None or self.errors:
+            return cleaned
+        changes = {name: cleaned[name] for name in self.changed_data if name in cleaned}
+        _converted, errors = claimant_data_field_plan_change(data_field=self.instance, changes=changes)
+        for name, messages in errors.items():
+            self.add_error(name, messages)
+        return cleaned
 
 
 class CancelForm(forms.Form):

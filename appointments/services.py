@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from appointments.models import (
     FEATURE_FIELDS,
@@ -26,14 +24,17 @@ from appointments.models import (
     Department,
     Status,
 )
-from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services import (
     ClaimantPlan,
+    DepartmentMove,
     Errors,
     claimant_apply,
-    claimant_data_for_fields,
+    claimant_create,
+    claimant_data_apply_move,
+    claimant_data_plan_move,
+    claimant_plan_create,
     claimant_plan_update,
-    clean_data_value,
+    merge_errors,
 )
 from meetings.services import meeting_follow_appointment, meeting_for
 
@@ -48,6 +49,8 @@ OPTION_FIELDS = (
 REFERENCE_DIGITS = 9
 
 Precondition = Callable[[Appointment], None]
+# What a check returns: the columns it would write and the errors it found, keyed by request field.
+Planned = tuple[dict[str, Any], Errors]
 
 
 def _label(name: str) -> str:
@@ -66,16 +69,15 @@ def generate_reference(*, department: Department) -> str:
             return reference
 
 
-def _plan_status(appointment: Appointment, data: Mapping[str, Any], changes: dict[str, Any], errors: Errors) -> None:
+def _plan_status(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
+    changes: dict[str, Any] = {}
     target = data.get("status")
     reason = data.get("cancellation_reason")
     reason = reason.strip() or None if isinstance(reason, str) else reason
     if target is not None and target != appointment.status:
         if not appointment.can_transition_to(target):
-            errors.setdefault("status", []).append(
-                f"The status cannot change from {_status_label(appointment.status)} to {_status_label(target)}."
-            )
-            return
+            message = f"The status cannot change from {_status_label(appointment.status)} to {_status_label(target)}."
+            return {}, {"status": [message]}
         now = timezone.now()
         changes["status"] = target
         if target == Status.IN_PROGRESS:
@@ -87,28 +89,29 @@ def _plan_status(appointment: Appointment, data: Mapping[str, Any], changes: dic
             changes["cancellation_reason"] = reason
     giving_reason = "cancellation_reason" in data and changes.get("status") != Status.CANCELLED
     if giving_reason and reason != appointment.cancellation_reason:
-        errors.setdefault("cancellation_reason", []).append(
-            "The cancellation reason can only be given when the appointment is cancelled."
-        )
+        return changes, {
+            "cancellation_reason": ["The cancellation reason can only be given when the appointment is cancelled."]
+        }
+    return changes, {}
 
 
-def _plan_schedule(appointment: Appointment, data: Mapping[str, Any], changes: dict[str, Any], errors: Errors) -> None:
+def _plan_schedule(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
+    changes: dict[str, Any] = {}
+    errors: Errors = {}
     for name in ("appointment_at", "duration_in_minutes"):
         if name in data and data[name] is not None and data[name] != getattr(appointment, name):
             if appointment.status not in RESCHEDULABLE_STATUSES:
-                errors.setdefault(name, []).append(
-                    f"The {_label(name)} can change only while the appointment is scheduled or waiting."
-                )
+                errors[name] = [f"The {_label(name)} can change only while the appointment is scheduled or waiting."]
             elif name == "appointment_at" and data[name] < timezone.now():
-                errors.setdefault(name, []).append("The appointment at field must be a date after now.")
+                errors[name] = ["The appointment at field must be a date after now."]
             else:
                 changes[name] = data[name]
+    return changes, errors
 
 
-def _plan_options(appointment: Appointment, data: Mapping[str, Any], changes: dict[str, Any], errors: Errors) -> None:
-    for name in OPTION_FIELDS:
-        if name in data and data[name] != getattr(appointment, name):
-            changes[name] = data[name]
+def _plan_options(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
+    changes = {name: data[name] for name in OPTION_FIELDS if name in data and data[name] != getattr(appointment, name)}
+    errors: Errors = {}
 
     def after(name: str) -> Any:
         return changes.get(name, getattr(appointment, name))
@@ -123,9 +126,7 @@ def _plan_options(appointment: Appointment, data: Mapping[str, Any], changes: di
     if not needed:
         language = None
     elif language is None:
-        errors.setdefault("interpreter_language", []).append(
-            "The interpreter language field is required when an interpreter is needed."
-        )
+        errors["interpreter_language"] = ["The interpreter language field is required when an interpreter is needed."]
     for name, value in (("is_interpreter_needed", needed), ("interpreter_language", language)):
         if value != getattr(appointment, name):
             changes[name] = value
@@ -133,56 +134,66 @@ def _plan_options(appointment: Appointment, data: Mapping[str, Any], changes: di
     if after("use_custom_post_call_redirect") and not (
         after("custom_user_post_call_redirect_url") or after("custom_agent_post_call_redirect_url")
     ):
-        errors.setdefault("use_custom_post_call_redirect", []).append(
+        errors["use_custom_post_call_redirect"] = [
             "A custom post call redirect needs a custom user or agent post call redirect URL."
-        )
+        ]
+    return changes, errors
 
 
-@dataclass
-class DepartmentMove:
-    """How a claimant's data items follow an appointment to another department."""
+def _plan_fields(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
+    """The appointment's own columns: status (with its stamps), schedule and options."""
+    changes: dict[str, Any] = {}
+    errors: list[Errors] = []
+    for plan in (_plan_status, _plan_schedule, _plan_options):
+        planned, found = plan(appointment, data)
+        changes |= planned
+        errors.append(found)
+    return changes, merge_errors(*errors)
 
-    moved: list[ClaimantData] = field(default_factory=list)  # re-pointed to the new department's field
-    dropped: list[ClaimantData] = field(default_factory=list)  # empty items of fields the new one lacks
-    added: list[ClaimantDataField] = field(default_factory=list)  # new fields that get an empty item
 
-
-def _plan_department_move(
-    appointment: Appointment, department: Department, plan: ClaimantPlan, errors: Errors
-) -> DepartmentMove:
-    """Carry the claimant's data over to the new department's fields, matched by name and type.
-
-    Refused (422 on department_id) where a value would be lost or a required field would stay empty: moving an
-    appointment never drops data silently; only empty items of fields the new department lacks go.
-    """
+def _plan_department(
+    appointment: Appointment, department_id: Any, claimant_plan: ClaimantPlan, actor: Any
+) -> tuple[Department | None, DepartmentMove]:
+    """The department an appointment moves to (None: it stays), and how its claimant's data follows."""
+    if department_id is None or department_id == appointment.department_id:
+        return None, DepartmentMove()
+    department = Department.objects.visible_to(actor).filter(pk=department_id).first()
+    if department is None:
+        return None, DepartmentMove(errors={"department_id": ["The selected department id is invalid."]})
+    move = claimant_data_plan_move(claimant=appointment.claimant, department_id=department.pk, plan=claimant_plan)
     if Appointment.objects.filter(department=department, reference=appointment.reference).exists():
-        errors.setdefault("department_id", []).append(
-            "The reference of this appointment is already taken in the selected department."
+        move.errors = merge_errors(
+            {"department_id": ["The reference of this appointment is already taken in the selected department."]},
+            move.errors,
         )
-    planned = {item.id: item.value for item in plan.items}
-    items = list(ClaimantData.objects.filter(claimant__appointment=appointment).select_related("field"))
-    new_fields = {(f.name, f.type): f for f in ClaimantDataField.objects.filter(department=department)}
-    move = DepartmentMove()
-    for item in items:
-        value = planned.get(item.id, item.value)
-        target = new_fields.pop((item.field.name, item.field.type), None)
-        if target is None:
-            if value is not None:
-                errors.setdefault("department_id", []).append(
-                    f"The selected department does not collect {item.field.name!r}, which has a value."
-                )
-            move.dropped.append(item)
-            continue
-        if target.required and value is None:
-            errors.setdefault("department_id", []).append(f"The selected department requires {target.name!r}.")
-        item.field = target
-        item.value = value
-        move.moved.append(item)
-    for missing in new_fields.values():
-        if missing.required:
-            errors.setdefault("department_id", []).append(f"The selected department requires {missing.name!r}.")
-    move.added = list(new_fields.values())
-    return move
+    return department, move
+
+
+# The request field a planned column answers to, for errors about it.
+_REQUEST_FIELD = {"department": "department_id"}
+
+
+def _final_errors(appointment: Appointment, changes: Mapping[str, Any], claimant_plan: ClaimantPlan) -> Errors:
+    """Once completed, cancelled or a no-show, nothing changes: one error for each field a request would change."""
+    if appointment.status not in FINAL_STATUSES or not (changes or claimant_plan):
+        return {}
+    message = f"The appointment is {_status_label(appointment.status)} and can no longer be changed."
+    names = [_REQUEST_FIELD.get(name, name) for name in changes]
+    names += [f"claimant.{name}" for name in claimant_plan.fields]
+    names += ["claimant.data"] if claimant_plan.items else []
+    return {name: [message] for name in names}
+
+
+def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> None:
+    """Write only the changed columns (a concurrent change to another column is never overwritten)."""
+    if not changes:
+        return
+    for name, value in changes.items():
+        setattr(appointment, name, value)
+    # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
+    appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
+    appointment._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+    appointment.save(update_fields=[*changes, "updated_at"])
 
 
 def appointment_update(
@@ -200,58 +211,26 @@ def appointment_update(
     may use. Raises ValidationError keyed by dot paths and writes nothing when any rule fails.
     `precondition` runs on the locked row before anything is written (the API's If-Match check).
     """
-    errors: Errors = {}
-    changes: dict[str, Any] = {}
     with transaction.atomic():
         locked = (
             Appointment.objects.select_for_update(of=("self",))
             .select_related("department", "claimant", "meeting")
             .get(pk=appointment.pk)
         )
-        _plan_status(locked, data, changes, errors)
-        _plan_schedule(locked, data, changes, errors)
-        _plan_options(locked, data, changes, errors)
-
-        claimant_plan = ClaimantPlan()
-        if data.get("claimant") is not None:
-            claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data["claimant"], errors=errors)
-
-        move = DepartmentMove()
-        department_id = data.get("department_id")
-        if department_id is not None and department_id != locked.department_id:
-            department = Department.objects.visible_to(actor).filter(pk=department_id).first()
-            if department is None:
-                errors.setdefault("department_id", []).append("The selected department id is invalid.")
-            else:
-                changes["department"] = department
-                move = _plan_department_move(locked, department, claimant_plan, errors)
-
-        if locked.status in FINAL_STATUSES and (changes or claimant_plan):
-            message = f"The appointment is {_status_label(locked.status)} and can no longer be changed."
-            for name in [*changes, *(f"claimant.{n}" for n in claimant_plan.fields)] or ["claimant.data"]:
-                errors[name] = [message]
-            if claimant_plan.items:
-                errors["claimant.data"] = [message]
+        changes, errors = _plan_fields(locked, data)
+        claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data.get("claimant") or {})
+        department, move = _plan_department(locked, data.get("department_id"), claimant_plan, actor)
+        if department is not None:
+            changes["department"] = department
+        # A final appointment's error replaces any other about the same field: it is the one that matters.
+        errors = merge_errors(errors, claimant_plan.errors, move.errors) | _final_errors(locked, changes, claimant_plan)
         if errors:
             raise ValidationError(errors)
         if precondition is not None:
             precondition(locked)
-
-        if changes:
-            for name, value in changes.items():
-                setattr(locked, name, value)
-            # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
-            locked.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
-            locked._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
-            locked.save(update_fields=[*changes, "updated_at"])
+        _save(locked, changes, actor)
         claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
-        for item in move.dropped:  # one by one, so each deletion is in the history with its user
-            item._history_user = actor  # type: ignore[attr-defined]
-            item.delete()
-        if move.moved:
-            bulk_update_with_history(move.moved, ClaimantData, ["field", "value"], default_user=actor)
-        if move.added:
-            claimant_data_for_fields(claimant=locked.claimant, fields=move.added, actor=actor)
+        claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
         if "appointment_at" in changes or "duration_in_minutes" in changes:
             meeting_follow_appointment(meeting=locked.meeting, appointment=locked, actor=actor)
     return locked
@@ -272,53 +251,46 @@ def appointment_create(
     `options` are the writable representation fields (features, interpreter, redirects); `claimant["data"]`
     maps a field's name or id to its value. Raises ValidationError keyed by dot paths and writes nothing then.
     """
+    with transaction.atomic():
+        errors = _department_and_reference_errors(department, reference, actor)
+        # New appointments take the department's feature settings unless the request sets them.
+        appointment = Appointment(
+            department=department,
+            reference=reference or generate_reference(department=department),
+            **{name: getattr(department, name) for name in FEATURE_FIELDS},
+        )
+        schedule = {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}
+        changes, field_errors = _plan_fields(appointment, {**options, **schedule})
+        draft = claimant_plan_create(department_id=department.pk, data=claimant)
+        errors = merge_errors(errors, field_errors, draft.errors)
+        if errors:
+            raise ValidationError(errors)
+        for name, value in changes.items():
+            setattr(appointment, name, value)
+        _insert(appointment, actor)
+        claimant_create(draft=draft, appointment=appointment, actor=actor)
+        meeting_for(appointment=appointment, actor=actor)
+    return appointment
+
+
+def _department_and_reference_errors(department: Department, reference: str | None, actor: Any) -> Errors:
     errors: Errors = {}
     if not Department.objects.visible_to(actor).filter(pk=department.pk).exists():
         errors["department_id"] = ["The selected department id is invalid."]
-    with transaction.atomic():
-        if reference is None:
-            reference = generate_reference(department=department)
-        elif Appointment.objects.filter(department=department, reference=reference).exists():
-            errors["reference"] = ["The reference has already been taken."]
-        # New appointments take the department's feature settings unless the request sets them.
-        appointment = Appointment(
-            department=department, reference=reference, **{name: getattr(department, name) for name in FEATURE_FIELDS}
-        )
-        changes: dict[str, Any] = {}
-        _plan_schedule(
-            appointment, {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}, changes, errors
-        )
-        _plan_options(appointment, options, changes, errors)
-        for name, value in changes.items():
-            setattr(appointment, name, value)
+    if reference is not None and Appointment.objects.filter(department=department, reference=reference).exists():
+        errors["reference"] = ["The reference has already been taken."]
+    return errors
 
-        person = Claimant(appointment=appointment, name="")
-        if _blank_name(claimant.get("name")):
-            errors.setdefault("claimant.name", []).append("The claimant.name field is required.")
-        plan = claimant_plan_update(
-            claimant=person, data={k: v for k, v in claimant.items() if k != "data"}, errors=errors
-        )
-        for name, value in plan.fields.items():
-            setattr(person, name, value)
-        items = _new_data_items(department, claimant.get("data") or {}, errors)
-        if errors:
-            raise ValidationError(errors)
 
-        appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
-        appointment._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
-        try:
-            # A savepoint: a concurrent create may take the same client reference between check and insert.
-            with transaction.atomic():
-                appointment.save(force_insert=True)
-        except IntegrityError:
-            raise ValidationError({"reference": ["The reference has already been taken."]}) from None
-        person._history_user = actor  # type: ignore[attr-defined]
-        person.save(force_insert=True)
-        for item in items:
-            item.claimant = person
-        bulk_create_with_history(items, ClaimantData, default_user=actor)
-        meeting_for(appointment=appointment, actor=actor)
-    return appointment
+def _insert(appointment: Appointment, actor: Any) -> None:
+    appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
+    appointment._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+    try:
+        # A savepoint: a concurrent create may take the same client reference between check and insert.
+        with transaction.atomic():
+            appointment.save(force_insert=True)
+    except IntegrityError:
+        raise ValidationError({"reference": ["The reference has already been taken."]}) from None
 
 
 def department_for_create(*, actor: Any, department_id: Any) -> Department:
@@ -387,28 +359,3 @@ def _still_due(now: datetime) -> Precondition:
             raise _NoLongerDue
 
     return check
-
-
-def _blank_name(value: Any) -> bool:
-    return not isinstance(value, str) or not value.strip()
-
-
-def _new_data_items(department: Department, values: Mapping[str, Any], errors: Errors) -> list[ClaimantData]:
-    """One item per department field, valued from `values` keyed by field name or id."""
-    fields = list(ClaimantDataField.objects.filter(department=department))
-    known = {f.name for f in fields} | {str(f.id) for f in fields}
-    for key in values:
-        if key not in known:
-            errors.setdefault(f"claimant.data.{key}", []).append(f"The department has no claimant data field {key!r}.")
-    items = []
-    for data_field in fields:
-        path = f"claimant.data.{data_field.name}"
-        try:
-            value = clean_data_value(data_field.type, values.get(data_field.name, values.get(str(data_field.id))))
-        except ValueError as exc:
-            errors.setdefault(path, []).append(f"The {path} field {exc}.")
-            continue
-        if value is None and data_field.required:
-            errors.setdefault(path, []).append(f"The {path} field is required.")
-        items.append(ClaimantData(field=data_field, value=value))
-    return items

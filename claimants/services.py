@@ -1,7 +1,13 @@
-"""Rules about a claimant and their data: phone numbers in E.164, typed data values, required items.
+"""Every rule about a claimant and their data: phone numbers in E.164, typed data values, required items,
+data following an appointment to another department, and changes to a department's data fields.
 
-`claimant_plan_update` validates a change and collects its errors under dot paths, without writing, so the
-appointment service can report every error of one request together and write nothing when any is found.
+The `*_plan_*` functions validate without writing and return what they would write together with their errors
+(keyed by the dot paths of the request fields), so the appointment service can report every error of one
+request together and write nothing when any is found; the `*_apply` functions write a checked plan.
+
+Required fields: a required item must be given when the claimant is created and cannot be emptied afterwards.
+An item that is empty because its field was added (or made required) later does not block other changes: the
+API and the back office both accept a change that leaves it alone (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -26,6 +32,16 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 
 Errors = dict[str, list[str]]
+
+
+def merge_errors(*parts: Errors) -> Errors:
+    """Errors of several checks in one mapping, keys in the order the checks ran."""
+    merged: Errors = {}
+    for part in parts:
+        for key, messages in part.items():
+            merged.setdefault(key, []).extend(messages)
+    return merged
+
 
 MAX_VALUE_LENGTH = 2000
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -110,10 +126,11 @@ def clean_data_value(field_type: str, raw: Any) -> str | None:
 
 @dataclass
 class ClaimantPlan:
-    """A validated change to a claimant: new column values and the data items whose value changes."""
+    """A checked change to a claimant: new column values, the data items whose value changes, and the errors."""
 
     fields: dict[str, Any] = field(default_factory=dict)
     items: list[ClaimantData] = field(default_factory=list)
+    errors: Errors = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.items)
@@ -123,10 +140,8 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def claimant_plan_update(
-    *, claimant: Claimant, data: Mapping[str, Any], errors: Errors, prefix: str = "claimant"
-) -> ClaimantPlan:
-    """Check a partial change to a claimant and its data; errors go into `errors` under dot paths.
+def claimant_plan_update(*, claimant: Claimant, data: Mapping[str, Any], prefix: str = "claimant") -> ClaimantPlan:
+    """Check a partial change to a claimant and its data, without writing.
 
     `data` holds only the keys to change. `data["data"]` is a list of `(key, {"id", "value"})` pairs, the key
     being the item's position in the request, so errors name what the client sent (`claimant.data.3.value`).
@@ -134,7 +149,7 @@ def claimant_plan_update(
     plan = ClaimantPlan()
 
     def error(path: str, message: str) -> None:
-        errors.setdefault(f"{prefix}.{path}", []).append(message)
+        plan.errors.setdefault(f"{prefix}.{path}", []).append(message)
 
     if "name" in data:
         if _blank(data["name"]):
@@ -148,7 +163,7 @@ def claimant_plan_update(
                 phone = normalise_phone_number(data["phone_number"])
             except ValueError as exc:
                 error("phone_number", f"The {prefix}.phone_number field {exc}.")
-        if phone != claimant.phone_number and f"{prefix}.phone_number" not in errors:
+        if phone != claimant.phone_number and f"{prefix}.phone_number" not in plan.errors:
             plan.fields["phone_number"] = phone
     if "email" in data:
         email = None if _blank(data["email"]) else data["email"].strip()
@@ -157,7 +172,7 @@ def claimant_plan_update(
                 validate_email(email)
             except ValidationError:
                 error("email", f"The {prefix}.email field must be a valid email address.")
-        if email != claimant.email and f"{prefix}.email" not in errors:
+        if email != claimant.email and f"{prefix}.email" not in plan.errors:
             plan.fields["email"] = email
     if "date_of_birth" in data:
         born: date | None = data["date_of_birth"]
@@ -213,16 +228,115 @@ def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> Non
         bulk_update_with_history(plan.items, ClaimantData, ["value"], default_user=actor)
 
 
-def claimant_update(*, claimant: Claimant, data: Mapping[str, Any], actor: Any) -> Claimant:
-    """Change a claimant on its own (admin, commands); raises ValidationError keyed by dot paths."""
+@dataclass
+class ClaimantDraft:
+    """A new claimant, checked and not yet written: the person, one data item per department field, errors."""
+
+    claimant: Claimant
+    items: list[ClaimantData]
+    errors: Errors
+
+
+def claimant_plan_create(*, department_id: Any, data: Mapping[str, Any]) -> ClaimantDraft:
+    """Check the claimant of a new appointment: `name` is required; `data["data"]` maps a data field's name
+    or id to its value, and every required field of the department needs one."""
+    person = Claimant(name="")
+    details = {key: value for key, value in data.items() if key != "data"}
+    missing_name = {} if "name" in details else {"claimant.name": ["The claimant.name field is required."]}
+    plan = claimant_plan_update(claimant=person, data=details)
+    for name, value in plan.fields.items():
+        setattr(person, name, value)
+    items, item_errors = _new_data_items(department_id, data.get("data") or {})
+    return ClaimantDraft(claimant=person, items=items, errors=merge_errors(missing_name, plan.errors, item_errors))
+
+
+def _new_data_items(department_id: Any, values: Mapping[str, Any]) -> tuple[list[ClaimantData], Errors]:
+    """One item per department field, valued from `values` keyed by field name or id."""
     errors: Errors = {}
-    with transaction.atomic():
-        locked = Claimant.objects.select_for_update().get(pk=claimant.pk)
-        plan = claimant_plan_update(claimant=locked, data=data, errors=errors)
-        if errors:
-            raise ValidationError(errors)
-        claimant_apply(claimant=locked, plan=plan, actor=actor)
-    return locked
+    fields = list(ClaimantDataField.objects.filter(department_id=department_id))
+    known = {f.name for f in fields} | {str(f.id) for f in fields}
+    for key in values:
+        if key not in known:
+            errors.setdefault(f"claimant.data.{key}", []).append(f"The department has no claimant data field {key!r}.")
+    items = []
+    for data_field in fields:
+        path = f"claimant.data.{data_field.name}"
+        try:
+            value = clean_data_value(data_field.type, values.get(data_field.name, values.get(str(data_field.id))))
+        except ValueError as exc:
+            errors.setdefault(path, []).append(f"The {path} field {exc}.")
+            continue
+        if value is None and data_field.required:
+            errors.setdefault(path, []).append(f"The {path} field is required.")
+        items.append(ClaimantData(field=data_field, value=value))
+    return items, errors
+
+
+def claimant_create(*, draft: ClaimantDraft, appointment: Any, actor: Any) -> Claimant:
+    """Write a checked draft for a newly inserted appointment."""
+    person = draft.claimant
+    person.appointment = appointment
+    person._history_user = actor  # type: ignore[attr-defined]
+    person.save(force_insert=True)
+    for item in draft.items:
+        item.claimant = person
+    bulk_create_with_history(draft.items, ClaimantData, default_user=actor)
+    return person
+
+
+@dataclass
+class DepartmentMove:
+    """How a claimant's data items follow an appointment to another department."""
+
+    moved: list[ClaimantData] = field(default_factory=list)  # re-pointed to the new department's field
+    dropped: list[ClaimantData] = field(default_factory=list)  # empty items of fields the new one lacks
+    added: list[ClaimantDataField] = field(default_factory=list)  # new fields that get an empty item
+    errors: Errors = field(default_factory=dict)
+
+
+def claimant_data_plan_move(*, claimant: Claimant, department_id: Any, plan: ClaimantPlan) -> DepartmentMove:
+    """Carry the claimant's data (with the changes `plan` makes) over to another department's fields, matched
+    by name and type.
+
+    Refused (errors on department_id) where a value would be lost or a required field would stay empty: moving
+    an appointment never drops data silently; only empty items of fields the new department lacks go.
+    """
+    planned = {item.id: item.value for item in plan.items}
+    items = list(ClaimantData.objects.filter(claimant=claimant).select_related("field"))
+    new_fields = {(f.name, f.type): f for f in ClaimantDataField.objects.filter(department_id=department_id)}
+    move = DepartmentMove()
+
+    def error(message: str) -> None:
+        move.errors.setdefault("department_id", []).append(message)
+
+    for item in items:
+        value = planned.get(item.id, item.value)
+        target = new_fields.pop((item.field.name, item.field.type), None)
+        if target is None:
+            if value is not None:
+                error(f"The selected department does not collect {item.field.name!r}, which has a value.")
+            move.dropped.append(item)
+            continue
+        if target.required and value is None:
+            error(f"The selected department requires {target.name!r}.")
+        item.field = target
+        item.value = value
+        move.moved.append(item)
+    for missing in new_fields.values():
+        if missing.required:
+            error(f"The selected department requires {missing.name!r}.")
+    move.added = list(new_fields.values())
+    return move
+
+
+def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor: Any) -> None:
+    for item in move.dropped:  # one by one, so each deletion is in the history with its user
+        item._history_user = actor  # type: ignore[attr-defined]
+        item.delete()
+    if move.moved:
+        bulk_update_with_history(move.moved, ClaimantData, ["field", "value"], default_user=actor)
+    if move.added:
+        claimant_data_for_fields(claimant=claimant, fields=move.added, actor=actor)
 
 
 def claimant_data_for_fields(
@@ -235,10 +349,76 @@ def claimant_data_for_fields(
 
 def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Any) -> int:
     """Give every claimant of the field's department an empty item for a field new to the department, so each
-    claimant keeps one item per field. Returns how many items were created."""
+    claimant keeps one item per field. Returns how many items were created.
+
+    The back office saves a new field with the department's form (the field may belong to a department created
+    in the same form) and then calls this, inside the same transaction."""
     missing = Claimant.objects.filter(appointment__department_id=data_field.department_id).exclude(
         data__field=data_field
     )
     items = [ClaimantData(claimant=claimant, field=data_field) for claimant in missing.only("pk")]
     bulk_create_with_history(items, ClaimantData, default_user=actor, batch_size=1000)
     return len(items)
+
+
+# How many offending values a refused field change names, so the message stays readable.
+_SHOWN_VALUES = 3
+
+
+def claimant_data_field_plan_change(
+    *, data_field: ClaimantDataField, changes: Mapping[str, Any]
+) -> tuple[list[ClaimantData], Errors]:
+    """Check a change to a department's data field against the values it holds, without writing.
+
+    A new `type` must accept every value already stored (each is re-read in the new type's canonical form,
+    which is what is returned to write); otherwise the change is refused, naming the values that do not fit.
+    `required` is a rule for values written from now on (see the module's docstring), so it never refuses.
+    """
+    new_type = changes.get("type", data_field.type)
+    if new_type == data_field.type:
+        return [], {}
+    converted: list[ClaimantData] = []
+    misfits: list[str] = []
+    values = ClaimantData.objects.filter(field=data_field, value__isnull=False).order_by("pk")
+    for item in values.only("pk", "value", "field_id"):
+        try:
+            value = clean_data_value(new_type, item.value)
+        except ValueError:
+            misfits.append(str(item.value))
+            continue
+        if value != item.value:
+            item.value = value
+            converted.append(item)
+    if not misfits:
+        return converted, {}
+    shown = ", ".join(repr(value) for value in misfits[:_SHOWN_VALUES])
+    more = f" and {len(misfits) - _SHOWN_VALUES} more" if len(misfits) > _SHOWN_VALUES else ""
+    message = (
+        f"The type cannot change to {new_type}: {len(misfits)} stored value{'s' if len(misfits) != 1 else ''} "
+        f"would not be valid ({shown}{more}). Correct or empty them first."
+    )
+    return [], {"type": [message]}
+
+
+def claimant_data_field_change(
+    *, data_field: ClaimantDataField, changes: Mapping[str, Any], actor: Any
+) -> ClaimantDataField:
+    """Change a department's data field (name, type, required, position), re-validating the values it holds.
+
+    Runs under the field's row lock, so a value written meanwhile is checked too; values are rewritten in the
+    new type's canonical form with their history. Raises ValidationError keyed by the field's attributes.
+    """
+    with transaction.atomic():
+        locked = ClaimantDataField.objects.select_for_update().get(pk=data_field.pk)
+        converted, errors = claimant_data_field_plan_change(data_field=locked, changes=changes)
+        if errors:
+            raise ValidationError(errors)
+        updated = [name for name, value in changes.items() if getattr(locked, name) != value]
+        for name in updated:
+            setattr(locked, name, changes[name])
+        if updated:
+            locked.full_clean()  # with the department: the name is unique within it
+            locked.save(update_fields=updated)
+        if converted:
+            bulk_update_with_history(converted, ClaimantData, ["value"], default_user=actor, batch_size=1000)
+    return locked

@@ -14,13 +14,14 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from appointments.models import Appointment, Department, Status
+from appointments.models import FEATURE_FIELDS, Appointment, Department, Status
 from appointments.services import appointment_update
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from meetings.models import Meeting
 from tests.factories import UserFactory, in_days, make_appointment
 
 CHANGELIST = "/admin/appointments/appointment/"
+FEATURE_FLAGS = [name for name in FEATURE_FIELDS if name != "features_bandwidth"]
 PASSWORD = "correct horse battery staple"
 
 
@@ -240,6 +241,46 @@ class TestChangePage:
         assert fresh.history.latest().history_user == agent_user
         assert Meeting.history.filter(id=fresh.meeting.id).latest().history_user == agent_user
 
+    def test_success_message_and_recent_actions_name_the_appointment_as_saved(self, desk, appointment) -> None:
+        from django.contrib.admin.models import LogEntry
+
+        new_time = in_days(9, hour=16)
+        data = form_data(desk, appointment) | {
+            "appointment_at_0": new_time.strftime("%Y-%m-%d"),
+            "appointment_at_1": "16:00:00",
+        }
+        response = desk.post(change_url(appointment), data, follow=True)
+        label = f"{appointment.reference} ({new_time:%Y-%m-%d %H:%M})"
+        message = next(str(m) for m in response.context["messages"])
+        assert f">{label}</a>” was changed successfully." in message
+        assert LogEntry.objects.get(object_id=str(appointment.pk)).object_repr == label
+
+    def test_a_redirect_url_without_a_scheme_is_refused_as_the_api_refuses_it(self, desk, appointment) -> None:
+        data = form_data(desk, appointment) | {"custom_user_post_call_redirect_url": "example.com/thanks"}
+        response = desk.post(change_url(appointment), data)
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert errors["custom_user_post_call_redirect_url"] == ["Enter a valid http(s) URL."]
+        appointment.refresh_from_db()
+        assert appointment.custom_user_post_call_redirect_url is None
+
+    def test_a_required_field_added_later_does_not_block_other_changes(self, desk, department, appointment) -> None:
+        """The same rule as the API: an item left empty by a later required field blocks nothing else."""
+        from claimants.services import claimant_data_field_added
+
+        insurer = ClaimantDataField.objects.create(department=department, name="Insurer", required=True, position=9)
+        claimant_data_field_added(data_field=insurer, actor=None)
+        response = desk.post(change_url(appointment), form_data(desk, appointment) | {"duration_in_minutes": "50"})
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        appointment.refresh_from_db()
+        assert appointment.duration_in_minutes == 50
+        # ... and emptying a required item is refused on both sides with the same rule.
+        case = appointment.claimant.data.get(field__name="Case number")
+        response = desk.post(change_url(appointment), form_data(desk, appointment) | {f"data_{case.pk}": ""})
+        assert response.status_code == 200
+        assert "is required" in response.context["adminform"].form.errors[f"data_{case.pk}"][0]
+        assert ClaimantData.objects.get(pk=case.pk).value == "CASE-1"
+
     def test_an_invalid_change_shows_the_services_messages_and_saves_nothing(self, desk, appointment) -> None:
         case = appointment.claimant.data.get(field__name="Case number")
         date_item = appointment.claimant.data.get(field__name="Incident date")
@@ -361,6 +402,32 @@ class TestHistory:
         assert "no_show" in change_page
 
 
+def department_form(department: Department) -> dict[str, Any]:
+    """The department's page as a manager posts it back: its fields (position, name, type, required) unchanged."""
+    fields = list(department.data_fields.order_by("position", "name"))
+    data: dict[str, Any] = {
+        "features_bandwidth": department.features_bandwidth,
+        "data_fields-TOTAL_FORMS": str(len(fields)),
+        "data_fields-INITIAL_FORMS": str(len(fields)),
+        "data_fields-MIN_NUM_FORMS": "0",
+        "data_fields-MAX_NUM_FORMS": "1000",
+    }
+    for name in FEATURE_FLAGS:
+        if getattr(department, name):
+            data[name] = "on"
+    for index, field in enumerate(fields):
+        data |= {
+            f"data_fields-{index}-id": str(field.pk),
+            f"data_fields-{index}-department": str(department.pk),
+            f"data_fields-{index}-position": str(field.position),
+            f"data_fields-{index}-name": field.name,
+            f"data_fields-{index}-type": field.type,
+        }
+        if field.required:
+            data[f"data_fields-{index}-required"] = "on"
+    return data
+
+
 class TestDepartments:
     def test_a_new_field_gives_every_claimant_an_item(self, superuser_client, department, appointment) -> None:
         items = ClaimantData.objects.filter(claimant__appointment=appointment)  # not the fixture's prefetched cache
@@ -395,6 +462,30 @@ class TestDepartments:
         assert ClaimantDataField.objects.filter(department=department, name="Insurer", type=FieldType.STRING).exists()
         assert items.count() == before + 1
         assert items.get(field__name="Insurer").value is None
+
+    def test_a_field_type_its_values_do_not_fit_is_refused(self, department, appointment) -> None:
+        manager = logged_in(staff("manager", department, group="Department managers"))
+        case = ClaimantDataField.objects.get(department=department, name="Case number")
+        data = department_form(department) | {"data_fields-0-type": "number"}
+        response = manager.post(f"/admin/appointments/department/{department.pk}/change/", data)
+        assert response.status_code == 200
+        errors = response.context["inline_admin_formsets"][0].formset.errors[0]
+        assert "'CASE-1'" in errors["type"][0]
+        case.refresh_from_db()
+        assert case.type == FieldType.STRING
+
+    def test_a_field_type_its_values_fit_converts_them(self, department, appointment) -> None:
+        manager = logged_in(staff("manager", department, group="Department managers"))
+        incident = ClaimantDataField.objects.get(department=department, name="Incident date")
+        item = ClaimantData.objects.get(field=incident)
+        item.value = "2024-05-01"
+        item.save()
+        data = department_form(department) | {"data_fields-1-type": "string", "data_fields-1-required": "on"}
+        response = manager.post(f"/admin/appointments/department/{department.pk}/change/", data)
+        assert response.status_code == 302
+        incident.refresh_from_db()
+        assert (incident.type, incident.required) == (FieldType.STRING, True)
+        assert ClaimantData.objects.get(pk=item.pk).value == "2024-05-01"
 
     def test_managers_see_only_their_departments_and_cannot_grant_membership(
         self, department, other_department

@@ -208,6 +208,15 @@ class TestRules:
         assert set(response.json()["errors"]) == keys
         assert counts() == before
 
+    @pytest.mark.parametrize("name", ["", "   ", None])
+    def test_a_blank_claimant_name_is_reported_once(self, api, department, name) -> None:
+        response = api.post(URL, minimal(claimant={"name": name, "data": {"Case number": "C"}}), format="json")
+        assert response.status_code == 422
+        errors = response.json()["errors"]
+        assert list(errors) == ["claimant.name"]
+        assert len(errors["claimant.name"]) == 1
+        assert response.json()["message"] == errors["claimant.name"][0]
+
     @pytest.mark.parametrize(
         ("change", "key"),
         [

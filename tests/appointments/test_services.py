@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
-from appointments.services import appointment_update
+from appointments.services import appointment_create, appointment_update
 from claimants.models import ClaimantData, FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, in_days, make_appointment
 
@@ -109,9 +109,21 @@ def test_final_appointments_change_no_more(department, actor, final: str) -> Non
     errors = errors_of(appointment, actor, features_bandwidth="low", claimant={"name": "Someone Else"})
     assert set(errors) == {"features_bandwidth", "claimant.name"}
     assert "can no longer be changed" in errors["features_bandwidth"][0]
+
     # Sending back what was read changes nothing and is accepted.
     same = update(appointment, actor, features_bandwidth=appointment.features_bandwidth, status=final)
     assert same.status == final
+
+
+def test_a_final_appointment_names_department_id_not_the_column_behind_it(department, actor) -> None:
+    elsewhere = DepartmentFactory.create(name="Elsewhere")
+    elsewhere.members.add(actor)
+    ClaimantDataFieldFactory.create(department=elsewhere, name="Case number", type=FieldType.STRING)
+    ClaimantDataFieldFactory.create(department=elsewhere, name="Incident date", type=FieldType.DATE)
+    appointment = in_status(department, actor, Status.CANCELLED)
+    errors = errors_of(appointment, actor, department_id=elsewhere.pk)
+    assert list(errors) == ["department_id"]
+    assert errors["department_id"] == ["The appointment is cancelled and can no longer be changed."]
 
 
 @pytest.mark.parametrize("status", [Status.SCHEDULED, Status.WAITING])
@@ -307,3 +319,17 @@ class TestClaimantData:
         data = [(str(i), {"id": items[name].id, "value": raw}) for i, (name, raw) in enumerate(bad)]
         errors = errors_of(appointment, actor, claimant={"data": data})
         assert set(errors) == {f"claimant.data.{i}.value" for i in range(len(bad))}
+
+
+@pytest.mark.parametrize("name", ["", "  ", None])
+def test_create_reports_a_blank_claimant_name_once(department, actor, name) -> None:
+    with pytest.raises(ValidationError) as caught:
+        appointment_create(
+            department=department,
+            appointment_at=in_days(3),
+            duration_in_minutes=30,
+            claimant={"name": name, "data": {"Case number": "C-9"}},
+            actor=actor,
+        )
+    assert caught.value.message_dict == {"claimant.name": ["The claimant.name field is required."]}
+    assert not Appointment.objects.exists()

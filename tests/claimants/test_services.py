@@ -1,27 +1,91 @@
-"""claimant_update on its own (as admin code and commands may call it), and the data value rules."""
+"""Claimant rules on their own: plans that check without writing, their apply step, the creation rules, data
+values, and changes to a department's data fields that must fit the values already stored."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from claimants.models import Claimant, FieldType
-from claimants.services import claimant_update, clean_data_value, normalise_phone_number
-from tests.factories import UserFactory
+from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
+from claimants.services import (
+    claimant_apply,
+    claimant_data_field_change,
+    claimant_plan_create,
+    claimant_plan_update,
+    clean_data_value,
+    normalise_phone_number,
+)
+from tests.factories import ClaimantDataFieldFactory, UserFactory, make_appointment
 
 
-def test_claimant_update_writes_changed_columns_with_history(appointment) -> None:
+def test_plan_then_apply_writes_changed_columns_with_history(appointment) -> None:
     actor = UserFactory.create(username="clerk")
-    claimant = claimant_update(claimant=appointment.claimant, data={"name": " Ada King ", "email": None}, actor=actor)
-    fresh = Claimant.objects.get(pk=claimant.pk)
+    plan = claimant_plan_update(claimant=appointment.claimant, data={"name": " Ada King ", "email": None})
+    assert plan.errors == {}
+    assert plan.fields == {"name": "Ada King", "email": None}  # the phone was not sent: not part of the plan
+    claimant_apply(claimant=appointment.claimant, plan=plan, actor=actor)
+    fresh = Claimant.objects.get(pk=appointment.claimant.pk)
     assert (fresh.name, fresh.email, fresh.phone_number) == ("Ada King", None, "+447911123456")
-    latest = Claimant.history.filter(id=claimant.pk).latest()
+    latest = Claimant.history.filter(id=fresh.pk).latest()
     assert latest.history_user == actor
 
 
-def test_claimant_update_refuses_and_changes_nothing(appointment) -> None:
-    with pytest.raises(ValidationError) as caught:
-        claimant_update(claimant=appointment.claimant, data={"name": "", "phone_number": "nope"}, actor=None)
-    assert set(caught.value.message_dict) == {"claimant.name", "claimant.phone_number"}
+def test_plan_reports_errors_and_writes_nothing(appointment) -> None:
+    plan = claimant_plan_update(claimant=appointment.claimant, data={"name": "", "phone_number": "nope"})
+    assert set(plan.errors) == {"claimant.name", "claimant.phone_number"}
+    assert not plan
     assert Claimant.objects.get(pk=appointment.claimant.pk).name == "Ada Lovelace"
+
+
+@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "   "}, {"name": None}])
+def test_a_new_claimant_without_a_name_is_reported_once(department, body) -> None:
+    draft = claimant_plan_create(department_id=department.pk, data={**body, "data": {"Case number": "C-1"}})
+    assert draft.errors == {"claimant.name": ["The claimant.name field is required."]}
+
+
+def test_a_new_claimant_needs_every_required_data_value(department) -> None:
+    draft = claimant_plan_create(department_id=department.pk, data={"name": "Ada"})
+    assert draft.errors == {"claimant.data.Case number": ["The claimant.data.Case number field is required."]}
+    assert [item.field.name for item in draft.items] == ["Case number", "Incident date"]
+
+
+class TestDataFieldChange:
+    """A department's field changes only in ways its stored values survive (the type is re-checked)."""
+
+    def test_type_change_that_stored_values_do_not_fit_is_refused(self, appointment) -> None:
+        case = ClaimantDataField.objects.get(department=appointment.department, name="Case number")
+        with pytest.raises(ValidationError) as caught:
+            claimant_data_field_change(data_field=case, changes={"type": FieldType.NUMBER}, actor=None)
+        assert list(caught.value.message_dict) == ["type"]
+        assert "'CASE-1'" in caught.value.message_dict["type"][0]
+        case.refresh_from_db()
+        assert case.type == FieldType.STRING
+        assert ClaimantData.objects.get(field=case).value == "CASE-1"
+
+    def test_type_change_rewrites_values_in_the_new_canonical_form(self, department) -> None:
+        flag = ClaimantDataFieldFactory.create(department=department, name="Consent", type=FieldType.STRING)
+        first = make_appointment(department, claimant={"name": "A", "data": {"Case number": "1", "Consent": "1"}})
+        make_appointment(department, claimant={"name": "B", "data": {"Case number": "2"}})  # Consent left empty
+        actor = UserFactory.create(username="manager")
+        claimant_data_field_change(data_field=flag, changes={"type": FieldType.BOOLEAN}, actor=actor)
+        flag.refresh_from_db()
+        assert flag.type == FieldType.BOOLEAN
+        item = ClaimantData.objects.get(field=flag, claimant__appointment=first)
+        assert item.value == "true"
+        assert item.history.latest().history_user == actor
+        assert ClaimantData.objects.filter(field=flag, value__isnull=True).count() == 1
+
+    def test_making_a_field_required_keeps_existing_empty_values(self, appointment) -> None:
+        incident = ClaimantDataField.objects.get(department=appointment.department, name="Incident date")
+        claimant_data_field_change(data_field=incident, changes={"required": True}, actor=None)
+        incident.refresh_from_db()
+        assert incident.required is True
+        assert ClaimantData.objects.get(field=incident).value is None
+
+    def test_renaming_to_a_name_the_department_uses_is_refused(self, appointment) -> None:
+        incident = ClaimantDataField.objects.get(department=appointment.department, name="Incident date")
+        with pytest.raises(ValidationError):
+            claimant_data_field_change(data_field=incident, changes={"name": "Case number"}, actor=None)
+        incident.refresh_from_db()
+        assert incident.name == "Incident date"
 
 
 @pytest.mark.parametrize(
