@@ -1,10 +1,13 @@
 """Filters and sorting of the appointment list (`GET /api/v1/appointments`)."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django_filters.fields import IsoDateTimeField
 
 from appointments.models import Appointment, AppointmentQuerySet, Status
 
@@ -19,15 +22,40 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*qs.query.order_by, "id") if value else qs
 
 
+# PostgreSQL refuses a time zone offset of 16 hours or more; ISO 8601 allows up to 23:59.
+MAX_OFFSET = timedelta(hours=15, minutes=59)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time (no offset: UTC), handed to the database in UTC; an offset or time the database cannot
+    hold is an invalid value (422), never a 500."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed: datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        offset = parsed.utcoffset()
+        try:
+            if offset is not None and abs(offset) > MAX_OFFSET:
+                raise OverflowError
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class AppointmentFilterSet(django_filters.FilterSet):
     """`status` takes several values (`status=a&status=b`, `status=a,b` or `status[]=a`); the rest one each."""
 
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="One or more statuses.")
     department_id = django_filters.UUIDFilter(field_name="department_id")
-    appointment_at_from = django_filters.IsoDateTimeFilter(
+    appointment_at_from = UtcIsoDateTimeFilter(
         field_name="appointment_at", lookup_expr="gte", help_text="On or after this time (no offset: UTC)."
     )
-    appointment_at_to = django_filters.IsoDateTimeFilter(
+    appointment_at_to = UtcIsoDateTimeFilter(
         field_name="appointment_at", lookup_expr="lte", help_text="On or before this time (no offset: UTC)."
     )
     reference = django_filters.CharFilter(field_name="reference", help_text="Exact reference.")

@@ -49,7 +49,7 @@ class Claimant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     appointment = models.OneToOneField("appointments.Appointment", on_delete=models.CASCADE, related_name="claimant")
     name = models.CharField(max_length=255)
-    phone_number = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +447700900123")
+    phone_number = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +447911123456")
     email = models.EmailField(max_length=254, null=True, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.

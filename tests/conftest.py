@@ -1,55 +1,23 @@
-"""Personas and clients shared by the suite.
+"""Fixtures shared by the suite (helpers that tests import live in tests/helpers.py).
 
 Personas: an agent of a department, an agent of another department, and a superuser, each with a bearer
-token. `REQUIRE_POSTGRESQL=1` (set by .ci/run) makes the run fail instead of quietly testing SQLite.
+token. `REQUIRE_POSTGRESQL=1` (set by .ci/run) makes the run fail instead of quietly testing SQLite. Passwords
+are hashed with a fast hasher: the suite tests what it does with them, not the hashing.
 """
 
 import os
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
 from appointments.models import Appointment, Department
 from claimants.models import FieldType
-from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, make_appointment
-
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL: SQLite has no row locks, so concurrent writers cannot be tested on it",
-)
-
-
-def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Start every job at the same instant in its own thread (own connection); re-raise what any raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
-
-    def worker(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = job()
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
+from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, make_appointment
+from tests.helpers import Persona, persona
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -59,29 +27,15 @@ def _require_postgresql() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_counts() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-@dataclass
-class Persona:
-    user: Any
-    token: str
-
-    def client(self) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token}")
-        return client
-
-
-def persona(username: str, *departments: Department, superuser: bool = False) -> Persona:
-    user = UserFactory.create(username=username, is_superuser=superuser, is_staff=superuser)
-    for department in departments:
-        department.members.add(user)
-    _token, secret = api_token_create(user=user, name="tests", expires_in=timedelta(days=1))
-    return Persona(user=user, token=secret)
 
 
 @pytest.fixture

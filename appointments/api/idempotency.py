@@ -6,12 +6,16 @@ HTTP-level replay, so it lives with the API; the appointment itself is still cre
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -20,6 +24,30 @@ from appointments.models import IdempotencyKey
 HEADER = "Idempotency-Key"
 TTL = timedelta(hours=24)
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+HEADER_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string of 1 to 255 visible ASCII characters, per caller, kept 24 hours.",
+)
+
+
+def once(*, request: Request, body: Any, run: Callable[[], Response]) -> Response:
+    """Run a create once per `Idempotency-Key`: a retry with the same key and body gets the first response.
+
+    Without the header the create simply runs. With it, the key is taken in the same transaction as the create,
+    so a request that fails does not take it.
+    """
+    key = read_key(request.headers)
+    if key is None:
+        return run()
+    with transaction.atomic():
+        claimed = claim(user=request.user, key=key, body_fingerprint=fingerprint(body))
+        if isinstance(claimed, Response):
+            return claimed
+        response = run()
+        remember(claimed, response)
+    return response
 
 
 def read_key(headers: Any) -> str | None:

@@ -77,6 +77,16 @@ class AppointmentEnvelopeSerializer(serializers.Serializer):
     data = AppointmentSerializer()  # type: ignore[assignment]
 
 
+def feature_fields() -> dict[str, serializers.Field]:
+    """The writable feature settings, from the one list the model declares: booleans, and the bandwidth."""
+    return {
+        name: serializers.ChoiceField(choices=Bandwidth.choices)
+        if name == "features_bandwidth"
+        else StrictBooleanField()
+        for name in FEATURE_FIELDS
+    }
+
+
 class AppointmentUpdateSerializer(serializers.Serializer):
     """The PATCH body: send only the fields to change.
 
@@ -95,19 +105,19 @@ class AppointmentUpdateSerializer(serializers.Serializer):
         max_length=2000, allow_null=True, allow_blank=True, help_text="Only together with `status: cancelled`."
     )
     claimant = ClaimantUpdateSerializer()
-    features_call_recording_enable = StrictBooleanField()
-    features_breakout_room_enable = StrictBooleanField()
-    features_webcam_access_agent_enable = StrictBooleanField()
-    features_webcam_access_claimant_enable = StrictBooleanField()
-    features_webcam_background_blurring_enable = StrictBooleanField()
-    features_microphone_access_enable = StrictBooleanField()
-    features_screen_sharing_enable = StrictBooleanField()
-    features_messages_chat_enable = StrictBooleanField()
-    features_participant_list_enable = StrictBooleanField()
-    features_bandwidth = serializers.ChoiceField(choices=Bandwidth.choices)
+    # The feature settings (FEATURE_FIELDS) are added by get_fields, here in the representation's order.
     use_custom_post_call_redirect = StrictBooleanField()
     custom_user_post_call_redirect_url = NullableUrlField(validators=[validate_http_url])
     custom_agent_post_call_redirect_url = NullableUrlField(validators=[validate_http_url])
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        declared = super().get_fields()
+        fields: dict[str, serializers.Field] = {}
+        for name, field in declared.items():
+            if name == "use_custom_post_call_redirect":
+                fields |= feature_fields()
+            fields[name] = field
+        return fields
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping) and isinstance(data.get("department"), str) and "department_id" not in data:
@@ -144,6 +154,14 @@ class AppointmentCreateSerializer(AppointmentUpdateSerializer):
         if isinstance(data, Mapping) and data.get("department") == "" and "department_id" not in data:
             data = {**data, "department": None}
         return super().to_internal_value(data)
+
+    def requested_department_id(self) -> Any:
+        return self.validated_data.get("department_id")
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The validated body as appointment_create's keyword arguments (the department is resolved apart)."""
+        data = {k: v for k, v in self.validated_data.items() if k not in {"department_id", "status", "reference"}}
+        return {**data, "reference": (self.validated_data.get("reference") or "").strip() or None}
 
 
 class CancelSerializer(serializers.Serializer):

@@ -2,17 +2,17 @@
 `_method=PATCH` override), cancel.
 
 Each action validates the shape with an input serializer, calls one service, reads the appointment back
-through `get_queryset()` with its joins, and answers with the representation (and its ETag).
+through `get_queryset()` with its joins, and answers with the representation (and its ETag). Each action's
+docstring is its description in the API docs.
 """
 
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,7 +20,7 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from appointments.api import idempotency
+from appointments.api import examples, idempotency
 from appointments.api.serializers import (
     AppointmentCreateSerializer,
     AppointmentEnvelopeSerializer,
@@ -32,27 +32,26 @@ from appointments.api.serializers import (
 from appointments.filtersets import AppointmentFilterSet
 from appointments.models import Appointment, AppointmentQuerySet, Department
 from appointments.services import appointment_cancel, appointment_create, appointment_update, department_for_create
-from config.api.errors import PreconditionFailed
 from config.api.http import (
     apply_method_override,
-    if_match_passes,
+    if_match_precondition,
     if_none_match_hits,
     representation_etag,
     request_body,
 )
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.pagination import LaravelPagination
-from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, METHOD_OVERRIDE_PARAMETERS
+from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, METHOD_OVERRIDE_PARAMETERS, form_bodies
 
-
-@extend_schema(
-    tags=["appointments"],
-    parameters=[
-        OpenApiParameter(
-            "appointment", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The UUID of the appointment."
-        )
-    ],
+# Only the actions on one appointment have it in their path (a class-level parameter would give it to list
+# and create too, which blocks Swagger's "Try it out" and makes client generators drop both).
+APPOINTMENT_ID = OpenApiParameter(
+    "appointment", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The UUID of the appointment."
 )
+ONE_APPOINTMENT = {200: AppointmentEnvelopeSerializer, **ERROR_RESPONSES}
+
+
+@extend_schema(tags=["appointments"])
 class AppointmentViewSet(viewsets.GenericViewSet):
     serializer_class = AppointmentSerializer
     queryset = Appointment.objects.none()  # the schema's model; requests go through get_queryset()
@@ -76,89 +75,55 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if apply_method_override(request):
-            action = self.action_map.get("patch")
-            if action is not None:
-                self.action = action
+            self.action = self.action_map.get("patch", self.action)
 
     def _respond(self, appointment: Appointment, status_code: int = status.HTTP_200_OK) -> Response:
         data = AppointmentSerializer(appointment).data
-        etag = representation_etag(data)
-        return Response({"data": data}, status=status_code, headers={"ETag": etag})
+        return Response({"data": data}, status=status_code, headers={"ETag": representation_etag(data)})
 
-    @extend_schema(
-        summary="List appointments",
-        description="The caller's departments' appointments, filtered and sorted, in Laravel's paginator envelope.",
-        responses={200: AppointmentSerializer(many=True), **ERROR_RESPONSES},
-    )
+    def _current_etag(self, locked: Appointment) -> str:
+        return representation_etag(AppointmentSerializer(self.get_queryset().get(pk=locked.pk)).data)
+
+    @extend_schema(summary="List appointments", responses={200: AppointmentSerializer(many=True), **ERROR_RESPONSES})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The caller's departments' appointments, filtered and sorted, in Laravel's paginator envelope."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None
         return self.get_paginated_response(AppointmentSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Create an appointment",
-        description=(
-            "Creates a `scheduled` appointment with its claimant, the claimant's data values and the meeting. "
-            "JSON or the original's form posts (bracket keys, string booleans, empty string for null). An "
-            "`Idempotency-Key` header makes retries safe: the same key and body within 24 hours return the first "
-            "response and create nothing; the same key with another body is a 422."
-        ),
-        parameters=[
-            OpenApiParameter(
-                idempotency.HEADER,
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="Any unique string of 1 to 255 visible ASCII characters, per caller, kept 24 hours.",
-            )
-        ],
-        request={
-            "application/json": AppointmentCreateSerializer,
-            "multipart/form-data": AppointmentCreateSerializer,
-            "application/x-www-form-urlencoded": AppointmentCreateSerializer,
-        },
+        parameters=[idempotency.HEADER_PARAMETER],
+        request=form_bodies(AppointmentCreateSerializer),
+        examples=[examples.CREATE],
         responses={201: AppointmentEnvelopeSerializer, **ERROR_RESPONSES},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = request_body(request)
-        key = idempotency.read_key(request.headers)
-        if key is None:
-            return self._create(request, body)
-        with transaction.atomic():
-            claimed = idempotency.claim(user=request.user, key=key, body_fingerprint=idempotency.fingerprint(body))
-            if isinstance(claimed, Response):
-                return claimed
-            response = self._create(request, body)
-            idempotency.remember(claimed, response)
-        return response
+        """Creates a `scheduled` appointment with its claimant, the claimant's data values and the meeting.
 
-    def _create(self, request: Request, body: Mapping[str, Any]) -> Response:
+        JSON or the original's form posts (bracket keys, string booleans, empty string for null). An
+        `Idempotency-Key` header makes retries safe: the same key and body within 24 hours return the first
+        response and create nothing; the same key with another body is a 422.
+        """
+        body = request_body(request)
+        return idempotency.once(request=request, body=body, run=lambda: self._create(request, body))
+
+    def _create(self, request: Request, body: Any) -> Response:
         serializer = AppointmentCreateSerializer(data=body)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        department = department_for_create(actor=request.user, department_id=data.pop("department_id", None))
-        data.pop("status", None)
-        appointment = appointment_create(
-            department=department,
-            actor=request.user,
-            appointment_at=data.pop("appointment_at"),
-            duration_in_minutes=data.pop("duration_in_minutes"),
-            claimant=data.pop("claimant"),
-            reference=(data.pop("reference", None) or "").strip() or None,
-            **data,
-        )
+        department = department_for_create(actor=request.user, department_id=serializer.requested_department_id())
+        appointment = appointment_create(department=department, actor=request.user, **serializer.service_arguments())
         response = self._respond(self.get_queryset().get(pk=appointment.pk), status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(f"/api/v1/appointments/{appointment.pk}")
+        response["Location"] = request.build_absolute_uri(reverse("appointment-detail", args=[appointment.pk]))
         return response
 
     @extend_schema(
         summary="Show an appointment",
-        responses={
-            200: AppointmentEnvelopeSerializer,
-            304: OpenApiResponse(description="Not modified"),
-            **ERROR_RESPONSES,
-        },
+        parameters=[APPOINTMENT_ID],
+        responses={**ONE_APPOINTMENT, 304: OpenApiResponse(description="Not modified")},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """The appointment with its ETag; `If-None-Match` with that ETag answers 304."""
         response = self._respond(self.get_object())
         if if_none_match_hits(request.headers.get("If-None-Match"), response["ETag"]):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]})
@@ -166,68 +131,62 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Update an appointment",
-        description=(
-            "Send only the fields to change. Fields required in the representation cannot be set to null but "
-            "may be omitted; the same holds inside `claimant`. Clients that cannot send PATCH (multipart forms) "
-            "use `POST` with `?_method=PATCH`, a `_method=PATCH` form field or an `X-HTTP-Method-Override: PATCH` "
-            "header. An optional `If-Match` with the ETag of a GET makes the change conditional (412 when stale)."
-        ),
-        parameters=[*METHOD_OVERRIDE_PARAMETERS, IF_MATCH_HEADER],
+        parameters=[APPOINTMENT_ID, *METHOD_OVERRIDE_PARAMETERS, IF_MATCH_HEADER],
         request=AppointmentUpdateSerializer,
-        responses={200: AppointmentEnvelopeSerializer, **ERROR_RESPONSES},
+        examples=[examples.UPDATE],
+        responses=ONE_APPOINTMENT,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Send only the fields to change.
+
+        Fields required in the representation cannot be set to null but may be omitted; the same holds inside
+        `claimant`. Clients that cannot send PATCH (multipart forms) use `POST` with `?_method=PATCH`, a
+        `_method=PATCH` form field or an `X-HTTP-Method-Override: PATCH` header. An optional `If-Match` with the
+        ETag of a GET makes the change conditional (412 when stale).
+        """
         appointment = self.get_object()
         serializer = AppointmentUpdateSerializer(data=request_body(request), partial=True)
         serializer.is_valid(raise_exception=True)
-        if_match = request.headers.get("If-Match")
-
-        def check_if_match(locked: Appointment) -> None:
-            current = AppointmentSerializer(self.get_queryset().get(pk=locked.pk)).data
-            if if_match is not None and not if_match_passes(if_match, representation_etag(current)):
-                raise PreconditionFailed()
-
+        precondition = if_match_precondition(request.headers.get("If-Match"), self._current_etag)
         appointment_update(
-            appointment=appointment,
-            data=serializer.validated_data,
-            actor=request.user,
-            precondition=check_if_match if if_match is not None else None,
+            appointment=appointment, data=serializer.validated_data, actor=request.user, precondition=precondition
         )
         return self._respond(self.get_queryset().get(pk=appointment.pk))
 
     @extend_schema(
         summary="Update an appointment (method override)",
         operation_id="appointments_partial_update_by_post",
-        description=(
-            "The original's workaround for PHP, which cannot parse multipart bodies on PATCH: `POST` with "
-            "`_method=PATCH` (query, form field or `X-HTTP-Method-Override` header) is exactly the PATCH. "
-            "Without the override, POST is not allowed here (405)."
-        ),
         parameters=[
+            APPOINTMENT_ID,
             OpenApiParameter("_method", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, enum=["PATCH"]),
             IF_MATCH_HEADER,
         ],
-        request={
-            "multipart/form-data": AppointmentUpdateSerializer,
-            "application/x-www-form-urlencoded": AppointmentUpdateSerializer,
-            "application/json": AppointmentUpdateSerializer,
-        },
-        responses={200: AppointmentEnvelopeSerializer, **ERROR_RESPONSES},
+        request=form_bodies(AppointmentUpdateSerializer),
+        examples=[examples.UPDATE],
+        responses=ONE_APPOINTMENT,
     )
     def method_override(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The original's workaround for PHP, which cannot parse multipart bodies on PATCH.
+
+        `POST` with `_method=PATCH` (query, form field or `X-HTTP-Method-Override` header) is exactly the PATCH.
+        Without the override, POST is not allowed here (405).
+        """
         # Reached only when a POST carried no PATCH override (initial() turns those into the PATCH action).
         raise exceptions.MethodNotAllowed(request.method or "POST")
 
     @extend_schema(
         summary="Cancel an appointment",
-        description=(
-            "Cancels with an optional reason; the same rules as a PATCH to `status: cancelled`, except that an "
-            "appointment already completed, cancelled or a no-show cannot be cancelled (422)."
-        ),
+        parameters=[APPOINTMENT_ID],
         request=CancelSerializer,
-        responses={200: AppointmentEnvelopeSerializer, **ERROR_RESPONSES},
+        examples=[examples.CANCEL],
+        responses=ONE_APPOINTMENT,
     )
     def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cancels with an optional reason.
+
+        The same rules as a PATCH to `status: cancelled`, except that an appointment already completed,
+        cancelled or a no-show cannot be cancelled (422).
+        """
         appointment = self.get_object()
         serializer = CancelSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)
@@ -247,11 +206,10 @@ class DepartmentViewSet(viewsets.GenericViewSet):
         return Department.objects.visible_to(self.request.user).prefetch_related("data_fields").order_by("name", "id")
 
     @extend_schema(
-        summary="List the departments you may use",
-        description="With the claimant data fields their appointments collect and their default feature settings.",
-        responses={200: DepartmentSerializer(many=True), **ERROR_RESPONSES},
+        summary="List the departments you may use", responses={200: DepartmentSerializer(many=True), **ERROR_RESPONSES}
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """With the claimant data fields their appointments collect and their default feature settings."""
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None
         return self.get_paginated_response(DepartmentSerializer(page, many=True).data)

@@ -11,6 +11,7 @@ from config.api.fields import ScalarField
 from config.api.parsers import is_index
 
 MAX_DATA_ITEMS = 200
+PHONE_HELP = "Stored in E.164 (+447911123456); a number without + is read in the service's default region (GB)."
 
 
 class ClaimantDataSerializer(serializers.ModelSerializer[ClaimantData]):
@@ -81,7 +82,7 @@ class ClaimantUpdateSerializer(serializers.Serializer):
     """A claimant change: send only the fields to change; `name` cannot be emptied."""
 
     name = serializers.CharField(max_length=255)
-    phone_number = serializers.CharField(max_length=40, allow_null=True, allow_blank=True)
+    phone_number = serializers.CharField(max_length=40, allow_null=True, allow_blank=True, help_text=PHONE_HELP)
     email = serializers.CharField(max_length=254, allow_null=True, allow_blank=True)
     date_of_birth = serializers.DateField(allow_null=True)
     data = ClaimantDataItemsField(required=False, allow_null=True)  # type: ignore[assignment]

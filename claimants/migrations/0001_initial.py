@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=255)),
-                ('phone_number', models.CharField(blank=True, help_text='E.164, e.g. +447700900123', max_length=20, null=True)),
+                ('phone_number', models.CharField(blank=True, help_text='E.164, e.g. +447911123456', max_length=20, null=True)),
                 ('email', models.EmailField(blank=True, max_length=254, null=True)),
                 ('date_of_birth', models.DateField(blank=True, null=True)),
                 ('appointment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='claimant', to='appointments.appointment')),
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False)),
                 ('name', models.CharField(max_length=255)),
-                ('phone_number', models.CharField(blank=True, help_text='E.164, e.g. +447700900123', max_length=20, null=True)),
+                ('phone_number', models.CharField(blank=True, help_text='E.164, e.g. +447911123456', max_length=20, null=True)),
                 ('email', models.EmailField(blank=True, max_length=254, null=True)),
                 ('date_of_birth', models.DateField(blank=True, null=True)),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),

@@ -2,12 +2,14 @@
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.utils.encoders import JSONEncoder
+
+from config.api.errors import PreconditionFailed
 
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
 
@@ -26,6 +28,22 @@ def if_match_passes(header: str, etag: str) -> bool:
     """RFC 9110 strong comparison: `*` matches any current representation; weak tags never match."""
     tags = _etags(header)
     return "*" in tags or etag in tags
+
+
+def if_match_precondition(header: str | None, current_etag: Callable[[Any], str]) -> Callable[[Any], None] | None:
+    """A precondition for a service's locked row: 412 unless `If-Match` matches the row's current ETag.
+
+    `current_etag` computes the ETag of the locked row, so the check and the write see the same version.
+    None when the request sent no If-Match (it is optional).
+    """
+    if header is None:
+        return None
+
+    def check(locked: Any) -> None:
+        if not if_match_passes(header, current_etag(locked)):
+            raise PreconditionFailed()
+
+    return check
 
 
 def if_none_match_hits(header: str | None, etag: str) -> bool:

@@ -63,3 +63,12 @@ IF_MATCH_HEADER = OpenApiParameter(
 def strip_optional_slash(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -> list[tuple[str, str, str, Any]]:
     """Routes accept an optional trailing slash (`/?`); the documented paths are the contract's, without one."""
     return [(path.rstrip("/") or path, regex, method, view) for path, regex, method, view in endpoints]
+
+
+def form_bodies(serializer: type[serializers.BaseSerializer]) -> dict[str, type[serializers.BaseSerializer]]:
+    """The body as JSON and as the original's form posts (bracket keys), all parsed into the same shape."""
+    return {
+        "application/json": serializer,
+        "multipart/form-data": serializer,
+        "application/x-www-form-urlencoded": serializer,
+    }

@@ -369,7 +369,7 @@ class TestActions:
 class TestHistory:
     def test_history_records_api_admin_and_command_changes_with_who(self, desk, agent_user, department) -> None:
         from appointments.services import appointment_mark_no_shows
-        from tests.conftest import persona
+        from tests.helpers import persona
 
         appointment = make_appointment(department)
         api_user = persona("integration", department)

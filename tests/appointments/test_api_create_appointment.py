@@ -10,8 +10,8 @@ from django.utils import timezone
 from appointments.models import Appointment, IdempotencyKey
 from claimants.models import ClaimantData
 from meetings.models import Meeting
-from tests.conftest import Persona, persona, postgres_only, run_together
 from tests.factories import DepartmentFactory, in_days
+from tests.helpers import Persona, persona, postgres_only, run_together
 
 URL = "/api/v1/appointments"
 WHEN = in_days(3, hour=9)

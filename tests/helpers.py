@@ -1,0 +1,77 @@
+"""Helpers shared by test modules (fixtures stay in conftest.py; no test module imports conftest)."""
+
+import io
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from accounts.services import api_token_create
+from appointments.models import Department
+from tests.factories import UserFactory
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: SQLite has no row locks, so concurrent writers cannot be tested on it",
+)
+
+
+def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Start every job at the same instant in its own thread (own connection); re-raise what any raised."""
+    barrier = threading.Barrier(len(jobs))
+    results: list[Any] = [None] * len(jobs)
+
+    def worker(index: int, job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = job()
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+@dataclass
+class Persona:
+    user: Any
+    token: str
+
+    def client(self) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token}")
+        return client
+
+
+def persona(username: str, *departments: Department, superuser: bool = False) -> Persona:
+    """A user with a bearer token, a member of the given departments."""
+    user = UserFactory.create(username=username, is_superuser=superuser, is_staff=superuser)
+    for department in departments:
+        department.members.add(user)
+    _token, secret = api_token_create(user=user, name="tests", expires_in=timedelta(days=1))
+    return Persona(user=user, token=secret)
+
+
+def demo_client_token() -> str:
+    """The demo data of `make run` (seed_demo) and a token of its demo agent."""
+    from appointments.management.commands.seed_demo import DEMO_AGENT, DEMO_DEPARTMENT
+
+    call_command("seed_demo", stdout=io.StringIO())
+    agent = Department.objects.get(name=DEMO_DEPARTMENT).members.get(username=DEMO_AGENT)
+    _token, secret = api_token_create(user=agent, expires_in=None)
+    return secret
