@@ -53,11 +53,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         user = form.cleaned_data["user"]
-        for department in form.cleaned_data["departments"]:
-            department.members.add(user)
         days = form.cleaned_data["expires_in_days"]
         token, secret = api_token_create(
-            user=user, name=form.cleaned_data["name"], expires_in=timedelta(days=days) if days else None
+            user=user,
+            name=form.cleaned_data["name"],
+            expires_in=timedelta(days=days) if days else None,
+            actor=request.user,
+            departments=form.cleaned_data["departments"],
         )
         obj.pk = token.pk
         obj.token_key = token.token_key

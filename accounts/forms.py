@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import ApiToken
+from accounts.services import api_token_issue_errors
 from appointments.models import Department
 
 
@@ -40,9 +41,8 @@ class ApiTokenCreateForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         user = cleaned.get("user")
-        if user is not None and not self.actor.is_superuser:
-            # A token acts as its user: a manager may not mint access beyond their own departments.
-            outside = user.departments.exclude(pk__in=Department.objects.visible_to(self.actor).values("pk"))
-            if user.is_superuser or outside.exists():
-                self.add_error("user", "This user reaches departments outside yours; ask a superuser.")
+        if user is not None:
+            departments = cleaned.get("departments") or []
+            for field, messages in api_token_issue_errors(actor=self.actor, user=user, departments=departments).items():
+                self.add_error(field, messages)
         return cleaned

@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm
-from appointments.history import appointment_history
 from appointments.models import (
     FEATURE_FIELDS,
     Appointment,
@@ -29,6 +28,7 @@ from appointments.models import (
     Department,
     Status,
 )
+from appointments.selectors import appointment_history, claimant_data_items
 from appointments.services import appointment_cancel, appointment_update
 from claimants.models import ClaimantDataField
 from claimants.services import claimant_data_field_added, claimant_data_field_change
@@ -93,8 +93,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Appointment | None = None) -> Any:
         data_fields = []
         if obj is not None:
-            item_ids = obj.claimant.data.order_by_field().values_list("pk", flat=True)
-            data_fields = [f"data_{item_id}" for item_id in item_ids]
+            data_fields = [f"data_{item.pk}" for item in claimant_data_items(obj)]
         return [
             (
                 None,

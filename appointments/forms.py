@@ -11,6 +11,7 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 
 from appointments.models import FEATURE_FIELDS, Appointment, Department
+from appointments.selectors import claimant_data_items
 from appointments.services import appointment_update
 from claimants.models import ClaimantDataField, FieldType
 from claimants.services import claimant_data_field_plan_change
@@ -61,7 +62,7 @@ class AppointmentAdminForm(forms.ModelForm):
         claimant = self.instance.claimant
         for name in CLAIMANT_FIELDS:
             self.fields[f"claimant_{name}"].initial = getattr(claimant, name)
-        self.data_items = {str(item.pk): item for item in claimant.data.select_related("field").order_by_field()}
+        self.data_items = {str(item.pk): item for item in claimant_data_items(self.instance)}
         for key, item in self.data_items.items():
             self.fields[f"data_{key}"] = self._data_field(item.field, item.value)
 

@@ -13,7 +13,9 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
-from appointments.models import Department
+from appointments.models import Appointment, Department
+from claimants.models import ClaimantData
+from meetings.models import Meeting
 from tests.factories import UserFactory
 
 postgres_only = pytest.mark.skipif(
@@ -75,3 +77,23 @@ def demo_client_token() -> str:
     agent = Department.objects.get(name=DEMO_DEPARTMENT).members.get(username=DEMO_AGENT)
     _token, secret = api_token_create(user=agent, expires_in=None)
     return secret
+
+
+def patch_url(appointment: Appointment, query: str = "") -> str:
+    return f"/api/v1/appointments/{appointment.pk}{query}"
+
+
+def snapshot(appointment: Appointment) -> dict[str, Any]:
+    """Every stored value of the appointment and its parts, to prove a request changed nothing."""
+    fresh = Appointment.objects.get(pk=appointment.pk)
+    rows: dict[str, Any] = {f.attname: getattr(fresh, f.attname) for f in Appointment._meta.concrete_fields}
+    claimant = fresh.claimant
+    rows["claimant"] = {f.attname: getattr(claimant, f.attname) for f in type(claimant)._meta.concrete_fields}
+    rows["data"] = sorted((str(d.pk), str(d.field_id), d.value) for d in ClaimantData.objects.filter(claimant=claimant))
+    meeting = Meeting.objects.get(appointment=fresh)
+    rows["meeting"] = (meeting.pk, meeting.room_url, meeting.start_date, meeting.end_date)
+    return rows
+
+
+def data_item(appointment: Appointment, name: str) -> ClaimantData:
+    return ClaimantData.objects.get(claimant__appointment=appointment, field__name=name)

@@ -1,6 +1,6 @@
 """appointment_history: the merged, value-by-value history of an appointment and its parts."""
 
-from appointments.history import appointment_history
+from appointments.selectors import appointment_history
 from appointments.services import appointment_update
 from claimants.models import FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, make_appointment

@@ -1,7 +1,8 @@
-"""An appointment's history: every recorded change to it, its claimant, the claimant's data and its meeting.
+"""Reads that span models, for the back office and the API alike.
 
-django-simple-history keeps one row per version of each record; this reads them for one appointment in four
-queries (one per model) and diffs consecutive versions in memory, so what changed is shown value by value.
+`appointment_history`: every recorded change to an appointment, its claimant, the claimant's data and its
+meeting. django-simple-history keeps one row per version of each record; this reads them for one appointment in
+four queries (one per model) and diffs consecutive versions in memory, so what changed is shown value by value.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ def _display(value: Any, names: dict[Any, str]) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S UTC")
     return str(value)
+
+
+def claimant_data_items(appointment: Appointment) -> list[ClaimantData]:
+    """The claimant's data items with their fields, in the department's order (one query)."""
+    return list(ClaimantData.objects.filter(claimant__appointment=appointment).select_related("field").order_by_field())
 
 
 def _fields(model: type[models.Model]) -> list[str]:
