@@ -97,3 +97,10 @@ def snapshot(appointment: Appointment) -> dict[str, Any]:
 
 def data_item(appointment: Appointment, name: str) -> ClaimantData:
     return ClaimantData.objects.get(claimant__appointment=appointment, field__name=name)
+
+
+def run_command(*args: str) -> list[str]:
+    """A management command's output lines."""
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue().strip().splitlines()

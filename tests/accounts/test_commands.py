@@ -1,27 +1,20 @@
 """create_api_token: an operator issues a token from the command line."""
 
-from io import StringIO
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
+from tests.helpers import run_command
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args: str) -> list[str]:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue().strip().splitlines()
-
-
 class TestCreateApiToken:
     def test_prints_only_the_token_as_last_line_and_stores_its_digest(self, department) -> None:
-        lines = run("create_api_token", "integration", "--create-user", "--department", "Claims")
+        lines = run_command("create_api_token", "integration", "--create-user", "--department", "Claims")
         token = lines[-1]
         assert token.startswith("apt_")
         assert " " not in token
@@ -34,32 +27,32 @@ class TestCreateApiToken:
         assert not user.has_usable_password()
 
     def test_the_token_authenticates(self, appointment) -> None:
-        token = run("create_api_token", "integration", "--create-user", "--department", str(appointment.department_id))[
-            -1
-        ]
+        token = run_command(
+            "create_api_token", "integration", "--create-user", "--department", str(appointment.department_id)
+        )[-1]
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         assert client.get(f"/api/v1/appointments/{appointment.pk}").status_code == 200
 
     def test_expiry_and_superuser_options(self, db) -> None:
-        run("create_api_token", "boss", "--create-user", "--superuser", "--expires-in-days", "0")
+        run_command("create_api_token", "boss", "--create-user", "--superuser", "--expires-in-days", "0")
         user = get_user_model().objects.get(username="boss")
         assert user.is_superuser
         assert ApiToken.objects.get(user=user).expiry is None
-        run("create_api_token", "boss", "--expires-in-days", "2")
+        run_command("create_api_token", "boss", "--expires-in-days", "2")
         assert ApiToken.objects.filter(user=user).count() == 2
 
     def test_unknown_user_without_create_user_fails(self, db) -> None:
         with pytest.raises(CommandError, match="--create-user"):
-            run("create_api_token", "ghost")
+            run_command("create_api_token", "ghost")
         assert not get_user_model().objects.filter(username="ghost").exists()
 
     def test_unknown_department_fails_and_creates_nothing(self, db) -> None:
         with pytest.raises(CommandError, match="No department"):
-            run("create_api_token", "someone", "--create-user", "--department", "Nowhere")
+            run_command("create_api_token", "someone", "--create-user", "--department", "Nowhere")
         assert not get_user_model().objects.filter(username="someone").exists()
         assert not ApiToken.objects.exists()
 
     def test_negative_expiry_fails(self, db) -> None:
         with pytest.raises(CommandError):
-            run("create_api_token", "someone", "--create-user", "--expires-in-days", "-1")
+            run_command("create_api_token", "someone", "--create-user", "--expires-in-days", "-1")

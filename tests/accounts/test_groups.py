@@ -1,17 +1,9 @@
 """The staff groups, kept by a post_migrate handler."""
 
-from io import StringIO
-
 import pytest
 from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: str) -> list[str]:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue().strip().splitlines()
 
 
 class TestStaffGroups:

@@ -432,25 +432,10 @@ class TestDepartments:
     def test_a_new_field_gives_every_claimant_an_item(self, superuser_client, department, appointment) -> None:
         items = ClaimantData.objects.filter(claimant__appointment=appointment)  # not the fixture's prefetched cache
         before = items.count()
-        data = {
+        data = department_form(department) | {
             "name": department.name,
-            "members": [],
-            "features_bandwidth": "high",
             "data_fields-TOTAL_FORMS": "3",
-            "data_fields-INITIAL_FORMS": "2",
-            "data_fields-MIN_NUM_FORMS": "0",
-            "data_fields-MAX_NUM_FORMS": "1000",
         }
-        for index, field in enumerate(department.data_fields.order_by("position", "name")):
-            data |= {
-                f"data_fields-{index}-id": str(field.pk),
-                f"data_fields-{index}-department": str(department.pk),
-                f"data_fields-{index}-position": str(field.position),
-                f"data_fields-{index}-name": field.name,
-                f"data_fields-{index}-type": field.type,
-            }
-            if field.required:
-                data[f"data_fields-{index}-required"] = "on"
         data |= {
             "data_fields-2-department": str(department.pk),
             "data_fields-2-position": "5",

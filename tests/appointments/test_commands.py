@@ -1,29 +1,21 @@
 """seed_demo: the demo data of `make run`."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData, ClaimantDataField
 from meetings.models import Meeting
+from tests.helpers import run_command
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args: str) -> list[str]:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue().strip().splitlines()
-
-
 class TestSeedDemo:
     def test_creates_the_demo_and_is_idempotent(self, db) -> None:
-        first = run("seed_demo")
+        first = run_command("seed_demo")
         counts = (Department.objects.count(), Appointment.objects.count(), ClaimantData.objects.count())
-        second = run("seed_demo")
+        second = run_command("seed_demo")
         assert (Department.objects.count(), Appointment.objects.count(), ClaimantData.objects.count()) == counts
         assert first[-1] == second[-1]
         department = Department.objects.get(name="Demo Department")
@@ -41,9 +33,9 @@ class TestSeedDemo:
         assert first[-1] == str(upcoming.order_by("appointment_at")[0].pk)
 
     def test_tops_up_when_a_demo_appointment_was_cancelled(self, db) -> None:
-        run("seed_demo")
+        run_command("seed_demo")
         Appointment.objects.filter(pk=Appointment.objects.all()[0].pk).update(
             status=Status.CANCELLED, cancelled_at=timezone.now()
         )
-        run("seed_demo")
+        run_command("seed_demo")
         assert Appointment.objects.filter(status=Status.SCHEDULED).count() == 3
