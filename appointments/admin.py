@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import uuid
 from typing import Any, cast
-from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm
 from appointments.models import (
     FEATURE_FIELDS,
+    FINAL_STATUSES,
     Appointment,
     AppointmentQuerySet,
     Department,
@@ -33,6 +34,8 @@ from appointments.services import appointment_cancel, appointment_update
 from claimants.models import ClaimantDataField
 from claimants.services import claimant_data_field_added, claimant_data_field_change
 from config.admin import CappedCountPaginator, scoped
+from meetings import backoffice
+from meetings.backoffice import participants_context
 
 # --- appointments -----------------------------------------------------------------------------------------------
 
@@ -59,6 +62,11 @@ class DepartmentFilter(admin.SimpleListFilter):
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     form = AppointmentAdminForm
+
+    class Media:
+        js = ["meetings/backoffice.js"]
+        css = {"all": ["meetings/backoffice.css"]}
+
     list_display = [
         "appointment_at",
         "reference",
@@ -85,10 +93,43 @@ class AppointmentAdmin(admin.ModelAdmin):
         "cancelled_at",
         "session_started_at",
         "session_ended_at",
-        "claimant_page",
         "meeting_details",
+        "participants_panel",
         "recent_history",
     ]
+
+    def get_urls(self) -> list[Any]:
+        def wrap(view: Any, *, post_only: bool = False) -> Any:
+            def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+                if post_only and request.method != "POST":
+                    return HttpResponseNotAllowed(["POST"])
+                return view(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(wrapper)
+
+        one = "<uuid:appointment_id>"
+        person = f"{one}/participants/<uuid:participant_id>"
+        return [
+            path("waiting-room/", wrap(backoffice.waiting_room), name="appointments_waiting_room"),
+            path(f"{one}/meeting/", wrap(backoffice.agent_meeting), name="appointments_appointment_meeting"),
+            path(
+                f"{one}/start/", wrap(backoffice.start_session, post_only=True), name="appointments_appointment_start"
+            ),
+            path(
+                f"{one}/guests/", wrap(backoffice.invite_guest, post_only=True), name="appointments_appointment_guest"
+            ),
+            path(
+                f"{person}/revoke/",
+                wrap(backoffice.revoke_link, post_only=True),
+                name="appointments_participant_revoke",
+            ),
+            path(
+                f"{person}/unlock/",
+                wrap(backoffice.unlock_identity, post_only=True),
+                name="appointments_participant_unlock",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Appointment | None = None) -> Any:
         data_fields = []
@@ -115,7 +156,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             ("Claimant", {"fields": [f"claimant_{name}" for name in CLAIMANT_FIELDS]}),
             ("Claimant data", {"fields": data_fields}),
             ("Interpreter", {"fields": ["is_interpreter_needed", "interpreter_language"]}),
-            ("Meeting", {"fields": ["meeting_details", "claimant_page"]}),
+            ("Meeting", {"fields": ["meeting_details", "participants_panel"]}),
             ("Features", {"fields": list(FEATURE_FIELDS), "classes": ["collapse"]}),
             (
                 "After the call",
@@ -167,23 +208,27 @@ class AppointmentAdmin(admin.ModelAdmin):
     def interpreter(self, obj: Appointment) -> str:
         return obj.interpreter_language or "—" if obj.is_interpreter_needed else "—"
 
-    @admin.display(description="claimant's page")
-    def claimant_page(self, obj: Appointment) -> str:
-        return format_html('<a href="{0}" target="_blank" rel="noopener noreferrer">{0}</a>', obj.url)
-
     @admin.display(description="meeting")
     def meeting_details(self, obj: Appointment) -> str:
         meeting = obj.meeting
+        join = ""
+        if obj.status not in FINAL_STATUSES:
+            join = format_html(
+                ' · <a class="button join-meeting" href="{}" target="_blank" rel="noopener">Join as agent</a>',
+                reverse("admin:appointments_appointment_meeting", args=[obj.pk]),
+            )
         return format_html(
-            '{} (id {}), {} to {} UTC · <a class="join-meeting" href="{}#userInfo.displayName={}" '
-            'target="_blank" rel="noopener noreferrer">Join as agent</a>',
+            "{} (id {}), {} to {} UTC{}",
             meeting.room_name,
             meeting.id,
             f"{meeting.start_date:%Y-%m-%d %H:%M}",
             f"{meeting.end_date:%H:%M}",
-            meeting.room_url,
-            quote('"Agent"'),
+            join,
         )
+
+    @admin.display(description="participants")
+    def participants_panel(self, obj: Appointment) -> str:
+        return render_to_string("admin/appointments/participants_panel.html", participants_context(obj))
 
     @admin.display(description="recent changes")
     def recent_history(self, obj: Appointment) -> str:

@@ -36,7 +36,14 @@ from claimants.services import (
     claimant_plan_update,
     merge_errors,
 )
-from meetings.services import meeting_follow_appointment, meeting_for
+from config.history import stamp
+from meetings.services import (
+    meeting_follow_appointment,
+    meeting_for,
+    participants_admit,
+    participants_follow_appointment,
+    participants_for_new_appointment,
+)
 
 # Columns a client sets as given (the scheduling, interpreter and status fields have rules of their own, and the
 # service stamps the status times itself).
@@ -192,7 +199,7 @@ def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> N
         setattr(appointment, name, value)
     # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
     appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
-    appointment._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+    stamp(appointment, actor)
     appointment.save(update_fields=[*changes, "updated_at"])
 
 
@@ -231,9 +238,19 @@ def appointment_update(
         _save(locked, changes, actor)
         claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
         claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
-        if "appointment_at" in changes or "duration_in_minutes" in changes:
-            meeting_follow_appointment(meeting=locked.meeting, appointment=locked, actor=actor)
+        _follow(locked, changes, actor)
     return locked
+
+
+def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> None:
+    """What moves with an appointment's change: its meeting's times, and its participants (admitted when the
+    session starts; the interpreter's link kept in step)."""
+    if "appointment_at" in changes or "duration_in_minutes" in changes:
+        meeting_follow_appointment(meeting=appointment.meeting, appointment=appointment, actor=actor)
+    if changes.get("status") == Status.IN_PROGRESS:
+        participants_admit(appointment=appointment, now=changes["session_started_at"], actor=actor)
+    if {"is_interpreter_needed", "interpreter_language"} & changes.keys():
+        participants_follow_appointment(appointment=appointment, actor=actor)
 
 
 def appointment_create(
@@ -270,6 +287,7 @@ def appointment_create(
         _insert(appointment, actor)
         claimant_create(draft=draft, appointment=appointment, actor=actor)
         meeting_for(appointment=appointment, actor=actor)
+        participants_for_new_appointment(appointment=appointment, actor=actor)
     return appointment
 
 
@@ -284,7 +302,7 @@ def _department_and_reference_errors(department: Department, reference: str | No
 
 def _insert(appointment: Appointment, actor: Any) -> None:
     appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
-    appointment._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+    stamp(appointment, actor)
     try:
         # A savepoint: a concurrent create may take the same client reference between check and insert.
         with transaction.atomic():

@@ -30,6 +30,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
+from config.history import history_user, stamp
 
 Errors = dict[str, list[str]]
 
@@ -222,10 +223,10 @@ def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> Non
         for name, value in plan.fields.items():
             setattr(claimant, name, value)
         claimant.full_clean(exclude=["appointment"], validate_unique=False, validate_constraints=False)
-        claimant._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+        stamp(claimant, actor)
         claimant.save(update_fields=list(plan.fields))
     if plan.items:
-        bulk_update_with_history(plan.items, ClaimantData, ["value"], default_user=actor)
+        bulk_update_with_history(plan.items, ClaimantData, ["value"], default_user=history_user(actor))
 
 
 @dataclass
@@ -276,11 +277,11 @@ def claimant_create(*, draft: ClaimantDraft, appointment: Any, actor: Any) -> Cl
     """Write a checked draft for a newly inserted appointment."""
     person = draft.claimant
     person.appointment = appointment
-    person._history_user = actor  # type: ignore[attr-defined]
+    stamp(person, actor)
     person.save(force_insert=True)
     for item in draft.items:
         item.claimant = person
-    bulk_create_with_history(draft.items, ClaimantData, default_user=actor)
+    bulk_create_with_history(draft.items, ClaimantData, default_user=history_user(actor))
     return person
 
 
@@ -331,10 +332,10 @@ def claimant_data_plan_move(*, claimant: Claimant, department_id: Any, plan: Cla
 
 def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor: Any) -> None:
     for item in move.dropped:  # one by one, so each deletion is in the history with its user
-        item._history_user = actor  # type: ignore[attr-defined]
+        stamp(item, actor)
         item.delete()
     if move.moved:
-        bulk_update_with_history(move.moved, ClaimantData, ["field", "value"], default_user=actor)
+        bulk_update_with_history(move.moved, ClaimantData, ["field", "value"], default_user=history_user(actor))
     if move.added:
         claimant_data_for_fields(claimant=claimant, fields=move.added, actor=actor)
 
@@ -344,7 +345,7 @@ def claimant_data_for_fields(
 ) -> list[ClaimantData]:
     """One empty data item per department field, for a new claimant or a field new to the department."""
     items = [ClaimantData(claimant=claimant, field=f) for f in fields]
-    return list(bulk_create_with_history(items, ClaimantData, default_user=actor))
+    return list(bulk_create_with_history(items, ClaimantData, default_user=history_user(actor)))
 
 
 def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Any) -> int:
@@ -357,7 +358,7 @@ def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Any) -> i
         data__field=data_field
     )
     items = [ClaimantData(claimant=claimant, field=data_field) for claimant in missing.only("pk")]
-    bulk_create_with_history(items, ClaimantData, default_user=actor, batch_size=1000)
+    bulk_create_with_history(items, ClaimantData, default_user=history_user(actor), batch_size=1000)
     return len(items)
 
 
@@ -420,5 +421,7 @@ def claimant_data_field_change(
             locked.full_clean()  # with the department: the name is unique within it
             locked.save(update_fields=updated)
         if converted:
-            bulk_update_with_history(converted, ClaimantData, ["value"], default_user=actor, batch_size=1000)
+            bulk_update_with_history(
+                converted, ClaimantData, ["value"], default_user=history_user(actor), batch_size=1000
+            )
     return locked

@@ -78,6 +78,27 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 # The claimant's page (`url` in the representation) and the video rooms live on these bases.
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 VIDEO_BASE_URL = env_url("VIDEO_BASE_URL", "https://meet.jit.si")
+# The claimant's page: the join window opens this long before the appointment and closes this long after its end;
+# a claimant whose page stops polling for WAITING_ABSENCE_SECONDS leaves the waiting room; 5 wrong dates of birth
+# lock a link until staff unlock it. Lookups of the public pages are limited per address and minute.
+JOIN_OPENS_MINUTES_BEFORE = env_int("JOIN_OPENS_MINUTES_BEFORE", 30)
+JOIN_GRACE_MINUTES = env_int("JOIN_GRACE_MINUTES", 15)
+WAITING_ABSENCE_SECONDS = env_int("WAITING_ABSENCE_SECONDS", 60)
+STATUS_POLL_SECONDS = env_int("STATUS_POLL_SECONDS", 5)
+IDENTITY_MAX_FAILURES = env_int("IDENTITY_MAX_FAILURES", 5)
+PUBLIC_PAGE_RATE_PER_MINUTE = env_int("PUBLIC_PAGE_RATE_PER_MINUTE", 120)
+# Jitsi token authentication: with an app id and either a shared secret (self-hosted Jitsi, HS256) or a JaaS
+# private key and key id (RS256), every join gets a JWT minted at that moment. Without them the plain room opens.
+JITSI_APP_ID = env_str("JITSI_APP_ID", "")
+JITSI_APP_SECRET = env_str("JITSI_APP_SECRET", "")
+JITSI_PRIVATE_KEY = env_str("JITSI_PRIVATE_KEY", "")
+JITSI_PRIVATE_KEY_FILE = env_str("JITSI_PRIVATE_KEY_FILE", "")
+JITSI_KEY_ID = env_str("JITSI_KEY_ID", "")
+if JITSI_PRIVATE_KEY_FILE and not JITSI_PRIVATE_KEY:
+    JITSI_PRIVATE_KEY = Path(JITSI_PRIVATE_KEY_FILE).read_text()
+if JITSI_APP_ID and not (JITSI_APP_SECRET or (JITSI_PRIVATE_KEY and JITSI_KEY_ID)):
+    raise ImproperlyConfigured("JITSI_APP_ID needs JITSI_APP_SECRET, or JITSI_PRIVATE_KEY(_FILE) and JITSI_KEY_ID")
+
 # Phone numbers written without a leading + are read as numbers of this region (ISO 3166 code).
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB").upper()
 
@@ -129,7 +150,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
+# Reverse proxies in front of the service, so the lockout and the public pages' limit see the client's address.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
 
 # A strict policy for every HTML page (admin, API docs): only this origin's own scripts, styles and images,
 # no inline code, no framing. JSON responses carry it too, harmlessly.

@@ -7,6 +7,7 @@ import config.api.schema  # noqa: F401  (registers the Bearer scheme with drf-sp
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("meetings.urls")),
     re_path(r"^api/v1/", include("appointments.api.urls")),
     re_path(
         r"^api/schema/?$",

@@ -1,10 +1,12 @@
-"""The video meeting of an appointment."""
+"""The video meeting of an appointment and the people who attend it."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -39,3 +41,82 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room_name} ({self.id})"
+
+
+class Role(models.TextChoices):
+    AGENT = "agent"
+    CLAIMANT = "claimant"
+    INTERPRETER = "interpreter"
+    GUEST = "guest"
+
+
+# Roles an appointment has at most one live participant of; guests are as many as the agent invites.
+SINGLE_ROLES = (Role.AGENT, Role.CLAIMANT, Role.INTERPRETER)
+
+
+def _join_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits: a link cannot be found by guessing
+
+
+class Participant(models.Model):
+    """Someone who attends an appointment's meeting, with a link of their own (`/join/<token>`).
+
+    The claimant's token is the appointment's `public_token` (the representation's `url`); an interpreter and
+    each invited guest get one of their own; the agent signs in to the back office instead. What the claimant's
+    journey records (device check, identity check, consent, waiting, admission) is kept here as evidence for
+    the organisation, with history; the heartbeat (`last_seen_at`) is written without history.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    appointment = models.ForeignKey("appointments.Appointment", on_delete=models.CASCADE, related_name="participants")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    display_name = models.CharField(max_length=200)
+    token = models.CharField(max_length=64, unique=True, default=_join_token, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    joined_waiting_at = models.DateTimeField(null=True, blank=True)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    identity_checked_at = models.DateTimeField(null=True, blank=True)
+    identity_failures = models.PositiveSmallIntegerField(default=0)
+    identity_locked_at = models.DateTimeField(null=True, blank=True)
+
+    recording_consent = models.BooleanField(null=True, blank=True)
+    recording_consent_at = models.DateTimeField(null=True, blank=True)
+
+    device_check = models.JSONField(null=True, blank=True)
+    device_checked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(cascade_delete_history=False, excluded_fields=["last_seen_at"])
+
+    if TYPE_CHECKING:
+        appointment_id: uuid.UUID
+
+    class Meta:
+        ordering = ["appointment", "created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="participant_role_valid"),
+            models.UniqueConstraint(
+                fields=["appointment", "role"],
+                condition=Q(role__in=SINGLE_ROLES, revoked_at__isnull=True),
+                name="participant_one_live_per_single_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(recording_consent__isnull=True) | Q(recording_consent_at__isnull=False),
+                name="participant_consent_has_its_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.role})"
+
+    @property
+    def history_label(self) -> str:
+        """How the history names a change this participant made from their page (they are no user)."""
+        return f"{self.role}: {self.display_name} (own link)"

@@ -1,15 +1,26 @@
-"""The meeting of an appointment: created with it, moved with every reschedule."""
+"""The meeting of an appointment and its participants: the meeting is created with the appointment and moved
+with every reschedule; each participant has a link of their own, a join window, and a journey (device check,
+identity check, consent, waiting room, meeting) that their public page walks through."""
 
 from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting
+from appointments.models import FINAL_STATUSES, Status
+from config.history import history_user, stamp
+from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
 
 if TYPE_CHECKING:
     from appointments.models import Appointment
@@ -33,7 +44,7 @@ def meeting_for(*, appointment: Appointment, actor: Any = None) -> Meeting:
             start_date=appointment.appointment_at,
             end_date=appointment.ends_at,
         )
-        meeting._history_user = actor  # type: ignore[attr-defined]  # read by simple-history
+        stamp(meeting, actor)
         try:
             # A savepoint, so that a clash of random ids does not spoil the caller's transaction.
             with transaction.atomic():
@@ -56,6 +67,340 @@ def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, ac
         meeting.end_date = appointment.ends_at
         changed.append("end_date")
     if changed:
-        meeting._history_user = actor  # type: ignore[attr-defined]
+        stamp(meeting, actor)
         meeting.save(update_fields=changed)
     return changed
+
+
+# --- participants and their links -------------------------------------------------------------------------------
+
+
+def participants_for_new_appointment(*, appointment: Appointment, actor: Any = None) -> list[Participant]:
+    """The participants every appointment starts with: the agent, the claimant (whose link is the appointment's
+    `url`) and, when one is needed, the interpreter."""
+    people = [
+        Participant(appointment=appointment, role=Role.AGENT, display_name="Agent"),
+        # The claimant's name is read from the claimant (display_name), never copied here to go stale.
+        Participant(
+            appointment=appointment, role=Role.CLAIMANT, display_name="Claimant", token=appointment.public_token
+        ),
+    ]
+    if appointment.is_interpreter_needed:
+        people.append(_interpreter(appointment))
+    return list(bulk_create_with_history(people, Participant, default_user=history_user(actor)))
+
+
+def _interpreter(appointment: Appointment) -> Participant:
+    language = appointment.interpreter_language or ""
+    return Participant(appointment=appointment, role=Role.INTERPRETER, display_name=f"Interpreter ({language})".strip())
+
+
+def participants_follow_appointment(*, appointment: Appointment, actor: Any = None) -> None:
+    """Keep the interpreter's link in step with `is_interpreter_needed` (and their name with the language)."""
+    live = Participant.objects.filter(appointment=appointment, role=Role.INTERPRETER, revoked_at__isnull=True).first()
+    if appointment.is_interpreter_needed and live is None:
+        interpreter = _interpreter(appointment)
+        stamp(interpreter, actor)
+        interpreter.save(force_insert=True)
+    elif appointment.is_interpreter_needed and live is not None:
+        name = _interpreter(appointment).display_name
+        if live.display_name != name:
+            live.display_name = name
+            stamp(live, actor)
+            live.save(update_fields=["display_name"])
+    elif live is not None:
+        participant_revoke(participant=live, actor=actor)
+
+
+def participant_invite_guest(*, appointment: Appointment, display_name: str, actor: Any) -> Participant:
+    """A guest the agent invites (a third party: a relative, a lawyer), with a link of their own."""
+    name = display_name.strip()
+    if not name:
+        raise ValidationError({"display_name": ["The display name field is required."]})
+    if len(name) > 200:
+        raise ValidationError({"display_name": ["The display name must not be longer than 200 characters."]})
+    if appointment.status in FINAL_STATUSES:
+        raise ValidationError({"appointment": ["Guests cannot be invited to an appointment that has ended."]})
+    guest = Participant(appointment=appointment, role=Role.GUEST, display_name=name)
+    stamp(guest, actor)
+    guest.save(force_insert=True)
+    return guest
+
+
+def participant_revoke(*, participant: Participant, actor: Any) -> Participant:
+    """Revoke a link at once: it answers 404 from now on. The row stays, with what its holder did."""
+    if participant.revoked_at is None:
+        participant.revoked_at = timezone.now()
+        stamp(participant, actor)
+        participant.save(update_fields=["revoked_at"])
+    return participant
+
+
+def display_name(participant: Participant) -> str:
+    """The name others see in the meeting: the claimant's own name, otherwise the participant's."""
+    if participant.role == Role.CLAIMANT:
+        return participant.appointment.claimant.name
+    return participant.display_name
+
+
+def participant_url(participant: Participant) -> str:
+    """Where a participant joins: their own page, or for the agent the back office's meeting page."""
+    if participant.role == Role.AGENT:
+        return f"{settings.PUBLIC_BASE_URL}/admin/appointments/appointment/{participant.appointment_id}/meeting/"
+    return f"{settings.PUBLIC_BASE_URL}/join/{participant.token}"
+
+
+# --- the join window and what a participant's page shows --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JoinWindow:
+    """When a participant's link lets them in: from JOIN_OPENS_MINUTES_BEFORE the appointment until its end plus
+    JOIN_GRACE_MINUTES. It moves with every reschedule."""
+
+    opens_at: datetime
+    closes_at: datetime
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens_at <= now <= self.closes_at
+
+
+def join_window(appointment: Appointment) -> JoinWindow:
+    return JoinWindow(
+        opens_at=appointment.appointment_at - timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE),
+        closes_at=appointment.ends_at + timedelta(minutes=settings.JOIN_GRACE_MINUTES),
+    )
+
+
+class PageState(StrEnum):
+    """What a participant's page shows (docs/decisions.md lists each)."""
+
+    UNAVAILABLE = "unavailable"  # cancelled or a no-show: says so, nothing else
+    COMPLETED = "completed"  # thank you, or the custom post-call redirect
+    LOCKED = "locked"  # five wrong dates of birth: staff must unlock the link
+    EARLY = "early"  # before the join window: the time, a calendar file, the device check
+    CLOSED = "closed"  # the window has passed and the session never started
+    CHECKS = "checks"  # inside the window: device check, identity check, consent, then join
+    WAITING = "waiting"  # in the waiting room until the agent starts the session
+    MEETING = "meeting"  # in the meeting
+
+
+def identity_required(participant: Participant) -> bool:
+    return participant.role == Role.CLAIMANT and participant.appointment.claimant.date_of_birth is not None
+
+
+def consent_required(participant: Participant) -> bool:
+    return participant.role != Role.AGENT and participant.appointment.features_call_recording_enable
+
+
+def checks_missing(participant: Participant) -> list[str]:
+    """The checks a participant must still pass before joining, in the order the page asks for them."""
+    missing = []
+    if participant.device_checked_at is None:
+        missing.append("device")
+    if identity_required(participant) and participant.identity_checked_at is None:
+        missing.append("identity")
+    if consent_required(participant) and participant.recording_consent is None:
+        missing.append("consent")
+    return missing
+
+
+def _in_waiting_room(participant: Participant) -> bool:
+    return participant.joined_waiting_at is not None and participant.left_at is None
+
+
+def page_state(participant: Participant, now: datetime) -> PageState:
+    """The state of a participant's page; needs only the participant and its appointment (the status poll)."""
+    appointment = participant.appointment
+    if appointment.status in (Status.CANCELLED, Status.NO_SHOW):
+        return PageState.UNAVAILABLE
+    if appointment.status == Status.COMPLETED:
+        return PageState.COMPLETED
+    if participant.identity_locked_at is not None:
+        return PageState.LOCKED
+    window = join_window(appointment)
+    if now < window.opens_at:
+        return PageState.EARLY
+    if appointment.status == Status.IN_PROGRESS and _in_waiting_room(participant):
+        return PageState.MEETING
+    if now > window.closes_at:
+        return PageState.CLOSED
+    # The claimant's waiting is the appointment's `waiting`: whoever moved it back to scheduled let them go.
+    claimant_let_go = participant.role == Role.CLAIMANT and appointment.status != Status.WAITING
+    if appointment.status != Status.IN_PROGRESS and _in_waiting_room(participant) and not claimant_let_go:
+        return PageState.WAITING
+    return PageState.CHECKS
+
+
+# --- the journey: each step the public page posts ---------------------------------------------------------------
+
+DOWNLINK_MAX_KBPS = 10_000_000
+
+
+def participant_record_device_check(*, participant: Participant, results: Mapping[str, Any]) -> Participant:
+    """Keep what the page measured: camera and microphone permission, and a downlink estimate in kbit/s.
+
+    A failed check does not block joining (a claimant may join by audio alone); the agent sees the result.
+    """
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for name in ("camera", "microphone"):
+        value = results.get(name)
+        if not isinstance(value, bool):
+            errors[name] = [f"The {name} field must be true or false."]
+        clean[name] = value
+    downlink = results.get("downlink_kbps")
+    if downlink is not None and (
+        isinstance(downlink, bool) or not isinstance(downlink, int | float) or not 0 <= downlink <= DOWNLINK_MAX_KBPS
+    ):
+        errors["downlink_kbps"] = [f"The downlink kbps field must be a number from 0 to {DOWNLINK_MAX_KBPS}."]
+    clean["downlink_kbps"] = None if downlink is None or "downlink_kbps" in errors else round(float(downlink))
+    if errors:
+        raise ValidationError(errors)
+    participant.device_check = clean
+    participant.device_checked_at = timezone.now()
+    stamp(participant, participant)
+    participant.save(update_fields=["device_check", "device_checked_at"])
+    return participant
+
+
+def participant_check_identity(*, participant: Participant, date_of_birth: date) -> bool:
+    """Compare the date of birth the claimant typed with the one on record; IDENTITY_MAX_FAILURES wrong answers
+    lock the link. Runs under the participant's row lock, so parallel guesses are counted one by one."""
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().select_related("appointment__claimant").get(pk=participant.pk)
+        if locked.identity_locked_at is not None or locked.identity_checked_at is not None:
+            return locked.identity_checked_at is not None
+        now = timezone.now()
+        if date_of_birth == locked.appointment.claimant.date_of_birth:
+            locked.identity_checked_at = now
+            changed = ["identity_checked_at"]
+        else:
+            locked.identity_failures += 1
+            changed = ["identity_failures"]
+            if locked.identity_failures >= settings.IDENTITY_MAX_FAILURES:
+                locked.identity_locked_at = now
+                changed.append("identity_locked_at")
+        stamp(locked, locked)
+        locked.save(update_fields=changed)
+    participant.refresh_from_db()
+    return participant.identity_checked_at is not None
+
+
+def participant_unlock_identity(*, participant: Participant, actor: Any) -> Participant:
+    """Staff let a locked claimant try again (after confirming who they are some other way)."""
+    participant.identity_locked_at = None
+    participant.identity_failures = 0
+    stamp(participant, actor)
+    participant.save(update_fields=["identity_locked_at", "identity_failures"])
+    return participant
+
+
+def participant_record_consent(*, participant: Participant, consent: bool) -> Participant:
+    """Yes or no to recording; a no turns recording off for the call (the token and the meeting's settings leave
+    it out) and the agent sees it. Kept with its time; the first answer stands."""
+    if participant.recording_consent is None:
+        participant.recording_consent = consent
+        participant.recording_consent_at = timezone.now()
+        stamp(participant, participant)
+        participant.save(update_fields=["recording_consent", "recording_consent_at"])
+    return participant
+
+
+def recording_allowed(appointment: Appointment, participants: Iterable[Participant]) -> bool:
+    """Recording is on when the appointment asks for it and nobody asked has said no."""
+    return appointment.features_call_recording_enable and not any(
+        p.recording_consent is False for p in participants if p.revoked_at is None
+    )
+
+
+class JourneyError(Exception):
+    """A step the page asked for that the participant's state does not allow (shown as the message)."""
+
+
+def participant_join(*, participant: Participant, now: datetime | None = None) -> Participant:
+    """Join the waiting room, or the meeting itself when the agent has already started it.
+
+    The claimant's joining moves the appointment `scheduled -> waiting` through appointment_update, as the API
+    would, with the claimant as the actor in its history.
+    """
+    from appointments.services import appointment_update
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().select_related("appointment__claimant").get(pk=participant.pk)
+        state = page_state(locked, now)
+        if state in (PageState.WAITING, PageState.MEETING):
+            return locked
+        if state != PageState.CHECKS:
+            raise JourneyError("This link cannot join now.")
+        if checks_missing(locked):
+            raise JourneyError("Please finish the checks above first.")
+        appointment = locked.appointment
+        if locked.role == Role.CLAIMANT and appointment.status == Status.SCHEDULED:
+            appointment_update(appointment=appointment, data={"status": Status.WAITING}, actor=locked)
+        locked.joined_waiting_at = now
+        locked.last_seen_at = now
+        locked.left_at = None
+        changed = ["joined_waiting_at", "last_seen_at", "left_at"]
+        if appointment.status == Status.IN_PROGRESS:
+            locked.admitted_at = now
+            changed.append("admitted_at")
+        stamp(locked, locked)
+        locked.save(update_fields=changed)
+    return locked
+
+
+def participant_seen(*, participant: Participant, now: datetime) -> bool:
+    """The page's poll is its heartbeat: one UPDATE, without history, at most every few seconds."""
+    if not _in_waiting_room(participant):
+        return False
+    seen = participant.last_seen_at
+    if seen is not None and now - seen < timedelta(seconds=max(1, settings.STATUS_POLL_SECONDS - 1)):
+        return False
+    Participant.objects.filter(pk=participant.pk).update(last_seen_at=now)
+    participant.last_seen_at = now
+    return True
+
+
+def participant_leave(*, participant: Participant, now: datetime | None = None) -> Participant:
+    """The participant left (closed the page, or its heartbeat stopped): a claimant who was waiting takes the
+    appointment back to `scheduled`."""
+    from appointments.services import appointment_update
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().select_related("appointment").get(pk=participant.pk)
+        if not _in_waiting_room(locked):
+            return locked
+        if locked.role == Role.CLAIMANT and locked.appointment.status == Status.WAITING:
+            appointment_update(appointment=locked.appointment, data={"status": Status.SCHEDULED}, actor=locked)
+        locked.left_at = now
+        stamp(locked, locked)
+        locked.save(update_fields=["left_at"])
+    return locked
+
+
+def participants_release_absent(*, now: datetime | None = None) -> list[Participant]:
+    """Everyone in a waiting room whose page has not polled for WAITING_ABSENCE_SECONDS has left. Safe to run
+    often (the back office's waiting room does, on every refresh; so may cron): each leaves under its row lock."""
+    now = now or timezone.now()
+    stale = Participant.objects.filter(
+        joined_waiting_at__isnull=False,
+        left_at__isnull=True,
+        appointment__status__in=[Status.SCHEDULED, Status.WAITING],
+        last_seen_at__lt=now - timedelta(seconds=settings.WAITING_ABSENCE_SECONDS),
+    )
+    return [participant_leave(participant=p, now=now) for p in stale.only("pk")]
+
+
+def participants_admit(*, appointment: Appointment, now: datetime, actor: Any) -> int:
+    """The agent started the session: everyone in the waiting room is let in."""
+    waiting = Participant.objects.filter(
+        appointment=appointment, joined_waiting_at__isnull=False, left_at__isnull=True, admitted_at__isnull=True
+    )
+    people = list(waiting)
+    for person in people:
+        person.admitted_at = now
+    bulk_update_with_history(people, Participant, ["admitted_at"], default_user=history_user(actor))
+    return len(people)

@@ -1,0 +1,251 @@
+"""The meeting in the back office: the agent's meeting page, starting a session, the waiting room, and the
+participants' links (invite a guest, revoke a link, unlock an identity check).
+
+Wired into the appointment admin's URLs (so they share its sign-in, permissions and department scoping); every
+change goes through the services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.models import Appointment, Status
+from meetings.models import Participant, Role
+from meetings.services import (
+    display_name,
+    join_window,
+    participant_invite_guest,
+    participant_revoke,
+    participant_unlock_identity,
+    participant_url,
+    participants_release_absent,
+    recording_allowed,
+)
+from meetings.video import iframe_options, video_origin
+
+
+def _appointment(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> Appointment:
+    """The appointment if the staff member may change it (their departments), else a 404 as for any other."""
+    try:
+        appointment = (
+            model_admin.get_queryset(request).select_related("department", "claimant", "meeting").get(pk=appointment_id)
+        )
+    except (Appointment.DoesNotExist, ValidationError, ValueError):
+        raise Http404 from None
+    if not model_admin.has_change_permission(request, appointment):
+        raise PermissionDenied
+    return appointment
+
+
+def _change_page(appointment: Appointment) -> str:
+    return reverse("admin:appointments_appointment_change", args=[appointment.pk])
+
+
+def agent_meeting(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """The agent's meeting page: the embedded meeting as moderator; after the call, the agent's custom redirect
+    (when the appointment uses one) or back to the appointment."""
+    appointment = _appointment(model_admin, request, appointment_id)
+    if appointment.status in (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW):
+        messages.error(request, f"The appointment is {appointment.get_status_display().lower()}: no meeting to join.")
+        return HttpResponseRedirect(_change_page(appointment))
+    everyone = list(appointment.participants.all())
+    agent = next((p for p in everyone if p.role == Role.AGENT and p.revoked_at is None), None)
+    if agent is None:
+        raise Http404
+    agent.appointment = appointment
+    user: Any = request.user  # signed in: admin_view let the request through
+    agent.display_name = user.get_full_name() or user.get_username()
+    after = _change_page(appointment)
+    if appointment.use_custom_post_call_redirect and appointment.custom_agent_post_call_redirect_url:
+        after = appointment.custom_agent_post_call_redirect_url
+    context = {
+        "appointment": appointment,
+        "meeting": iframe_options(agent, recording=recording_allowed(appointment, everyone), now=timezone.now()),
+        "video_script": f"{settings.VIDEO_BASE_URL}/external_api.js",
+        "after_url": after,
+        "declined_recording": appointment.features_call_recording_enable
+        and not recording_allowed(appointment, everyone),
+    }
+    response = render(request, "meetings/agent_meeting.html", context)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response._csp_update = {"script-src": [video_origin()], "frame-src": [video_origin()]}  # type: ignore[attr-defined]
+    return response
+
+
+def start_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """The agent admits the claimant: the session starts (`in_progress`) and the agent's meeting opens."""
+    from appointments.services import appointment_update
+
+    appointment = _appointment(model_admin, request, appointment_id)
+    try:
+        appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
+        return HttpResponseRedirect(request.POST.get("next") or reverse("admin:appointments_waiting_room"))
+    return HttpResponseRedirect(reverse("admin:appointments_appointment_meeting", args=[appointment.pk]))
+
+
+def invite_guest(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+    appointment = _appointment(model_admin, request, appointment_id)
+    try:
+        guest = participant_invite_guest(
+            appointment=appointment, display_name=request.POST.get("guest_display_name", ""), actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{guest.display_name} is invited. Their link: {participant_url(guest)}")
+    return HttpResponseRedirect(_change_page(appointment) + "#participants")
+
+
+def _participant_of(appointment: Appointment, participant_id: str) -> Participant:
+    try:
+        return Participant.objects.get(pk=participant_id, appointment=appointment)
+    except (Participant.DoesNotExist, ValidationError, ValueError):
+        raise Http404 from None
+
+
+def revoke_link(
+    model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, participant_id: str
+) -> HttpResponse:
+    appointment = _appointment(model_admin, request, appointment_id)
+    participant = _participant_of(appointment, participant_id)
+    if participant.role != Role.GUEST:
+        messages.error(request, "Only a guest's link can be revoked here.")
+    else:
+        participant_revoke(participant=participant, actor=request.user)
+        messages.success(request, f"The link of {participant.display_name} is revoked.")
+    return HttpResponseRedirect(_change_page(appointment) + "#participants")
+
+
+def unlock_identity(
+    model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, participant_id: str
+) -> HttpResponse:
+    appointment = _appointment(model_admin, request, appointment_id)
+    participant = _participant_of(appointment, participant_id)
+    participant_unlock_identity(participant=participant, actor=request.user)
+    messages.success(request, "The link is unlocked: the claimant can enter their date of birth again.")
+    return HttpResponseRedirect(_change_page(appointment) + "#participants")
+
+
+# --- the waiting room -------------------------------------------------------------------------------------------
+
+
+def _today(now: datetime) -> tuple[datetime, datetime]:
+    start = datetime.combine(timezone.localdate(now), time.min, tzinfo=now.tzinfo)
+    return start, start + timedelta(days=1)
+
+
+def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dict[str, Any]]:
+    """Today's appointments of the staff member's departments, waiting ones first, each with who is waiting."""
+    now = timezone.now()
+    participants_release_absent(now=now)
+    start, end = _today(now)
+    live = Participant.objects.filter(revoked_at__isnull=True).order_by("created_at")
+    appointments = (
+        model_admin.get_queryset(request)
+        .filter(appointment_at__gte=start, appointment_at__lt=end)
+        .select_related("department", "claimant")
+        .prefetch_related(Prefetch("participants", queryset=live))
+        .order_by("appointment_at", "id")
+    )
+    rows = []
+    for appointment in appointments:
+        people = list(appointment.participants.all())
+        for person in people:
+            person.appointment = appointment
+        waiting = [p for p in people if p.joined_waiting_at and not p.left_at and p.role != Role.AGENT]
+        rows.append(
+            {
+                "appointment": appointment,
+                "waiting": waiting,
+                "since": min((p.joined_waiting_at for p in waiting), default=None),
+                "people": [
+                    {"participant": p, "name": display_name(p), "readiness": readiness(p)}
+                    for p in people
+                    if p.role != Role.AGENT
+                ],
+                "can_start": appointment.status in (Status.SCHEDULED, Status.WAITING)
+                and join_window(appointment).is_open(now),
+                "can_join": appointment.status == Status.IN_PROGRESS,
+            }
+        )
+    rows.sort(key=lambda row: (row["appointment"].status != Status.WAITING, row["appointment"].appointment_at))
+    return rows
+
+
+def readiness(participant: Participant) -> str:
+    """A line the agent reads: device check, identity, consent."""
+    parts = []
+    check = participant.device_check or {}
+    if participant.device_checked_at is None:
+        parts.append("device not checked")
+    else:
+        parts.append(f"camera {'ok' if check.get('camera') else 'not available'}")
+        parts.append(f"microphone {'ok' if check.get('microphone') else 'not available'}")
+        if check.get("downlink_kbps"):
+            parts.append(f"{check['downlink_kbps']} kbit/s")
+    if participant.identity_locked_at:
+        parts.append("identity LOCKED")
+    elif participant.identity_checked_at:
+        parts.append("identity confirmed")
+    elif participant.identity_failures:
+        parts.append(f"identity: {participant.identity_failures} wrong")
+    if participant.recording_consent is True:
+        parts.append("consents to recording")
+    elif participant.recording_consent is False:
+        parts.append("DECLINED recording")
+    return ", ".join(parts)
+
+
+def waiting_room(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Waiting room",
+        "subtitle": None,
+        "opts": model_admin.model._meta,
+        "rows": waiting_room_rows(model_admin, request),
+        "now": timezone.now(),
+        "fragment": request.GET.get("fragment") == "1",
+    }
+    template = (
+        "admin/appointments/waiting_room_rows.html" if context["fragment"] else "admin/appointments/waiting_room.html"
+    )
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def participants_context(appointment: Appointment) -> dict[str, Any]:
+    """What the appointment's page shows of its participants: each link (to copy), readiness, identity and consent,
+    with the actions staff may take (invite a guest, revoke a guest's link, unlock an identity check)."""
+    people = list(appointment.participants.order_by("created_at"))
+    for person in people:
+        person.appointment = appointment
+    return {
+        "appointment": appointment,
+        "people": [
+            {
+                "participant": p,
+                "name": display_name(p),
+                "url": participant_url(p),
+                "readiness": readiness(p) if p.role != Role.AGENT else "",
+                "role": Role(p.role).label,
+            }
+            for p in people
+        ],
+        "declined_recording": appointment.features_call_recording_enable and not recording_allowed(appointment, people),
+        "can_invite": appointment.status not in (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW),
+    }

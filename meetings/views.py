@@ -1,0 +1,296 @@
+"""The participants' public pages: `/join/<token>` and what it polls and posts.
+
+These are the service's only pages without a sign-in, so each request is limited per address, a token that is
+unknown, malformed or revoked gets the same plain 404, nothing is cached or indexed, no referrer leaves (the token
+is in the path), and every POST carries the CSRF token. A page shows only its own appointment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from icalendar import Calendar, Event
+
+from appointments.models import Status
+from config.api.http import representation_etag
+from config.net import client_address, over_limit
+from meetings.models import Participant, Role
+from meetings.services import (
+    JourneyError,
+    PageState,
+    checks_missing,
+    consent_required,
+    display_name,
+    identity_required,
+    join_window,
+    page_state,
+    participant_check_identity,
+    participant_join,
+    participant_leave,
+    participant_record_consent,
+    participant_record_device_check,
+    participant_seen,
+    participant_url,
+    recording_allowed,
+)
+from meetings.video import iframe_options, video_origin
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_MAX_BODY = 2048
+# A fixed-size asset for the downlink estimate: random bytes, so no compression makes it smaller on the wire.
+SPEED_TEST_BYTES = 256 * 1024
+_SPEED_TEST_BODY = os.urandom(SPEED_TEST_BYTES)
+
+
+class _RateLimited(Exception):
+    pass
+
+
+def _plain(request: HttpRequest, template: str, status: int) -> HttpResponse:
+    return render(request, template, {"poll_seconds": settings.STATUS_POLL_SECONDS}, status=status)
+
+
+def public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """The public pages' guard: rate limit per address, one plain 404, and headers that keep the page and its
+    token to the participant."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            if over_limit(f"join:{client_address(request)}", settings.PUBLIC_PAGE_RATE_PER_MINUTE):
+                raise _RateLimited
+            response = view(request, *args, **kwargs)
+        except Http404:
+            response = _plain(request, "meetings/not_found.html", 404)
+        except _RateLimited:
+            response = _plain(request, "meetings/too_many.html", 429)
+            response["Retry-After"] = "60"
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        # The embedded meeting comes from the video platform: its origin, and only that, may run scripts and frames.
+        response._csp_update = {"script-src": [video_origin()], "frame-src": [video_origin()]}  # type: ignore[attr-defined]
+        return response
+
+    return guarded
+
+
+def _participant(token: str, *related: str) -> Participant:
+    if not _TOKEN.match(token):
+        raise Http404
+    try:
+        return Participant.objects.select_related("appointment", *related).get(token=token, revoked_at__isnull=True)
+    except Participant.DoesNotExist:
+        raise Http404 from None
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > _MAX_BODY:
+        raise ValidationError({"body": ["The request body is too large."]})
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError({"body": ["The request body is not valid JSON."]}) from None
+    if not isinstance(data, dict):
+        raise ValidationError({"body": ["The request body must be a JSON object."]})
+    return data
+
+
+def _error(message: str, status: int, **extra: Any) -> JsonResponse:
+    return JsonResponse({"message": message, **extra}, status=status)
+
+
+def _state_response(participant: Participant) -> JsonResponse:
+    return JsonResponse({"state": page_state(participant, timezone.now())})
+
+
+def _posted(step: Callable[[HttpRequest, Participant], JsonResponse]) -> Callable[..., HttpResponseBase]:
+    """A journey step the page posts as JSON: bad input is a 400/422 with a message and changes nothing."""
+
+    @public
+    @require_POST
+    @wraps(step)
+    def view(request: HttpRequest, token: str) -> HttpResponseBase:
+        participant = _participant(token, "appointment__claimant")
+        try:
+            return step(request, participant)
+        except ValidationError as exc:
+            messages = exc.message_dict if hasattr(exc, "error_dict") else {"body": exc.messages}
+            first = next(iter(messages.values()))[0]
+            return _error(first, 422 if "body" not in messages else 400, errors=messages)
+        except JourneyError as exc:
+            return _error(str(exc), 409)
+
+    return view
+
+
+# --- the page ---------------------------------------------------------------------------------------------------
+
+
+@public
+@require_GET
+def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
+    participant = _participant(token, "appointment__department", "appointment__claimant", "appointment__meeting")
+    appointment = participant.appointment
+    now = timezone.now()
+    state = page_state(participant, now)
+    if state == PageState.COMPLETED:
+        redirect = _post_call_redirect(participant)
+        if redirect:
+            return HttpResponseRedirect(redirect)
+    context: dict[str, Any] = {
+        "participant": participant,
+        "appointment": appointment,
+        "state": state,
+        "window": join_window(appointment),
+        "poll_seconds": settings.STATUS_POLL_SECONDS,
+        "missing": checks_missing(participant),
+        "identity_required": identity_required(participant),
+        "consent_required": consent_required(participant),
+        "in_progress": appointment.status == Status.IN_PROGRESS,
+        "is_claimant": participant.role == Role.CLAIMANT,
+        "role_label": Role(participant.role).label,
+    }
+    if participant.identity_checked_at is not None or not identity_required(participant):
+        context["name"] = display_name(participant)  # nothing personal before the identity check
+    if state == PageState.MEETING:
+        everyone = list(appointment.participants.all())
+        context["meeting"] = iframe_options(participant, recording=recording_allowed(appointment, everyone), now=now)
+        context["video_script"] = f"{settings.VIDEO_BASE_URL}/external_api.js"
+    return render(request, "meetings/join.html", context)
+
+
+def _post_call_redirect(participant: Participant) -> str | None:
+    appointment = participant.appointment
+    if appointment.use_custom_post_call_redirect and participant.role != Role.AGENT:
+        return appointment.custom_user_post_call_redirect_url
+    return None
+
+
+@public
+@require_GET
+def join_status(request: HttpRequest, token: str) -> HttpResponseBase:
+    """What the page polls: its state in a few bytes, 304 while nothing changed; the poll is the heartbeat too.
+    One query to read, one more at most to note the participant is still there."""
+    participant = _participant(token)
+    now = timezone.now()
+    appointment = participant.appointment
+    body = {
+        "state": page_state(participant, now),
+        "status": appointment.status,
+        "appointment_at": appointment.appointment_at.isoformat(),
+        "duration_in_minutes": appointment.duration_in_minutes,
+    }
+    participant_seen(participant=participant, now=now)
+    etag = representation_etag(body)
+    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        response = JsonResponse(body)
+    response["ETag"] = etag
+    return response
+
+
+@public
+@require_GET
+def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The appointment as an iCalendar file, to add to the participant's own calendar."""
+    participant = _participant(token, "appointment__department")
+    appointment = participant.appointment
+    if appointment.status in (Status.CANCELLED, Status.NO_SHOW):
+        raise Http404
+    calendar = Calendar()
+    calendar.add("prodid", "-//Appointments service//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"{appointment.pk}@appointments")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.appointment_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", f"Video appointment with {appointment.department.name}")
+    event.add("description", f"Join from your link: {participant_url(participant)}")
+    event.add("url", participant_url(participant))
+    calendar.add_component(event)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    return response
+
+
+@public
+@require_GET
+def speed_test(request: HttpRequest, token: str) -> HttpResponseBase:
+    _participant(token)
+    return HttpResponse(_SPEED_TEST_BODY, content_type="application/octet-stream")
+
+
+# --- the steps the page posts -----------------------------------------------------------------------------------
+
+
+@_posted
+def device_check(request: HttpRequest, participant: Participant) -> JsonResponse:
+    if page_state(participant, timezone.now()) in (PageState.UNAVAILABLE, PageState.COMPLETED, PageState.CLOSED):
+        raise JourneyError("This appointment can no longer be joined.")
+    participant_record_device_check(participant=participant, results=_json_body(request))
+    return _state_response(participant)
+
+
+def _date(value: Any) -> date:
+    try:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError({"date_of_birth": ["Enter your date of birth (day, month and year)."]}) from None
+
+
+@_posted
+def identity_check(request: HttpRequest, participant: Participant) -> JsonResponse:
+    if not identity_required(participant):
+        raise JourneyError("No identity check is needed on this link.")
+    if page_state(participant, timezone.now()) not in (PageState.CHECKS, PageState.WAITING, PageState.MEETING):
+        raise JourneyError("The identity check opens with the join window.")
+    born = _date(_json_body(request).get("date_of_birth"))
+    if participant_check_identity(participant=participant, date_of_birth=born):
+        return _state_response(participant)
+    if participant.identity_locked_at is not None:
+        return _error("This link is locked after too many attempts. Please contact the organisation.", 423)
+    left = settings.IDENTITY_MAX_FAILURES - participant.identity_failures
+    message = f"That date of birth does not match our records. {left} {'try' if left == 1 else 'tries'} left."
+    return _error(message, 422, errors={"date_of_birth": [message]}, tries_left=left)
+
+
+@_posted
+def consent(request: HttpRequest, participant: Participant) -> JsonResponse:
+    if not consent_required(participant):
+        raise JourneyError("This meeting is not recorded.")
+    answer = _json_body(request).get("consent")
+    if not isinstance(answer, bool):
+        raise ValidationError({"consent": ["Choose yes or no."]})
+    participant_record_consent(participant=participant, consent=answer)
+    return _state_response(participant)
+
+
+@_posted
+def join(request: HttpRequest, participant: Participant) -> JsonResponse:
+    participant_join(participant=participant)
+    participant.refresh_from_db()
+    return _state_response(participant)
+
+
+@_posted
+def leave(request: HttpRequest, participant: Participant) -> JsonResponse:
+    participant_leave(participant=participant)
+    participant.refresh_from_db()
+    return _state_response(participant)

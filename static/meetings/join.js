@@ -1,0 +1,132 @@
+// The participant's page: follows the appointment by polling its status (a 304 while nothing changed), and posts
+// each step of the journey (device check, identity, consent, join, leave) as JSON with the CSRF token.
+(function () {
+  "use strict";
+  var main = document.getElementById("main");
+  if (!main || !main.dataset.statusUrl) { return; }
+  var base = main.dataset.baseUrl;
+  var csrfInput = document.querySelector("#csrf input[name=csrfmiddlewaretoken]");
+  var csrf = csrfInput ? csrfInput.value : "";
+
+  function post(url, body) {
+    // The page's own policy sends no referrer; same-origin requests may, so the CSRF origin check can pass.
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      referrerPolicy: "same-origin",
+      keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body || {})
+    });
+  }
+
+  // Times in the participant's own time zone (the server writes them in UTC).
+  document.querySelectorAll("time.local-time").forEach(function (node) {
+    var when = new Date(node.getAttribute("datetime"));
+    if (isNaN(when)) { return; }
+    var long = node.textContent.indexOf(",") !== -1;
+    var options = long
+      ? { weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" }
+      : { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+    node.textContent = new Intl.DateTimeFormat(undefined, options).format(when) + " (your time)";
+  });
+
+  // Follow the appointment: any change of state (the agent started, a reschedule, a cancel) reloads the page.
+  var etag = null;
+  var seconds = Math.max(2, parseInt(main.dataset.pollSeconds, 10) || 5);
+  function poll() {
+    var headers = etag ? { "If-None-Match": etag } : {};
+    fetch(main.dataset.statusUrl, { credentials: "same-origin", headers: headers, cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 304) { return null; }
+        if (!response.ok) { return null; }
+        var first = etag === null;
+        etag = response.headers.get("ETag");
+        return response.json().then(function (body) {
+          if (!first || body.state !== main.dataset.state) { window.location.reload(); }
+        });
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ })
+      .then(function () { window.setTimeout(poll, seconds * 1000); });
+  }
+  if (["unavailable", "completed", "locked"].indexOf(main.dataset.state) === -1) { poll(); }
+
+  // Each step form posts JSON and reloads on success; errors are shown next to the form.
+  function step(id, read) {
+    var form = document.getElementById(id);
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var error = form.querySelector(".error");
+      var body = read(form);
+      if (body === null) { return; }
+      post(form.action, body).then(function (response) {
+        if (response.ok) { window.location.reload(); return; }
+        return response.json().then(function (data) {
+          if (response.status === 423) { window.location.reload(); return; }
+          if (error) { error.textContent = data.message || "Something went wrong. Please try again."; }
+        });
+      }).catch(function () {
+        if (error) { error.textContent = "No connection. Please try again."; }
+      });
+    });
+  }
+  step("identity-form", function (form) {
+    var input = form.querySelector("input[name=date_of_birth]");
+    if (!input.value) {
+      form.querySelector(".error").textContent = "Enter your date of birth.";
+      input.focus();
+      return null;
+    }
+    return { date_of_birth: input.value };
+  });
+  step("consent-form", function (form) {
+    var chosen = form.querySelector("input[name=consent]:checked");
+    if (!chosen) {
+      form.querySelector(".error").textContent = "Choose yes or no.";
+      return null;
+    }
+    return { consent: chosen.value === "true" };
+  });
+  step("join-form", function () { return {}; });
+  step("leave-form", function () { return {}; });
+
+  // The device check: camera and microphone permission with a live preview, then a timed download.
+  var check = document.getElementById("device-check");
+  if (check) {
+    check.addEventListener("click", function () {
+      var result = document.getElementById("device-result");
+      var preview = document.getElementById("preview");
+      var found = { camera: false, microphone: false, downlink_kbps: null };
+      check.disabled = true;
+      result.textContent = "Checking…";
+      var media = navigator.mediaDevices && navigator.mediaDevices.getUserMedia
+        ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
+        : Promise.reject(new Error("no media devices"));
+      media.then(function (stream) {
+        found.camera = stream.getVideoTracks().length > 0;
+        found.microphone = stream.getAudioTracks().length > 0;
+        preview.srcObject = stream;
+        preview.hidden = false;
+        window.setTimeout(function () { stream.getTracks().forEach(function (t) { t.stop(); }); }, 4000);
+      }).catch(function () { /* permission refused or no device: recorded as not available */ })
+        .then(function () {
+          var started = performance.now();
+          return fetch(base + "/speed-test", { credentials: "same-origin", cache: "no-store" })
+            .then(function (response) { return response.arrayBuffer(); })
+            .then(function (data) {
+              var seconds = Math.max((performance.now() - started) / 1000, 0.001);
+              found.downlink_kbps = Math.round((data.byteLength * 8) / 1000 / seconds);
+            }).catch(function () { /* measured as unknown */ });
+        })
+        .then(function () { return post(base + "/device-check", found); })
+        .then(function (response) {
+          result.textContent = "Camera " + (found.camera ? "working" : "not available") + ", microphone " +
+            (found.microphone ? "working" : "not available") + ".";
+          if (response.ok) { window.setTimeout(function () { window.location.reload(); }, 1500); }
+          else { check.disabled = false; }
+        })
+        .catch(function () { check.disabled = false; result.textContent = "The check could not be saved. Please try again."; });
+    });
+  }
+}());
