@@ -268,7 +268,11 @@ def participant_check_identity(*, participant: Participant, date_of_birth: date)
     """Compare the date of birth the claimant typed with the one on record; IDENTITY_MAX_FAILURES wrong answers
     lock the link. Runs under the participant's row lock, so parallel guesses are counted one by one."""
     with transaction.atomic():
-        locked = Participant.objects.select_for_update().select_related("appointment__claimant").get(pk=participant.pk)
+        locked = (
+            Participant.objects.select_for_update(of=("self",))
+            .select_related("appointment__claimant")
+            .get(pk=participant.pk)
+        )
         if locked.identity_locked_at is not None or locked.identity_checked_at is not None:
             return locked.identity_checked_at is not None
         now = timezone.now()
@@ -318,6 +322,15 @@ class JourneyError(Exception):
     """A step the page asked for that the participant's state does not allow (shown as the message)."""
 
 
+def _lock_appointment_then(participant: Participant, related: str) -> Participant:
+    """Lock the appointment's row, then the participant's: the order appointment_update and the agent's start
+    take them in, so a claimant joining while the agent starts waits instead of deadlocking."""
+    from appointments.models import Appointment
+
+    Appointment.objects.select_for_update().filter(pk=participant.appointment_id).values_list("pk").first()
+    return Participant.objects.select_for_update(of=("self",)).select_related(related).get(pk=participant.pk)
+
+
 def participant_join(*, participant: Participant, now: datetime | None = None) -> Participant:
     """Join the waiting room, or the meeting itself when the agent has already started it.
 
@@ -328,7 +341,7 @@ def participant_join(*, participant: Participant, now: datetime | None = None) -
 
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Participant.objects.select_for_update().select_related("appointment__claimant").get(pk=participant.pk)
+        locked = _lock_appointment_then(participant, "appointment__claimant")
         state = page_state(locked, now)
         if state in (PageState.WAITING, PageState.MEETING):
             return locked
@@ -370,7 +383,7 @@ def participant_leave(*, participant: Participant, now: datetime | None = None) 
 
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Participant.objects.select_for_update().select_related("appointment").get(pk=participant.pk)
+        locked = _lock_appointment_then(participant, "appointment")
         if not _in_waiting_room(locked):
             return locked
         if locked.role == Role.CLAIMANT and locked.appointment.status == Status.WAITING:

@@ -69,7 +69,7 @@ def _can_use_camera(appointment: Appointment, role: str) -> bool:
 def meeting_features(appointment: Appointment, recording: bool, role: str) -> dict[str, bool]:
     """What this participant may use in the meeting, from the appointment's flags (recording only with consent)."""
     return {
-        "recording": recording and role == Role.AGENT,
+        "recording": recording and appointment.features_call_recording_enable and role == Role.AGENT,
         "livestreaming": False,
         "transcription": False,
         "outbound-call": False,

@@ -1,9 +1,13 @@
-"""The meeting as the appointment representation shows it."""
+"""The meeting and its participants as the API shows them."""
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.fields import SecondsDateTimeField
-from meetings.models import Meeting
+from config.api.fields import MillisecondsDateTimeField, SecondsDateTimeField
+from meetings.models import Meeting, Participant, Role
+from meetings.services import consent_required, display_name, identity_required, participant_url
 
 
 class MeetingSerializer(serializers.ModelSerializer[Meeting]):
@@ -14,3 +18,100 @@ class MeetingSerializer(serializers.ModelSerializer[Meeting]):
         model = Meeting
         fields = ["id", "room_name", "room_url", "start_date", "end_date"]
         read_only_fields = fields
+
+
+class IdentityCheckSerializer(serializers.Serializer):
+    required = serializers.BooleanField(help_text="Whether this link asks for the date of birth on record.")  # type: ignore[assignment]
+    passed_at = MillisecondsDateTimeField(allow_null=True)
+    failed_attempts = serializers.IntegerField()
+    locked_at = MillisecondsDateTimeField(allow_null=True, help_text="Set after too many wrong answers.")
+
+
+class RecordingConsentSerializer(serializers.Serializer):
+    required = serializers.BooleanField(help_text="Whether the call is to be recorded, so consent is asked.")  # type: ignore[assignment]
+    given = serializers.BooleanField(allow_null=True, help_text="The answer; null until answered.")
+    answered_at = MillisecondsDateTimeField(allow_null=True)
+
+
+class DeviceCheckSerializer(serializers.Serializer):
+    checked_at = MillisecondsDateTimeField(allow_null=True)
+    camera = serializers.BooleanField(allow_null=True)
+    microphone = serializers.BooleanField(allow_null=True)
+    downlink_kbps = serializers.IntegerField(allow_null=True, help_text="Measured download speed, kbit/s.")
+
+
+class ParticipantSerializer(serializers.ModelSerializer[Participant]):
+    """A participant of an appointment's meeting, with their own join link and what their journey recorded."""
+
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    display_name = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="Where this participant joins (the agent: the back office).")
+    joined_waiting_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+    admitted_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+    left_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+    revoked_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+    identity_check = serializers.SerializerMethodField()
+    recording_consent = serializers.SerializerMethodField()
+    device_check = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Participant
+        fields = [
+            "id",
+            "role",
+            "display_name",
+            "url",
+            "joined_waiting_at",
+            "admitted_at",
+            "left_at",
+            "revoked_at",
+            "identity_check",
+            "recording_consent",
+            "device_check",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_display_name(self, obj: Participant) -> str:
+        return display_name(obj)
+
+    @extend_schema_field(serializers.URLField())
+    def get_url(self, obj: Participant) -> str:
+        return participant_url(obj)
+
+    @extend_schema_field(IdentityCheckSerializer)
+    def get_identity_check(self, obj: Participant) -> dict[str, Any]:
+        return IdentityCheckSerializer(
+            {
+                "required": identity_required(obj),
+                "passed_at": obj.identity_checked_at,
+                "failed_attempts": obj.identity_failures,
+                "locked_at": obj.identity_locked_at,
+            }
+        ).data
+
+    @extend_schema_field(RecordingConsentSerializer)
+    def get_recording_consent(self, obj: Participant) -> dict[str, Any]:
+        return RecordingConsentSerializer(
+            {
+                "required": consent_required(obj),
+                "given": obj.recording_consent,
+                "answered_at": obj.recording_consent_at,
+            }
+        ).data
+
+    @extend_schema_field(DeviceCheckSerializer)
+    def get_device_check(self, obj: Participant) -> dict[str, Any]:
+        found = obj.device_check or {}
+        return DeviceCheckSerializer(
+            {
+                "checked_at": obj.device_checked_at,
+                "camera": found.get("camera"),
+                "microphone": found.get("microphone"),
+                "downlink_kbps": found.get("downlink_kbps"),
+            }
+        ).data
+
+
+class GuestCreateSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=200, help_text="The guest's name as shown in the meeting.")

@@ -1,0 +1,101 @@
+"""Transport for an appointment's participants: list them, invite a guest, revoke a guest's link.
+
+The appointment's own representation is left as it is (integrations compare its keys); participants live on
+their own endpoints under it, with the same authentication, tenancy, errors and schema.
+"""
+
+import uuid
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from appointments.models import Appointment
+from config.api.http import request_body
+from config.api.negotiation import AlwaysJSONNegotiation
+from config.api.schema import ERROR_RESPONSES
+from meetings.api.serializers import GuestCreateSerializer, ParticipantSerializer
+from meetings.models import Participant, Role
+from meetings.services import participant_invite_guest, participant_revoke
+
+APPOINTMENT_ID = OpenApiParameter(
+    "appointment", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The UUID of the appointment."
+)
+GUEST_ID = OpenApiParameter("guest", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The guest's id.")
+LIST_ENVELOPE = inline_serializer("ParticipantList", fields={"data": ParticipantSerializer(many=True)})
+ONE_ENVELOPE = inline_serializer("ParticipantEnvelope", fields={"data": ParticipantSerializer()})
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise exceptions.NotFound() from None
+
+
+@extend_schema(tags=["participants"])
+class ParticipantViewSet(viewsets.GenericViewSet):
+    serializer_class = ParticipantSerializer
+    queryset = Participant.objects.none()
+    content_negotiation_class = AlwaysJSONNegotiation
+
+    def get_appointment(self) -> Appointment:
+        # The same 404 as the appointment endpoints for a malformed, missing or another department's id.
+        pk = _uuid(self.kwargs["appointment"])
+        try:
+            return Appointment.objects.select_related("claimant").visible_to(self.request.user).get(pk=pk)
+        except Appointment.DoesNotExist:
+            raise exceptions.NotFound() from None
+
+    def _participants(self, appointment: Appointment) -> list[Participant]:
+        people = list(Participant.objects.filter(appointment=appointment).order_by("created_at", "id"))
+        for person in people:
+            person.appointment = appointment  # one query for all, whatever their number
+        return people
+
+    # Not named `list`: that name would make the schema describe a bare array instead of the `data` envelope.
+    @extend_schema(
+        summary="List an appointment's participants",
+        parameters=[APPOINTMENT_ID],
+        responses={200: LIST_ENVELOPE, **ERROR_RESPONSES},
+    )
+    def participants(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The agent, the claimant, the interpreter (when needed) and invited guests: each with their own join
+        link, when they joined the waiting room, were admitted and left, and their identity check, recording
+        consent and device check. Revoked links are listed with the time they were revoked."""
+        people = self._participants(self.get_appointment())
+        return Response({"data": ParticipantSerializer(people, many=True).data})
+
+    @extend_schema(
+        summary="Invite a guest",
+        parameters=[APPOINTMENT_ID],
+        request=GuestCreateSerializer,
+        responses={201: ONE_ENVELOPE, **ERROR_RESPONSES},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A third party (a relative, a lawyer) with a link of their own; share the `url` it returns."""
+        appointment = self.get_appointment()
+        serializer = GuestCreateSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        guest = participant_invite_guest(
+            appointment=appointment, display_name=serializer.validated_data["display_name"], actor=request.user
+        )
+        guest.appointment = appointment
+        return Response({"data": ParticipantSerializer(guest).data}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Revoke a guest's link",
+        parameters=[APPOINTMENT_ID, GUEST_ID],
+        responses={204: OpenApiResponse(description="Revoked (again: nothing changes)."), **ERROR_RESPONSES},
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The link answers 404 from now on; the guest stays listed, with the time of revocation."""
+        appointment = self.get_appointment()
+        guest = Participant.objects.filter(appointment=appointment, role=Role.GUEST, pk=_uuid(kwargs["guest"])).first()
+        if guest is None:
+            raise exceptions.NotFound()
+        participant_revoke(participant=guest, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
