@@ -8,8 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection, connections
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
@@ -104,3 +106,22 @@ def run_command(*args: str) -> list[str]:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue().strip().splitlines()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def staff(username: str, *departments: Department, group: str = "Agents", superuser: bool = False) -> Any:
+    user = UserFactory.create(username=username, is_staff=True, is_superuser=superuser)
+    user.set_password(PASSWORD)
+    user.save()
+    user.groups.add(Group.objects.get(name=group))
+    for department in departments:
+        department.members.add(user)
+    return user
+
+
+def logged_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

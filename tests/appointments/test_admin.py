@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.sites import site
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,26 +18,10 @@ from appointments.services import appointment_update
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from meetings.models import Meeting
 from tests.factories import UserFactory, in_days, make_appointment
+from tests.helpers import PASSWORD, logged_in, staff
 
 CHANGELIST = "/admin/appointments/appointment/"
 FEATURE_FLAGS = [name for name in FEATURE_FIELDS if name != "features_bandwidth"]
-PASSWORD = "correct horse battery staple"
-
-
-def staff(username: str, *departments: Department, group: str = "Agents", superuser: bool = False) -> Any:
-    user = UserFactory.create(username=username, is_staff=True, is_superuser=superuser)
-    user.set_password(PASSWORD)
-    user.save()
-    user.groups.add(Group.objects.get(name=group))
-    for department in departments:
-        department.members.add(user)
-    return user
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -1,0 +1,102 @@
+"""GET /api/v1/appointments/{id}/participants, POST .../guests and DELETE .../guests/{guest}: the same
+authentication, tenancy and errors as the rest, and the appointment's representation unchanged."""
+
+import uuid
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from meetings.models import Participant, Role
+from meetings.services import participant_record_consent
+from tests.factories import make_appointment
+
+
+def url(appointment, tail: str = "participants") -> str:
+    return f"/api/v1/appointments/{appointment.pk}/{tail}"
+
+
+def test_lists_every_participant_with_their_link_and_journey(api, appointment) -> None:
+    person = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+    participant_record_consent(participant=person, consent=True)
+    response = api.get(url(appointment))
+    assert response.status_code == 200
+    rows = {row["role"]: row for row in response.json()["data"]}
+    assert set(rows) == {"agent", "claimant"}
+    claimant = rows["claimant"]
+    assert claimant["display_name"] == "Ada Lovelace"
+    assert claimant["url"] == appointment.url
+    assert claimant["recording_consent"]["given"] is True
+    assert claimant["recording_consent"]["answered_at"].endswith("Z")
+    assert claimant["identity_check"] == {"required": False, "passed_at": None, "failed_attempts": 0, "locked_at": None}
+    assert claimant["device_check"] == {"checked_at": None, "camera": None, "microphone": None, "downlink_kbps": None}
+    assert rows["agent"]["url"].endswith(f"/admin/appointments/appointment/{appointment.pk}/meeting/")
+    assert list(claimant) == [
+        "id", "role", "display_name", "url", "joined_waiting_at", "admitted_at", "left_at", "revoked_at",
+        "identity_check", "recording_consent", "device_check",
+    ]  # fmt: skip
+
+
+def test_the_list_costs_the_same_queries_for_two_or_twenty_participants(api, agent, appointment) -> None:
+    with CaptureQueriesContext(connection) as few:
+        api.get(url(appointment))
+    for n in range(18):
+        api.post(url(appointment, "guests"), {"display_name": f"Guest {n}"}, format="json")
+    with CaptureQueriesContext(connection) as many:
+        assert len(api.get(url(appointment)).json()["data"]) == 20
+    assert len(few) == len(many) <= 3
+
+
+def test_invite_a_guest_then_revoke_the_link(api, client, appointment) -> None:
+    response = api.post(url(appointment, "guests"), {"display_name": "Sam Solicitor"}, format="json")
+    assert response.status_code == 201
+    guest = response.json()["data"]
+    assert (guest["role"], guest["display_name"]) == ("guest", "Sam Solicitor")
+    link = guest["url"].split("127.0.0.1:8000", 1)[1]
+    assert client.get(link).status_code == 200
+    assert api.delete(url(appointment, f"guests/{guest['id']}")).status_code == 204
+    assert client.get(link).status_code == 404
+    assert api.delete(url(appointment, f"guests/{guest['id']}")).status_code == 204  # again: nothing changes
+    listed = {row["id"]: row for row in api.get(url(appointment)).json()["data"]}
+    assert listed[guest["id"]]["revoked_at"] is not None
+
+
+def test_bad_guest_bodies_are_422_and_invite_nobody(api, appointment) -> None:
+    for body in ({}, {"display_name": ""}, {"display_name": "x" * 201}, {"display_name": ["a"]}):
+        response = api.post(url(appointment, "guests"), body, format="json")
+        assert response.status_code == 422, body
+        assert list(response.json()["errors"]) == ["display_name"]
+    assert not Participant.objects.filter(appointment=appointment, role=Role.GUEST).exists()
+
+
+def test_only_guests_are_revoked_here(api, appointment) -> None:
+    claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+    assert api.delete(url(appointment, f"guests/{claimant.pk}")).status_code == 404
+    assert api.delete(url(appointment, f"guests/{uuid.uuid4()}")).status_code == 404
+    assert api.delete(url(appointment, "guests/not-an-id")).status_code == 404
+    assert Participant.objects.get(pk=claimant.pk).revoked_at is None
+
+
+def test_another_departments_appointment_is_a_404_like_any_other(other_agent, appointment) -> None:
+    api = other_agent.client()
+    missing = api.get(f"/api/v1/appointments/{uuid.uuid4()}/participants")
+    for response in (
+        api.get(url(appointment)),
+        api.post(url(appointment, "guests"), {"display_name": "Eve"}, format="json"),
+        missing,
+    ):
+        assert response.status_code == 404
+        assert response.content == missing.content
+    assert not Participant.objects.filter(appointment=appointment, role=Role.GUEST).exists()
+
+
+def test_without_a_token_it_is_401(client, appointment) -> None:
+    response = client.get(url(appointment))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_the_appointments_representation_is_unchanged(api, department) -> None:
+    appointment = make_appointment(department, is_interpreter_needed=True, interpreter_language="Welsh")
+    data = api.get(f"/api/v1/appointments/{appointment.pk}").json()["data"]
+    assert "participants" not in data
+    assert data["url"] == appointment.url

@@ -1,0 +1,221 @@
+"""The claimant's and participants' public pages: only this appointment, nothing personal before the identity
+check, the same plain 404 for any bad link, no caching, no referrer, CSRF on every POST, a limit per address,
+a status poll of at most two queries that answers 304 while nothing changed, and clear 4xx for bad input."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from icalendar import Calendar
+
+from appointments.models import Appointment, Status
+from appointments.services import appointment_update
+from meetings.models import Participant, Role
+from meetings.services import participant_invite_guest, participant_revoke
+from tests.factories import make_appointment
+
+
+def soon(department, **options) -> Appointment:
+    claimant = {"name": "Ada Lovelace", "date_of_birth": date(1990, 5, 17), "data": {"Case number": "C-1"}}
+    when = timezone.now() + timedelta(minutes=10)
+    return make_appointment(department, appointment_at=when, duration_in_minutes=30, claimant=claimant, **options)
+
+
+def page_url(appointment: Appointment, step: str = "") -> str:
+    return f"/join/{appointment.public_token}{step}"
+
+
+def post(client: Client, url: str, body) -> object:
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def claimant(appointment: Appointment) -> Participant:
+    return Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+
+
+class TestLinks:
+    def test_unknown_malformed_and_revoked_links_get_the_same_plain_404(self, client, appointment, agent) -> None:
+        guest = participant_invite_guest(appointment=appointment, display_name="Sam", actor=agent.user)
+        participant_revoke(participant=guest, actor=agent.user)
+        bodies = set()
+        for token in ("x" * 32, "not a token", "%00", guest.token, "a" * 65):
+            response = client.get(f"/join/{token}")
+            assert response.status_code == 404
+            bodies.add(response.content)
+        assert len(bodies) == 1
+        assert b"Claims" not in next(iter(bodies))
+
+    def test_pages_are_not_cached_indexed_or_referred_and_allow_only_the_video_origin(
+        self, client, appointment, settings
+    ) -> None:
+        settings.VIDEO_BASE_URL = "https://video.example.org"
+        for url in (page_url(appointment), page_url(appointment, "/status"), "/join/" + "y" * 32):
+            response = client.get(url)
+            assert response["Cache-Control"] == "no-store"
+            assert response["Referrer-Policy"] == "no-referrer"
+            assert response["X-Robots-Tag"] == "noindex, nofollow"
+        policy = client.get(page_url(appointment))["Content-Security-Policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        assert directives["script-src"] == "'self' https://video.example.org"
+        assert directives["frame-src"] == "https://video.example.org"
+        assert "unsafe-inline" not in policy
+
+    def test_a_page_shows_only_its_own_appointment(self, client, department) -> None:
+        mine = soon(department)
+        other = make_appointment(department, claimant={"name": "Grace Hopper", "data": {"Case number": "X"}})
+        html = client.get(page_url(mine)).content.decode()
+        assert other.reference not in html
+        assert "Grace Hopper" not in html
+        assert other.public_token not in html
+
+
+class TestWhatEachStateShows:
+    def test_before_the_window_the_time_a_calendar_file_and_the_device_check(self, client, appointment) -> None:
+        html = client.get(page_url(appointment)).content.decode()
+        assert "Claims" in html
+        assert f"{appointment.appointment_at:%H:%M} UTC" in html
+        assert "Add to calendar" in html
+        assert 'id="device-check"' in html
+        assert "date_of_birth" not in html  # the identity check opens with the window
+
+    def test_nothing_personal_before_the_identity_check(self, client, department) -> None:
+        appointment = soon(department)
+        html = client.get(page_url(appointment)).content.decode()
+        assert "Ada" not in html
+        assert 'id="identity-form"' in html
+        response = post(client, page_url(appointment, "/identity"), {"date_of_birth": "1990-05-17"})
+        assert response.status_code == 200
+        assert "Hello Ada Lovelace" in client.get(page_url(appointment)).content.decode()
+
+    @pytest.mark.parametrize(
+        ("status", "text"), [(Status.CANCELLED, "was cancelled"), (Status.NO_SHOW, "did not take place")]
+    )
+    def test_cancelled_and_no_show_say_so_and_nothing_else(self, client, appointment, agent, status, text) -> None:
+        appointment_update(appointment=appointment, data={"status": status}, actor=agent.user)
+        html = client.get(page_url(appointment)).content.decode()
+        assert text in html
+        assert "device-check" not in html
+        assert "Add to calendar" not in html
+        assert client.get(page_url(appointment, "/calendar.ics")).status_code == 404
+
+    def test_completed_thanks_or_sends_the_claimant_to_the_custom_redirect(self, client, appointment, agent) -> None:
+        for step in (Status.IN_PROGRESS, Status.COMPLETED):
+            appointment_update(appointment=appointment, data={"status": step}, actor=agent.user)
+        assert "Thank you" in client.get(page_url(appointment)).content.decode()
+        Appointment.objects.filter(pk=appointment.pk).update(
+            use_custom_post_call_redirect=True, custom_user_post_call_redirect_url="https://example.com/after"
+        )
+        response = client.get(page_url(appointment))
+        assert (response.status_code, response["Location"]) == (302, "https://example.com/after")
+
+    def test_the_calendar_file_has_the_appointments_times(self, client, appointment) -> None:
+        response = client.get(page_url(appointment, "/calendar.ics"))
+        assert response["Content-Type"].startswith("text/calendar")
+        event = Calendar.from_ical(response.content).walk("VEVENT")[0]
+        assert event.decoded("dtstart") == appointment.appointment_at
+        assert event.decoded("dtend") == appointment.ends_at
+        assert str(event.get("uid")) == f"{appointment.pk}@appointments"
+
+
+class TestStatusPoll:
+    def test_304_while_nothing_changes_and_a_new_etag_when_the_agent_starts(self, client, department, agent) -> None:
+        appointment = soon(department)
+        first = client.get(page_url(appointment, "/status"))
+        assert first.json()["state"] == "checks"
+        same = client.get(page_url(appointment, "/status"), HTTP_IF_NONE_MATCH=first["ETag"])
+        assert same.status_code == 304
+        assert same.content == b""
+        appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=agent.user)
+        changed = client.get(page_url(appointment, "/status"), HTTP_IF_NONE_MATCH=first["ETag"])
+        assert changed.status_code == 200
+        assert changed.json()["status"] == "in_progress"
+
+    def test_at_most_two_queries_a_poll_and_the_poll_is_the_heartbeat(self, client, department) -> None:
+        appointment = soon(department)
+        client.get(page_url(appointment, "/status"))  # fills nothing; polls stay one read
+        with CaptureQueriesContext(connection) as reads:
+            client.get(page_url(appointment, "/status"))
+        assert len(reads) == 1
+        person = claimant(appointment)
+        Participant.objects.filter(pk=person.pk).update(
+            joined_waiting_at=timezone.now(), last_seen_at=timezone.now() - timedelta(seconds=30)
+        )
+        Appointment.objects.filter(pk=appointment.pk).update(status=Status.WAITING)
+        with CaptureQueriesContext(connection) as heartbeat:
+            client.get(page_url(appointment, "/status"))
+        assert len(heartbeat) == 2
+        assert timezone.now() - claimant(appointment).last_seen_at < timedelta(seconds=5)
+
+
+class TestSteps:
+    def test_every_post_needs_the_csrf_token(self, department) -> None:
+        appointment = soon(department)
+        strict = Client(enforce_csrf_checks=True)
+        for step, body in (("/device-check", {"camera": True, "microphone": True}), ("/join", {})):
+            assert post(strict, page_url(appointment, step), body).status_code == 403
+        assert claimant(appointment).device_checked_at is None
+
+    @pytest.mark.parametrize(
+        "body",
+        [b"not json", b"[1, 2]", json.dumps({"camera": "yes", "microphone": True}).encode(), b"{" * 3000],
+    )
+    def test_bad_device_check_input_is_a_clear_4xx_and_changes_nothing(self, client, department, body) -> None:
+        appointment = soon(department)
+        response = client.post(page_url(appointment, "/device-check"), body, content_type="application/json")
+        assert response.status_code in (400, 422)
+        assert response.json()["message"]
+        assert claimant(appointment).device_checked_at is None
+
+    def test_wrong_dates_of_birth_say_how_many_tries_are_left_then_lock(self, client, department, settings) -> None:
+        settings.IDENTITY_MAX_FAILURES = 5
+        appointment = soon(department)
+        for left in (4, 3, 2, 1):
+            response = post(client, page_url(appointment, "/identity"), {"date_of_birth": "2001-01-01"})
+            assert response.status_code == 422
+            assert response.json()["tries_left"] == left
+        assert post(client, page_url(appointment, "/identity"), {"date_of_birth": "2001-01-01"}).status_code == 423
+        assert "This link is locked" in client.get(page_url(appointment)).content.decode()
+        assert post(client, page_url(appointment, "/identity"), {"date_of_birth": "1990-05-17"}).status_code == 409
+
+    @pytest.mark.parametrize("value", ["17/05/1990", "1990-13-01", "", None, 19900517])
+    def test_a_malformed_date_of_birth_is_a_422_and_counts_nothing(self, client, department, value) -> None:
+        appointment = soon(department)
+        response = post(client, page_url(appointment, "/identity"), {"date_of_birth": value})
+        assert response.status_code == 422
+        assert claimant(appointment).identity_failures == 0
+
+    def test_the_whole_journey_over_http(self, client, department) -> None:
+        appointment = soon(department, features_call_recording_enable=True)
+        assert post(client, page_url(appointment, "/join"), {}).status_code == 409  # checks first
+        steps = [
+            ("/device-check", {"camera": True, "microphone": False, "downlink_kbps": 5400.4}),
+            ("/identity", {"date_of_birth": "1990-05-17"}),
+            ("/consent", {"consent": False}),
+        ]
+        for step, body in steps:
+            assert post(client, page_url(appointment, step), body).status_code == 200, step
+        response = post(client, page_url(appointment, "/join"), {})
+        assert response.json() == {"state": "waiting"}
+        assert Appointment.objects.get(pk=appointment.pk).status == Status.WAITING
+        stored = claimant(appointment)
+        assert stored.device_check == {"camera": True, "microphone": False, "downlink_kbps": 5400}
+        assert stored.recording_consent is False
+        assert post(client, page_url(appointment, "/leave"), {}).json() == {"state": "checks"}
+        assert Appointment.objects.get(pk=appointment.pk).status == Status.SCHEDULED
+
+    def test_the_speed_test_asset_has_a_fixed_size(self, client, appointment) -> None:
+        response = client.get(page_url(appointment, "/speed-test"))
+        assert len(response.content) == 256 * 1024
+        assert response["Cache-Control"] == "no-store"
+
+
+def test_lookups_are_limited_per_address(client, appointment, settings) -> None:
+    settings.PUBLIC_PAGE_RATE_PER_MINUTE = 3
+    codes = [client.get(page_url(appointment, "/status")).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.get(page_url(appointment, "/status")).status_code == 200
