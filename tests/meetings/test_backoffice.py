@@ -79,9 +79,9 @@ def test_start_admits_the_claimant_and_opens_the_agents_meeting_as_moderator(des
     assert Participant.objects.get(appointment=appointment, role=Role.CLAIMANT).admitted_at is not None
     page = desk.get(meeting_url)
     assert "https://video.example.org" in page["Content-Security-Policy"]
-    options = json.loads(
-        re.search(r'id="meeting-options" type="application/json">(.*?)</script>', page.content.decode()).group(1)
-    )
+    found = re.search(r'id="meeting-options" type="application/json">(.*?)</script>', page.content.decode())
+    assert found is not None
+    options = json.loads(found.group(1))
     claims = jwt.decode(options["jwt"], SECRET, algorithms=["HS256"], audience="jitsi")
     assert claims["context"]["user"]["moderator"] is True
     assert claims["context"]["user"]["name"] == "desk-agent"

@@ -4,6 +4,7 @@ a status poll of at most two queries that answers 304 while nothing changed, and
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -29,7 +30,7 @@ def page_url(appointment: Appointment, step: str = "") -> str:
     return f"/join/{appointment.public_token}{step}"
 
 
-def post(client: Client, url: str, body) -> object:
+def post(client: Client, url: str, body: Any) -> Any:
     return client.post(url, json.dumps(body), content_type="application/json")
 
 
@@ -148,7 +149,9 @@ class TestStatusPoll:
         with CaptureQueriesContext(connection) as heartbeat:
             client.get(page_url(appointment, "/status"))
         assert len(heartbeat) == 2
-        assert timezone.now() - claimant(appointment).last_seen_at < timedelta(seconds=5)
+        seen = claimant(appointment).last_seen_at
+        assert seen is not None
+        assert timezone.now() - seen < timedelta(seconds=5)
 
 
 class TestSteps:

@@ -2,6 +2,7 @@
 meeting's settings from the appointment's features."""
 
 from datetime import timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -33,8 +34,9 @@ def person(appointment, role: str) -> Participant:
     return found.get(appointment=appointment, role=role, revoked_at__isnull=True)
 
 
-def decode(token: str, **options) -> dict:
-    return jwt.decode(token, SECRET, algorithms=["HS256"], audience="jitsi", options={"verify_nbf": False, **options})
+def decode(token: Any) -> dict:
+    assert isinstance(token, str)
+    return jwt.decode(token, SECRET, algorithms=["HS256"], audience="jitsi", options={"verify_nbf": False})
 
 
 def test_no_token_without_configuration(appointment, settings) -> None:
@@ -71,7 +73,7 @@ def test_without_consent_nobody_may_record(hs256, appointment) -> None:
 
 
 def test_a_token_for_a_later_appointment_is_not_valid_yet(hs256, appointment) -> None:
-    token = join_token(person(appointment, Role.CLAIMANT), recording=False, now=timezone.now())
+    token: Any = join_token(person(appointment, Role.CLAIMANT), recording=False, now=timezone.now())
     with pytest.raises(jwt.ImmatureSignatureError):  # the appointment is two days away: its window is not open
         jwt.decode(token, SECRET, algorithms=["HS256"], audience="jitsi")
 
@@ -80,11 +82,11 @@ def test_a_token_inside_the_window_is_valid_and_expires_with_it(hs256, departmen
     from tests.factories import make_appointment
 
     soon = make_appointment(department, appointment_at=timezone.now() + timedelta(minutes=5), duration_in_minutes=10)
-    token = join_token(person(soon, Role.CLAIMANT), recording=False, now=timezone.now())
+    token: Any = join_token(person(soon, Role.CLAIMANT), recording=False, now=timezone.now())
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="jitsi")  # nbf and exp checked against now
     assert claims["exp"] == int(join_window(soon).closes_at.timestamp())
     late = -(claims["exp"] - claims["iat"] + 60)  # a negative leeway moves "now" past the window's end
-    checks = {"verify_iat": False, "verify_nbf": False}
+    checks: Any = {"verify_iat": False, "verify_nbf": False}
     with pytest.raises(jwt.ExpiredSignatureError):  # a minute after the window closes it is refused
         jwt.decode(token, SECRET, algorithms=["HS256"], audience="jitsi", leeway=late, options=checks)
 
@@ -107,7 +109,7 @@ def test_jaas_tokens_are_rs256_with_the_key_id(appointment, settings) -> None:
     settings.JITSI_PRIVATE_KEY = pem
     settings.JITSI_KEY_ID = "vpaas-magic-cookie-123/abc"
     participant = person(appointment, Role.CLAIMANT)
-    options = iframe_options(participant, recording=False, now=timezone.now())
+    options: Any = iframe_options(participant, recording=False, now=timezone.now())
     header = jwt.get_unverified_header(options["jwt"])
     assert (header["alg"], header["kid"]) == ("RS256", "vpaas-magic-cookie-123/abc")
     claims = jwt.decode(
