@@ -41,7 +41,13 @@ browser:
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		|| echo "chromium could not be installed: the browser tests will be skipped"; }
 
-test: venv browser
+# axe-core checks the claimant's page for accessibility in the browser tests; it comes from the npm registry.
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4 \
+		|| echo "axe-core could not be installed: the accessibility check will be skipped"
+
+test: venv browser $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv

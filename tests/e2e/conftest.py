@@ -1,10 +1,11 @@
 """A real browser (Debian's chromium, driven by Playwright) against a real HTTP server (pytest-django's
-live_server). `make test` and .ci/run install chromium; without it these tests skip, unless REQUIRE_BROWSER=1
-(CI) makes that a failure."""
+live_server). `make test` and .ci/run install chromium (and axe-core from npm, for the accessibility check);
+without them these tests skip, unless REQUIRE_BROWSER=1 (CI) makes that a failure."""
 
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,9 @@ def browser() -> Iterator[Any]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # A fake camera and microphone, granted without a prompt, for the claimant's device check.
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
             ],
         )
         yield browser
@@ -57,3 +61,27 @@ def page(browser: Any) -> Iterator[Any]:
     page.on("response", lambda r: r.status >= 400 and page.failed_responses.append((r.status, r.url)))
     yield page
     context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but axe-core is not installed at {AXE} (make browser installs it)")
+        pytest.skip("needs axe-core from npm (installed by `make test`): not found")
+    return AXE.read_text()
+
+
+def accessibility_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
+    """axe-core's serious and critical findings on the page as it is now (run through the DevTools protocol, so
+    the page's strict CSP, which forbids injected scripts, need not be loosened)."""
+    page.evaluate(axe_source)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
