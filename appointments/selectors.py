@@ -59,7 +59,8 @@ def _fields(model: type[models.Model]) -> list[str]:
 
 
 def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
-    """Newest first. A version by a command (no user) is shown as by "system"."""
+    """Newest first. A version by a participant from their own page is shown with their role and name (the
+    history's change reason); one by a command (no user, no reason) as by "system"."""
     claimant_id = Claimant.objects.filter(appointment=appointment).values_list("pk", flat=True).get()
     sources: list[tuple[str, Any, list[str]]] = [
         ("Appointment", Appointment.history.filter(id=appointment.pk), _fields(Appointment)),
@@ -98,7 +99,8 @@ def _entry(label: str, record: Any, previous: Any, columns: list[str], names: di
     if label == "Claimant data":
         what = f"Claimant data: {names.get(record.field_id, 'removed field')}"
     user = record.history_user
-    who = (user.get_full_name() or user.get_username()) if user is not None else "system"
+    by_user = (user.get_full_name() or user.get_username()) if user is not None else None
+    who = by_user or record.history_change_reason or "system"
     entry = HistoryEntry(when=record.history_date, who=who, what=what, kind=KINDS.get(record.history_type, "?"))
     for column in columns:
         if column == "id" or (label == "Claimant data" and column in {"claimant_id", "field_id"} and previous is None):

@@ -119,4 +119,6 @@ class Participant(models.Model):
     @property
     def history_label(self) -> str:
         """How the history names a change this participant made from their page (they are no user)."""
+        if self.role == Role.CLAIMANT:
+            return "the claimant (own link)"
         return f"{self.role}: {self.display_name} (own link)"

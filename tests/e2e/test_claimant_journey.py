@@ -133,6 +133,7 @@ def test_a_claimant_attends_the_appointment(live_server, browser, page, journey,
     page.click("#device-check")
     page.wait_for_selector("#step-device.done")
     claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+    assert claimant.device_check is not None
     assert claimant.device_check["camera"] is True
     assert claimant.device_check["microphone"] is True
     assert claimant.device_check["downlink_kbps"] > 0

@@ -195,7 +195,7 @@ class TestWaitingRoom:
         assert appointment.status == Status.WAITING
         latest = appointment.history.latest()
         assert latest.history_user is None
-        assert latest.history_change_reason == "claimant: Claimant (own link)"
+        assert latest.history_change_reason == "the claimant (own link)"
         assert page_state(claimant_of(appointment), timezone.now()) == PageState.WAITING
 
     def test_the_agent_starting_admits_who_waits(self, department, agent) -> None:
@@ -228,3 +228,17 @@ class TestWaitingRoom:
         released = participants_release_absent(now=now + timedelta(seconds=61))
         assert [p.pk for p in released] == [person.pk]
         assert Appointment.objects.get(pk=person.appointment_id).status == Status.SCHEDULED
+
+
+def test_the_release_command_lets_absent_claimants_go(department, settings) -> None:
+    from tests.helpers import run_command
+
+    settings.WAITING_ABSENCE_SECONDS = 60
+    person = participant_join(participant=ready(claimant_of(soon(department))))
+    Participant.objects.filter(pk=person.pk).update(last_seen_at=timezone.now() - timedelta(seconds=120))
+    lines = run_command("release_absent_claimants")
+    assert lines == [
+        f"{person.appointment_id} claimant: left the waiting room",
+        "Released 1 participant(s) absent for more than 60 s.",
+    ]
+    assert Appointment.objects.get(pk=person.appointment_id).status == Status.SCHEDULED
