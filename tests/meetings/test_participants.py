@@ -242,3 +242,20 @@ def test_the_release_command_lets_absent_claimants_go(department, settings) -> N
         "Released 1 participant(s) absent for more than 60 s.",
     ]
     assert Appointment.objects.get(pk=person.appointment_id).status == Status.SCHEDULED
+
+
+def test_a_cancel_makes_every_link_refuse_to_join(department, agent, client) -> None:
+    appointment = soon(department, is_interpreter_needed=True, interpreter_language="Welsh")
+    guest = participant_invite_guest(appointment=appointment, display_name="Sam", actor=agent.user)
+    people = list(Participant.objects.filter(appointment=appointment).exclude(role=Role.AGENT))
+    people = [ready(p) for p in people]
+    appointment_update(appointment=appointment, data={"status": Status.CANCELLED}, actor=agent.user)
+    for person in people:
+        fresh = Participant.objects.select_related("appointment__claimant").get(pk=person.pk)
+        with pytest.raises(JourneyError):
+            participant_join(participant=fresh)
+        html = client.get(f"/join/{fresh.token}").content.decode()
+        assert "was cancelled" in html
+        assert "meeting-options" not in html
+    assert {p.role for p in people} == {Role.CLAIMANT, Role.INTERPRETER, Role.GUEST}
+    assert guest.pk in {p.pk for p in people}
