@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -113,6 +114,13 @@ def _plan_schedule(appointment: Appointment, data: Mapping[str, Any]) -> Planned
                 errors[name] = ["The appointment at field must be a date after now."]
             else:
                 changes[name] = data[name]
+    if changes and not errors:
+        start = changes.get("appointment_at", appointment.appointment_at)
+        duration = changes.get("duration_in_minutes", appointment.duration_in_minutes)
+        try:
+            start + timedelta(minutes=duration + settings.JOIN_GRACE_MINUTES)
+        except OverflowError:  # the meeting (and its join window) must end inside the calendar
+            return {}, {"appointment_at": ["The appointment at field must be a date before 9999-12-31."]}
     return changes, errors
 
 

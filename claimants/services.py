@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import phonenumbers
@@ -62,11 +62,16 @@ def normalise_phone_number(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Numbers are bounded before anything converts them: an exponent like 1e9999999 would otherwise make int() or
+# format() work for minutes and write a million digits. Within these bounds every canonical form is short.
+MAX_NUMBER_DIGITS = 30  # before the decimal point, and after it
+
+
 def _canonical_number(raw: Any) -> str:
     if isinstance(raw, bool):
         raise ValueError("must be a number")
     if isinstance(raw, int):
-        return str(raw)
+        raw = str(raw) if abs(raw) < 10**MAX_NUMBER_DIGITS else "1e999"  # never str() a huge int
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise ValueError("must be a number")
@@ -77,9 +82,20 @@ def _canonical_number(raw: Any) -> str:
         number = Decimal(raw)
     except InvalidOperation:
         raise ValueError("must be a number") from None
-    if number == number.to_integral_value():
-        return str(int(number))
-    return format(number.normalize(), "f")
+    if number == 0:
+        return "0"
+    too_long = ValueError(f"must be a number with at most {MAX_NUMBER_DIGITS} digits before and after the point")
+    if not -MAX_NUMBER_DIGITS <= number.adjusted() < MAX_NUMBER_DIGITS:
+        raise too_long
+    with localcontext() as exact:
+        exact.prec = 64  # more than any 50-character input has: canonical forms are exact, never rounded
+        normal = number.normalize()
+        exponent = normal.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MAX_NUMBER_DIGITS:
+            raise too_long
+        if number == number.to_integral_value():
+            return str(int(number))
+        return format(normal, "f")
 
 
 def clean_data_value(field_type: str, raw: Any) -> str | None:

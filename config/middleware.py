@@ -1,11 +1,14 @@
 """Guards in front of the API: body size before anything reads it, and JSON for every error under /api/."""
 
 import json
+import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger("django.request")
 
 
 def _json_error(status: int, message: str) -> HttpResponse:
@@ -29,6 +32,11 @@ class ApiGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
+        chunked = "chunked" in str(request.META.get("HTTP_TRANSFER_ENCODING", "")).lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            # Django reads a body by its Content-Length: without one a chunked body would read as empty and the
+            # request would "succeed" having changed nothing. Refuse it instead.
+            return _json_error(411, "The request needs a Content-Length header; chunked bodies are not accepted.")
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw_length)
@@ -38,13 +46,16 @@ class ApiGuardMiddleware:
             return _json_error(413, "The request body is too large.")
         response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
-            return self._as_json(response)
+            response = self._as_json(response)
+        if request.path.startswith("/api/v1/"):
+            response["Cache-Control"] = "no-store"  # personal data: no shared or browser cache keeps it
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # Views outside DRF never run under /api/, but a crash in URL resolution or middleware still must not
         # reach DEBUG's HTML traceback page.
         if request.path.startswith("/api/"):
+            logger.error("Internal Server Error: %s", request.path, exc_info=exception)
             return _json_error(500, "Server Error")
         return None
 

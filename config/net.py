@@ -1,5 +1,7 @@
 """The client's address and a fixed-window rate limit, for the public pages (and anything else that needs them)."""
 
+import ipaddress
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -20,6 +22,16 @@ def client_address(request: HttpRequest) -> str:
     return forwarded[-settings.PROXY_COUNT]
 
 
+def axes_client_address(request: HttpRequest) -> str | None:
+    """client_address for django-axes, which wants an IP address or None."""
+    address = client_address(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
+
+
 def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
     """Count one hit on `key` in the current window; True when the window already had `limit` hits.
 
@@ -36,3 +48,8 @@ def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
     except ValueError:  # expired between add and incr
         cache.add(name, 1, timeout=window_seconds)
         return False
+
+
+def hits(key: str) -> int:
+    """How many hits `key` has in its current window (0 when none)."""
+    return int(cache.get(f"rate:{key}", 0))

@@ -152,7 +152,9 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # Reverse proxies in front of the service, so the lockout and the public pages' limit see the client's address.
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+# The lockout keys on the same client address as the rest of the service (X-Forwarded-For per PROXY_COUNT);
+# axes' own reading would see only the proxy, so anyone could lock anyone out from behind it.
+AXES_CLIENT_IP_CALLABLE = "config.net.axes_client_address"
 
 # A strict policy for every HTML page (admin, API docs): only this origin's own scripts, styles and images,
 # no inline code, no framing. JSON responses carry it too, harmlessly.
@@ -226,6 +228,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every star
 # step is needed to run; production may still run collectstatic and turn this off.
 WHITENOISE_USE_FINDERS = env_bool("STATIC_USE_FINDERS", True)
 
+# Requests with a missing-the-mark bearer token, per client address and minute; beyond it 429 before any lookup.
+API_BAD_TOKEN_LIMIT_PER_MINUTE = env_int("API_BAD_TOKEN_LIMIT_PER_MINUTE", 30)
+
 # Request bodies: the contract's bodies are a few kilobytes; anything much larger is refused with 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
@@ -294,6 +299,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["config.api.schema.strip_optional_slash"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.form_bodies_with_bracket_keys",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "appointments.models.Status",
         "FeaturesBandwidthEnum": "appointments.models.Bandwidth",

@@ -150,9 +150,15 @@ class AppointmentCreateSerializer(AppointmentUpdateSerializer):
             field.required = name in self.REQUIRED
         return fields
 
+    # Fields a new appointment has a default for: sent empty or null, they take it (as the original does, and as
+    # its own form-data example sends `features_bandwidth=`).
+    DEFAULTED = frozenset({*FEATURE_FIELDS, "use_custom_post_call_redirect", "is_interpreter_needed"})
+
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping) and data.get("department") == "" and "department_id" not in data:
-            data = {**data, "department": None}
+        if isinstance(data, Mapping):
+            data = {k: v for k, v in data.items() if not (k in self.DEFAULTED and v in (None, ""))}
+            if data.get("department") == "" and "department_id" not in data:
+                data["department"] = None
         return super().to_internal_value(data)
 
     def requested_department_id(self) -> Any:

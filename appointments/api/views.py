@@ -7,8 +7,10 @@ docstring is its description in the API docs.
 """
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -81,10 +83,30 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         data = AppointmentSerializer(appointment).data
         return Response({"data": data}, status=status_code, headers={"ETag": representation_etag(data)})
 
+    def _written(self, write: Callable[[], Appointment], status_code: int = status.HTTP_200_OK) -> Response:
+        """The write and the read-back of its answer in one transaction: should reading back fail (the database
+        gone a moment after the write), the write rolls back too, so an error answer always means nothing changed
+        and a client that retries after a 503 never makes a second appointment."""
+        with transaction.atomic():
+            appointment = write()
+            return self._respond(self.get_queryset().get(pk=appointment.pk), status_code)
+
     def _current_etag(self, locked: Appointment) -> str:
         return representation_etag(AppointmentSerializer(self.get_queryset().get(pk=locked.pk)).data)
 
-    @extend_schema(summary="List appointments", responses={200: AppointmentSerializer(many=True), **ERROR_RESPONSES})
+    @extend_schema(
+        summary="List appointments",
+        parameters=[
+            OpenApiParameter(
+                "is_interpreter_needed",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                enum=["true", "false", "1", "0"],
+                description="Only appointments that need (true, 1) or do not need (false, 0) an interpreter.",
+            )
+        ],
+        responses={200: AppointmentSerializer(many=True), **ERROR_RESPONSES},
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The caller's departments' appointments, filtered and sorted, in Laravel's paginator envelope."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -112,9 +134,13 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         serializer = AppointmentCreateSerializer(data=body)
         serializer.is_valid(raise_exception=True)
         department = department_for_create(actor=request.user, department_id=serializer.requested_department_id())
-        appointment = appointment_create(department=department, actor=request.user, **serializer.service_arguments())
-        response = self._respond(self.get_queryset().get(pk=appointment.pk), status.HTTP_201_CREATED)
-        response["Location"] = request.build_absolute_uri(reverse("appointment-detail", args=[appointment.pk]))
+        response = self._written(
+            lambda: appointment_create(department=department, actor=request.user, **serializer.service_arguments()),
+            status.HTTP_201_CREATED,
+        )
+        response["Location"] = request.build_absolute_uri(
+            reverse("appointment-detail", args=[response.data["data"]["id"]])
+        )
         return response
 
     @extend_schema(
@@ -148,10 +174,11 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         serializer = AppointmentUpdateSerializer(data=request_body(request), partial=True)
         serializer.is_valid(raise_exception=True)
         precondition = if_match_precondition(request.headers.get("If-Match"), self._current_etag)
-        appointment_update(
-            appointment=appointment, data=serializer.validated_data, actor=request.user, precondition=precondition
+        return self._written(
+            lambda: appointment_update(
+                appointment=appointment, data=serializer.validated_data, actor=request.user, precondition=precondition
+            )
         )
-        return self._respond(self.get_queryset().get(pk=appointment.pk))
 
     @extend_schema(
         summary="Update an appointment (method override)",
@@ -191,8 +218,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         serializer = CancelSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)
         reason = serializer.validated_data.get("cancellation_reason")
-        appointment_cancel(appointment=appointment, reason=reason, actor=request.user)
-        return self._respond(self.get_queryset().get(pk=appointment.pk))
+        return self._written(lambda: appointment_cancel(appointment=appointment, reason=reason, actor=request.user))
 
 
 @extend_schema(tags=["departments"])

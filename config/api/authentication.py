@@ -4,6 +4,7 @@ from datetime import timedelta
 from hmac import compare_digest
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
@@ -14,6 +15,7 @@ from rest_framework.authentication import get_authorization_header
 from rest_framework.request import Request
 
 from config.api.errors import UNAUTHENTICATED_MESSAGE
+from config.net import client_address, hits, over_limit
 
 # How often a token's last_used_at is written: once a minute is precise enough and spares a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -30,13 +32,21 @@ class BearerTokenAuthentication(TokenAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != b"bearer":
             return None
-        if len(parts) != 2 or len(parts[1]) > 128:
-            raise exceptions.AuthenticationFailed(UNAUTHENTICATED_MESSAGE)
+        # Guessing tokens is limited per address: past the limit, 429 without even looking the token up.
+        address = f"bad-token:{client_address(request._request)}"
+        if hits(address) >= settings.API_BAD_TOKEN_LIMIT_PER_MINUTE > 0:
+            raise exceptions.Throttled(wait=60)
         try:
-            token = parts[1].decode("ascii")
-        except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed(UNAUTHENTICATED_MESSAGE) from None
-        return self.authenticate_credentials(token)
+            if len(parts) != 2 or len(parts[1]) > 128:
+                raise exceptions.AuthenticationFailed(UNAUTHENTICATED_MESSAGE)
+            try:
+                token = parts[1].decode("ascii")
+            except UnicodeDecodeError:
+                raise exceptions.AuthenticationFailed(UNAUTHENTICATED_MESSAGE) from None
+            return self.authenticate_credentials(token)
+        except exceptions.AuthenticationFailed:
+            over_limit(address, settings.API_BAD_TOKEN_LIMIT_PER_MINUTE)
+            raise
 
     def authenticate_credentials(self, token: str) -> tuple[Any, Any]:
         digest = hash_token(token)

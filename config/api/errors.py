@@ -85,7 +85,14 @@ def _phrase(message: str, attribute: str) -> str:
     return message
 
 
+def _printable(text: str) -> str:
+    """Text a response can encode: a lone surrogate (JSON's `\\ud800` escape) that a message repeats back is
+    replaced, so the error is answered instead of failing as a 500 while it is written."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def validation_response(errors: dict[str, list[str]]) -> Response:
+    errors = {_printable(key): [_printable(message) for message in messages] for key, messages in errors.items()}
     messages = [message for field_messages in errors.values() for message in field_messages]
     message = messages[0] if messages else "The given data was invalid."
     more = len(messages) - 1
@@ -157,4 +164,4 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         headers["Retry-After"] = str(max(1, int(wait)))
     if isinstance(exc, ServiceUnavailable):
         headers["Retry-After"] = "5"
-    return Response({"message": _message(status_code, exc, context)}, status=status_code, headers=headers)
+    return Response({"message": _printable(_message(status_code, exc, context))}, status=status_code, headers=headers)

@@ -1,12 +1,15 @@
 """Parsers for what the original's clients send: JSON (depth-limited) and PHP-style bracket forms."""
 
+import io
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.http import QueryDict
+from django.utils.http import parse_header_parameters
 from rest_framework import exceptions, parsers
 
 _BRACKET_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
@@ -99,16 +102,37 @@ def nest_form_data(form: QueryDict) -> dict[str, Any]:
     return {key: _as_lists(value) for key, value in root.items()}
 
 
+_NOT_UTF8 = "The request body is not valid UTF-8 text."
+
+
 class BracketFormParser(parsers.FormParser):
-    """`application/x-www-form-urlencoded` with PHP bracket keys."""
+    """`application/x-www-form-urlencoded` with PHP bracket keys; keys and values must be UTF-8 (Django would
+    quietly replace bad bytes with U+FFFD and store that)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
-        return nest_form_data(super().parse(stream, media_type, parser_context))
+        raw = stream.read() if stream is not None else b""
+        try:
+            parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            raise exceptions.ParseError(_NOT_UTF8) from None
+        return nest_form_data(QueryDict(raw, encoding="utf-8"))
 
 
 class BracketMultiPartParser(parsers.MultiPartParser):
-    """`multipart/form-data` with PHP bracket keys; files are not part of this API and are dropped."""
+    """`multipart/form-data` with PHP bracket keys; files are not part of this API and are dropped.
+
+    The body must be whole: Django's parser takes a body cut short, or closed by another boundary, as complete,
+    so the part it was reading would be applied. Such a body is a 400 here, as is a part that is not UTF-8.
+    """
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
-        parsed = super().parse(stream, media_type, parser_context)
+        raw = stream.read() if stream is not None else b""  # bounded by API_MAX_BODY_BYTES (ApiGuardMiddleware)
+        _content_type, params = parse_header_parameters(media_type or "")
+        boundary = params.get("boundary", "").encode("latin-1", "replace")
+        if not boundary or not raw.startswith(b"--" + boundary) or b"\r\n--" + boundary + b"--" not in raw:
+            raise exceptions.ParseError("The multipart body is incomplete or not delimited by its boundary.")
+        parsed = super().parse(io.BytesIO(raw), media_type, parser_context)
+        # Django decodes each part leniently (bad bytes become U+FFFD): such a part was not UTF-8 text.
+        if any("\ufffd" in key or any("\ufffd" in value for value in values) for key, values in parsed.data.lists()):
+            raise exceptions.ParseError(_NOT_UTF8)
         return nest_form_data(parsed.data)

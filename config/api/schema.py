@@ -72,3 +72,88 @@ def form_bodies(serializer: type[serializers.BaseSerializer]) -> dict[str, type[
         "multipart/form-data": serializer,
         "application/x-www-form-urlencoded": serializer,
     }
+
+
+# --- postprocessing: form bodies as the server reads them -----------------------------------------------------
+
+_FORM_MEDIA = ("multipart/form-data", "application/x-www-form-urlencoded")
+_FORM_BOOLEAN = {"type": "string", "enum": ["true", "false", "1", "0"]}
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    if "oneOf" in schema:  # a body that takes several shapes: forms send the first structured one
+        shapes = [_resolve(option, components) for option in schema["oneOf"]]
+        return next((shape for shape in shapes if shape.get("type") in ("array", "object")), shapes[0])
+    if "allOf" in schema and len(schema["allOf"]) == 1:
+        return {**_resolve(schema["allOf"][0], components), **{k: v for k, v in schema.items() if k != "allOf"}}
+    return schema
+
+
+def _form_scalar(schema: dict[str, Any]) -> dict[str, Any]:
+    """A form value is a string: booleans as true/false/1/0, an empty string for null."""
+    out: dict[str, Any] = dict(_FORM_BOOLEAN) if schema.get("type") == "boolean" else {"type": "string"}
+    for key in ("format", "maxLength", "enum", "description"):
+        if key in schema and not (key == "format" and schema.get("type") != "string"):
+            out[key] = schema[key]
+    if schema.get("type") in ("integer", "number"):
+        out["pattern"] = r"^-?\d+(\.\d+)?$" if schema["type"] == "number" else r"^-?\d+$"
+    if schema.get("nullable"):
+        out["description"] = (out.get("description", "") + " An empty value means null.").strip()
+    return out
+
+
+def _flatten(
+    schema: dict[str, Any], components: dict[str, Any], prefix: str, required: bool
+) -> tuple[dict[str, Any], list[str]]:
+    schema = _resolve(schema, components)
+    if schema.get("type") == "object" and "properties" in schema:
+        properties: dict[str, Any] = {}
+        needed: list[str] = []
+        for name, child in schema["properties"].items():
+            if child.get("readOnly"):
+                continue
+            key = f"{prefix}[{name}]" if prefix else name
+            child_required = required and name in schema.get("required", [])
+            flat, child_needed = _flatten(child, components, key, child_required)
+            properties |= flat
+            needed += child_needed
+        return properties, needed
+    if schema.get("type") == "array" and "items" in schema:
+        items = _resolve(schema["items"], components)
+        if items.get("type") == "object":  # documented for index 0; send 1, 2, ... the same way
+            return _flatten(items, components, f"{prefix}[0]", False)
+        return {f"{prefix}[]": _form_scalar(items)}, []
+    return {prefix: _form_scalar(schema)}, ([prefix] if required else [])
+
+
+def form_bodies_with_bracket_keys(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Document form bodies as the server reads them: flat bracket keys (`claimant[data][0][id]`) with string
+    values, not nested objects (which OpenAPI would send as JSON parts the server refuses). The POST method
+    override documents the PATCH body, where nothing is required."""
+    components = result.get("components", {}).get("schemas", {})
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            override = operation.get("operationId") == "appointments_partial_update_by_post"
+            for media, body in content.items():
+                ref = body.get("schema", {}).get("$ref", "")
+                name = ref.rsplit("/", 1)[-1]
+                if override and name and f"Patched{name}" in components:
+                    name = f"Patched{name}"
+                    body["schema"] = {"$ref": f"#/components/schemas/{name}"}
+                if media not in _FORM_MEDIA or name not in components:
+                    continue
+                flat_name = f"{name}Form"
+                if flat_name not in components:
+                    properties, needed = _flatten(components[name], components, "", True)
+                    components[flat_name] = {"type": "object", "properties": properties}
+                    if needed:
+                        components[flat_name]["required"] = needed
+                    if "description" in components[name]:
+                        components[flat_name]["description"] = components[name]["description"]
+                body["schema"] = {"$ref": f"#/components/schemas/{flat_name}"}
+    return result

@@ -207,8 +207,10 @@ def test_patch_query_count_does_not_grow_with_claimant_data(agent) -> None:
     few, many = patch_queries(agent, 1), patch_queries(agent, 30)
     assert few == many
     # token; read (appointment, data items); savepoint; lock; data items; 4 updates (appointment, claimant, data in
-    # one statement, meeting) each with its history insert; release; read-back (appointment, data items)
-    assert many <= 17
+    # one statement, meeting) each with its history insert; release; read-back (appointment, data items). The
+    # read-back runs in the write's transaction (an error answer means nothing changed), which nests the
+    # service's transaction in a savepoint: two statements more than before.
+    assert many <= 19
 
 
 def test_patch_of_an_unchanged_body_writes_nothing(api, appointment) -> None:
