@@ -8,7 +8,7 @@ export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv browser run test lint
+.PHONY: venv browser run serve test lint
 
 venv: $(STAMP)
 
@@ -33,6 +33,13 @@ run: venv
 	echo "Back office: http://127.0.0.1:$(PORT)/admin/ (first: $(BIN)/python manage.py changepassword demo-agent)" && \
 	echo ""
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production server: gunicorn with config/gunicorn.conf.py, after migrations and static files. Set SECRET_KEY,
+# ALLOWED_HOSTS, DATABASE_URL (and REDIS_URL with several processes or machines); see docs/operating.md.
+serve: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput
+	STATIC_USE_FINDERS=0 LOG_FORMAT=$${LOG_FORMAT:-json} $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 # The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
 browser:

@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "health_check",
+    "django_guid",
     "accounts",
     "appointments",
     "claimants",
@@ -124,6 +126,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and its response, carry the request id.
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.ApiGuardMiddleware",
@@ -198,13 +202,27 @@ WSGI_APPLICATION = "config.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
         conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a competing writer instead of failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif env_bool("DB_POOL", False):
+    # psycopg's pool inside each process (Django 5.1+): persistent connections must then be off.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 1),
+        "max_size": env_int("DB_POOL_MAX", 4),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
+
+# A shared cache (the rate limits, the public pages' limit) across processes and machines when REDIS_URL is set;
+# otherwise each process counts on its own (docs/operating.md).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -310,9 +328,59 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs: one line per event with a timestamp and the request id; JSON for log collectors (LOG_FORMAT=json, as
+# the container image sets), readable text otherwise. Errors go to ADMINS by mail when any are set, and to
+# Sentry when SENTRY_DSN is set.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",  # an id sent by the proxy is kept when it is a UUID, otherwise a new one
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "INTEGRATIONS": [],
+    "IGNORE_URLS": ["health/live", "health/ready"],
+}
+ADMINS = [
+    (name.strip(), address.strip(" >"))
+    for name, _, address in (entry.partition("<") for entry in env_list("ADMINS", []))
+    if address
+]
+SERVER_EMAIL = env_str("SERVER_EMAIL", "appointments@localhost")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", SERVER_EMAIL)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(correlation_id)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "timestamp", "levelname": "level", "correlation_id": "request_id"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console", *(["mail_admins"] if ADMINS else [])], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django_guid": {"level": "WARNING"}},  # not a line per request saying it made an id
 }
+
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        send_default_pii=False,  # claimants' data stays here
+    )

@@ -4,8 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 
 import config.api.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
+from config import health
 
 urlpatterns = [
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("", include("meetings.urls")),
     re_path(r"^api/v1/", include("appointments.api.urls")),
