@@ -1,0 +1,139 @@
+"""The stateless claim, proved: two gunicorn processes on one PostgreSQL and one Redis behave as one for a
+token, the rate limit, Idempotency-Key, If-Match and concurrent PATCHes of different fields."""
+
+import contextlib
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.db import connection
+
+from appointments.models import Appointment
+from tests.helpers import persona, postgres_only, run_together
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS = ("127.0.0.1", 6379)
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=1) as sock:
+            sock.sendall(b"SELECT 15\r\nFLUSHDB\r\n")
+            return sock.recv(64).startswith(b"+OK")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not redis_reachable():
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("REQUIRE_REDIS=1 but Redis is not reachable on 127.0.0.1:6379")
+        pytest.skip("needs Redis on 127.0.0.1:6379 (.ci/run starts it)")
+    return f"redis://{REDIS[0]}:{REDIS[1]}/15"
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str]) -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--workers", "1",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, **env},
+    )  # fmt: skip
+    try:
+        for _ in range(150):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health/live")
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def call(port: int, method: str, path: str, token: str, body: Any = None, **headers: str) -> tuple[int, Any, Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    sent = {"Authorization": f"Bearer {token}", **headers}
+    payload = None
+    if body is not None:
+        payload = json.dumps(body)
+        sent["Content-Type"] = "application/json"
+    conn.request(method, path, body=payload, headers=sent)
+    response = conn.getresponse()
+    raw = response.read()
+    conn.close()
+    return response.status, json.loads(raw) if raw else None, response
+
+
+@pytest.fixture
+def two(redis_url, department) -> Iterator[tuple[int, int]]:
+    source = urlsplit(os.environ.get("DATABASE_URL", ""))
+    env = {
+        "DATABASE_URL": urlunsplit(source._replace(path="/" + connection.settings_dict["NAME"])),
+        "REDIS_URL": redis_url,
+        "API_RATE_LIMIT": "8/min",
+        "DB_CONN_MAX_AGE": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    with server(env) as first, server(env) as second:
+        yield first, second
+
+
+def test_two_processes_behave_as_one(two, department, appointment) -> None:
+    a, b = two
+    agent = persona("across", department)
+    path = f"/api/v1/appointments/{appointment.pk}"
+
+    # A token issued once works on both.
+    assert call(a, "GET", path, agent.token)[0] == call(b, "GET", path, agent.token)[0] == 200
+
+    # If-Match: an ETag read on one is stale on the other once the other changed the appointment.
+    _status, _body, read = call(a, "GET", path, agent.token)
+    etag = read.getheader("ETag")
+    assert call(b, "PATCH", path, agent.token, {"duration_in_minutes": 20})[0] == 200
+    assert call(a, "PATCH", path, agent.token, {"duration_in_minutes": 25}, **{"If-Match": etag})[0] == 412
+
+    # Idempotency-Key: the retry on the other process replays, one appointment is made.
+    before = Appointment.objects.count()
+    create = {"appointment_at": "2031-03-01T09:00:00Z", "duration_in_minutes": 30,
+              "claimant": {"name": "Twice Sent", "data": {"Case number": "T-1"}}}  # fmt: skip
+    first = call(a, "POST", "/api/v1/appointments", agent.token, create, **{"Idempotency-Key": "k-1"})
+    again = call(b, "POST", "/api/v1/appointments", agent.token, create, **{"Idempotency-Key": "k-1"})
+    assert (first[0], again[0]) == (201, 201)
+    assert again[2].getheader("Idempotent-Replayed") == "true"
+    assert first[1]["data"]["id"] == again[1]["data"]["id"]
+    assert Appointment.objects.count() == before + 1
+
+    # Concurrent PATCHes of different fields, one through each process: neither is lost.
+    other = persona("concurrent", department)
+    run_together(
+        [
+            lambda: call(
+                a, "PATCH", path, other.token, {"is_interpreter_needed": True, "interpreter_language": "Welsh"}
+            ),
+            lambda: call(b, "PATCH", path, other.token, {"claimant": {"phone_number": "020 7123 4567"}}),
+        ]
+    )
+    fresh = Appointment.objects.select_related("claimant").get(pk=appointment.pk)
+    assert (fresh.interpreter_language, fresh.claimant.phone_number) == ("Welsh", "+442071234567")
+
+    # The rate limit (8 a minute per user) is counted once across both, in Redis.
+    limited = persona("limited", department)
+    codes = [call(port, "GET", path, limited.token)[0] for port in (a, b) * 6]
+    assert codes.count(200) == 8
+    assert codes[8:] == [429] * 4
