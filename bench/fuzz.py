@@ -1,0 +1,62 @@
+"""Thousands of schemathesis cases against gunicorn, every phase (coverage included) and the same checks as the
+suite's bounded pass. Run by hand (the bar is 0 server errors):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/appointments .venv/bin/python bench/fuzz.py [--max-examples 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from bench.connections import gunicorn  # noqa: E402
+from tests.helpers import demo_client_token  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-examples", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    setup_test_environment()
+    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_fuzz"}
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        token = demo_client_token()
+        connection.close()
+        source = urlsplit(os.environ["DATABASE_URL"])
+        env = {
+            "DATABASE_URL": urlunsplit(source._replace(path="/bench_fuzz")),
+            "API_RATE_LIMIT": "1000000/min",
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }
+        with gunicorn(env, workers=2) as port:
+            result = subprocess.run(  # noqa: S603 (our own dev tool, arguments we build)
+                [str(Path(sys.executable).with_name("st")), "run", f"http://127.0.0.1:{port}/api/schema",
+                 "--header", f"Authorization: Bearer {token}", "--checks", "all",
+                 "--exclude-checks", "positive_data_acceptance,negative_data_rejection",
+                 "--max-examples", str(args.max_examples), "--seed", str(args.seed),
+                 "--generation-database", "none", "--workers", "2"],
+                check=False,
+            )  # fmt: skip
+        sys.exit(result.returncode)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
