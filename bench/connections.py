@@ -10,15 +10,12 @@ several rounds (medians). It prints requests per second for each and the ratio t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,8 +32,8 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from bench.scale import fill  # noqa: E402
-from bench.status_poll import free_port  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
+from tests.helpers import gunicorn  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {
@@ -44,27 +41,6 @@ SETTINGS = {
     "persistent (DB_CONN_MAX_AGE=600)": {"DB_CONN_MAX_AGE": "600"},
     "psycopg pool (DB_POOL=1)": {"DB_POOL": "1"},
 }
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[int]:
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **env},
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health/live")
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def rate(port: int, path: str, token: str, seconds: float, threads: int) -> float:

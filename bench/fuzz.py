@@ -23,8 +23,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from bench.connections import gunicorn  # noqa: E402
-from tests.helpers import demo_client_token  # noqa: E402
+from tests.helpers import demo_client_token, gunicorn  # noqa: E402
 
 
 def main() -> None:

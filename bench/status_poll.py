@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -42,15 +40,10 @@ from appointments.models import Appointment, Department, Status  # noqa: E402
 from bench.scale import fill  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
 from meetings.models import Participant, Role  # noqa: E402
+from tests.helpers import gunicorn  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = "/static/meetings/join.css"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def waiting_claimants(count: int) -> list[str]:
@@ -135,61 +128,50 @@ def main() -> None:
     setup_test_environment()
     connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_status_poll"}
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    server = None
     try:
         tokens = waiting_claimants(args.claimants)
         connection.close()
-        port = free_port()
         source = urlsplit(os.environ.get("DATABASE_URL", ""))
         bench_url = urlunsplit(source._replace(path="/bench_status_poll")) if source.scheme else ""
         env = {
-            **os.environ,
             "DATABASE_URL": bench_url or os.environ.get("DATABASE_URL", ""),
             "DB_CONN_MAX_AGE": "600",
             "PUBLIC_PAGE_RATE_PER_MINUTE": "0",  # one client address here; the limit is tested elsewhere
             "ALLOWED_HOSTS": "127.0.0.1",
             "DEBUG": "0",
         }
-        server = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
-            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--workers", "1",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", STATIC)
-                break
-            except OSError:
-                time.sleep(0.1)
-        polls = [f"/join/{token}/status" for token in tokens]
-        etags: dict[str, str] = {}
-        load(port, [*polls, STATIC], 3.0, args.threads, etags)  # warm up: connections, ETags, caches
-        static_rates, poll_rates = [], []
-        static_lat: list[float] = []
-        poll_lat: list[float] = []
-        poll_codes: Counter[int] = Counter()
-        for _ in range(args.rounds):
-            rate, lat, _codes = load(port, [STATIC], args.seconds, args.threads, etags)
-            static_rates.append(rate)
-            static_lat += lat
-            rate, lat, codes = load(port, polls, args.seconds, args.threads, etags)
-            poll_rates.append(rate)
-            poll_lat += lat
-            poll_codes += codes
-        static, poll = statistics.median(static_rates), statistics.median(poll_rates)
-        interval = settings.STATUS_POLL_SECONDS
-        print(f"{args.claimants} waiting claimants, 1 gunicorn sync worker, {args.threads} client threads, "
-              f"{args.rounds} interleaved rounds of {args.seconds:.0f} s (medians)")  # fmt: skip
-        print(f"{'':14} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7}")
-        for name, rate, lat in (("static file", static, static_lat), ("status poll", poll, poll_lat)):
-            print(f"{name:14} {rate:>8.0f} {percentile(lat, 0.5):>7.1f} {percentile(lat, 0.95):>7.1f}")
-        print(f"poll / static throughput: {poll / static:.2f}; poll answers: {dict(poll_codes)}")
-        print(f"one worker holds about {poll * interval:.0f} waiting claimants polling every {interval} s")
+        with gunicorn(env, workers=1) as port:
+            measure(port, tokens, args)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def measure(port: int, tokens: list[str], args: argparse.Namespace) -> None:
+    """Interleaved rounds of the static file and the status poll; prints the table."""
+    polls = [f"/join/{token}/status" for token in tokens]
+    etags: dict[str, str] = {}
+    load(port, [*polls, STATIC], 3.0, args.threads, etags)  # warm up: connections, ETags, caches
+    static_rates, poll_rates = [], []
+    static_lat: list[float] = []
+    poll_lat: list[float] = []
+    poll_codes: Counter[int] = Counter()
+    for _ in range(args.rounds):
+        rate, lat, _codes = load(port, [STATIC], args.seconds, args.threads, etags)
+        static_rates.append(rate)
+        static_lat += lat
+        rate, lat, codes = load(port, polls, args.seconds, args.threads, etags)
+        poll_rates.append(rate)
+        poll_lat += lat
+        poll_codes += codes
+    static, poll = statistics.median(static_rates), statistics.median(poll_rates)
+    interval = settings.STATUS_POLL_SECONDS
+    print(f"{args.claimants} waiting claimants, 1 gunicorn sync worker, {args.threads} client threads, "
+          f"{args.rounds} interleaved rounds of {args.seconds:.0f} s (medians)")  # fmt: skip
+    print(f"{'':14} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7}")
+    for name, rate, lat in (("static file", static, static_lat), ("status poll", poll, poll_lat)):
+        print(f"{name:14} {rate:>8.0f} {percentile(lat, 0.5):>7.1f} {percentile(lat, 0.95):>7.1f}")
+    print(f"poll / static throughput: {poll / static:.2f}; poll answers: {dict(poll_codes)}")
+    print(f"one worker holds about {poll * interval:.0f} waiting claimants polling every {interval} s")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,18 @@
 """Helpers shared by test modules (fixtures stay in conftest.py; no test module imports conftest)."""
 
+import contextlib
+import http.client
 import io
+import os
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +133,35 @@ def logged_in(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[int]:
+    """The service under gunicorn (sync workers) on a free port, with `env` over this process's environment;
+    yields the port once /health/live answers, and stops it afterwards. Used by tests and benchmarks."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, **env},
+    )  # fmt: skip
+    try:
+        for _ in range(150):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health/live")
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -1,14 +1,10 @@
 """The stateless claim, proved: two gunicorn processes on one PostgreSQL and one Redis behave as one for a
 token, the rate limit, Idempotency-Key, If-Match and concurrent PATCHes of different fields."""
 
-import contextlib
 import http.client
 import json
 import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +14,7 @@ import pytest
 from django.db import connection
 
 from appointments.models import Appointment
-from tests.helpers import persona, postgres_only, run_together
+from tests.helpers import gunicorn, persona, postgres_only, run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = ("127.0.0.1", 6379)
@@ -41,29 +37,6 @@ def redis_url() -> str:
             pytest.fail("REQUIRE_REDIS=1 but Redis is not reachable on 127.0.0.1:6379")
         pytest.skip("needs Redis on 127.0.0.1:6379 (.ci/run starts it)")
     return f"redis://{REDIS[0]}:{REDIS[1]}/15"
-
-
-@contextlib.contextmanager
-def server(env: dict[str, str]) -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--workers", "1",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **env},
-    )  # fmt: skip
-    try:
-        for _ in range(150):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health/live")
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def call(port: int, method: str, path: str, token: str, body: Any = None, **headers: str) -> tuple[int, Any, Any]:
@@ -90,7 +63,7 @@ def two(redis_url, department) -> Iterator[tuple[int, int]]:
         "DB_CONN_MAX_AGE": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
     }
-    with server(env) as first, server(env) as second:
+    with gunicorn(env) as first, gunicorn(env) as second:
         yield first, second
 
 
