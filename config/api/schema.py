@@ -35,6 +35,7 @@ ERROR_RESPONSES = {
     403: OpenApiResponse(_MESSAGE, description="The token may not do this."),
     404: OpenApiResponse(_MESSAGE, description="No such appointment, or one outside the caller's departments."),
     405: OpenApiResponse(_MESSAGE, description="Method not allowed."),
+    411: OpenApiResponse(_MESSAGE, description="A chunked body without Content-Length; nothing changed."),
     412: OpenApiResponse(_MESSAGE, description="If-Match does not match the current ETag; nothing changed."),
     413: OpenApiResponse(_MESSAGE, description="Body too large or too many form fields."),
     415: OpenApiResponse(_MESSAGE, description="Unsupported content type."),
