@@ -23,7 +23,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from tests.helpers import demo_client_token, gunicorn  # noqa: E402
+from tests.helpers import ROOT, demo_client_token, gunicorn  # noqa: E402
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
         }
         with gunicorn(env, workers=2) as port:
             result = subprocess.run(  # noqa: S603 (our own dev tool, arguments we build)
-                [str(Path(sys.executable).with_name("st")), "run", f"http://127.0.0.1:{port}/api/schema",
+                [str(Path(sys.executable).with_name("st")), "--config-file", str(ROOT / "schemathesis.toml"), "run", f"http://127.0.0.1:{port}/api/schema",
                  "--header", f"Authorization: Bearer {token}", "--checks", "all",
                  "--exclude-checks", "positive_data_acceptance,negative_data_rejection",
                  "--max-examples", str(args.max_examples), "--seed", str(args.seed),

@@ -1,11 +1,13 @@
 """Guards in front of the API: body size before anything reads it, and JSON for every error under /api/."""
 
+import io
 import json
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("django.request")
@@ -35,8 +37,15 @@ class ApiGuardMiddleware:
         chunked = "chunked" in str(request.META.get("HTTP_TRANSFER_ENCODING", "")).lower()
         if chunked and not request.META.get("CONTENT_LENGTH"):
             # Django reads a body by its Content-Length: without one a chunked body would read as empty and the
-            # request would "succeed" having changed nothing. Refuse it instead.
-            return _json_error(411, "The request needs a Content-Length header; chunked bodies are not accepted.")
+            # request would "succeed" having changed nothing. A server that de-chunks the body and says so
+            # (gunicorn sets wsgi.input_terminated) lets it be read here, within the limit; otherwise refuse it.
+            if not request.META.get("wsgi.input_terminated"):
+                return _json_error(411, "The request needs a Content-Length header; chunked bodies are not accepted.")
+            body = request.META["wsgi.input"].read(settings.API_MAX_BODY_BYTES + 1)
+            if len(body) > settings.API_MAX_BODY_BYTES:
+                return _json_error(413, "The request body is too large.")
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]  # Django reads the body from it
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw_length)

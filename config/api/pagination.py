@@ -127,14 +127,16 @@ class LaravelPagination(BasePagination):
                 "name": "page",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "integer", "minimum": 1, "default": 1},
-                "description": "Page number.",
+                # Any value is accepted, as Laravel's paginator reads it: the schema says so (no type to violate).
+                "schema": {"default": 1, "example": 1},
+                "description": "Page number, a positive integer; anything else reads as 1.",
             },
             {
                 "name": "per_page",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size, "default": self.page_size},
-                "description": f"Items per page (default {self.page_size}, at most {self.max_page_size}).",
+                "schema": {"default": self.page_size, "example": self.page_size},
+                "description": f"Items per page, a positive integer (default {self.page_size}); more than "
+                f"{self.max_page_size} reads as {self.max_page_size}, anything else as {self.page_size}.",
             },
         ]

@@ -129,7 +129,12 @@ class BracketMultiPartParser(parsers.MultiPartParser):
         raw = stream.read() if stream is not None else b""  # bounded by API_MAX_BODY_BYTES (ApiGuardMiddleware)
         _content_type, params = parse_header_parameters(media_type or "")
         boundary = params.get("boundary", "").encode("latin-1", "replace")
-        if not boundary or not raw.startswith(b"--" + boundary) or b"\r\n--" + boundary + b"--" not in raw:
+        empty = raw.startswith(b"--" + boundary + b"--")  # a form with no fields at all
+        if (
+            not boundary
+            or not raw.startswith(b"--" + boundary)
+            or (b"\r\n--" + boundary + b"--" not in raw and not empty)
+        ):
             raise exceptions.ParseError("The multipart body is incomplete or not delimited by its boundary.")
         parsed = super().parse(io.BytesIO(raw), media_type, parser_context)
         # Django decodes each part leniently (bad bytes become U+FFFD): such a part was not UTF-8 text.

@@ -138,7 +138,8 @@ def form_bodies_with_bracket_keys(result: dict[str, Any], generator: Any, reques
         for operation in item.values():
             if not isinstance(operation, dict):
                 continue
-            content = operation.get("requestBody", {}).get("content", {})
+            body_spec = operation.get("requestBody", {})
+            content = body_spec.get("content", {})
             override = operation.get("operationId") == "appointments_partial_update_by_post"
             for media, body in content.items():
                 ref = body.get("schema", {}).get("$ref", "")
@@ -151,10 +152,21 @@ def form_bodies_with_bracket_keys(result: dict[str, Any], generator: Any, reques
                 flat_name = f"{name}Form"
                 if flat_name not in components:
                     properties, needed = _flatten(components[name], components, "", True)
-                    components[flat_name] = {"type": "object", "properties": properties}
+                    # Only these keys mean anything; another would be ignored, or collide with a bracket key (400).
+                    components[flat_name] = {"type": "object", "properties": properties, "additionalProperties": False}
                     if needed:
                         components[flat_name]["required"] = needed
                     if "description" in components[name]:
                         components[flat_name]["description"] = components[name]["description"]
                 body["schema"] = {"$ref": f"#/components/schemas/{flat_name}"}
+            # A body none of whose fields is required may be left out altogether (cancel, a PATCH).
+            if content and not any(_required_fields(b.get("schema", {}), components) for b in content.values()):
+                body_spec["required"] = False
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter["name"] not in ("page", "per_page", "_method"):
+                    parameter["allowEmptyValue"] = True  # an empty filter or sort is no filter, as in Laravel
     return result
+
+
+def _required_fields(schema: dict[str, Any], components: dict[str, Any]) -> list[str]:
+    return list(_resolve(schema, components).get("required", []))

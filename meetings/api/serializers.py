@@ -113,5 +113,14 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
         ).data
 
 
+class TextField(serializers.CharField):
+    """Text only: a JSON number or boolean is not a name (DRF's CharField would turn 0 into "0")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class GuestCreateSerializer(serializers.Serializer):
-    display_name = serializers.CharField(max_length=200, help_text="The guest's name as shown in the meeting.")
+    display_name = TextField(max_length=200, help_text="The guest's name as shown in the meeting.")

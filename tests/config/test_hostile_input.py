@@ -143,6 +143,27 @@ class TestNothingChangedOnError:
         assert "Content-Length" in response.json()["message"]
         assert snapshot(appointment) == before
 
+    def test_a_chunked_body_the_server_has_read_whole_is_applied(self, api, appointment) -> None:
+        body = json.dumps({"duration_in_minutes": 35}).encode()
+        response = api.generic(
+            "PATCH",
+            patch_url(appointment),
+            b"",
+            content_type="application/json",
+            HTTP_TRANSFER_ENCODING="chunked",
+            **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+        )
+        assert response.status_code == 200, response.content
+        appointment.refresh_from_db()
+        assert appointment.duration_in_minutes == 35
+
+    def test_an_empty_multipart_form_is_a_form_without_fields(self, api, appointment) -> None:
+        body = b"--B--\r\n"
+        url = f"/api/v1/appointments/{appointment.pk}/cancel"
+        response = api.generic("POST", url, body, content_type="multipart/form-data; boundary=B")
+        assert response.status_code == 200, response.content
+        assert response.json()["data"]["status"] == "cancelled"
+
     @pytest.mark.parametrize(
         ("body", "content_type"),
         [
@@ -235,7 +256,12 @@ def test_the_schema_describes_what_the_server_accepts() -> None:
     assert {"claimant[name]", "claimant[data][0][id]", "claimant[data][0][value]"} <= set(form["properties"])
     assert "claimant" not in form["properties"]
     assert form["properties"]["is_interpreter_needed"]["type"] == "string"
+    cancel = schema["paths"]["/api/v1/appointments/{appointment}/cancel"]["post"]["requestBody"]
+    assert cancel["required"] is False  # every field optional: the body may be left out
+    assert form["additionalProperties"] is False
     listing = schema["paths"]["/api/v1/appointments"]["get"]["parameters"]
+    per_page = next(p for p in listing if p["name"] == "per_page")
+    assert "maximum" not in per_page["schema"]  # more than 100 is read as 100, not refused
     interpreter = next(p for p in listing if p["name"] == "is_interpreter_needed")
     assert interpreter["schema"]["type"] == "string"
     assert json.dumps(interpreter["schema"]["enum"])

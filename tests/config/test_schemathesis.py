@@ -31,6 +31,8 @@ def test_schemathesis_finds_nothing(live_server, monkeypatch, tmp_path) -> None:
     result = subprocess.run(  # noqa: S603 (our own dev tool, arguments we build)
         [
             str(st),
+            "--config-file",
+            str(Path(__file__).resolve().parents[2] / "schemathesis.toml"),
             "run",
             f"{live_server.url}/api/schema",
             "--header",

@@ -61,7 +61,7 @@ def test_invite_a_guest_then_revoke_the_link(api, client, appointment) -> None:
 
 
 def test_bad_guest_bodies_are_422_and_invite_nobody(api, appointment) -> None:
-    for body in ({}, {"display_name": ""}, {"display_name": "x" * 201}, {"display_name": ["a"]}):
+    for body in ({}, {"display_name": ""}, {"display_name": "x" * 201}, {"display_name": ["a"]}, {"display_name": 0}):
         response = api.post(url(appointment, "guests"), body, format="json")
         assert response.status_code == 422, body
         assert list(response.json()["errors"]) == ["display_name"]
