@@ -32,7 +32,7 @@ from meetings.services import (
     participants_release_absent,
     recording_allowed,
 )
-from meetings.video import iframe_options, video_origin
+from meetings.video import embedding_headers, iframe_options
 
 
 def _appointment(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> Appointment:
@@ -77,11 +77,7 @@ def agent_meeting(model_admin: ModelAdmin, request: HttpRequest, appointment_id:
         "declined_recording": appointment.features_call_recording_enable
         and not recording_allowed(appointment, everyone),
     }
-    response = render(request, "meetings/agent_meeting.html", context)
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    response._csp_update = {"script-src": [video_origin()], "frame-src": [video_origin()]}  # type: ignore[attr-defined]
-    return response
+    return embedding_headers(render(request, "meetings/agent_meeting.html", context))
 
 
 def start_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:

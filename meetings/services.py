@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -146,7 +147,9 @@ def display_name(participant: Participant) -> str:
 def participant_url(participant: Participant) -> str:
     """Where a participant joins: their own page, or for the agent the back office's meeting page."""
     if participant.role == Role.AGENT:
-        return f"{settings.PUBLIC_BASE_URL}/admin/appointments/appointment/{participant.appointment_id}/meeting/"
+        return settings.PUBLIC_BASE_URL + reverse(
+            "admin:appointments_appointment_meeting", args=[participant.appointment_id]
+        )
     return f"{settings.PUBLIC_BASE_URL}/join/{participant.token}"
 
 

@@ -60,6 +60,15 @@ def video_origin() -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def embedding_headers(response: Any) -> Any:
+    """Headers of a page that embeds the meeting: not cached, no referrer (a token may be in its path), and the
+    video platform's origin, and only that, added to the CSP's script-src and frame-src."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response._csp_update = {"script-src": [video_origin()], "frame-src": [video_origin()]}
+    return response
+
+
 def _can_use_camera(appointment: Appointment, role: str) -> bool:
     if role == Role.AGENT:
         return appointment.features_webcam_access_agent_enable

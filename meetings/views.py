@@ -45,7 +45,7 @@ from meetings.services import (
     participant_url,
     recording_allowed,
 )
-from meetings.video import iframe_options, video_origin
+from meetings.video import embedding_headers, iframe_options
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _MAX_BODY = 2048
@@ -77,12 +77,8 @@ def public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseB
         except _RateLimited:
             response = _plain(request, "meetings/too_many.html", 429)
             response["Retry-After"] = "60"
-        response["Cache-Control"] = "no-store"
-        response["Referrer-Policy"] = "no-referrer"
         response["X-Robots-Tag"] = "noindex, nofollow"
-        # The embedded meeting comes from the video platform: its origin, and only that, may run scripts and frames.
-        response._csp_update = {"script-src": [video_origin()], "frame-src": [video_origin()]}  # type: ignore[attr-defined]
-        return response
+        return embedding_headers(response)
 
     return guarded
 
