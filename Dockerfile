@@ -1,6 +1,8 @@
 # The service as a container image: gunicorn on port 8000, as a non-root user, static files built in.
 # Build: docker build -t appointments .   Run: see compose.yaml and docs/operating.md.
-FROM python:3.11-slim AS build
+# PYTHON_IMAGE: any Debian-based image with Python 3.11 as `python` (a mirror's copy of python:3.11-slim, say).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -11,7 +13,7 @@ COPY claimants claimants
 COPY meetings meetings
 RUN python -m venv /venv && /venv/bin/pip install .
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     LOG_FORMAT=json STATIC_USE_FINDERS=0 STATIC_ROOT=/app/staticfiles PORT=8000
 RUN useradd --system --uid 10001 --home-dir /app appointments

@@ -43,7 +43,7 @@ from config.api.http import (
 )
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.pagination import LaravelPagination
-from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, METHOD_OVERRIDE_PARAMETERS, form_bodies
+from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, form_bodies
 
 # Only the actions on one appointment have it in their path (a class-level parameter would give it to list
 # and create too, which blocks Swagger's "Try it out" and makes client generators drop both).
@@ -157,7 +157,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Update an appointment",
-        parameters=[APPOINTMENT_ID, *METHOD_OVERRIDE_PARAMETERS, IF_MATCH_HEADER],
+        parameters=[APPOINTMENT_ID, IF_MATCH_HEADER],
         request=AppointmentUpdateSerializer,
         examples=[examples.UPDATE],
         responses=ONE_APPOINTMENT,

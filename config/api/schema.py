@@ -44,15 +44,6 @@ ERROR_RESPONSES = {
     503: OpenApiResponse(_MESSAGE, description="Database unavailable; see Retry-After."),
 }
 
-METHOD_OVERRIDE_PARAMETERS = [
-    OpenApiParameter(
-        "_method",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        enum=["PATCH"],
-        description="Only with POST: treat the request as PATCH (for multipart/form-data clients).",
-    ),
-]
 IF_MATCH_HEADER = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
