@@ -82,6 +82,30 @@ class FeatureSettings(models.Model):
 FEATURE_FIELDS = tuple(field.name for field in FeatureSettings._meta.fields)
 
 
+MAX_REMINDER_HOURS = 14 * 24
+
+
+def reminder_hours(value: str) -> list[int]:
+    """`"24, 1"` as [24, 1]: each a whole number of hours from 1 to two weeks, largest first, no repeats."""
+    hours: set[int] = set()
+    for part in (piece.strip() for piece in value.split(",")):
+        if not part:
+            continue
+        if not re.fullmatch(r"[0-9]{1,4}", part) or not 1 <= int(part) <= MAX_REMINDER_HOURS:
+            raise ValueError(f"{part!r} is not a whole number of hours from 1 to {MAX_REMINDER_HOURS}.")
+        hours.add(int(part))
+    return sorted(hours, reverse=True)
+
+
+def validate_reminder_hours(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        reminder_hours(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class DepartmentQuerySet(models.QuerySet["Department"]):
     def visible_to(self, user: Any) -> DepartmentQuerySet:
         """Tenancy, in one place: the departments a user may see and use (all for a superuser, otherwise the
@@ -100,6 +124,14 @@ class Department(FeatureSettings):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    # Hours before an appointment at which its claimant is reminded, largest first; blank for none.
+    reminder_hours = models.CharField(
+        max_length=50,
+        default="24,1",
+        blank=True,
+        validators=[validate_reminder_hours],
+        help_text="Hours before the appointment to remind the claimant, comma-separated (24,1); blank for none.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DepartmentQuerySet.as_manager()

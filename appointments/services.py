@@ -38,6 +38,8 @@ from claimants.services import (
     merge_errors,
 )
 from config.history import stamp
+from events.models import EventType
+from events.services import appointment_change_events, events_record
 from meetings.services import (
     meeting_follow_appointment,
     meeting_for,
@@ -243,11 +245,23 @@ def appointment_update(
             raise ValidationError(errors)
         if precondition is not None:
             precondition(locked)
+        before = {name: getattr(locked, name) for name in ("appointment_at", "duration_in_minutes", "status")}
         _save(locked, changes, actor)
         claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
         claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
         _follow(locked, changes, actor)
+        fields = _changed_fields(changes, claimant_plan)
+        events_record(appointment=locked, events=appointment_change_events(before=before, after=locked, fields=fields))
     return locked
+
+
+def _changed_fields(changes: Mapping[str, Any], claimant_plan: ClaimantPlan) -> list[str]:
+    """What an `appointment.updated` event names: the representation's fields, as the request names them."""
+    names = [_REQUEST_FIELD.get(name, name) for name in changes]
+    names += [f"claimant.{name}" for name in claimant_plan.fields]
+    if claimant_plan.items or "department" in changes:
+        names.append("claimant.data")
+    return names
 
 
 def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> None:
@@ -296,6 +310,7 @@ def appointment_create(
         claimant_create(draft=draft, appointment=appointment, actor=actor)
         meeting_for(appointment=appointment, actor=actor)
         participants_for_new_appointment(appointment=appointment, actor=actor)
+        events_record(appointment=appointment, events=[(EventType.APPOINTMENT_CREATED, {})])
     return appointment
 
 
@@ -351,16 +366,21 @@ def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: A
         )
 
 
-def appointment_mark_no_shows(*, now: datetime | None = None) -> list[tuple[Appointment, str]]:
+def appointment_mark_no_shows(
+    *, now: datetime | None = None, appointment_id: Any = None
+) -> list[tuple[Appointment, str]]:
     """Turn scheduled/waiting appointments whose meeting has ended without a session into `no_show`.
 
     Each appointment changes in its own transaction under its row lock, so it is safe to run every minute
     beside the API: one that started meanwhile is skipped, not overwritten. Returns (appointment, old status).
+    `appointment_id` limits it to one appointment (the task enqueued for the end of its meeting).
     """
     now = now or timezone.now()
     due = Appointment.objects.filter(
         status__in=RESCHEDULABLE_STATUSES, session_started_at__isnull=True, meeting__end_date__lt=now
     ).order_by("meeting__end_date")
+    if appointment_id is not None:
+        due = due.filter(pk=appointment_id)
     changed: list[tuple[Appointment, str]] = []
     for candidate in due.only("pk", "status"):
         try:

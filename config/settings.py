@@ -123,6 +123,11 @@ INSTALLED_APPS = [
     "appointments",
     "claimants",
     "meetings",
+    "django_tasks",
+    "django_tasks_db",
+    "events",
+    "webhooks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -354,6 +359,25 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The claimant's emails: printed to the console until EMAIL_BACKEND names SMTP
+# (django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and the rest above).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Text messages go through a small interface of ours (notifications/sms.py); the default only logs them.
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.LoggingBackend")
+
+# The task queue: Django's Tasks API (the django-tasks backport) on the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Events are written in the transaction of the change they describe (an outbox); off only for benchmarks.
+EVENTS_ENABLED = env_bool("EVENTS_ENABLED", True)
+# Webhook endpoints must be https; http on a loopback address is allowed only with DEBUG (local receivers).
+# Deliveries to private, loopback or link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+# (DEBUG's default), so a webhook cannot reach the service's own network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# An endpoint whose deliveries have all failed for this long is disabled, and its managers are told.
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5)
+# Times in the claimant's messages are written in this zone until departments have their own.
+NOTIFICATION_TIME_ZONE = env_str("NOTIFICATION_TIME_ZONE", "Europe/London")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

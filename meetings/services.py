@@ -21,6 +21,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from appointments.models import FINAL_STATUSES, Status
 from config.history import history_user, stamp
+from events.models import EventType
+from events.services import events_record, participant_event
 from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
 
 if TYPE_CHECKING:
@@ -212,6 +214,11 @@ def _in_waiting_room(participant: Participant) -> bool:
     return participant.joined_waiting_at is not None and participant.left_at is None
 
 
+def still_waiting(participant: Participant) -> bool:
+    """In a waiting room whose session has not started: someone whose absence means they left."""
+    return _in_waiting_room(participant) and participant.appointment.status in (Status.SCHEDULED, Status.WAITING)
+
+
 def page_state(participant: Participant, now: datetime) -> PageState:
     """The state of a participant's page; needs only the participant and its appointment (the status poll)."""
     appointment = participant.appointment
@@ -263,7 +270,12 @@ def participant_record_device_check(*, participant: Participant, results: Mappin
     participant.device_check = clean
     participant.device_checked_at = timezone.now()
     stamp(participant, participant)
-    participant.save(update_fields=["device_check", "device_checked_at"])
+    with transaction.atomic():
+        participant.save(update_fields=["device_check", "device_checked_at"])
+        events_record(
+            appointment=participant.appointment,
+            events=[participant_event(participant, EventType.PARTICIPANT_DEVICE_CHECKED)],
+        )
     return participant
 
 
@@ -364,6 +376,9 @@ def participant_join(*, participant: Participant, now: datetime | None = None) -
             changed.append("admitted_at")
         stamp(locked, locked)
         locked.save(update_fields=changed)
+        events_record(
+            appointment=appointment, events=[participant_event(locked, EventType.PARTICIPANT_JOINED_WAITING_ROOM)]
+        )
     return locked
 
 
@@ -394,6 +409,7 @@ def participant_leave(*, participant: Participant, now: datetime | None = None) 
         locked.left_at = now
         stamp(locked, locked)
         locked.save(update_fields=["left_at"])
+        events_record(appointment=locked.appointment, events=[participant_event(locked, EventType.PARTICIPANT_LEFT)])
     return locked
 
 

@@ -1,0 +1,98 @@
+"""Webhook endpoints of a department, and every delivery of an event to one, with each attempt kept."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+
+from django.db import models
+
+from events.models import EventType
+
+# Events an endpoint may ask for (the ping is sent to whoever asks for one, whatever they subscribed to).
+SUBSCRIBABLE = [value for value in EventType.values if value != EventType.WEBHOOK_TEST]
+RESPONSE_BODY_KEPT = 1024
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class Endpoint(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    department = models.ForeignKey("appointments.Department", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True, default="")
+    # The event types wanted; empty means every event.
+    event_types = models.JSONField(default=list, blank=True)
+    secret = models.CharField(max_length=100, default=new_secret, editable=False)
+    is_active = models.BooleanField(default=True)
+    # Set when a delivery first fails after a success; cleared by the next success.
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(max_length=200, blank=True, default="", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return event_type == EventType.WEBHOOK_TEST or not self.event_types or event_type in self.event_types
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Delivery(models.Model):
+    """One event for one endpoint: the same `webhook-id` (the event's) and body on every attempt."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # An attempt in flight holds the delivery until then (a crashed worker's hold simply expires).
+    held_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="delivery_once_per_endpoint")]
+        indexes = [
+            models.Index(fields=["endpoint", "status"], condition=models.Q(status="pending"), name="delivery_pending")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.type} to {self.endpoint.url}"
+
+
+class Attempt(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_set")
+    at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Why there is no status code (timeout, refused address, connection error), or "" when there is one.
+    error = models.CharField(max_length=300, blank=True, default="")
+    response_body = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.status_code or self.error} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

@@ -1,0 +1,318 @@
+"""Webhook endpoints and their deliveries: the rules shared by the API, the back office and the worker.
+
+Delivery is at least once, with the event's id as `webhook-id` on every attempt, signed as the Standard
+Webhooks specification says. An attempt is made by the worker, never inside a request; its retry is enqueued
+before the request goes out, so a worker that dies mid-attempt loses nothing. Deliveries of one appointment's
+events to one endpoint go in the order of the events: a later one waits while an earlier one is pending.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+from standardwebhooks import Webhook
+
+from appointments.models import Department
+from events.models import Event, EventType
+from webhooks import http
+from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, DeliveryStatus, Endpoint
+
+# Seconds from one attempt to the next (the Standard Webhooks reference schedule): about 28 hours in all.
+RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+HOLD = timedelta(seconds=60)
+USER_AGENT = "appointments-webhooks/1"
+Errors = dict[str, list[str]]
+
+
+# --- endpoints ---------------------------------------------------------------------------------------------------
+
+
+def _url_errors(url: Any) -> list[str]:
+    if not isinstance(url, str) or not url.strip():
+        return ["The url field is required."]
+    if len(url) > 2000:
+        return ["The url may not be greater than 2000 characters."]
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        return ["The url must be a valid URL."]
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
+        return ["The url must be a valid https URL without credentials."]
+    if parts.scheme == "http" and not (settings.DEBUG and _is_loopback(parts.hostname)):
+        return ["The url must use https (http only on a loopback address, and only with DEBUG)."]
+    return []
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _event_types_errors(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return ["The event types must be a list of event type names."]
+    unknown = [item for item in value if item not in SUBSCRIBABLE]
+    if unknown:
+        return [f"Unknown event type: {', '.join(sorted(set(unknown))[:3])}. Known: {', '.join(SUBSCRIBABLE)}."]
+    return []
+
+
+def _plan(data: Mapping[str, Any]) -> tuple[dict[str, Any], Errors]:
+    changes: dict[str, Any] = {}
+    errors: Errors = {}
+    if "url" in data:
+        if problems := _url_errors(data["url"]):
+            errors["url"] = problems
+        else:
+            changes["url"] = data["url"].strip()
+    if "event_types" in data:
+        value = data["event_types"] if data["event_types"] is not None else []
+        if problems := _event_types_errors(value):
+            errors["event_types"] = problems
+        else:
+            changes["event_types"] = sorted(set(value), key=SUBSCRIBABLE.index)
+    if "description" in data:
+        value = data["description"] if data["description"] is not None else ""
+        if not isinstance(value, str) or len(value) > 200:
+            errors["description"] = ["The description must be a string of at most 200 characters."]
+        else:
+            changes["description"] = value
+    if "is_active" in data:
+        if not isinstance(data["is_active"], bool):
+            errors["is_active"] = ["The is active field must be true or false."]
+        else:
+            changes["is_active"] = data["is_active"]
+    return changes, errors
+
+
+def endpoint_create(*, department: Department, data: Mapping[str, Any], actor: Any) -> Endpoint:
+    changes, errors = _plan(data)
+    if "url" not in data:
+        errors["url"] = ["The url field is required."]
+    if not Department.objects.visible_to(actor).filter(pk=department.pk).exists():
+        errors["department_id"] = ["The selected department id is invalid."]
+    if errors:
+        raise ValidationError(errors)
+    return Endpoint.objects.create(department=department, **changes)
+
+
+def endpoint_update(*, endpoint: Endpoint, data: Mapping[str, Any]) -> Endpoint:
+    changes, errors = _plan(data)
+    if errors:
+        raise ValidationError(errors)
+    if changes.get("is_active") and not endpoint.is_active:
+        # Turned back on by a person: its failures so far are forgiven.
+        changes |= {"failing_since": None, "disabled_reason": ""}
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    if changes:
+        endpoint.save(update_fields=[*changes, "updated_at"])
+    return endpoint
+
+
+def endpoint_ping(*, endpoint: Endpoint) -> Delivery:
+    """A `webhook.test` event for this endpoint alone, delivered by the worker like any other."""
+    with transaction.atomic():
+        now = timezone.now()
+        data = {"endpoint_id": str(endpoint.pk), "department_id": str(endpoint.department_id)}
+        event = Event.objects.create(
+            type=EventType.WEBHOOK_TEST,
+            department_id=endpoint.department_id,
+            data=JSONRenderer().render(data).decode(),
+            created_at=now,
+            dispatched_at=now,
+        )
+        delivery = Delivery.objects.create(endpoint=endpoint, event=event)
+        _enqueue(delivery, None)
+    return delivery
+
+
+def delivery_resend(*, delivery: Delivery) -> Delivery:
+    """ "Send again" from the back office: the same event, the same webhook-id, a new series of attempts."""
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        locked.status = DeliveryStatus.PENDING
+        locked.attempts = 0
+        locked.next_attempt_at = None
+        locked.held_until = None
+        locked.finished_at = None
+        locked.save(update_fields=["status", "attempts", "next_attempt_at", "held_until", "finished_at"])
+        _enqueue(locked, None)
+    return locked
+
+
+# --- deliveries --------------------------------------------------------------------------------------------------
+
+
+def deliveries_for_event(event: Event) -> list[Delivery]:
+    """One delivery for each active endpoint of the event's department that wants it (in the event's
+    dispatch transaction)."""
+    endpoints = [
+        endpoint
+        for endpoint in Endpoint.objects.filter(department_id=event.department_id, is_active=True)
+        if endpoint.wants(event.type)
+    ]
+    deliveries = Delivery.objects.bulk_create(
+        [Delivery(endpoint=endpoint, event=event) for endpoint in endpoints], ignore_conflicts=True
+    )
+    for delivery in deliveries:
+        _enqueue(delivery, None)
+    return deliveries
+
+
+def _enqueue(delivery: Delivery, when: datetime | None) -> None:
+    from config.queue import enqueue_at
+    from webhooks.tasks import webhook_deliver
+
+    enqueue_at(webhook_deliver, when, str(delivery.pk))
+
+
+def _earlier_pending(delivery: Delivery) -> datetime | None:
+    """When an earlier event of the same appointment is still on its way to this endpoint (or not yet fanned
+    out), the time to look again; None when this delivery may go now."""
+    event = delivery.event
+    if event.appointment_id is None:
+        return None
+    now = timezone.now()
+    earlier = Event.objects.filter(appointment_id=event.appointment_id, sequence__lt=event.sequence)
+    if earlier.filter(dispatched_at__isnull=True).exists():
+        return now + timedelta(seconds=2)
+    blocking = list(
+        Delivery.objects.filter(
+            endpoint_id=delivery.endpoint_id, status=DeliveryStatus.PENDING, event__in=earlier.values("pk")
+        )
+        .order_by(F("next_attempt_at").asc(nulls_first=True))
+        .values_list("next_attempt_at", flat=True)[:1]
+    )
+    if not blocking:
+        return None
+    return max(now, blocking[0] or now) + timedelta(seconds=1)
+
+
+def delivery_attempt(delivery_id: str) -> str:
+    """One attempt of a delivery (the worker's task); returns what happened, for the task's result."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint", "event")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != DeliveryStatus.PENDING:
+            return "nothing to do"
+        if delivery.held_until is not None and delivery.held_until > now:
+            _enqueue(delivery, delivery.held_until)
+            return "held by another attempt"
+        if not delivery.endpoint.is_active:
+            _finish(delivery, DeliveryStatus.FAILED)
+            return "endpoint disabled"
+        wait = _earlier_pending(delivery)
+        if wait is not None:
+            _enqueue(delivery, wait)
+            return "waiting for an earlier event"
+        # The retry first: should this worker die during the request, the retry still comes.
+        retry_at = None
+        if delivery.attempts < len(RETRY_SCHEDULE):
+            from config.queue import backoff
+
+            retry_at = now + backoff(RETRY_SCHEDULE[delivery.attempts])
+            _enqueue(delivery, retry_at)
+        delivery.attempts += 1
+        delivery.held_until = now + HOLD
+        delivery.next_attempt_at = retry_at
+        delivery.save(update_fields=["attempts", "held_until", "next_attempt_at"])
+    outcome = _send(delivery)
+    _record(delivery, outcome, now, retry_at)
+    return f"{outcome.status_code or outcome.error}"
+
+
+def _send(delivery: Delivery) -> http.Outcome:
+    event, endpoint = delivery.event, delivery.endpoint
+    body = event.body
+    msg_id = f"msg_{event.id.hex}"
+    sent_at = timezone.now()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(endpoint.secret).sign(msg_id, sent_at, body),
+    }
+    return http.post(endpoint.url, body.encode(), headers)
+
+
+def _record(delivery: Delivery, outcome: http.Outcome, at: datetime, retry_at: datetime | None) -> None:
+    with transaction.atomic():
+        Attempt.objects.create(
+            delivery=delivery,
+            at=at,
+            duration_ms=outcome.duration_ms,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            response_body=outcome.response_body,
+        )
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        endpoint = Endpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        if outcome.succeeded:
+            _finish(locked, DeliveryStatus.SUCCEEDED)
+            if endpoint.failing_since is not None:
+                endpoint.failing_since = None
+                endpoint.save(update_fields=["failing_since"])
+            return
+        if not outcome.retryable or retry_at is None:
+            _finish(locked, DeliveryStatus.FAILED)
+        else:
+            locked.held_until = None
+            locked.save(update_fields=["held_until"])
+        if endpoint.failing_since is None:
+            endpoint.failing_since = at
+            endpoint.save(update_fields=["failing_since"])
+        elif endpoint.is_active and at - endpoint.failing_since >= timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS):
+            _disable(endpoint)
+
+
+def _finish(delivery: Delivery, status: str) -> None:
+    delivery.status = status
+    delivery.held_until = None
+    delivery.next_attempt_at = None
+    delivery.finished_at = timezone.now()
+    delivery.save(update_fields=["status", "held_until", "next_attempt_at", "finished_at"])
+
+
+def _disable(endpoint: Endpoint) -> None:
+    """Every delivery has failed for days: stop, and tell the department's managers (after the commit)."""
+    days = settings.WEBHOOK_DISABLE_AFTER_DAYS
+    endpoint.is_active = False
+    endpoint.disabled_reason = f"Every delivery failed for {days} days."
+    endpoint.save(update_fields=["is_active", "disabled_reason", "updated_at"])
+    managers = list(
+        endpoint.department.members.filter(groups__name="Department managers", is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not managers:
+        return
+    subject = f"Webhook endpoint disabled: {endpoint.url}"
+    message = (
+        f"Deliveries to {endpoint.url} ({endpoint.department.name}) have failed for {days} days, so the endpoint "
+        "was disabled. Its attempts are in the back office (Webhook endpoints); turn it on again when the "
+        "receiver is fixed, and send again what it missed."
+    )
+    transaction.on_commit(lambda: send_mail(subject, message, None, managers, fail_silently=True))
