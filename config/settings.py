@@ -372,6 +372,7 @@ EVENTS_ENABLED = env_bool("EVENTS_ENABLED", True)
 # Webhook endpoints must be https; http on a loopback address is allowed only with DEBUG (local receivers).
 # Deliveries to private, loopback or link-local addresses are refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES
 # (DEBUG's default), so a webhook cannot reach the service's own network.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", DEBUG)
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # An endpoint whose deliveries have all failed for this long is disabled, and its managers are told.

@@ -21,11 +21,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Ht
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from icalendar import Calendar, Event
 
 from appointments.models import Status
 from config.api.http import representation_etag
 from config.net import client_address, over_limit
+from meetings.calendar import calendar_sequence, invitation
 from meetings.models import Participant, Role
 from meetings.services import (
     JourneyError,
@@ -207,19 +207,17 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
     appointment = participant.appointment
     if appointment.status in (Status.CANCELLED, Status.NO_SHOW):
         raise Http404
-    calendar = Calendar()
-    calendar.add("prodid", "-//Appointments service//EN")
-    calendar.add("version", "2.0")
-    event = Event()
-    event.add("uid", f"{appointment.pk}@appointments")
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", appointment.appointment_at)
-    event.add("dtend", appointment.ends_at)
-    event.add("summary", f"Video appointment with {appointment.department.name}")
-    event.add("description", f"Join from your link: {participant_url(participant)}")
-    event.add("url", participant_url(participant))
-    calendar.add_component(event)
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    ical = invitation(
+        appointment_id=appointment.pk,
+        start=appointment.appointment_at,
+        minutes=appointment.duration_in_minutes,
+        title=f"Video appointment with {appointment.department.name}",
+        link=participant_url(participant),
+        organizer=appointment.department.name,
+        sequence=calendar_sequence(appointment.pk),
+        stamp=timezone.now(),
+    )
+    response = HttpResponse(ical, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
     return response
 

@@ -24,7 +24,7 @@ from appointments.models import Appointment, Status, reminder_hours
 from config.queue import backoff, enqueue_at
 from events.models import Event, EventType
 from events.services import appointment_representation
-from notifications import ics
+from meetings.calendar import calendar_sequence, invitation
 from notifications.models import Channel, Kind, Notification, NotificationStatus
 from notifications.sms import mask, send_sms
 
@@ -77,22 +77,19 @@ def announcement(event_id: str) -> Message | None:
         at = datetime.fromisoformat(representation["appointment_at"].replace("Z", "+00:00"))
         if current["status"] not in LIVE or abs(current["appointment_at"] - at) >= timedelta(milliseconds=1):
             return None
-    # Each reschedule and the cancel make a new version of the one calendar entry.
-    sequence = Event.objects.filter(
+    department = representation["department"]["name"]
+    ical = invitation(
         appointment_id=event.appointment_id,
-        sequence__lte=event.sequence,
-        type__in=[EventType.APPOINTMENT_RESCHEDULED, EventType.APPOINTMENT_CANCELLED],
-    ).count()
-    title = f"Appointment with {representation['department']['name']}"
-    invitation = ics.invitation(
-        appointment=representation,
-        sequence=sequence,
-        title=title,
-        description=f"Join at {representation['url']}",
-        cancelled=kind == Kind.CANCELLED,
+        start=datetime.fromisoformat(representation["appointment_at"].replace("Z", "+00:00")),
+        minutes=representation["duration_in_minutes"],
+        title=f"Video appointment with {department}",
+        link=representation["url"],
+        organizer=department,
+        sequence=calendar_sequence(event.appointment_id, up_to=event.sequence),
         stamp=event.created_at,
+        cancelled=kind == Kind.CANCELLED,
     )
-    return Message(kind, f"event:{event.id}", representation, invitation)
+    return Message(kind, f"event:{event.id}", representation, ical)
 
 
 def reminder(appointment_id: str, hours: int, scheduled_for: str) -> Message | None:

@@ -165,3 +165,104 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def run_tasks(*, until: Any = None, limit: int = 500) -> list[str]:
+    """Run the queue's ready tasks in this process, as `db_worker --batch` would, until none is left (with
+    `until`, also those due by then); returns their names. A task that fails fails the test."""
+    from django.db.models import Q
+    from django.utils import timezone
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    worker = Worker(
+        queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+        max_tasks=None, worker_id="tests", excluded_queue_names=[],
+    )  # fmt: skip
+    ran: list[str] = []
+    for _ in range(limit):
+        due = Q(run_after=get_date_max()) | Q(run_after__lte=until or timezone.now())
+        result = DBTaskResult.objects.filter(status="READY").filter(due).first()
+        if result is None:
+            return ran
+        result.claim("tests")
+        worker.run_task(result)
+        result.refresh_from_db()
+        assert result.status == "SUCCESSFUL", result.traceback
+        ran.append(result.task_path.rsplit(".", 1)[-1])
+    raise AssertionError(f"more than {limit} tasks: {ran[-10:]}")
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: records every request, answers each with the next of `statuses`
+    (then 200), after `delay` seconds."""
+
+    def __init__(self, statuses: list[int] | None = None, delay: float = 0) -> None:
+        import http.server
+
+        self.received: list[Received] = []
+        self.statuses = list(statuses or [])
+        self.delay = delay
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+                time.sleep(receiver.delay)
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(f"answered {status}".encode())
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "Receiver":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self) -> list[dict[str, Any]]:
+        import json
+
+        return [json.loads(item.body) for item in self.received]
+
+
+def admin_change_url(appointment: Appointment) -> str:
+    return f"/admin/appointments/appointment/{appointment.pk}/change/"
+
+
+def admin_form_data(client: Client, appointment: Appointment) -> dict[str, Any]:
+    """The change form as the browser would post it back, from the rendered page's initial values."""
+    form = client.get(admin_change_url(appointment)).context["adminform"].form
+    data: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if name == "appointment_at":
+            data["appointment_at_0"] = value.strftime("%Y-%m-%d")
+            data["appointment_at_1"] = value.strftime("%H:%M:%S")
+        elif name == "department":
+            data[name] = str(value) if value else ""
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is None:
+            data[name] = ""
+        else:
+            data[name] = value
+    return data

@@ -50,7 +50,7 @@ def _url_errors(url: Any) -> list[str]:
         return ["The url must be a valid URL."]
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
         return ["The url must be a valid https URL without credentials."]
-    if parts.scheme == "http" and not (settings.DEBUG and _is_loopback(parts.hostname)):
+    if parts.scheme == "http" and not (settings.WEBHOOK_ALLOW_HTTP_LOOPBACK and _is_loopback(parts.hostname)):
         return ["The url must use https (http only on a loopback address, and only with DEBUG)."]
     return []
 

@@ -19,6 +19,8 @@ from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldTyp
 from meetings.models import Meeting
 from tests.factories import UserFactory, in_days, make_appointment
 from tests.helpers import PASSWORD, logged_in, staff
+from tests.helpers import admin_change_url as change_url
+from tests.helpers import admin_form_data as form_data
 
 CHANGELIST = "/admin/appointments/appointment/"
 FEATURE_FLAGS = [name for name in FEATURE_FIELDS if name != "features_bandwidth"]
@@ -32,31 +34,6 @@ def agent_user(department) -> Any:
 @pytest.fixture
 def desk(agent_user) -> Client:
     return logged_in(agent_user)
-
-
-def change_url(appointment: Appointment) -> str:
-    return f"{CHANGELIST}{appointment.pk}/change/"
-
-
-def form_data(client: Client, appointment: Appointment) -> dict[str, Any]:
-    """The change form as the browser would post it back, from the rendered page's initial values."""
-    form = client.get(change_url(appointment)).context["adminform"].form
-    data: dict[str, Any] = {}
-    for name, field in form.fields.items():
-        value = form.initial.get(name, field.initial)
-        if name == "appointment_at":
-            data["appointment_at_0"] = value.strftime("%Y-%m-%d")
-            data["appointment_at_1"] = value.strftime("%H:%M:%S")
-        elif name == "department":
-            data[name] = str(value) if value else ""
-        elif isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is None:
-            data[name] = ""
-        else:
-            data[name] = value
-    return data
 
 
 class TestEveryModel:

@@ -119,7 +119,7 @@ class TestWhatEachStateShows:
         event = Calendar.from_ical(response.content).walk("VEVENT")[0]
         assert event.decoded("dtstart") == appointment.appointment_at
         assert event.decoded("dtend") == appointment.ends_at
-        assert str(event.get("uid")) == f"{appointment.pk}@appointments"
+        assert str(event.get("uid")) == f"appointment-{appointment.pk}@127.0.0.1"
 
 
 class TestStatusPoll:
