@@ -109,10 +109,17 @@ class TestWhatIsRecorded:
 
     def test_a_change_rolled_back_takes_its_event_and_task_with_it(self, appointment, agent) -> None:
         events, tasks = Event.objects.count(), DBTaskResult.objects.count()
-        with pytest.raises(RuntimeError), transaction.atomic():
-            appointment_update(appointment=appointment, data={"duration_in_minutes": 25}, actor=agent.user)
-            assert Event.objects.count() == events + 2  # updated, rescheduled
-            raise RuntimeError("the database went away before the commit")
+        seen_inside: list[int] = []
+
+        def change_then_fail() -> None:
+            with transaction.atomic():
+                appointment_update(appointment=appointment, data={"duration_in_minutes": 25}, actor=agent.user)
+                seen_inside.append(Event.objects.count())
+                raise RuntimeError("the database went away before the commit")
+
+        with pytest.raises(RuntimeError):
+            change_then_fail()
+        assert seen_inside == [events + 2]  # updated, rescheduled
         assert (Event.objects.count(), DBTaskResult.objects.count()) == (events, tasks)
         assert Appointment.objects.get(pk=appointment.pk).duration_in_minutes == 60
 
