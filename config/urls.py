@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("meetings.urls")),
     re_path(r"^api/v1/", include("appointments.api.urls")),
+    re_path(r"^api/v1/", include("webhooks.api.urls")),
     re_path(
         r"^api/schema/?$",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),

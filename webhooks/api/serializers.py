@@ -1,0 +1,103 @@
+"""Webhook endpoints as the API shows and takes them."""
+
+from rest_framework import serializers
+
+from config.api.fields import MillisecondsDateTimeField, StrictBooleanField
+from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, Endpoint
+
+
+class EndpointSerializer(serializers.ModelSerializer[Endpoint]):
+    department_id = serializers.UUIDField(read_only=True)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE), help_text="The events sent; empty: every event."
+    )
+    failing_since = MillisecondsDateTimeField(
+        allow_null=True, help_text="When deliveries started failing; null while they succeed."
+    )
+    disabled_reason = serializers.CharField(help_text="Why the service turned the endpoint off, if it did.")
+    created_at = MillisecondsDateTimeField()
+    updated_at = MillisecondsDateTimeField()
+
+    class Meta:
+        model = Endpoint
+        fields = [
+            "id",
+            "department_id",
+            "url",
+            "description",
+            "event_types",
+            "is_active",
+            "failing_since",
+            "disabled_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class EndpointWithSecretSerializer(EndpointSerializer):
+    secret = serializers.CharField(
+        help_text="Verifies the `webhook-signature` header (Standard Webhooks); shown when the endpoint is created."
+    )
+
+    class Meta(EndpointSerializer.Meta):
+        fields = [*EndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class EndpointUpdateSerializer(serializers.Serializer):
+    """The fields to change; the URL's rules (https, no credentials) are the service's."""
+
+    url = serializers.CharField(max_length=2000, required=False)
+    description = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE), required=False, max_length=len(SUBSCRIBABLE) * 2
+    )
+    is_active = StrictBooleanField(required=False)
+
+
+class EndpointCreateSerializer(EndpointUpdateSerializer):
+    url = serializers.CharField(max_length=2000)
+    department_id = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Optional when the caller has one department."
+    )
+
+
+class AttemptSerializer(serializers.ModelSerializer[Attempt]):
+    at = MillisecondsDateTimeField()
+
+    class Meta:
+        model = Attempt
+        fields = ["at", "status_code", "error", "duration_ms", "response_body"]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+    event_id = serializers.SerializerMethodField()
+    event_type = serializers.SerializerMethodField()
+    created_at = MillisecondsDateTimeField()
+    next_attempt_at = MillisecondsDateTimeField(allow_null=True)
+    finished_at = MillisecondsDateTimeField(allow_null=True)
+    attempt_log = AttemptSerializer(source="attempt_set", many=True, help_text="Newest first.")
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "finished_at",
+            "attempt_log",
+        ]
+        read_only_fields = fields
+
+    def get_event_id(self, delivery: Delivery) -> str:
+        """The `webhook-id` every attempt carries."""
+        return f"msg_{delivery.event.id.hex}"
+
+    def get_event_type(self, delivery: Delivery) -> str:
+        return str(delivery.event.type)
