@@ -79,6 +79,7 @@ def test_a_500_is_retried_with_the_same_webhook_id_and_body(department) -> None:
         delivery = Delivery.objects.get()
         assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
         # The retry waits its turn (5 s, give or take a fifth)...
+        assert delivery.next_attempt_at is not None
         assert timedelta(seconds=3.9) < delivery.next_attempt_at - delivery.created_at < timedelta(seconds=6.1)
         run_tasks(until=timezone.now() + timedelta(seconds=7))
     first, second = receiver.received
