@@ -266,3 +266,34 @@ def admin_form_data(client: Client, appointment: Appointment) -> dict[str, Any]:
         else:
             data[name] = value
     return data
+
+
+def database_env() -> dict[str, str]:
+    """The environment that points a child process (a server, a worker) at this test run's database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    source = urlsplit(os.environ.get("DATABASE_URL", ""))
+    return {"DATABASE_URL": urlunsplit(source._replace(path="/" + connection.settings_dict["NAME"]))}
+
+
+@contextlib.contextmanager
+def db_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`manage.py db_worker`, the task worker, as production runs it; stopped with SIGTERM (graceful). Its log
+    (a line per task) goes nowhere: a pipe nobody reads would fill up and stop it."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.1)
