@@ -1,4 +1,5 @@
-"""Staff groups: Agents run appointments; Department managers also manage their departments and API tokens.
+"""Staff groups: Agents run appointments; Department managers also manage their departments, API tokens and
+webhook endpoints.
 
 Kept by a post_migrate handler, as Django keeps permissions: after every migrate (and every test flush) the
 groups exist with exactly these permissions. A group's other permissions, added by hand, are left alone.
@@ -14,6 +15,7 @@ AGENT = [
     "claimants.view_claimantdata",
     "claimants.view_claimantdatafield",
     "meetings.view_meeting",
+    "notifications.view_notification",
 ]
 MANAGER = [
     *AGENT,
@@ -24,6 +26,11 @@ MANAGER = [
     "accounts.view_apitoken",
     "accounts.add_apitoken",
     "accounts.change_apitoken",
+    "webhooks.view_endpoint",
+    "webhooks.add_endpoint",
+    "webhooks.change_endpoint",
+    "webhooks.delete_endpoint",
+    "webhooks.view_delivery",
 ]
 GROUPS = {"Agents": AGENT, "Department managers": MANAGER}
 
