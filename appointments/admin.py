@@ -348,6 +348,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "members"]}),
         ("Default features of new appointments", {"fields": list(FEATURE_FIELDS)}),
+        ("The claimant's reminders", {"fields": ["reminder_hours"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

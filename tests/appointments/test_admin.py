@@ -367,6 +367,7 @@ def department_form(department: Department) -> dict[str, Any]:
     fields = list(department.data_fields.order_by("position", "name"))
     data: dict[str, Any] = {
         "features_bandwidth": department.features_bandwidth,
+        "reminder_hours": department.reminder_hours,
         "data_fields-TOTAL_FORMS": str(len(fields)),
         "data_fields-INITIAL_FORMS": str(len(fields)),
         "data_fields-MIN_NUM_FORMS": "0",
@@ -407,6 +408,19 @@ class TestDepartments:
         assert ClaimantDataField.objects.filter(department=department, name="Insurer", type=FieldType.STRING).exists()
         assert items.count() == before + 1
         assert items.get(field__name="Insurer").value is None
+
+    @pytest.mark.parametrize(
+        ("value", "saved"), [("48, 2,2", True), ("", True), ("0", False), ("¹", False), ("1h", False)]
+    )
+    def test_a_manager_sets_the_reminder_hours(self, department, value: str, saved: bool) -> None:
+        manager = logged_in(staff("manager", department, group="Department managers"))
+        data = department_form(department) | {"name": department.name, "reminder_hours": value}
+        response = manager.post(f"/admin/appointments/department/{department.pk}/change/", data)
+        assert response.status_code == (302 if saved else 200)
+        department.refresh_from_db()
+        assert department.reminder_hours == (value if saved else "24,1")
+        if not saved:
+            assert "is not a whole number of hours" in response.context["adminform"].form.errors["reminder_hours"][0]
 
     def test_a_field_type_its_values_do_not_fit_is_refused(self, department, appointment) -> None:
         manager = logged_in(staff("manager", department, group="Department managers"))
