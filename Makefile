@@ -31,8 +31,11 @@ run: venv
 	echo "  curl -s -H 'Authorization: Bearer $$TOKEN' 'http://127.0.0.1:$(PORT)/api/v1/appointments?status=scheduled'" && \
 	echo "API docs: http://127.0.0.1:$(PORT)/api/docs" && \
 	echo "Back office: http://127.0.0.1:$(PORT)/admin/ (first: $(BIN)/python manage.py changepassword demo-agent)" && \
+	echo "" && \
+	echo "Starting the web server and the task worker together (Procfile, honcho); the claimant's emails are" && \
+	echo "printed here by the console email backend. Ctrl+C stops both." && \
 	echo ""
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	APP_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 # Production server: gunicorn with config/gunicorn.conf.py, after migrations and static files. Set SECRET_KEY,
 # ALLOWED_HOSTS, DATABASE_URL (and REDIS_URL with several processes or machines); see docs/operating.md.
