@@ -204,6 +204,10 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
 class Appointment(FeatureSettings):
     """A remote video appointment between a department's agents and one claimant."""
 
+    # Not a column: the representation the events of a change carry, read at the end of that change's service
+    # call, inside its transaction; the API answers with it instead of reading the appointment again.
+    recorded_representation: dict[str, Any] | None = None
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="appointments")
     reference = models.CharField(max_length=64)

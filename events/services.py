@@ -43,6 +43,7 @@ def events_record(*, appointment: Appointment, events: Iterable[Pending]) -> lis
         return []
     assert transaction.get_connection().in_atomic_block, "events are written in the change's transaction"
     representation = appointment_representation(appointment)
+    appointment.recorded_representation = representation
     now = timezone.now()
     rows = Event.objects.bulk_create(
         Event(

@@ -80,15 +80,20 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             self.action = self.action_map.get("patch", self.action)
 
     def _respond(self, appointment: Appointment, status_code: int = status.HTTP_200_OK) -> Response:
-        data = AppointmentSerializer(appointment).data
+        return self._answer(AppointmentSerializer(appointment).data, status_code)
+
+    def _answer(self, data: Any, status_code: int) -> Response:
         return Response({"data": data}, status=status_code, headers={"ETag": representation_etag(data)})
 
     def _written(self, write: Callable[[], Appointment], status_code: int = status.HTTP_200_OK) -> Response:
         """The write and the read-back of its answer in one transaction: should reading back fail (the database
         gone a moment after the write), the write rolls back too, so an error answer always means nothing changed
-        and a client that retries after a 503 never makes a second appointment."""
+        and a client that retries after a 503 never makes a second appointment. A change that recorded events
+        read its representation for them at its end, in this transaction: that is the answer, read once."""
         with transaction.atomic():
             appointment = write()
+            if appointment.recorded_representation is not None:
+                return self._answer(appointment.recorded_representation, status_code)
             return self._respond(self.get_queryset().get(pk=appointment.pk), status_code)
 
     def _current_etag(self, locked: Appointment) -> str:

@@ -62,6 +62,8 @@ class TestWhatIsRecorded:
         updated = latest(appointment, "appointment.updated")
         assert updated["changed_fields"] == ["appointment_at", "claimant.name"]
         assert updated["appointment"] == response.json()["data"]
+        # ...and as a fresh read answers it (the PATCH answered with the events' representation).
+        assert updated["appointment"] == api.get(patch_url(appointment)).json()["data"]
         rescheduled = latest(appointment, "appointment.rescheduled")
         assert rescheduled["previous"]["appointment_at"] == old_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         assert rescheduled["current"] == {
