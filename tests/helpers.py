@@ -297,3 +297,58 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {seconds} s: {what}")
         time.sleep(0.1)
+
+
+class SmtpServer:
+    """A stand-in SMTP server on 127.0.0.1 (enough of RFC 5321 for Django's SMTP backend): keeps each message's
+    envelope and its raw text."""
+
+    def __init__(self) -> None:
+        import socketserver
+
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        server = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self) -> None:
+                sender, recipients = "", []
+                self.reply("220 stand-in ESMTP")
+                while line := self.rfile.readline():
+                    command = line.decode("ascii", "replace").strip()
+                    verb = command.split(" ", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 stand-in")
+                    elif verb == "MAIL":
+                        sender, recipients = command.split(":", 1)[1].strip(" <>"), []
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        recipients.append(command.split(":", 1)[1].strip(" <>"))
+                        self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 End data with <CR><LF>.<CR><LF>")
+                        body = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            body += chunk
+                        server.messages.append((sender, recipients, body))
+                        self.reply("250 OK queued")
+                    elif verb == "QUIT":
+                        self.reply("221 Bye")
+                        return
+                    else:
+                        self.reply("250 OK")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SmtpServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -72,3 +72,17 @@ def test_someone_whose_page_stops_polling_leaves_the_waiting_room(department, se
     assert Participant.objects.get(pk=claimant.pk).left_at is not None
     assert Appointment.objects.get(pk=appointment.pk).status == Status.SCHEDULED
     assert Event.objects.filter(appointment=appointment).latest("sequence").type == "participant.left"
+
+
+def test_an_event_whose_fan_out_failed_is_picked_up_by_the_next_one(department, agent) -> None:
+    """The database went away while the worker fanned an event out: its task failed, the event stays written and
+    undispatched, and the next event's fan-out (a minute later or more) takes it along."""
+    first = make_appointment(department, claimant=CLAIMANT)
+    DBTaskResult.objects.filter(task_path="events.tasks.events_dispatch").update(status="FAILED")
+    stranded = Event.objects.get(appointment=first)
+    Event.objects.filter(pk=stranded.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+    make_appointment(department, claimant=CLAIMANT)
+    run_tasks()
+    stranded.refresh_from_db()
+    assert stranded.dispatched_at is not None
+    assert Event.objects.filter(dispatched_at__isnull=True).count() == 0

@@ -19,7 +19,7 @@ from notifications.models import Notification, NotificationStatus
 from notifications.services import when_in_words
 from notifications.sms import MemoryBackend
 from tests.factories import make_appointment
-from tests.helpers import run_tasks
+from tests.helpers import SmtpServer, run_tasks
 
 CLAIMANT = {
     "name": "Ada Lovelace",
@@ -212,3 +212,23 @@ class TestReminders:
 def test_the_time_in_words_is_the_claimants_local_time_labelled(value: str, words: str) -> None:
     assert when_in_words(value) == words
     assert datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo == UTC
+
+
+def test_over_smtp_to_a_stand_in_server(department, settings) -> None:
+    """The SMTP backend, as production configures it, against a local server that keeps what it receives."""
+    import email
+
+    with SmtpServer() as smtp:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
+        settings.DEFAULT_FROM_EMAIL = "appointments@claims.example.com"
+        appointment = booked(department, phone_number=None)
+        run_tasks()
+    [(sender, recipients, raw)] = smtp.messages
+    assert (sender, recipients) == ("appointments@claims.example.com", ["ada@example.com"])
+    message = email.message_from_bytes(raw)
+    parts = {part.get_content_type(): part for part in message.walk()}
+    assert {"text/plain", "text/html", "text/calendar"} <= parts.keys()
+    ics = Calendar.from_ical(parts["text/calendar"].get_payload(decode=True))
+    assert str(ics.walk("VEVENT")[0]["uid"]) == f"appointment-{appointment.pk}@127.0.0.1"
+    assert Notification.objects.get().status == NotificationStatus.SENT
