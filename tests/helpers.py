@@ -314,7 +314,7 @@ class SmtpServer:
                 self.wfile.write(line.encode() + b"\r\n")
 
             def handle(self) -> None:
-                sender, recipients = "", []
+                sender, recipients = "", list[str]()
                 self.reply("220 stand-in ESMTP")
                 while line := self.rfile.readline():
                     command = line.decode("ascii", "replace").strip()

@@ -229,6 +229,8 @@ def test_over_smtp_to_a_stand_in_server(department, settings) -> None:
     message = email.message_from_bytes(raw)
     parts = {part.get_content_type(): part for part in message.walk()}
     assert {"text/plain", "text/html", "text/calendar"} <= parts.keys()
-    ics = Calendar.from_ical(parts["text/calendar"].get_payload(decode=True))
+    payload = parts["text/calendar"].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    ics = Calendar.from_ical(payload)
     assert str(ics.walk("VEVENT")[0]["uid"]) == f"appointment-{appointment.pk}@127.0.0.1"
     assert Notification.objects.get().status == NotificationStatus.SENT
