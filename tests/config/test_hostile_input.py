@@ -119,7 +119,7 @@ class TestNothingChangedOnError:
         def database_gone(self, *args, **kwargs):
             raise OperationalError("server closed the connection unexpectedly")
 
-        monkeypatch.setattr(AppointmentViewSet, "_respond", database_gone)
+        monkeypatch.setattr(AppointmentViewSet, "_answer", database_gone)  # anything after the write fails
         response = api.patch(patch_url(appointment), {"duration_in_minutes": 20}, format="json")
         assert response.status_code == 503
         assert response["Retry-After"] == "5"
