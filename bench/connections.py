@@ -27,13 +27,12 @@ import django
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from bench.scale import fill  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
-from tests.helpers import gunicorn  # noqa: E402
+from tests.helpers import gunicorn, throwaway_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {
@@ -72,10 +71,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=6)
     args = parser.parse_args()
-    setup_test_environment()
-    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_connections"}
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_connections"):
         department = Department.objects.create(name="Bench")
         field = ClaimantDataField.objects.create(department=department, name="Case number", type=FieldType.STRING)
         fill(department, [field], 10)
@@ -103,8 +99,6 @@ def main() -> None:
         for name, values in rates.items():
             median = statistics.median(values)
             print(f"{name:38} {median:>7.0f} req/s  {median / baseline:>5.2f}x")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

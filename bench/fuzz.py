@@ -21,9 +21,8 @@ import django
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
-from tests.helpers import ROOT, demo_client_token, gunicorn  # noqa: E402
+from tests.helpers import ROOT, demo_client_token, gunicorn, throwaway_database  # noqa: E402
 
 
 def main() -> None:
@@ -31,10 +30,7 @@ def main() -> None:
     parser.add_argument("--max-examples", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    setup_test_environment()
-    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_fuzz"}
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_fuzz"):
         token = demo_client_token()
         connection.close()
         source = urlsplit(os.environ["DATABASE_URL"])
@@ -52,8 +48,6 @@ def main() -> None:
                 check=False,
             )  # fmt: skip
         sys.exit(result.returncode)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

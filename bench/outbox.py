@@ -31,13 +31,13 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.throttling import UserRateThrottle  # noqa: E402
 
 from appointments.services import appointment_update  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
 from tests.factories import DepartmentFactory, make_appointment  # noqa: E402
-from tests.helpers import database_env, db_worker, persona  # noqa: E402
+from tests.helpers import database_env, db_worker, persona, throwaway_database  # noqa: E402
 from webhooks.models import Endpoint  # noqa: E402
 
 
@@ -123,15 +123,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--deliveries", type=int, default=500)
     args = parser.parse_args()
-    setup_test_environment()
-    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_outbox"}
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_outbox"):
         patch_timings(args.rounds)
         deliveries_per_second(args.deliveries)
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -33,13 +33,12 @@ import django
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from bench.scale import fill  # noqa: E402
 from claimants.models import Claimant, ClaimantDataField, FieldType  # noqa: E402
-from tests.helpers import gunicorn  # noqa: E402
+from tests.helpers import gunicorn, throwaway_database  # noqa: E402
 
 RESTART = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main restart"
 
@@ -67,10 +66,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--restart", default=RESTART, help="the shell command that restarts PostgreSQL")
     args = parser.parse_args()
-    setup_test_environment()
-    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_restart"}
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_restart"):
         department = Department.objects.create(name="Bench")
         field = ClaimantDataField.objects.create(department=department, name="Case number", type=FieldType.STRING)
         fill(department, [field], args.threads)
@@ -156,9 +152,6 @@ def main() -> None:
             print("no request failed")
         else:
             print("no success after the last error")
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

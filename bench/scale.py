@@ -34,13 +34,14 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType  # noqa: E402
 from meetings.models import Meeting  # noqa: E402
+from tests.helpers import throwaway_database  # noqa: E402
 
 BATCH = 5000
 FIRST = ["Ada", "Alan", "Grace", "Jan", "Maria", "Olu", "Priya", "Sven", "Wei", "Zofia", "Tom", "Nia"]
@@ -122,11 +123,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
-    setup_test_environment()
-    # Its own database, never the test suite's test_<name>, which autoclobber would otherwise drop.
-    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_appointments"}
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_appointments"):
         department = Department.objects.create(name="Bench")
         fields = [
             ClaimantDataField.objects.create(department=department, name="Case number", type=FieldType.STRING),
@@ -170,8 +167,6 @@ def main() -> None:
                 f"{listed / single:>6.2f} {listed_100 * 1000:>8.1f} {listed_100 / single:>6.2f} "
                 f"{f'{changelist_queries}/{list_queries}':>15} {peak / 1024:>17.0f}"
             )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -33,14 +33,13 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appointments.models import Appointment, Department, Status  # noqa: E402
 from bench.scale import fill  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
 from meetings.models import Participant, Role  # noqa: E402
-from tests.helpers import gunicorn  # noqa: E402
+from tests.helpers import gunicorn, throwaway_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = "/static/meetings/join.css"
@@ -125,10 +124,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    setup_test_environment()
-    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": "bench_status_poll"}
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with throwaway_database("bench_status_poll"):
         tokens = waiting_claimants(args.claimants)
         connection.close()
         source = urlsplit(os.environ.get("DATABASE_URL", ""))
@@ -142,8 +138,6 @@ def main() -> None:
         }
         with gunicorn(env, workers=1) as port:
             measure(port, tokens, args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def measure(port: int, tokens: list[str], args: argparse.Namespace) -> None:

@@ -352,3 +352,19 @@ class SmtpServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextlib.contextmanager
+def throwaway_database(name: str) -> Iterator[None]:
+    """A database of a benchmark's own, created empty and migrated, dropped afterwards (never the suite's
+    test_<name>, which autoclobber would otherwise drop)."""
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": name}
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
