@@ -32,6 +32,11 @@ postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: SQLite has no row locks, so concurrent writers cannot be tested on it",
 )
+shared_database_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL: another process (the worker, a server) must share the test's database, and "
+    "SQLite's test database lives in this process's memory",
+)
 
 
 def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.helpers import Receiver, database_env, db_worker, gunicorn, persona, postgres_only, wait_for
+from tests.helpers import Receiver, database_env, db_worker, gunicorn, persona, shared_database_only, wait_for
 from webhooks.models import Endpoint
 
 # The worker is another process: it must share the test's database, which SQLite's in-memory one cannot.
-pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [shared_database_only, pytest.mark.django_db(transaction=True)]
 WORKER_ENV = {"WEBHOOK_ALLOW_HTTP_LOOPBACK": "1", "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1"}
 
 
