@@ -8,19 +8,22 @@ nothing. Staff see and change only their departments' records; superusers see al
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm
+from appointments.local_time import local_day, local_label, local_week, staff_zone
 from appointments.models import (
     FEATURE_FIELDS,
     FINAL_STATUSES,
@@ -36,6 +39,7 @@ from claimants.services import claimant_data_field_added, claimant_data_field_ch
 from config.admin import CappedCountPaginator, scoped
 from meetings import backoffice
 from meetings.backoffice import participants_context
+from meetings.services import join_window
 
 # --- appointments -----------------------------------------------------------------------------------------------
 
@@ -59,6 +63,65 @@ class DepartmentFilter(admin.SimpleListFilter):
             return queryset.none()
 
 
+class DayFilter(admin.SimpleListFilter):
+    """What the list shows: today (the default, in the staff member's zone), this week, who waits now, what needs
+    attention, or everything. A search looks through everything unless a view is chosen."""
+
+    title = "show"
+    parameter_name = "show"
+    DEFAULT = "today"
+    VIEWS = (
+        ("today", "Today"),
+        ("week", "This week"),
+        ("waiting", "Waiting now"),
+        ("attention", "Needs attention"),
+        ("all", "All"),
+    )
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return self.VIEWS
+
+    @classmethod
+    def current(cls, request: HttpRequest) -> str:
+        """The view asked for; without one, today when the list is opened as it is, and everything as soon as a
+        filter, a search or the date hierarchy narrows it."""
+        value = request.GET.get(cls.parameter_name)
+        if value in dict(cls.VIEWS):
+            return str(value)
+        narrowed = set(request.GET) - {"o", "p", "_changelist_filters", "_to_field", "_popup"}
+        return "all" if narrowed else cls.DEFAULT
+
+    def choices(self, changelist: Any) -> Any:
+        current = self.current(changelist.model_admin.request)
+        for key, label in self.VIEWS:
+            yield {
+                "selected": current == key,
+                "query_string": changelist.get_query_string({self.parameter_name: key}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return day_view(queryset, self.current(request), staff_zone(request.user), timezone.now())
+
+
+def day_view(queryset: QuerySet[Any], view: str, zone: Any, now: Any) -> QuerySet[Any]:
+    live = [Status.SCHEDULED, Status.WAITING]
+    if view == "today":
+        start, end = local_day(now, zone)
+        return queryset.filter(appointment_at__gte=start, appointment_at__lt=end)
+    if view == "week":
+        start, end = local_week(now, zone)
+        return queryset.filter(appointment_at__gte=start, appointment_at__lt=end)
+    if view == "waiting":
+        return queryset.filter(status=Status.WAITING)
+    if view == "attention":
+        # Late (its time passed with nobody started) or a link locked by wrong dates of birth.
+        late = Q(status__in=live, appointment_at__lt=now - timedelta(minutes=5))
+        locked = Q(status__in=[*live, Status.IN_PROGRESS], participants__identity_locked_at__isnull=False)
+        return queryset.filter(late | locked).distinct()
+    return queryset
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     form = AppointmentAdminForm
@@ -68,16 +131,17 @@ class AppointmentAdmin(admin.ModelAdmin):
         css = {"all": ["meetings/backoffice.css"]}
 
     list_display = [
-        "appointment_at",
-        "reference",
-        "status",
-        "department",
+        "when",
+        "status_badge",
         "claimant_name",
+        "reference",
+        "department",
         "interpreter",
         "duration_in_minutes",
+        "join",
     ]
-    list_display_links = ["appointment_at", "reference"]
-    list_filter = ["status", DepartmentFilter, "is_interpreter_needed"]
+    list_display_links = ["when", "reference"]
+    list_filter = [DayFilter, "status", DepartmentFilter, "is_interpreter_needed"]
     list_select_related = ["department", "claimant"]
     search_fields = ["reference", "claimant__name", "claimant__email", "claimant__phone_number"]
     search_help_text = "Reference, claimant name, email or phone (+44…)."
@@ -199,6 +263,33 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         pass
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        self.request = request  # DayFilter's choices read the search box
+        return super().changelist_view(request, extra_context)
+
+    def get_ordering(self, request: HttpRequest) -> Any:
+        # A day's list puts what is still to come first; the whole table keeps the indexed order.
+        if DayFilter.current(request) != "all":
+            finished = Case(When(status__in=list(FINAL_STATUSES), then=Value(1)), default=Value(0))
+            return [finished.asc(), "appointment_at", "id"]
+        return super().get_ordering(request)
+
+    @admin.display(description="time", ordering="appointment_at")
+    def when(self, obj: Appointment) -> str:
+        return local_label(obj.appointment_at, obj.zone)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Appointment) -> str:
+        return format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description="")
+    def join(self, obj: Appointment) -> str:
+        window = join_window(obj)
+        if obj.status in FINAL_STATUSES or not window.opens_at <= timezone.now() <= window.closes_at:
+            return ""
+        url = reverse("admin:appointments_appointment_meeting", args=[obj.pk])
+        return format_html('<a class="button join-button" href="{}">Join</a>', url)
 
     @admin.display(description="claimant", ordering="claimant__name")
     def claimant_name(self, obj: Appointment) -> str:
@@ -348,7 +439,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "members"]}),
         ("Default features of new appointments", {"fields": list(FEATURE_FIELDS)}),
-        ("The claimant's reminders", {"fields": ["reminder_hours"]}),
+        ("Local time and the claimant's reminders", {"fields": ["time_zone", "reminder_hours"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

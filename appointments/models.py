@@ -12,6 +12,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
@@ -83,6 +84,13 @@ FEATURE_FIELDS = tuple(field.name for field in FeatureSettings._meta.fields)
 
 
 MAX_REMINDER_HOURS = 14 * 24
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    from zoneinfo import available_timezones
+
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones()) if "/" in name or name == "UTC"]
 
 
 def reminder_hours(value: str) -> list[int]:
@@ -124,6 +132,13 @@ class Department(FeatureSettings):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
+    # The back office shows and takes this department's times in this zone (the API stays in UTC).
+    time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        choices=time_zone_choices,
+        help_text="Times in the back office are shown and entered in this zone, labelled (10:30 BST).",
+    )
     # Hours before an appointment at which its claimant is reminded, largest first; blank for none.
     reminder_hours = models.CharField(
         max_length=50,
@@ -283,6 +298,11 @@ class Appointment(FeatureSettings):
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.appointment_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The department's zone, in which the back office shows this appointment's times."""
+        return ZoneInfo(self.department.time_zone)
 
     @property
     def url(self) -> str:

@@ -23,6 +23,7 @@ from tests.helpers import admin_change_url as change_url
 from tests.helpers import admin_form_data as form_data
 
 CHANGELIST = "/admin/appointments/appointment/"
+EVERYTHING = f"{CHANGELIST}?show=all"  # the list opens on today; these tests look at every appointment
 FEATURE_FLAGS = [name for name in FEATURE_FIELDS if name != "features_bandwidth"]
 
 
@@ -58,7 +59,7 @@ class TestTenancy:
     def test_changelist_shows_only_the_staff_members_departments(self, desk, department, other_department) -> None:
         mine = make_appointment(department, reference="MINE")
         make_appointment(other_department, reference="THEIRS", claimant={"name": "Other"})
-        response = desk.get(CHANGELIST)
+        response = desk.get(EVERYTHING)
         assert response.status_code == 200
         shown = [a.reference for a in response.context["cl"].result_list]
         assert shown == [mine.reference]
@@ -70,7 +71,7 @@ class TestTenancy:
             assert response.status_code in (302, 403, 404), url
             assert theirs.claimant.name not in response.content.decode()
         before = Appointment.objects.get(pk=theirs.pk).duration_in_minutes
-        desk.post(CHANGELIST, {"action": "mark_waiting", "_selected_action": [str(theirs.pk)]})
+        desk.post(EVERYTHING, {"action": "mark_waiting", "_selected_action": [str(theirs.pk)]})
         assert Appointment.objects.get(pk=theirs.pk).status == Status.SCHEDULED
         assert Appointment.objects.get(pk=theirs.pk).duration_in_minutes == before
 
@@ -86,13 +87,13 @@ class TestTenancy:
     def test_superuser_sees_every_department(self, superuser_client, department, other_department) -> None:
         make_appointment(department, reference="A")
         make_appointment(other_department, reference="B", claimant={"name": "X"})
-        shown = {a.reference for a in superuser_client.get(CHANGELIST).context["cl"].result_list}
+        shown = {a.reference for a in superuser_client.get(EVERYTHING).context["cl"].result_list}
         assert shown == {"A", "B"}
 
     def test_staff_without_the_group_cannot_open_appointments(self, department, appointment) -> None:
         user = UserFactory.create(username="no-perms", is_staff=True)
         department.members.add(user)
-        assert logged_in(user).get(CHANGELIST).status_code == 403
+        assert logged_in(user).get(EVERYTHING).status_code == 403
 
 
 class TestChangelist:
@@ -105,7 +106,7 @@ class TestChangelist:
             claimant={"name": "Grace Hopper", "phone_number": "+442071234567", "data": {"Case number": "1"}},
         )
         appointment_update(appointment=early, data={"status": Status.WAITING}, actor=agent_user)
-        page = desk.get(CHANGELIST).content.decode()
+        page = desk.get(EVERYTHING).content.decode()
         for text in ("EARLY", "LATE", "Grace Hopper", "Claims", "Waiting", "Scheduled"):
             assert text in page
         refs = lambda response: [a.reference for a in response.context["cl"].result_list]  # noqa: E731
@@ -125,9 +126,9 @@ class TestChangelist:
     def test_query_count_does_not_grow_with_the_page(self, desk, department, rows) -> None:
         for n in range(rows):
             make_appointment(department, reference=f"R{n:03d}")
-        desk.get(CHANGELIST)
+        desk.get(EVERYTHING)
         with CaptureQueriesContext(connection) as queries:
-            response = desk.get(CHANGELIST)
+            response = desk.get(EVERYTHING)
         assert len(response.context["cl"].result_list) == rows
         counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
         assert len(counts) == 1  # the page's count only, and a bounded one: never a count of the whole table
@@ -141,7 +142,7 @@ class TestChangelist:
         monkeypatch.setattr(CappedCountPaginator, "cap", 3)
         for n in range(5):
             make_appointment(department, reference=f"M{n}")
-        page = desk.get(CHANGELIST).content.decode()
+        page = desk.get(EVERYTHING).content.decode()
         assert "more than 3" in page
         assert "5 appointments" not in page
 
@@ -155,7 +156,7 @@ class TestChangelist:
         make_appointment(department, reference="FIRST", appointment_at=first)
         make_appointment(department, reference="LAST", appointment_at=last)
         with CaptureQueriesContext(connection) as queries:
-            page = desk.get(CHANGELIST).content.decode()
+            page = desk.get(EVERYTHING).content.decode()
         for year in range(first.year, last.year + 1):
             assert f"appointment_at__year={year}" in page
         assert sum("LIMIT 1" in q["sql"] for q in queries) >= 2
@@ -164,7 +165,7 @@ class TestChangelist:
         when = in_days(400)
         make_appointment(department, reference="FAR", appointment_at=when)
         make_appointment(department, reference="NEAR", appointment_at=in_days(1))
-        top = desk.get(CHANGELIST).content.decode()
+        top = desk.get(EVERYTHING).content.decode()
         assert f"appointment_at__year={when.year}" in top
         month = desk.get(CHANGELIST, {"appointment_at__year": when.year}).content.decode()
         assert f"appointment_at__month={when.month}" in month
@@ -285,7 +286,7 @@ class TestChangePage:
 class TestActions:
     def post_action(self, client: Client, action: str, *appointments: Appointment, **extra: str) -> Any:
         return client.post(
-            CHANGELIST, {"action": action, "_selected_action": [str(a.pk) for a in appointments], **extra}, follow=True
+            EVERYTHING, {"action": action, "_selected_action": [str(a.pk) for a in appointments], **extra}, follow=True
         )
 
     def test_lifecycle_actions_go_through_the_service(self, desk, department) -> None:
@@ -315,7 +316,7 @@ class TestActions:
         first = make_appointment(department, reference="C1")
         second = make_appointment(department, reference="C2")
         confirm = desk.post(
-            CHANGELIST, {"action": "cancel_appointments", "_selected_action": [str(first.pk), str(second.pk)]}
+            EVERYTHING, {"action": "cancel_appointments", "_selected_action": [str(first.pk), str(second.pk)]}
         )
         assert confirm.status_code == 200
         assert "Reason" in confirm.content.decode()
@@ -368,6 +369,7 @@ def department_form(department: Department) -> dict[str, Any]:
     data: dict[str, Any] = {
         "features_bandwidth": department.features_bandwidth,
         "reminder_hours": department.reminder_hours,
+        "time_zone": department.time_zone,
         "data_fields-TOTAL_FORMS": str(len(fields)),
         "data_fields-INITIAL_FORMS": str(len(fields)),
         "data_fields-MIN_NUM_FORMS": "0",
@@ -522,7 +524,7 @@ class TestHardening:
         assert elsewhere.post("/admin/login/", {"username": "desk-agent", "password": PASSWORD}).status_code == 302
 
     def test_admin_pages_carry_security_headers_and_a_strict_csp(self, desk) -> None:
-        response = desk.get(CHANGELIST)
+        response = desk.get(EVERYTHING)
         policy = response["Content-Security-Policy"]
         assert "default-src 'self'" in policy
         assert "script-src 'self'" in policy

@@ -151,7 +151,7 @@ class TestEveryEntryPoint:
 
     def test_a_back_office_action(self, desk, appointment) -> None:
         action = {"action": "mark_waiting", "_selected_action": [str(appointment.pk)]}
-        assert desk.post("/admin/appointments/appointment/", action).status_code == 302
+        assert desk.post("/admin/appointments/appointment/?show=all", action).status_code == 302
         assert latest(appointment, "appointment.status_changed") | {"appointment": None} == {
             "appointment": None,
             "from": "scheduled",

@@ -1,0 +1,133 @@
+"""The agent's day: the appointments list opens on today in the department's own time zone, what is still to
+come first, each status a badge with its name, a Join button on calls that can be joined now, quick views
+(this week, waiting now, needs attention), every time labelled with its zone, right across a change of clocks."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from appointments.local_time import local_day, local_label, local_week
+from appointments.models import Appointment, Status
+from appointments.services import appointment_update
+from meetings.models import Meeting, Participant, Role
+from tests.factories import make_appointment
+from tests.helpers import logged_in, staff
+
+LIST = "/admin/appointments/appointment/"
+NEW_YORK = ZoneInfo("America/New_York")
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def desk(department):
+    return logged_in(staff("desk", department))
+
+
+def refs(response) -> list[str]:
+    return [a.reference for a in response.context["cl"].result_list]
+
+
+def at(department, when: datetime, reference: str, **options) -> Appointment:
+    """An appointment at `when`; one in the past is booked ahead and moved back, as the clock would."""
+    claimant = {"name": f"Claimant {reference}", "data": {"Case number": reference}}
+    ahead = max(when, timezone.now() + timedelta(minutes=1))
+    made = make_appointment(department, appointment_at=ahead, reference=reference, claimant=claimant, **options)
+    if ahead != when:
+        Appointment.objects.filter(pk=made.pk).update(appointment_at=when)
+        Meeting.objects.filter(appointment=made).update(start_date=when, end_date=when + timedelta(hours=1))
+    return Appointment.objects.get(pk=made.pk)
+
+
+class TestLocalTime:
+    @pytest.mark.parametrize(
+        ("moment", "label"),
+        [
+            (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "Sun 29 Mar 2026, 00:30 GMT"),  # before the clocks go forward
+            (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "Sun 29 Mar 2026, 02:30 BST"),  # after
+            (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "Sun 25 Oct 2026, 01:30 BST"),  # before they go back
+            (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "Sun 25 Oct 2026, 01:30 GMT"),  # the same hour again
+        ],
+    )
+    def test_labels_are_local_and_name_the_zone(self, moment: datetime, label: str) -> None:
+        assert local_label(moment, LONDON) == label
+
+    def test_a_day_across_a_change_of_clocks_is_23_or_25_hours(self) -> None:
+        spring = local_day(datetime(2026, 3, 29, 12, tzinfo=UTC), LONDON)
+        autumn = local_day(datetime(2026, 10, 25, 12, tzinfo=UTC), LONDON)
+        assert spring[1] - spring[0] == timedelta(hours=23)
+        assert autumn[1] - autumn[0] == timedelta(hours=25)
+        assert spring[0] == datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
+        assert autumn[0] == datetime(2026, 10, 24, 23, 0, tzinfo=UTC)
+
+    def test_the_week_runs_monday_to_sunday_in_the_zone(self) -> None:
+        start, end = local_week(datetime(2026, 11, 25, 12, tzinfo=UTC), NEW_YORK)
+        assert start == datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # Monday 00:00 EST
+        assert end - start == timedelta(days=7)
+
+
+class TestToday:
+    def test_the_list_opens_on_today_in_the_departments_zone(self, desk, department) -> None:
+        department.time_zone = "America/New_York"
+        department.save()
+        start, end = local_day(timezone.now(), NEW_YORK)
+        at(department, start - timedelta(minutes=30), "YESTERDAY")
+        at(department, start + timedelta(hours=23, minutes=30), "LATE-TONIGHT")  # past midnight in UTC, maybe
+        at(department, end + timedelta(minutes=30), "TOMORROW")
+        response = desk.get(LIST)
+        assert refs(response) == ["LATE-TONIGHT"]
+        page = response.content.decode()
+        label = local_label(start + timedelta(hours=23, minutes=30), NEW_YORK)
+        assert label.endswith(("EST", "EDT"))
+        assert label in page
+        # "All" and a search look through everything.
+        assert len(refs(desk.get(LIST, {"show": "all"}))) == 3
+        assert refs(desk.get(LIST, {"q": "TOMORROW"})) == ["TOMORROW"]
+
+    def test_what_is_to_come_first_with_badges_and_join_on_calls_open_now(self, desk, department, agent) -> None:
+        now = timezone.now()
+        start, end = local_day(now, ZoneInfo(department.time_zone))
+        if end - now < timedelta(hours=3) or now - start < timedelta(hours=3):
+            pytest.skip("needs three hours of today on either side of now")  # the clock is near local midnight
+        done = at(department, now + timedelta(minutes=5), "DONE")
+        appointment_update(appointment=done, data={"status": Status.IN_PROGRESS}, actor=agent.user)
+        appointment_update(appointment=done, data={"status": Status.COMPLETED}, actor=agent.user)
+        Appointment.objects.filter(pk=done.pk).update(appointment_at=now - timedelta(hours=2))
+        at(department, now + timedelta(minutes=10), "SOON")
+        at(department, now + timedelta(hours=2), "LATER")
+        response = desk.get(LIST)
+        assert refs(response) == ["SOON", "LATER", "DONE"]
+        page = response.content.decode()
+        assert '<span class="status-badge status-completed">Completed</span>' in page
+        assert '<span class="status-badge status-scheduled">Scheduled</span>' in page
+        soon = Appointment.objects.get(reference="SOON")
+        assert page.count('class="button join-button"') == 1
+        assert f'href="/admin/appointments/appointment/{soon.pk}/meeting/"' in page
+
+    def test_waiting_now_and_needs_attention(self, desk, department, agent) -> None:
+        now = timezone.now()
+        waiting = at(department, now + timedelta(minutes=10), "WAITING")
+        appointment_update(appointment=waiting, data={"status": Status.WAITING}, actor=agent.user)
+        at(department, now - timedelta(minutes=20), "LATE")
+        locked = at(department, now + timedelta(days=3), "LOCKED")
+        Participant.objects.filter(appointment=locked, role=Role.CLAIMANT).update(identity_locked_at=now)
+        at(department, now + timedelta(days=3), "FINE")
+        assert refs(desk.get(LIST, {"show": "waiting"})) == ["WAITING"]
+        assert sorted(refs(desk.get(LIST, {"show": "attention"}))) == ["LATE", "LOCKED"]
+
+    def test_query_count_stays_the_same_as_the_day_fills(self, desk, department) -> None:
+        start, _end = local_day(timezone.now(), ZoneInfo(department.time_zone))
+
+        def queries(count: int) -> int:
+            for n in range(count):
+                at(department, start + timedelta(hours=1, minutes=n), f"R{count}-{n}")
+            desk.get(LIST)
+            with CaptureQueriesContext(connection) as captured:
+                response = desk.get(LIST)
+            assert response.status_code == 200
+            return len(captured)
+
+        assert queries(2) == queries(20)
