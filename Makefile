@@ -18,23 +18,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# Development only: DEBUG on (demo passwords are refused without it), the demo data, a demo agent and manager,
+# a token and an appointment of your own, then the web server and the task worker together.
+run: export DEBUG ?= 1
 run: venv
 	$(BIN)/python manage.py migrate --noinput
-	@ID=$$($(BIN)/python manage.py seed_demo | tail -n 1) && \
-	TOKEN=$$($(BIN)/python manage.py create_api_token demo-agent --name "make run" --expires-in-days 1 | tail -n 1) && \
-	echo "" && \
-	echo "Demo token for demo-agent (valid one day): $$TOKEN" && \
-	echo "Try:" && \
-	echo "  curl -s -H 'Authorization: Bearer $$TOKEN' http://127.0.0.1:$(PORT)/api/v1/appointments/$$ID" && \
-	echo "  curl -s -X PATCH -H 'Authorization: Bearer $$TOKEN' -H 'Content-Type: application/json' \\" && \
-	echo "       -d '{\"duration_in_minutes\": 30}' http://127.0.0.1:$(PORT)/api/v1/appointments/$$ID" && \
-	echo "  curl -s -H 'Authorization: Bearer $$TOKEN' 'http://127.0.0.1:$(PORT)/api/v1/appointments?status=scheduled'" && \
-	echo "API docs: http://127.0.0.1:$(PORT)/api/docs" && \
-	echo "Back office: http://127.0.0.1:$(PORT)/admin/ (first: $(BIN)/python manage.py changepassword demo-agent)" && \
-	echo "" && \
-	echo "Starting the web server and the task worker together (Procfile, honcho); the claimant's emails are" && \
-	echo "printed here by the console email backend. Ctrl+C stops both." && \
-	echo ""
+	$(BIN)/python manage.py demo_session --port $(PORT)
+	@echo "Then try:  curl -s -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:\$$PORT/api/v1/appointments/\$$ID"
+	@echo "API docs: http://127.0.0.1:$(PORT)/api/docs"
+	@echo ""
+	@echo "Starting the web server and the task worker together (Procfile, honcho); the claimant's emails are"
+	@echo "printed here by the console email backend. Ctrl+C stops both."
+	@echo ""
 	APP_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 # Production server: gunicorn with config/gunicorn.conf.py, after migrations and static files. Set SECRET_KEY,

@@ -1,7 +1,10 @@
 """seed_demo: the demo data of `make run`."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData, ClaimantDataField
@@ -39,3 +42,30 @@ class TestSeedDemo:
         )
         run_command("seed_demo")
         assert Appointment.objects.filter(status=Status.SCHEDULED).count() == 3
+
+
+class TestDemoSession:
+    def test_refused_without_debug(self, settings) -> None:
+        settings.DEBUG = False
+        with pytest.raises(CommandError, match="only with DEBUG=1"):
+            run_command("demo_session")
+        assert not get_user_model().objects.filter(username="demo-manager").exists()
+
+    def test_staff_with_fresh_passwords_a_token_and_an_appointment_of_ones_own(self, settings) -> None:
+        settings.DEBUG = True
+        first = run_command("demo_session", "--port", "8123")
+        second = run_command("demo_session", "--port", "8123")
+        exported = dict(part.split("=", 1) for part in second[-1].removeprefix("export ").split())
+        assert exported["PORT"] == "8123"
+        mine = Appointment.objects.get(pk=exported["ID"])
+        assert mine.claimant.name == "Your Claimant"
+        assert first[-1] != second[-1]  # another appointment, another token, each run
+        passwords = dict(line.split()[0:3:2] for line in second if "password" in line)
+        assert set(passwords) == {"demo-agent", "demo-manager"}
+        manager = get_user_model().objects.get(username="demo-manager")
+        assert manager.check_password(passwords["demo-manager"])
+        assert get_user_model().objects.get(username="demo-agent").check_password(passwords["demo-agent"])
+        assert manager.groups.filter(name="Department managers").exists()
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {exported['TOKEN']}")
+        assert api.get(f"/api/v1/appointments/{mine.pk}").status_code == 200

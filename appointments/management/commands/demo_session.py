@@ -1,0 +1,65 @@
+"""What `make run` gives a newcomer (development only): the demo data, a demo agent and a demo manager with a
+fresh password each, a token, and an appointment of their own to try the API on."""
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from accounts.services import api_token_create
+from appointments.management.commands.seed_demo import DEMO_AGENT, DEMO_DEPARTMENT
+from appointments.models import Department
+from appointments.services import appointment_create
+
+DEMO_MANAGER = "demo-manager"
+
+
+class Command(BaseCommand):
+    help = (
+        "Development only (refused unless DEBUG is on): seed the demo data, give demo-agent and demo-manager a "
+        "new password, issue a one-day token for demo-agent, book a new appointment to try the API on, and print "
+        "it all, ending with an `export PORT=... TOKEN=... ID=...` line to paste."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("demo_session makes known passwords: it runs only with DEBUG=1 (make run sets it).")
+        call_command("seed_demo", stdout=self.stdout)
+        department = Department.objects.get(name=DEMO_DEPARTMENT)
+        users = get_user_model().objects
+        passwords = {}
+        for username, group in ((DEMO_AGENT, "Agents"), (DEMO_MANAGER, "Department managers")):
+            user, _ = users.get_or_create(username=username, defaults={"is_staff": True})
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
+            user.is_staff = True
+            user.save()
+            user.groups.add(Group.objects.get(name=group))
+            department.members.add(user)
+            passwords[username] = password
+        agent = users.get(username=DEMO_AGENT)
+        _token, secret = api_token_create(user=agent, name="make run", expires_in=timedelta(days=1))
+        start = (timezone.now() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+        yours = appointment_create(
+            department=department,
+            appointment_at=start,
+            duration_in_minutes=30,
+            actor=agent,
+            claimant={"name": "Your Claimant", "email": "claimant@example.com", "data": {"Case number": "TRY-1"}},
+        )
+        port = options["port"]
+        self.stdout.write("")
+        self.stdout.write(f"Back office: http://127.0.0.1:{port}/admin/")
+        for username, password in passwords.items():
+            self.stdout.write(f"  {username:<13} password {password}")
+        self.stdout.write("The API, on an appointment of your own (README, API examples); paste this first:")
+        self.stdout.write(f"export PORT={port} TOKEN={secret} ID={yours.pk}")
