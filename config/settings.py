@@ -103,7 +103,7 @@ if JITSI_APP_ID and not (JITSI_APP_SECRET or (JITSI_PRIVATE_KEY and JITSI_KEY_ID
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "GB").upper()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.BackOfficeConfig",  # django.contrib.admin, named as the product
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

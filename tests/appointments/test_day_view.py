@@ -131,3 +131,25 @@ class TestToday:
             return len(captured)
 
         assert queries(2) == queries(20)
+
+
+class TestProduct:
+    def test_the_back_office_names_the_product_on_every_page_with_its_icon(self, desk, appointment) -> None:
+        for url, where in (
+            ("/admin/", "Back office"),
+            (LIST, "Select appointment to change"),
+            (f"{LIST}{appointment.pk}/change/", "Change appointment"),
+        ):
+            page = desk.get(url).content.decode()
+            title = page.split("<title>")[1].split("</title>")[0]
+            assert where in title, url
+            assert title.endswith("| Appointments back office")
+            assert '<div id="site-name"><a href="/admin/">Appointments</a></div>' in page
+            assert 'rel="icon" href="/static/brand/favicon.svg"' in page
+            assert "Django" not in page.split("<body")[0]
+        assert f'href="{LIST}"' in desk.get("/admin/").content.decode()  # "View site": the agent's day
+
+    def test_favicon_ico_leads_to_the_icon(self, client) -> None:
+        response = client.get("/favicon.ico")
+        assert (response.status_code, response["Location"]) == (301, "/static/brand/favicon.svg")
+        assert client.get("/static/brand/favicon.svg").status_code == 200
