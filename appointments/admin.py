@@ -26,6 +26,7 @@ from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm
 from appointments.local_time import local_day, local_label, local_week, staff_zone
 from appointments.models import (
     FEATURE_FIELDS,
+    FEATURE_LABELS,
     FINAL_STATUSES,
     Appointment,
     AppointmentQuerySet,
@@ -199,28 +200,39 @@ class AppointmentAdmin(admin.ModelAdmin):
         data_fields = []
         if obj is not None:
             data_fields = [f"data_{item.pk}" for item in claimant_data_items(obj)]
+        # What an agent needs first: the time, the claimant, joining, the status; the rest below, the record folded.
         return [
             (
                 None,
                 {
                     "fields": [
-                        "reference",
-                        "department",
                         "appointment_at",
                         "duration_in_minutes",
+                        "claimant_name",
+                        "meeting_details",
                         "status",
                         "cancellation_reason",
+                    ]
+                },
+            ),
+            ("Claimant", {"fields": [f"claimant_{name}" for name in CLAIMANT_FIELDS if name != "name"]}),
+            ("Claimant data", {"fields": data_fields}),
+            ("Interpreter", {"fields": ["is_interpreter_needed", "interpreter_language"]}),
+            ("Participants", {"fields": ["participants_panel"]}),
+            (
+                "Record",
+                {
+                    "fields": [
+                        "reference",
+                        "department",
                         "created_at",
                         "cancelled_at",
                         "session_started_at",
                         "session_ended_at",
-                    ]
+                    ],
+                    "classes": ["collapse"],
                 },
             ),
-            ("Claimant", {"fields": [f"claimant_{name}" for name in CLAIMANT_FIELDS]}),
-            ("Claimant data", {"fields": data_fields}),
-            ("Interpreter", {"fields": ["is_interpreter_needed", "interpreter_language"]}),
-            ("Meeting", {"fields": ["meeting_details", "participants_panel"]}),
             ("Features", {"fields": list(FEATURE_FIELDS), "classes": ["collapse"]}),
             (
                 "After the call",
@@ -235,6 +247,23 @@ class AppointmentAdmin(admin.ModelAdmin):
             ),
             ("History", {"fields": ["recent_history"]}),
         ]
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        # The form shows and reads its time in the appointment's department's zone (Django's current time zone).
+        try:
+            pk = uuid.UUID(str(object_id))
+        except ValueError:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        department = self.get_queryset(request).filter(pk=pk).values_list("department__time_zone").first()
+        if department is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with timezone.override(department[0]):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # inside the zone: the template shows the times of the form
+            return response
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         # Data item fields are added per appointment in the form's __init__, not declared on the model form.
@@ -433,6 +462,12 @@ class ClaimantDataFieldInline(admin.TabularInline):
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "member_count", "field_count", "features_bandwidth"]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in FEATURE_LABELS:
+            kwargs["label"] = FEATURE_LABELS[db_field.name]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     search_fields = ["name"]
     filter_horizontal = ["members"]
     inlines = [ClaimantDataFieldInline]

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 
-from appointments.models import FEATURE_FIELDS, Appointment, Department
+from appointments.models import FEATURE_FIELDS, FEATURE_LABELS, TRANSITIONS, Appointment, Department, Status
 from appointments.selectors import claimant_data_items
 from appointments.services import appointment_update
 from claimants.models import ClaimantDataField, FieldType
@@ -59,6 +59,20 @@ class AppointmentAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "department" in self.fields:
             self.fields["department"].queryset = Department.objects.visible_to(self.actor)  # type: ignore[attr-defined]
+        for name, label in FEATURE_LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
+        if "status" in self.fields and not self.instance._state.adding:
+            # Only what the lifecycle allows from here (the service says so too, for any other way in).
+            current = self.instance.status
+            allowed = {current, *TRANSITIONS[current]}
+            status = self.fields["status"]
+            assert isinstance(status, forms.ChoiceField)
+            status.choices = [(value, label) for value, label in Status.choices if value in allowed]
+        if "appointment_at" in self.fields and not self.instance._state.adding:
+            zone = self.instance.department.time_zone
+            self.fields["appointment_at"].label = f"Time ({zone.replace('_', ' ')})"
+            self.fields["appointment_at"].help_text = "In the department's time zone; the API shows it in UTC."
         claimant = self.instance.claimant
         for name in CLAIMANT_FIELDS:
             self.fields[f"claimant_{name}"].initial = getattr(claimant, name)

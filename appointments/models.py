@@ -81,6 +81,19 @@ class FeatureSettings(models.Model):
 
 # The feature columns, in their declared order (the representation's order).
 FEATURE_FIELDS = tuple(field.name for field in FeatureSettings._meta.fields)
+# What the back office calls them (the API keeps the contract's names).
+FEATURE_LABELS = {
+    "features_call_recording_enable": "Call recording",
+    "features_breakout_room_enable": "Breakout rooms",
+    "features_webcam_access_agent_enable": "Agent's camera",
+    "features_webcam_access_claimant_enable": "Claimant's camera",
+    "features_webcam_background_blurring_enable": "Background blur",
+    "features_microphone_access_enable": "Microphones",
+    "features_screen_sharing_enable": "Screen sharing",
+    "features_messages_chat_enable": "Chat",
+    "features_participant_list_enable": "Participant list",
+    "features_bandwidth": "Video quality",
+}
 
 
 MAX_REMINDER_HOURS = 14 * 24

@@ -259,8 +259,9 @@ def admin_form_data(client: Client, appointment: Appointment) -> dict[str, Any]:
     for name, field in form.fields.items():
         value = form.initial.get(name, field.initial)
         if name == "appointment_at":
-            data["appointment_at_0"] = value.strftime("%Y-%m-%d")
-            data["appointment_at_1"] = value.strftime("%H:%M:%S")
+            local = value.astimezone(appointment.zone)  # the form reads its time in the department's zone
+            data["appointment_at_0"] = local.strftime("%Y-%m-%d")
+            data["appointment_at_1"] = local.strftime("%H:%M:%S")
         elif name == "department":
             data[name] = str(value) if value else ""
         elif isinstance(value, bool):

@@ -3,6 +3,7 @@ history, and hardening (login lockout, CSP)."""
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.admin.sites import site
@@ -269,12 +270,37 @@ class TestChangePage:
         case.refresh_from_db()
         assert case.value == "CASE-1"
 
-    def test_status_rules_are_the_apis(self, desk, appointment) -> None:
-        response = desk.post(change_url(appointment), form_data(desk, appointment) | {"status": "completed"})
-        assert response.context["adminform"].form.errors["status"] == [
-            "The status cannot change from scheduled to completed."
+    def test_status_offers_only_what_the_lifecycle_allows_and_refuses_the_rest(self, desk, appointment) -> None:
+        form = desk.get(change_url(appointment)).context["adminform"].form
+        assert [value for value, _label in form.fields["status"].choices] == [
+            "scheduled",
+            "waiting",
+            "in_progress",
+            "cancelled",
+            "no_show",
         ]
+        response = desk.post(change_url(appointment), form_data(desk, appointment) | {"status": "completed"})
+        assert "Select a valid choice." in response.context["adminform"].form.errors["status"][0]
         assert Appointment.objects.get(pk=appointment.pk).status == Status.SCHEDULED
+
+    def test_features_have_names_people_read_and_the_time_its_zone(self, desk, appointment) -> None:
+        page = desk.get(change_url(appointment)).content.decode()
+        for label in ("Call recording", "Chat", "Participant list", "Video quality", "Time (Europe/London)"):
+            assert f">{label}" in page, label
+        assert "features_call_recording_enable</label>" not in page
+
+    def test_the_time_is_shown_and_read_in_the_departments_zone(self, desk, department, appointment) -> None:
+        department.time_zone = "America/New_York"
+        department.save()
+        appointment.refresh_from_db()
+        local = appointment.appointment_at.astimezone(ZoneInfo("America/New_York"))
+        form = desk.get(change_url(appointment)).context["adminform"].form
+        assert form["appointment_at"].value().astimezone(ZoneInfo("America/New_York")) == local
+        data = form_data(desk, appointment) | {"appointment_at_1": "09:15:00"}
+        assert desk.post(change_url(appointment), data).status_code == 302
+        saved = Appointment.objects.get(pk=appointment.pk).appointment_at
+        assert saved.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") == "09:15"
+        assert saved.utcoffset() == timedelta(0)  # stored in UTC, as the API shows it
 
     def test_saving_an_unchanged_form_writes_nothing(self, desk, appointment) -> None:
         versions = Appointment.history.filter(id=appointment.pk).count()

@@ -1,6 +1,7 @@
 """An agent's day in the back office, in a real browser against a real server."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
@@ -64,7 +65,8 @@ def test_an_agents_day(live_server, page, day, tmp_path) -> None:
     page.fill("#id_duration_in_minutes", "30")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
-    expected = new_time.replace(minute=30)
+    # The form's time is the department's (Europe/London); the meeting details and the database are in UTC.
+    expected = datetime.combine(new_time.date(), time(14, 30), tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
     meeting_text = page.inner_text(".field-meeting_details")
     assert f"{expected:%Y-%m-%d %H:%M} to {expected + timedelta(minutes=30):%H:%M} UTC" in meeting_text
     # "Join as agent" opens the agent's own meeting page (its token as moderator), not the bare room.
