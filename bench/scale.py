@@ -139,9 +139,9 @@ def main() -> None:
 
         print(f"database: {connection.vendor}; median of {args.repeat} runs each; times in ms")
         header = (
-            f"{'rows':>8} {'admin index':>11} {'changelist':>10} {'ratio':>6} {'search':>7} {'ratio':>6} "
+            f"{'rows':>8} {'admin index':>11} {'day view':>10} {'ratio':>6} {'search':>7} {'ratio':>6} "
             f"{'API one':>8} {'API list':>8} {'ratio':>6} {'list 100':>8} {'ratio':>6} "
-            f"{'queries cl/list':>15} {'peak KiB list 100':>17}"
+            f"{'queries cl/list':>15} {'peak KiB list 100':>17} {'export':>8} {'ratio':>7} {'rows/s':>8}"
         )
         print(header)
         for size in args.sizes:
@@ -161,11 +161,17 @@ def main() -> None:
             api.get("/api/v1/appointments", {"per_page": 100})
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
+            # The whole table as CSV, streamed and read to the end (once per size: it is the long one).
+            started = time.perf_counter()
+            exported = b"".join(admin.get("/admin/appointments/appointment/export.csv", {"show": "all"}))
+            export = time.perf_counter() - started
+            exported_rows = exported.count(b"\n") - 1
             print(
                 f"{size:>8} {index * 1000:>11.1f} {changelist * 1000:>10.1f} {changelist / index:>6.2f} "
                 f"{search * 1000:>7.1f} {search / index:>6.2f} {single * 1000:>8.1f} {listed * 1000:>8.1f} "
                 f"{listed / single:>6.2f} {listed_100 * 1000:>8.1f} {listed_100 / single:>6.2f} "
-                f"{f'{changelist_queries}/{list_queries}':>15} {peak / 1024:>17.0f}"
+                f"{f'{changelist_queries}/{list_queries}':>15} {peak / 1024:>17.0f} "
+                f"{export * 1000:>8.0f} {export / index:>7.0f} {exported_rows / export:>8.0f}"
             )
 
 

@@ -153,3 +153,51 @@ class TestProduct:
         response = client.get("/favicon.ico")
         assert (response.status_code, response["Location"]) == (301, "/static/brand/favicon.svg")
         assert client.get("/static/brand/favicon.svg").status_code == 200
+
+
+class TestExport:
+    def rows(self, response) -> list[list[str]]:
+        import csv
+        import io
+
+        assert response.streaming
+        text = b"".join(response.streaming_content).decode("utf-8").removeprefix("\ufeff")
+        return list(csv.reader(io.StringIO(text)))
+
+    def test_the_filtered_list_streams_as_csv_in_local_time(self, desk, department, other_department) -> None:
+        department.time_zone = "America/New_York"
+        department.save()
+        when = timezone.now() + timedelta(days=3)
+        at(department, when, "KEEP", is_interpreter_needed=True, interpreter_language="Welsh")
+        at(department, when + timedelta(hours=1), "=HYPERLINK(1)")
+        make_appointment(other_department, appointment_at=when, reference="THEIRS")
+        page = desk.get(LIST, {"show": "all"}).content.decode()
+        assert f'href="{LIST}export.csv?show=all"' in page
+        response = desk.get(f"{LIST}export.csv", {"show": "all"})
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert "no-store" in response["Cache-Control"]
+        header, *rows = self.rows(response)
+        assert header[:3] == ["reference", "time (local)", "time zone"]
+        assert sorted(row[0] for row in rows) == ["'=HYPERLINK(1)", "KEEP"]  # a formula is made text
+        keep = next(row for row in rows if row[0] == "KEEP")
+        local = when.astimezone(NEW_YORK).replace(second=0, microsecond=0)
+        assert keep[1] == local.isoformat(timespec="minutes")
+        assert keep[2] == "America/New_York"
+        assert keep[9] == "Welsh"
+        # The filters of the list apply: a search narrows it.
+        assert [row[0] for row in self.rows(desk.get(f"{LIST}export.csv", {"q": "KEEP"}))[1:]] == ["KEEP"]
+
+    def test_query_count_does_not_grow_with_rows(self, desk, department) -> None:
+        def queries(count: int) -> int:
+            for n in range(count):
+                at(department, timezone.now() + timedelta(days=2, minutes=n), f"E{count}-{n}")
+            with CaptureQueriesContext(connection) as captured:
+                self.rows(desk.get(f"{LIST}export.csv", {"show": "all"}))
+            return len(captured)
+
+        assert queries(2) == queries(25)
+
+    def test_no_view_permission_no_export(self, department) -> None:
+        nobody = staff("nobody", department)
+        nobody.groups.clear()
+        assert logged_in(nobody).get(f"{LIST}export.csv").status_code == 403
