@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from appointments.dashboard import week_summary
 from appointments.exports import appointments_csv
 from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm
 from appointments.local_time import local_day, local_label, local_week, staff_zone
@@ -139,7 +140,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "reference",
         "department",
         "interpreter",
-        "duration_in_minutes",
+        "length",
         "join",
     ]
     list_display_links = ["when", "reference"]
@@ -178,6 +179,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         return [
             path("waiting-room/", wrap(backoffice.waiting_room), name="appointments_waiting_room"),
             path("export.csv", self.admin_site.admin_view(self.export_csv), name="appointments_appointment_export"),
+            path("dashboard/", self.admin_site.admin_view(self.dashboard), name="appointments_dashboard"),
             path(f"{one}/meeting/", wrap(backoffice.agent_meeting), name="appointments_appointment_meeting"),
             path(
                 f"{one}/start/", wrap(backoffice.start_session, post_only=True), name="appointments_appointment_start"
@@ -297,7 +299,13 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         self.request = request  # DayFilter's choices read the search box
-        return super().changelist_view(request, extra_context)
+        titles = {"today": "Today", "week": "This week", "waiting": "Waiting now", "attention": "Needs attention"}
+        title = titles.get(DayFilter.current(request), "Appointments")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description="length", ordering="duration_in_minutes")
+    def length(self, obj: Appointment) -> str:
+        return f"{obj.duration_in_minutes} min"
 
     def get_ordering(self, request: HttpRequest) -> Any:
         # A day's list puts what is still to come first; the whole table keeps the indexed order.
@@ -315,6 +323,28 @@ class AppointmentAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="appointments-{timezone.now():%Y%m%d-%H%M}.csv"'
         response["Cache-Control"] = "no-store"  # personal data
         return response
+
+    def dashboard(self, request: HttpRequest) -> HttpResponse:
+        """The managers' week: appointments by status per day, the no-show rate, the average wait."""
+        if not request.user.has_perm("appointments.change_department"):
+            raise PermissionDenied
+        zone = staff_zone(request.user)
+        summary = week_summary(self.get_queryset(request), zone, timezone.now())
+        wait = summary["average_wait"]
+        seconds = round(wait.total_seconds()) if wait is not None else 0
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "This week",
+            "subtitle": None,
+            "opts": self.model._meta,
+            "summary": summary,
+            "first_day": summary["days"][0],
+            "last_day": summary["days"][-1],
+            "zone_name": zone.key.replace("_", " "),
+            "wait_minutes": seconds // 60,
+            "wait_seconds": seconds % 60,
+        }
+        return TemplateResponse(request, "admin/appointments/dashboard.html", context)
 
     @admin.display(description="time", ordering="appointment_at")
     def when(self, obj: Appointment) -> str:

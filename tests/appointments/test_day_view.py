@@ -137,7 +137,8 @@ class TestProduct:
     def test_the_back_office_names_the_product_on_every_page_with_its_icon(self, desk, appointment) -> None:
         for url, where in (
             ("/admin/", "Back office"),
-            (LIST, "Select appointment to change"),
+            (LIST, "Today"),
+            (f"{LIST}?show=all", "Appointments"),
             (f"{LIST}{appointment.pk}/change/", "Change appointment"),
         ):
             page = desk.get(url).content.decode()
@@ -201,3 +202,50 @@ class TestExport:
         nobody = staff("nobody", department)
         nobody.groups.clear()
         assert logged_in(nobody).get(f"{LIST}export.csv").status_code == 403
+
+
+class TestDashboard:
+    URL = "/admin/appointments/appointment/dashboard/"
+
+    def test_the_week_by_status_per_day_the_no_show_rate_and_the_wait(self, department, agent) -> None:
+        manager = logged_in(staff("manager", department, group="Department managers"))
+        now = timezone.now()
+        start, _end = local_week(now, LONDON)
+        monday_noon = start + timedelta(hours=12)
+        done = at(department, monday_noon, "DONE")
+        Appointment.objects.filter(pk=done.pk).update(status=Status.COMPLETED, session_started_at=monday_noon,
+                                                      session_ended_at=monday_noon + timedelta(hours=1))  # fmt: skip
+        claimant = Participant.objects.get(appointment=done, role=Role.CLAIMANT)
+        Participant.objects.filter(pk=claimant.pk).update(
+            joined_waiting_at=monday_noon - timedelta(minutes=4, seconds=30), admitted_at=monday_noon
+        )
+        missed = at(department, monday_noon + timedelta(hours=2), "MISSED")
+        Appointment.objects.filter(pk=missed.pk).update(status=Status.NO_SHOW)
+        at(department, start - timedelta(days=1), "LAST-WEEK")
+        response = manager.get(self.URL)
+        assert response.status_code == 200
+        summary = response.context["summary"]
+        assert summary["total"] == 2
+        assert summary["no_show_rate"] == 0.5
+        assert summary["average_wait"] == timedelta(minutes=4, seconds=30)
+        monday = summary["rows"][0]
+        assert monday[2] == 2
+        page = response.content.decode()
+        assert "50%" in page
+        assert "4 min 30 s" in page
+        assert '<script src="/static/vendor/chartjs/chart.umd.min.js" defer></script>' in page
+        assert 'id="week-data" type="application/json"' in page
+
+    def test_agents_do_not_see_it_and_queries_stay_the_same(self, department) -> None:
+        assert logged_in(staff("desk-2", department)).get(self.URL).status_code == 403
+        manager = logged_in(staff("manager", department, group="Department managers"))
+        start, _end = local_week(timezone.now(), LONDON)
+
+        def queries(count: int) -> int:
+            for n in range(count):
+                at(department, start + timedelta(days=n % 7, hours=10, minutes=n), f"D{count}-{n}")
+            with CaptureQueriesContext(connection) as captured:
+                assert manager.get(self.URL).status_code == 200
+            return len(captured)
+
+        assert queries(2) == queries(21)

@@ -1,10 +1,12 @@
 """An agent's day in the back office, in a real browser against a real server."""
 
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from tests.factories import DepartmentFactory, UserFactory, in_days, make_appointment
@@ -117,5 +119,43 @@ def test_api_docs_render_offline_under_the_csp(live_server, page) -> None:
     page.wait_for_selector(".swagger-ui .information-container .title")
     assert "Appointments API" in page.inner_text(".swagger-ui .information-container .title")
     page.get_by_text("/api/v1/appointments/{appointment}", exact=True).first.wait_for()
+    assert page.console_errors == []
+    assert [(s, u) for s, u in page.failed_responses if not u.endswith("/favicon.ico")] == []
+
+
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def test_a_managers_day_view_and_week_render_cleanly(live_server, page, department) -> None:
+    """The day view and the managers' week in the browser: badges, Join, the chart drawn by the service's own
+    Chart.js, no script error and no CSP violation. Screenshots are kept in test-artifacts/."""
+    manager = UserFactory.create(username="boss", is_staff=True)
+    manager.set_password(PASSWORD)
+    manager.save()
+    manager.groups.add(Group.objects.get(name="Department managers"))
+    department.members.add(manager)
+    soon = timezone.now() + timedelta(minutes=10)
+    claimant = {"name": "Ada", "data": {"Case number": "S"}}
+    make_appointment(department, reference="SOON", appointment_at=soon, claimant=claimant)
+    base = live_server.url
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{base}/admin/appointments/appointment/")
+    assert page.inner_text(".status-badge") == "Scheduled"
+    assert page.is_visible("a.join-button")
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "day-view.png"), full_page=True)
+    page.click("a.dashboard-link")
+    page.wait_for_selector("#week-chart")
+    page.wait_for_function("() => Chart.getChart('week-chart') !== undefined")
+    assert "Appointments by status and day" in page.inner_text(".dashboard-table caption")
+    page.screenshot(path=str(ARTEFACTS / "dashboard.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{base}/admin/appointments/appointment/")
+    assert page.is_visible("text=SOON")
     assert page.console_errors == []
     assert [(s, u) for s, u in page.failed_responses if not u.endswith("/favicon.ico")] == []

@@ -1,0 +1,69 @@
+"""The managers' week at a glance: appointments by status per day, the no-show rate and the average wait in the
+waiting room, for the staff member's departments, in two queries whatever the number of appointments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, QuerySet
+from django.db.models.functions import TruncDate
+
+from appointments.local_time import local_week
+from appointments.models import Status
+
+STATUS_ORDER = [
+    Status.SCHEDULED,
+    Status.WAITING,
+    Status.IN_PROGRESS,
+    Status.COMPLETED,
+    Status.CANCELLED,
+    Status.NO_SHOW,
+]
+
+
+def week_summary(appointments: QuerySet[Any], zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    from meetings.models import Participant, Role
+
+    start, end = local_week(now, zone)
+    week = appointments.filter(appointment_at__gte=start, appointment_at__lt=end)
+    counts = (
+        week.annotate(day=TruncDate("appointment_at", tzinfo=zone))
+        .values("day", "status")
+        .annotate(total=Count("pk"))
+        .order_by()
+    )
+    monday = start.astimezone(zone).date()
+    days = [monday + timedelta(days=n) for n in range(7)]
+    grid: dict[date, dict[str, int]] = {day: dict.fromkeys(STATUS_ORDER, 0) for day in days}
+    for row in counts:
+        grid[row["day"]][row["status"]] += row["total"]
+    totals = {status: sum(grid[day][status] for day in days) for status in STATUS_ORDER}
+    ended = totals[Status.COMPLETED] + totals[Status.NO_SHOW]
+    waited = ExpressionWrapper(F("admitted_at") - F("joined_waiting_at"), output_field=DurationField())
+    waits = Participant.objects.filter(
+        appointment__in=week.values("pk"),
+        role=Role.CLAIMANT,
+        joined_waiting_at__isnull=False,
+        admitted_at__isnull=False,
+    ).aggregate(average=Avg(waited), recorded=Count("pk"))
+    return {
+        "days": days,
+        "statuses": [(status, Status(status).label) for status in STATUS_ORDER],
+        "rows": [(day, [grid[day][status] for status in STATUS_ORDER], sum(grid[day].values())) for day in days],
+        "totals": [totals[status] for status in STATUS_ORDER],
+        "total": sum(totals.values()),
+        "no_show_rate": (totals[Status.NO_SHOW] / ended) if ended else None,
+        "no_shows": totals[Status.NO_SHOW],
+        "ended": ended,
+        "average_wait": waits["average"],
+        "waits_recorded": waits["recorded"],
+        "chart": {
+            "labels": [f"{day:%a} {day.day}" for day in days],
+            "series": [
+                {"status": status, "label": Status(status).label, "counts": [grid[day][status] for day in days]}
+                for status in STATUS_ORDER
+            ],
+        },
+    }
