@@ -238,6 +238,15 @@ class Appointment(FeatureSettings):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="appointments")
+    # The staff member who runs it (a member of its department), or nobody yet. Two live appointments of one agent
+    # never overlap: the service checks, and on PostgreSQL an exclusion constraint holds it (migration 0005).
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_appointments",
+    )
     reference = models.CharField(max_length=64)
     appointment_at = models.DateTimeField(db_index=True)
     duration_in_minutes = models.PositiveSmallIntegerField(

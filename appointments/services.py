@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils import timezone
 from appointments.models import (
     FEATURE_FIELDS,
     FINAL_STATUSES,
+    MAX_DURATION,
     RESCHEDULABLE_STATUSES,
     Appointment,
     Department,
@@ -44,6 +46,7 @@ from meetings.services import (
     meeting_follow_appointment,
     meeting_for,
     participants_admit,
+    participants_follow_agent,
     participants_follow_appointment,
     participants_for_new_appointment,
 )
@@ -168,6 +171,65 @@ def _plan_fields(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
     return changes, merge_errors(*errors)
 
 
+LIVE_STATUSES = (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS)
+AGENT_OVERLAP_CONSTRAINT = "appointment_agent_no_overlap"
+
+
+def _plan_agent(appointment: Appointment, data: Mapping[str, Any], department: Department, planned: Planned) -> Planned:
+    """Who runs the appointment: a staff member of its (new) department, whose live appointments never overlap.
+    `planned` is what the rest of the change does (its time, duration and status are checked as they will be)."""
+    changes: dict[str, Any] = {}
+    agent_id = appointment.agent_id
+    members = get_user_model().objects.filter(is_active=True, is_staff=True, departments=department)
+    if "agent_id" in data:
+        wanted = data["agent_id"]
+        if wanted is None:
+            if agent_id is not None:
+                changes["agent"] = None
+            return changes, {}
+        agent = members.filter(pk=wanted).first() if isinstance(wanted, int) and not isinstance(wanted, bool) else None
+        if agent is None:
+            return {}, {"agent_id": ["The selected agent id is invalid."]}
+        if agent.pk != agent_id:
+            changes["agent"] = agent
+        agent_id = agent.pk
+    elif (
+        agent_id is not None and department.pk != appointment.department_id and not members.filter(pk=agent_id).exists()
+    ):
+        return {}, {"agent_id": ["The agent is not a member of the selected department."]}
+    moved = {"appointment_at", "duration_in_minutes"} & planned[0].keys()
+    status = planned[0].get("status", appointment.status)
+    if agent_id is None or status not in LIVE_STATUSES or not (changes or moved):
+        return changes, {}
+    start = planned[0].get("appointment_at", appointment.appointment_at)
+    end = start + timedelta(minutes=planned[0].get("duration_in_minutes", appointment.duration_in_minutes))
+    clash = agent_clash(agent_id=agent_id, start=start, end=end, exclude=appointment.pk)
+    return (changes, {"agent_id": [clash_message(clash)]}) if clash else (changes, {})
+
+
+def agent_clash(*, agent_id: Any, start: datetime, end: datetime, exclude: Any = None) -> Appointment | None:
+    """The agent's live appointment that overlaps [start, end), if any (durations are bounded, so one indexed
+    range read finds every candidate)."""
+    candidates = Appointment.objects.filter(
+        agent_id=agent_id,
+        status__in=LIVE_STATUSES,
+        appointment_at__lt=end,
+        appointment_at__gt=start - timedelta(minutes=MAX_DURATION),
+    ).exclude(pk=exclude)
+    for other in candidates.order_by("appointment_at").only("pk", "reference", "appointment_at", "duration_in_minutes"):
+        if other.appointment_at + timedelta(minutes=other.duration_in_minutes) > start:
+            return other
+    return None
+
+
+def clash_message(other: Appointment) -> str:
+    ends = other.appointment_at + timedelta(minutes=other.duration_in_minutes)
+    return (
+        f"The agent already has appointment {other.reference} from {other.appointment_at:%Y-%m-%d %H:%M} to "
+        f"{ends:%H:%M} UTC, which overlaps this one."
+    )
+
+
 def _plan_department(
     appointment: Appointment, department_id: Any, claimant_plan: ClaimantPlan, actor: Any
 ) -> tuple[Department | None, DepartmentMove]:
@@ -187,7 +249,7 @@ def _plan_department(
 
 
 # The request field a planned column answers to, for errors about it.
-_REQUEST_FIELD = {"department": "department_id"}
+_REQUEST_FIELD = {"department": "department_id", "agent": "agent_id"}
 
 
 def _final_errors(appointment: Appointment, changes: Mapping[str, Any], claimant_plan: ClaimantPlan) -> Errors:
@@ -208,9 +270,18 @@ def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> N
     for name, value in changes.items():
         setattr(appointment, name, value)
     # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
-    appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
+    appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
     stamp(appointment, actor)
-    appointment.save(update_fields=[*changes, "updated_at"])
+    guarded = appointment.agent_id is not None and bool(
+        {"agent", "appointment_at", "duration_in_minutes"} & changes.keys()
+    )
+    try:
+        # A savepoint only when the agent's no-overlap constraint can refuse the row (a concurrent assignment).
+        with transaction.atomic(savepoint=guarded):
+            appointment.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError as exc:
+        _raise_if_agent_overlap(exc)
+        raise
 
 
 def appointment_update(
@@ -239,6 +310,9 @@ def appointment_update(
         department, move = _plan_department(locked, data.get("department_id"), claimant_plan, actor)
         if department is not None:
             changes["department"] = department
+        agent_changes, agent_errors = _plan_agent(locked, data, department or locked.department, (changes, errors))
+        changes |= agent_changes
+        errors = merge_errors(errors, agent_errors)
         # A final appointment's error replaces any other about the same field: it is the one that matters.
         errors = merge_errors(errors, claimant_plan.errors, move.errors) | _final_errors(locked, changes, claimant_plan)
         if errors:
@@ -273,6 +347,8 @@ def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) ->
         participants_admit(appointment=appointment, now=changes["session_started_at"], actor=actor)
     if {"is_interpreter_needed", "interpreter_language"} & changes.keys():
         participants_follow_appointment(appointment=appointment, actor=actor)
+    if "agent" in changes:
+        participants_follow_agent(appointment=appointment)
 
 
 def appointment_create(
@@ -300,8 +376,10 @@ def appointment_create(
         )
         schedule = {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}
         changes, field_errors = _plan_fields(appointment, {**options, **schedule})
+        agent_changes, agent_errors = _plan_agent(appointment, options, department, (changes, field_errors))
+        changes |= agent_changes
         draft = claimant_plan_create(department_id=department.pk, data=claimant)
-        errors = merge_errors(errors, field_errors, draft.errors)
+        errors = merge_errors(errors, field_errors, agent_errors, draft.errors)
         if errors:
             raise ValidationError(errors)
         for name, value in changes.items():
@@ -310,6 +388,8 @@ def appointment_create(
         claimant_create(draft=draft, appointment=appointment, actor=actor)
         meeting_for(appointment=appointment, actor=actor)
         participants_for_new_appointment(appointment=appointment, actor=actor)
+        if appointment.agent_id is not None:
+            participants_follow_agent(appointment=appointment)
         events_record(appointment=appointment, events=[(EventType.APPOINTMENT_CREATED, {})])
     return appointment
 
@@ -324,14 +404,21 @@ def _department_and_reference_errors(department: Department, reference: str | No
 
 
 def _insert(appointment: Appointment, actor: Any) -> None:
-    appointment.full_clean(exclude=["department"], validate_unique=False, validate_constraints=False)
+    appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
     stamp(appointment, actor)
     try:
         # A savepoint: a concurrent create may take the same client reference between check and insert.
         with transaction.atomic():
             appointment.save(force_insert=True)
-    except IntegrityError:
+    except IntegrityError as exc:
+        _raise_if_agent_overlap(exc)
         raise ValidationError({"reference": ["The reference has already been taken."]}) from None
+
+
+def _raise_if_agent_overlap(exc: IntegrityError) -> None:
+    if AGENT_OVERLAP_CONSTRAINT in str(exc):
+        message = "The agent already has another live appointment at this time (booked a moment ago)."
+        raise ValidationError({"agent_id": [message]}) from None
 
 
 def department_for_create(*, actor: Any, department_id: Any) -> Department:

@@ -93,6 +93,12 @@ def participants_for_new_appointment(*, appointment: Appointment, actor: Any = N
     return list(bulk_create_with_history(people, Participant, default_user=history_user(actor)))
 
 
+def participants_follow_agent(*, appointment: Appointment) -> None:
+    """The agent's participant is the assigned agent (listed with the participants; the API's representation of
+    the appointment itself is unchanged)."""
+    Participant.objects.filter(appointment=appointment, role=Role.AGENT).update(user_id=appointment.agent_id)
+
+
 def _interpreter(appointment: Appointment) -> Participant:
     language = appointment.interpreter_language or ""
     return Participant(appointment=appointment, role=Role.INTERPRETER, display_name=f"Interpreter ({language})".strip())
@@ -143,6 +149,8 @@ def display_name(participant: Participant) -> str:
     """The name others see in the meeting: the claimant's own name, otherwise the participant's."""
     if participant.role == Role.CLAIMANT:
         return participant.appointment.claimant.name
+    if participant.role == Role.AGENT and participant.user_id is not None:
+        return participant.user.get_full_name() or participant.user.get_username()  # type: ignore[union-attr]
     return participant.display_name
 
 

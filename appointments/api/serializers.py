@@ -105,6 +105,13 @@ class AppointmentUpdateSerializer(serializers.Serializer):
         max_length=2000, allow_null=True, allow_blank=True, help_text="Only together with `status: cancelled`."
     )
     claimant = ClaimantUpdateSerializer()
+    agent_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        allow_null=True,
+        help_text="Optional: the staff member who runs it (a member of its department; null: nobody). Two live "
+        "appointments of one agent may not overlap. Listed with the participants; not in the representation.",
+    )
     # The feature settings (FEATURE_FIELDS) are added by get_fields, here in the representation's order.
     use_custom_post_call_redirect = StrictBooleanField()
     custom_user_post_call_redirect_url = NullableUrlField(validators=[validate_http_url])

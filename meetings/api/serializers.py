@@ -45,6 +45,7 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
 
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
     display_name = serializers.SerializerMethodField()
+    agent_id = serializers.SerializerMethodField(help_text="The agent's: the assigned staff member's id, or null.")
     url = serializers.SerializerMethodField(help_text="Where this participant joins (the agent: the back office).")
     joined_waiting_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
     admitted_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
@@ -60,6 +61,7 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
             "id",
             "role",
             "display_name",
+            "agent_id",
             "url",
             "joined_waiting_at",
             "admitted_at",
@@ -74,6 +76,10 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
     @extend_schema_field(serializers.CharField())
     def get_display_name(self, obj: Participant) -> str:
         return display_name(obj)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_agent_id(self, obj: Participant) -> int | None:
+        return obj.user_id if obj.role == Role.AGENT else None
 
     @extend_schema_field(serializers.URLField())
     def get_url(self, obj: Participant) -> str:

@@ -51,7 +51,9 @@ class ParticipantViewSet(viewsets.GenericViewSet):
             raise exceptions.NotFound() from None
 
     def _participants(self, appointment: Appointment) -> list[Participant]:
-        people = list(Participant.objects.filter(appointment=appointment).order_by("created_at", "id"))
+        people = list(
+            Participant.objects.filter(appointment=appointment).select_related("user").order_by("created_at", "id")
+        )
         for person in people:
             person.appointment = appointment  # one query for all, whatever their number
         return people

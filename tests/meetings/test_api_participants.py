@@ -31,7 +31,7 @@ def test_lists_every_participant_with_their_link_and_journey(api, appointment) -
     assert claimant["device_check"] == {"checked_at": None, "camera": None, "microphone": None, "downlink_kbps": None}
     assert rows["agent"]["url"].endswith(f"/admin/appointments/appointment/{appointment.pk}/meeting/")
     assert list(claimant) == [
-        "id", "role", "display_name", "url", "joined_waiting_at", "admitted_at", "left_at", "revoked_at",
+        "id", "role", "display_name", "agent_id", "url", "joined_waiting_at", "admitted_at", "left_at", "revoked_at",
         "identity_check", "recording_consent", "device_check",
     ]  # fmt: skip
 
