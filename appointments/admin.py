@@ -74,6 +74,7 @@ class DayFilter(admin.SimpleListFilter):
     parameter_name = "show"
     DEFAULT = "today"
     VIEWS = (
+        ("mine", "Mine"),
         ("today", "Today"),
         ("week", "This week"),
         ("waiting", "Waiting now"),
@@ -104,11 +105,14 @@ class DayFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return day_view(queryset, self.current(request), staff_zone(request.user), timezone.now())
+        return day_view(queryset, self.current(request), staff_zone(request.user), timezone.now(), request.user)
 
 
-def day_view(queryset: QuerySet[Any], view: str, zone: Any, now: Any) -> QuerySet[Any]:
+def day_view(queryset: QuerySet[Any], view: str, zone: Any, now: Any, user: Any = None) -> QuerySet[Any]:
     live = [Status.SCHEDULED, Status.WAITING]
+    if view == "mine":  # from today on: what is still to come for this agent
+        start, _end = local_day(now, zone)
+        return queryset.filter(agent=user, appointment_at__gte=start)
     if view == "today":
         start, end = local_day(now, zone)
         return queryset.filter(appointment_at__gte=start, appointment_at__lt=end)
@@ -137,6 +141,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "when",
         "status_badge",
         "claimant_name",
+        "agent_name",
         "reference",
         "department",
         "interpreter",
@@ -145,7 +150,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["when", "reference"]
     list_filter = [DayFilter, "status", DepartmentFilter, "is_interpreter_needed"]
-    list_select_related = ["department", "claimant"]
+    list_select_related = ["department", "claimant", "agent"]
     search_fields = ["reference", "claimant__name", "claimant__email", "claimant__phone_number"]
     search_help_text = "Reference, claimant name, email or phone (+44…)."
     date_hierarchy = "appointment_at"
@@ -215,6 +220,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                         "claimant_name",
                         "meeting_details",
                         "status",
+                        "agent",
                         "cancellation_reason",
                     ]
                 },
@@ -299,9 +305,21 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         self.request = request  # DayFilter's choices read the search box
-        titles = {"today": "Today", "week": "This week", "waiting": "Waiting now", "attention": "Needs attention"}
+        titles = {
+            "mine": "My appointments",
+            "today": "Today",
+            "week": "This week",
+            "waiting": "Waiting now",
+            "attention": "Needs attention",
+        }
         title = titles.get(DayFilter.current(request), "Appointments")
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description="agent", ordering="agent__first_name")
+    def agent_name(self, obj: Appointment) -> str:
+        if obj.agent is None:
+            return "—"
+        return obj.agent.get_full_name() or obj.agent.get_username()
 
     @admin.display(description="length", ordering="duration_in_minutes")
     def length(self, obj: Appointment) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from appointments.models import FEATURE_FIELDS, FEATURE_LABELS, TRANSITIONS, Appointment, Department, Status
@@ -17,6 +18,10 @@ from claimants.models import ClaimantDataField, FieldType
 from claimants.services import claimant_data_field_plan_change
 
 CLAIMANT_FIELDS = ("name", "phone_number", "email", "date_of_birth")
+
+
+def _staff_name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
 
 
 class AppointmentAdminForm(forms.ModelForm):
@@ -42,6 +47,7 @@ class AppointmentAdminForm(forms.ModelForm):
         model = Appointment
         fields = [
             "department",
+            "agent",
             "appointment_at",
             "duration_in_minutes",
             "status",
@@ -59,6 +65,16 @@ class AppointmentAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "department" in self.fields:
             self.fields["department"].queryset = Department.objects.visible_to(self.actor)  # type: ignore[attr-defined]
+        if "agent" in self.fields and not self.instance._state.adding:
+            agent = self.fields["agent"]
+            assert isinstance(agent, forms.ModelChoiceField)
+            agent.queryset = (
+                get_user_model()
+                .objects.filter(is_active=True, is_staff=True, departments=self.instance.department_id)
+                .order_by("first_name", "last_name", "username")
+            )
+            agent.label_from_instance = _staff_name  # type: ignore[method-assign,assignment]
+            agent.help_text = "A staff member of the department; their live appointments may not overlap."
         for name, label in FEATURE_LABELS.items():
             if name in self.fields:
                 self.fields[name].label = label
@@ -111,8 +127,8 @@ class AppointmentAdminForm(forms.ModelForm):
             elif name.startswith("data_"):
                 key = name.removeprefix("data_")
                 items.append((key, {"id": uuid.UUID(key), "value": value}))
-            elif name == "department":
-                data["department_id"] = value.pk if value is not None else None
+            elif name in ("department", "agent"):
+                data[f"{name}_id"] = value.pk if value is not None else None
             else:
                 data[name] = value
         if items:
@@ -137,8 +153,8 @@ class AppointmentAdminForm(forms.ModelForm):
         return cleaned
 
     def _form_field(self, key: str) -> str | None:
-        if key == "department_id":
-            return "department"
+        if key in ("department_id", "agent_id"):
+            return key.removesuffix("_id")
         if key.startswith("claimant.data."):
             item_key = key.split(".")[2]
             return f"data_{item_key}" if f"data_{item_key}" in self.fields else None

@@ -40,8 +40,8 @@ class ClaimantDataFieldFactory(factory.django.DjangoModelFactory[ClaimantDataFie
     position = factory.Sequence(lambda n: n)
 
 
-def in_days(days: float, hour: int = 10) -> datetime:
-    return (timezone.now() + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+def in_days(days: float, hour: int = 10, minute: int = 0) -> datetime:
+    return (timezone.now() + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 
 def make_appointment(department: Department, **overrides: Any) -> Appointment:
