@@ -15,16 +15,24 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Q, QuerySet, Value, When
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from appointments.booking import BookingForm
 from appointments.dashboard import week_summary
 from appointments.exports import appointments_csv
-from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm
+from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm, staff_name
 from appointments.local_time import local_day, local_label, local_week, staff_zone
 from appointments.models import (
     FEATURE_FIELDS,
@@ -292,7 +300,29 @@ class AppointmentAdmin(admin.ModelAdmin):
         return cast(AppointmentQuerySet, queryset).search(search_term), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # appointments are created through the API, where the claimant's data is collected
+        # Agents book too (a claimant who phoned in), through the API's service: the booking form below.
+        return request.user.has_perm("appointments.change_appointment")
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        departments = list(Department.objects.visible_to(request.user))
+        chosen = next((d for d in departments if str(d.pk) == request.GET.get("department")), None)
+        if chosen is None and len(departments) == 1:
+            chosen = departments[0]
+        context = {**self.admin_site.each_context(request), "title": "Book an appointment", "subtitle": None,
+                   "opts": self.model._meta}  # fmt: skip
+        if chosen is None:
+            return TemplateResponse(request, "admin/appointments/book.html", {**context, "departments": departments})
+        form = BookingForm(request.POST or None, department=chosen, actor=request.user)
+        if request.method == "POST" and form.is_valid():
+            booked = form.booked
+            self.log_addition(request, booked, [{"added": {}}])
+            self.message_user(request, f"Booked {booked}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[booked.pk]))
+        return TemplateResponse(
+            request, "admin/appointments/book.html", {**context, "form": form, "department": chosen}
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # appointments are cancelled, never deleted: the record and its history stay
@@ -317,9 +347,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="agent", ordering="agent__first_name")
     def agent_name(self, obj: Appointment) -> str:
-        if obj.agent is None:
-            return "—"
-        return obj.agent.get_full_name() or obj.agent.get_username()
+        return "—" if obj.agent is None else staff_name(obj.agent)
 
     @admin.display(description="length", ordering="duration_in_minutes")
     def length(self, obj: Appointment) -> str:

@@ -20,7 +20,7 @@ from claimants.services import claimant_data_field_plan_change
 CLAIMANT_FIELDS = ("name", "phone_number", "email", "date_of_birth")
 
 
-def _staff_name(user: Any) -> str:
+def staff_name(user: Any) -> str:
     return str(user.get_full_name() or user.get_username())
 
 
@@ -73,7 +73,7 @@ class AppointmentAdminForm(forms.ModelForm):
                 .objects.filter(is_active=True, is_staff=True, departments=self.instance.department_id)
                 .order_by("first_name", "last_name", "username")
             )
-            agent.label_from_instance = _staff_name  # type: ignore[method-assign,assignment]
+            agent.label_from_instance = staff_name  # type: ignore[method-assign,assignment]
             agent.help_text = "A staff member of the department; their live appointments may not overlap."
         for name, label in FEATURE_LABELS.items():
             if name in self.fields:
