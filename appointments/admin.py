@@ -425,12 +425,13 @@ class AppointmentAdmin(admin.ModelAdmin):
                 ' · <a class="button join-meeting" href="{}" target="_blank" rel="noopener">Join as agent</a>',
                 reverse("admin:appointments_appointment_meeting", args=[obj.pk]),
             )
+        end = meeting.end_date.astimezone(obj.zone)
         return format_html(
-            "{} (id {}), {} to {} UTC{}",
+            "{} (id {}), {} to {}{}",
             meeting.room_name,
             meeting.id,
-            f"{meeting.start_date:%Y-%m-%d %H:%M}",
-            f"{meeting.end_date:%H:%M}",
+            local_label(meeting.start_date, obj.zone),
+            f"{end:%H:%M} {end.tzname()}",
             join,
         )
 

@@ -7,7 +7,7 @@ change goes through the services.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -139,16 +139,18 @@ def unlock_identity(
 # --- the waiting room -------------------------------------------------------------------------------------------
 
 
-def _today(now: datetime) -> tuple[datetime, datetime]:
-    start = datetime.combine(timezone.localdate(now), time.min, tzinfo=now.tzinfo)
-    return start, start + timedelta(days=1)
+def _today(now: datetime, user: Any) -> tuple[datetime, datetime]:
+    """The staff member's today, in their department's zone (appointments.local_time)."""
+    from appointments.local_time import local_day, staff_zone
+
+    return local_day(now, staff_zone(user))
 
 
 def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dict[str, Any]]:
     """Today's appointments of the staff member's departments, waiting ones first, each with who is waiting."""
     now = timezone.now()
     participants_release_absent(now=now)
-    start, end = _today(now)
+    start, end = _today(now, request.user)
     live = Participant.objects.filter(revoked_at__isnull=True).order_by("created_at")
     appointments = (
         model_admin.get_queryset(request)

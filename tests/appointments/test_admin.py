@@ -45,10 +45,17 @@ class TestEveryModel:
         meta = model._meta
         assert superuser_client.get(f"/admin/{meta.app_label}/{meta.model_name}/").status_code == 200
 
-    @pytest.mark.parametrize("model", [Appointment, Claimant, ClaimantData, Meeting])
+    @pytest.mark.parametrize("model", [Claimant, ClaimantData, Meeting])
     def test_service_kept_records_cannot_be_added_or_deleted_here(self, superuser_client, appointment, model) -> None:
         meta = model._meta
         assert superuser_client.get(f"/admin/{meta.app_label}/{meta.model_name}/add/").status_code == 403
+
+    def test_appointments_are_added_only_through_the_booking_form(self, superuser_client, appointment) -> None:
+        page = superuser_client.get("/admin/appointments/appointment/add/")
+        assert page.templates[0].name == "admin/appointments/book.html"  # the service's form, not a model form
+        deleted = superuser_client.post(f"/admin/appointments/appointment/{appointment.pk}/delete/", {"post": "yes"})
+        assert deleted.status_code == 403
+        assert Appointment.objects.filter(pk=appointment.pk).exists()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from appointments.local_time import local_label
 from appointments.models import Appointment, Status
 from tests.factories import DepartmentFactory, UserFactory, in_days, make_appointment
 
@@ -67,10 +68,12 @@ def test_an_agents_day(live_server, page, day, tmp_path) -> None:
     page.fill("#id_duration_in_minutes", "30")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
-    # The form's time is the department's (Europe/London); the meeting details and the database are in UTC.
-    expected = datetime.combine(new_time.date(), time(14, 30), tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
+    # The form's time and the meeting details are the department's (Europe/London), labelled; the database's UTC.
+    london = ZoneInfo("Europe/London")
+    expected = datetime.combine(new_time.date(), time(14, 30), tzinfo=london).astimezone(UTC)
     meeting_text = page.inner_text(".field-meeting_details")
-    assert f"{expected:%Y-%m-%d %H:%M} to {expected + timedelta(minutes=30):%H:%M} UTC" in meeting_text
+    ends = (expected + timedelta(minutes=30)).astimezone(london)
+    assert f"{local_label(expected, london)} to {ends:%H:%M} {ends.tzname()}" in meeting_text
     # "Join as agent" opens the agent's own meeting page (its token as moderator), not the bare room.
     assert page.get_attribute("a.join-meeting", "href") == f"/admin/appointments/appointment/{day['find'].pk}/meeting/"
     rescheduled = Appointment.objects.select_related("meeting").get(pk=day["find"].pk)
