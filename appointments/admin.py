@@ -169,10 +169,10 @@ class AppointmentAdmin(admin.ModelAdmin):
     actions = ["mark_waiting", "start_session", "end_session", "cancel_appointments", "mark_no_show"]
     readonly_fields = [
         "reference",
-        "created_at",
-        "cancelled_at",
-        "session_started_at",
-        "session_ended_at",
+        "created",
+        "cancelled",
+        "session_started",
+        "session_ended",
         "meeting_details",
         "participants_panel",
         "recent_history",
@@ -243,10 +243,10 @@ class AppointmentAdmin(admin.ModelAdmin):
                     "fields": [
                         "reference",
                         "department",
-                        "created_at",
-                        "cancelled_at",
-                        "session_started_at",
-                        "session_ended_at",
+                        "created",
+                        "cancelled",
+                        "session_started",
+                        "session_ended",
                     ],
                     "classes": ["collapse"],
                 },
@@ -344,6 +344,23 @@ class AppointmentAdmin(admin.ModelAdmin):
         }
         title = titles.get(DayFilter.current(request), "Appointments")
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    # The record's times, in the department's zone and the page's one format (the change page's stamps).
+    @admin.display(description="created")
+    def created(self, obj: Appointment) -> str:
+        return local_label(obj.created_at, obj.zone)
+
+    @admin.display(description="cancelled")
+    def cancelled(self, obj: Appointment) -> str:
+        return local_label(obj.cancelled_at, obj.zone) if obj.cancelled_at else "—"
+
+    @admin.display(description="session started")
+    def session_started(self, obj: Appointment) -> str:
+        return local_label(obj.session_started_at, obj.zone) if obj.session_started_at else "—"
+
+    @admin.display(description="session ended")
+    def session_ended(self, obj: Appointment) -> str:
+        return local_label(obj.session_ended_at, obj.zone) if obj.session_ended_at else "—"
 
     @admin.display(description="agent", ordering="agent__first_name")
     def agent_name(self, obj: Appointment) -> str:

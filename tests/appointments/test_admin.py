@@ -292,6 +292,8 @@ class TestChangePage:
 
     def test_features_have_names_people_read_and_the_time_its_zone(self, desk, appointment) -> None:
         page = desk.get(change_url(appointment)).content.decode()
+        created = appointment.created_at.astimezone(ZoneInfo("Europe/London"))
+        assert f"{created:%a} {created.day} {created:%b %Y}, {created:%H:%M} {created.tzname()}" in page
         for label in ("Call recording", "Chat", "Participant list", "Video quality", "Time (Europe/London)"):
             assert f">{label}" in page, label
         assert "features_call_recording_enable</label>" not in page
