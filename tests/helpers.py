@@ -374,3 +374,12 @@ def throwaway_database(name: str) -> Iterator[None]:
     finally:
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def browser_sign_in(page: Any, base: str, username: str, password: str) -> None:
+    """Sign in to the back office in a Playwright page."""
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from tests.factories import UserFactory, make_appointment
+from tests.helpers import browser_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a long and unguessable test password"
@@ -47,11 +48,7 @@ def test_an_agents_morning_on_the_day_the_clocks_go_back(live_server, page, depa
     clock.moment = datetime(2026, 10, 25, 0, 5, tzinfo=UTC)  # 01:05 BST, Sunday morning
     base = live_server.url
 
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "dana")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    browser_sign_in(page, base, "dana", PASSWORD)
 
     # Today, in local time on both sides of the change: the same 01:30 twice, an hour apart.
     page.goto(f"{base}/admin/appointments/appointment/")

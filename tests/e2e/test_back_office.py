@@ -11,6 +11,7 @@ from django.utils import timezone
 from appointments.local_time import local_label
 from appointments.models import Appointment, Status
 from tests.factories import DepartmentFactory, UserFactory, in_days, make_appointment
+from tests.helpers import browser_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a long and unguessable test password"
@@ -42,11 +43,7 @@ def day(department):
 
 
 def sign_in(page, base: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "desk")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    browser_sign_in(page, base, "desk", PASSWORD)
 
 
 def test_an_agents_day(live_server, page, day, tmp_path) -> None:
@@ -141,11 +138,7 @@ def test_a_managers_day_view_and_week_render_cleanly(live_server, page, departme
     claimant = {"name": "Ada", "data": {"Case number": "S"}}
     make_appointment(department, reference="SOON", appointment_at=soon, claimant=claimant)
     base = live_server.url
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    browser_sign_in(page, base, "boss", PASSWORD)
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{base}/admin/appointments/appointment/")
     assert page.inner_text(".status-badge") == "Scheduled"
