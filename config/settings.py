@@ -359,9 +359,13 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-# The claimant's emails: printed to the console until EMAIL_BACKEND names SMTP
-# (django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST and the rest above).
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The claimant's emails: printed to the console in development (DEBUG); SMTP otherwise (EMAIL_HOST and the rest
+# above), so a production that forgot to configure mail keeps claimants' links out of its logs: the messages
+# fail, are retried and show as failed in the back office instead.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 # Text messages go through a small interface of ours (notifications/sms.py); the default only logs them.
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.LoggingBackend")
 

@@ -24,6 +24,7 @@ def settings_in_a_new_process(**env: str) -> dict:
         "from django.conf import settings as s;"
         "print(json.dumps({'cache': s.CACHES['default']['BACKEND'], 'admins': s.ADMINS,"
         " 'handlers': s.LOGGING['root']['handlers'], 'format': s.LOGGING['handlers']['console']['formatter'],"
+        " 'email': s.EMAIL_BACKEND,"
         " 'db': {k: v for k, v in s.DATABASES['default'].items() if k in ('CONN_MAX_AGE', 'OPTIONS')}}))"
     )
     result = subprocess.run(  # noqa: S603 (our own interpreter and code)
@@ -120,3 +121,10 @@ def test_a_malformed_log_format_stops_the_start_up() -> None:
     )
     assert result.returncode != 0
     assert "LOG_FORMAT must be text or json" in result.stderr
+
+
+@pytest.mark.parametrize(("debug", "backend"), [("1", "console"), ("0", "smtp")])
+def test_the_claimants_emails_are_printed_only_in_development(monkeypatch, debug: str, backend: str) -> None:
+    """A production left without mail settings must not print claimants' private links into its logs."""
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+    assert settings_in_a_new_process(DEBUG=debug)["email"] == f"django.core.mail.backends.{backend}.EmailBackend"
