@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -71,7 +70,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=6)
     args = parser.parse_args()
-    with throwaway_database("bench_connections"):
+    with throwaway_database("bench_connections") as database:
         department = Department.objects.create(name="Bench")
         field = ClaimantDataField.objects.create(department=department, name="Case number", type=FieldType.STRING)
         fill(department, [field], 10)
@@ -82,9 +81,8 @@ def main() -> None:
         _row, token = api_token_create(user=user, expires_in=None)
         path = f"/api/v1/appointments/{Appointment.objects.first().pk}"  # type: ignore[union-attr]
         connection.close()
-        source = urlsplit(os.environ["DATABASE_URL"])
         base = {
-            "DATABASE_URL": urlunsplit(source._replace(path="/bench_connections")),
+            **database,
             "API_RATE_LIMIT": "1000000/min",
             "ALLOWED_HOSTS": "127.0.0.1",
         }

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -30,12 +29,11 @@ def main() -> None:
     parser.add_argument("--max-examples", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    with throwaway_database("bench_fuzz"):
+    with throwaway_database("bench_fuzz") as database:
         token = demo_client_token()
         connection.close()
-        source = urlsplit(os.environ["DATABASE_URL"])
         env = {
-            "DATABASE_URL": urlunsplit(source._replace(path="/bench_fuzz")),
+            **database,
             "API_RATE_LIMIT": "1000000/min",
             "ALLOWED_HOSTS": "127.0.0.1",
         }

@@ -23,7 +23,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -66,7 +65,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--restart", default=RESTART, help="the shell command that restarts PostgreSQL")
     args = parser.parse_args()
-    with throwaway_database("bench_restart"):
+    with throwaway_database("bench_restart") as database:
         department = Department.objects.create(name="Bench")
         field = ClaimantDataField.objects.create(department=department, name="Case number", type=FieldType.STRING)
         fill(department, [field], args.threads)
@@ -77,9 +76,8 @@ def main() -> None:
         _row, token = api_token_create(user=user, expires_in=None)
         owned = [str(pk) for pk in Appointment.objects.order_by("reference").values_list("pk", flat=True)]
         connection.close()
-        source = urlsplit(os.environ["DATABASE_URL"])
         env = {
-            "DATABASE_URL": urlunsplit(source._replace(path="/bench_restart")),
+            **database,
             "API_RATE_LIMIT": "1000000/min",
             "ALLOWED_HOSTS": "127.0.0.1",
         }

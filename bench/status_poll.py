@@ -22,7 +22,6 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -124,13 +123,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    with throwaway_database("bench_status_poll"):
+    with throwaway_database("bench_status_poll") as database:
         tokens = waiting_claimants(args.claimants)
         connection.close()
-        source = urlsplit(os.environ.get("DATABASE_URL", ""))
-        bench_url = urlunsplit(source._replace(path="/bench_status_poll")) if source.scheme else ""
         env = {
-            "DATABASE_URL": bench_url or os.environ.get("DATABASE_URL", ""),
+            **database,
             "DB_CONN_MAX_AGE": "600",
             "PUBLIC_PAGE_RATE_PER_MINUTE": "0",  # one client address here; the limit is tested elsewhere
             "ALLOWED_HOSTS": "127.0.0.1",

@@ -361,16 +361,16 @@ class SmtpServer:
 
 
 @contextlib.contextmanager
-def throwaway_database(name: str) -> Iterator[None]:
+def throwaway_database(name: str) -> Iterator[dict[str, str]]:
     """A database of a benchmark's own, created empty and migrated, dropped afterwards (never the suite's
-    test_<name>, which autoclobber would otherwise drop)."""
+    test_<name>, which autoclobber would otherwise drop); yields the environment that points a server at it."""
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
     connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": name}
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        yield
+        yield database_env()
     finally:
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -8,13 +8,11 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.db import connection
 
 from appointments.models import Appointment
-from tests.helpers import gunicorn, persona, postgres_only, run_together
+from tests.helpers import database_env, gunicorn, persona, postgres_only, run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = ("127.0.0.1", 6379)
@@ -55,9 +53,8 @@ def call(port: int, method: str, path: str, token: str, body: Any = None, **head
 
 @pytest.fixture
 def two(redis_url, department) -> Iterator[tuple[int, int]]:
-    source = urlsplit(os.environ.get("DATABASE_URL", ""))
     env = {
-        "DATABASE_URL": urlunsplit(source._replace(path="/" + connection.settings_dict["NAME"])),
+        **database_env(),
         "REDIS_URL": redis_url,
         "API_RATE_LIMIT": "8/min",
         "DB_CONN_MAX_AGE": "0",
