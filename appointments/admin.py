@@ -90,6 +90,10 @@ class DayFilter(admin.SimpleListFilter):
         ("all", "All"),
     )
 
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request  # choices() needs it (a search box's query decides the default)
+        super().__init__(request, *args, **kwargs)
+
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
         return self.VIEWS
 
@@ -104,7 +108,7 @@ class DayFilter(admin.SimpleListFilter):
         return "all" if narrowed else cls.DEFAULT
 
     def choices(self, changelist: Any) -> Any:
-        current = self.current(changelist.model_admin.request)
+        current = self.current(self.request)
         for key, label in self.VIEWS:
             yield {
                 "selected": current == key,
@@ -334,7 +338,6 @@ class AppointmentAdmin(admin.ModelAdmin):
         pass
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
-        self.request = request  # DayFilter's choices read the search box
         titles = {
             "mine": "My appointments",
             "today": "Today",
