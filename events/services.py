@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 Pending = tuple[str, Mapping[str, Any]]
 
 
-def appointment_representation(appointment: Appointment) -> dict[str, Any]:
-    """The appointment exactly as the API returns it (its `data`), read inside the caller's transaction."""
+def appointment_representation(appointment: Appointment, *, fresh: bool = True) -> dict[str, Any]:
+    """The appointment exactly as the API returns it (its `data`), read again inside the caller's transaction;
+    `fresh=False` when it was just read `with_related()`."""
     from appointments.api.serializers import AppointmentSerializer
     from appointments.models import Appointment
 
-    fresh = Appointment.objects.with_related().get(pk=appointment.pk)
-    return dict(AppointmentSerializer(fresh).data)
+    if fresh:
+        appointment = Appointment.objects.with_related().get(pk=appointment.pk)
+    return dict(AppointmentSerializer(appointment).data)
 
 
 def events_record(*, appointment: Appointment, events: Iterable[Pending]) -> list[Event]:

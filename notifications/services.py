@@ -94,7 +94,7 @@ def announcement(event_id: str) -> Message | None:
 
 def reminder(appointment_id: str, hours: int, scheduled_for: str) -> Message | None:
     """The reminder, or None when the appointment moved, is no longer live, or its department dropped it."""
-    appointment = Appointment.objects.select_related("department").filter(pk=appointment_id).first()
+    appointment = Appointment.objects.with_related().filter(pk=appointment_id).first()
     if appointment is None or appointment.status not in LIVE:
         return None
     if appointment.appointment_at != datetime.fromisoformat(scheduled_for):
@@ -103,8 +103,7 @@ def reminder(appointment_id: str, hours: int, scheduled_for: str) -> Message | N
         return None
     if appointment.appointment_at <= timezone.now():
         return None
-    with transaction.atomic():
-        representation = appointment_representation(appointment)
+    representation = appointment_representation(appointment, fresh=False)
     return Message(Kind.REMINDER, f"reminder:{hours}:{scheduled_for}", representation)
 
 
