@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from appointments.forms import staff_name
+from appointments.forms import form_field_for, staff_name
 from appointments.models import MAX_DURATION, MIN_DURATION, Appointment, Department
 from appointments.services import appointment_create
 from claimants.models import ClaimantDataField, FieldType
@@ -104,16 +104,8 @@ class BookingForm(forms.Form):
         return cleaned
 
     def _form_field(self, key: str) -> str | None:
-        names = {"appointment_at": "time", "agent_id": "agent", "department_id": None}
-        if key in names:
-            return names[key]
-        if key.startswith("claimant.data."):
-            wanted = key.split(".", 2)[2]
-            for field in self.data_fields:
-                if wanted in (field.name, str(field.pk)):
-                    return f"data_{field.pk}"
-            return None
-        if key.startswith("claimant."):
-            name = f"claimant_{key.removeprefix('claimant.')}"
-            return name if name in self.fields else None
-        return key if key in self.fields else None
+        def item(wanted: str) -> str | None:
+            return next((f"data_{f.pk}" for f in self.data_fields if wanted in (f.name, str(f.pk))), None)
+
+        renamed = {"appointment_at": "time", "agent_id": "agent", "department_id": None}
+        return form_field_for(key, self.fields, renamed, item)

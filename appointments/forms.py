@@ -4,6 +4,7 @@ service call) and the cancel action's reason."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -153,15 +154,27 @@ class AppointmentAdminForm(forms.ModelForm):
         return cleaned
 
     def _form_field(self, key: str) -> str | None:
-        if key in ("department_id", "agent_id"):
-            return key.removesuffix("_id")
-        if key.startswith("claimant.data."):
-            item_key = key.split(".")[2]
-            return f"data_{item_key}" if f"data_{item_key}" in self.fields else None
-        if key.startswith("claimant."):
-            name = f"claimant_{key.removeprefix('claimant.')}"
+        def item(rest: str) -> str | None:
+            name = f"data_{rest.split('.')[0]}"
             return name if name in self.fields else None
-        return key if key in self.fields else None
+
+        return form_field_for(key, self.fields, {"department_id": "department", "agent_id": "agent"}, item)
+
+
+def form_field_for(
+    key: str, fields: Mapping[str, Any], renamed: Mapping[str, str | None], data_item: Callable[[str], str | None]
+) -> str | None:
+    """The form field a service error (keyed by the API's dot path) belongs on; None: the form's top.
+    `renamed` maps request names the form calls otherwise; `data_item` finds a claimant data item's field from
+    what follows `claimant.data.`."""
+    if key in renamed:
+        return renamed[key]
+    if key.startswith("claimant.data."):
+        return data_item(key.split(".", 2)[2])
+    if key.startswith("claimant."):
+        name = f"claimant_{key.removeprefix('claimant.')}"
+        return name if name in fields else None
+    return key if key in fields else None
 
 
 class ClaimantDataFieldForm(forms.ModelForm):
