@@ -24,6 +24,7 @@ from rest_framework.renderers import JSONRenderer
 from standardwebhooks import Webhook
 
 from appointments.models import Department
+from config.queue import backoff, enqueue_at
 from events.models import Event, EventType
 from webhooks import http
 from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, DeliveryStatus, Endpoint
@@ -177,8 +178,7 @@ def deliveries_for_event(event: Event) -> list[Delivery]:
 
 
 def _enqueue(delivery: Delivery, when: datetime | None) -> None:
-    from config.queue import enqueue_at
-    from webhooks.tasks import webhook_deliver
+    from webhooks.tasks import webhook_deliver  # the task module imports this one
 
     enqueue_at(webhook_deliver, when, str(delivery.pk))
 
@@ -230,8 +230,6 @@ def delivery_attempt(delivery_id: str) -> str:
         # The retry first: should this worker die during the request, the retry still comes.
         retry_at = None
         if delivery.attempts < len(RETRY_SCHEDULE):
-            from config.queue import backoff
-
             retry_at = now + backoff(RETRY_SCHEDULE[delivery.attempts])
             _enqueue(delivery, retry_at)
         delivery.attempts += 1
