@@ -469,7 +469,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             "<li>{} · {} · {} {}: {}</li>",
             (
                 (
-                    f"{e.when:%Y-%m-%d %H:%M}",
+                    local_label(e.when, obj.zone),
                     e.who,
                     e.what,
                     e.kind,
@@ -549,7 +549,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             "title": "Cancel appointments",
             "subtitle": None,
             "opts": self.model._meta,
-            "appointments": queryset.select_related("claimant"),
+            "appointments": queryset.select_related("claimant", "department"),
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action": "cancel_appointments",

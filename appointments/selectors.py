@@ -11,9 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import models
 
+from appointments.local_time import local_label
 from appointments.models import Appointment, Department
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from meetings.models import Meeting
@@ -39,13 +41,13 @@ class HistoryEntry:
     changes: list[Change] = field(default_factory=list)
 
 
-def _display(value: Any, names: dict[Any, str]) -> str:
+def _display(value: Any, names: dict[Any, str], zone: ZoneInfo) -> str:
     if value is None or value == "":
         return "—"
     if value in names:
         return names[value]
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return local_label(value, zone)  # the back office's one format, in the department's zone
     return str(value)
 
 
@@ -88,13 +90,15 @@ def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
         for chain in versions.values():
             previous = None
             for record in chain:
-                entries.append(_entry(label, record, previous, columns, names))
+                entries.append(_entry(label, record, previous, columns, names, appointment.zone))
                 previous = record
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries
 
 
-def _entry(label: str, record: Any, previous: Any, columns: list[str], names: dict[Any, str]) -> HistoryEntry:
+def _entry(
+    label: str, record: Any, previous: Any, columns: list[str], names: dict[Any, str], zone: ZoneInfo
+) -> HistoryEntry:
     what = label
     if label == "Claimant data":
         what = f"Claimant data: {names.get(record.field_id, 'removed field')}"
@@ -111,5 +115,6 @@ def _entry(label: str, record: Any, previous: Any, columns: list[str], names: di
             continue
         if previous is None or old != new:
             label_name = column.removesuffix("_id") if column.endswith("_id") else column
-            entry.changes.append(Change(label_name.replace("_", " "), _display(old, names), _display(new, names)))
+            old_text, new_text = _display(old, names, zone), _display(new, names, zone)
+            entry.changes.append(Change(label_name.replace("_", " "), old_text, new_text))
     return entry

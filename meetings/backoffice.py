@@ -229,7 +229,7 @@ def waiting_room(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
 def participants_context(appointment: Appointment) -> dict[str, Any]:
     """What the appointment's page shows of its participants: each link (to copy), readiness, identity and consent,
     with the actions staff may take (invite a guest, revoke a guest's link, unlock an identity check)."""
-    people = list(appointment.participants.order_by("created_at"))
+    people = list(appointment.participants.select_related("user").order_by("created_at"))
     for person in people:
         person.appointment = appointment
     return {

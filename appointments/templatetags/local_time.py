@@ -1,9 +1,12 @@
-"""`{{ moment|in_zone:"Europe/London" }}`: a time of day in a department's zone, labelled (`10:30 BST`)."""
+"""Times in a department's zone, labelled: `{{ moment|in_zone:zone }}` (`10:30 BST`) and
+`{{ moment|labelled:zone }}` (`Wed 25 Nov 2026, 10:30 GMT`, the back office's one format)."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import template
+
+from appointments.local_time import local_label
 
 register = template.Library()
 
@@ -14,3 +17,8 @@ def in_zone(moment: datetime | None, zone: str) -> str:
         return "—"
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local:%H:%M} {local.tzname()}"
+
+
+@register.filter
+def labelled(moment: datetime | None, zone: str) -> str:
+    return "—" if moment is None else local_label(moment, ZoneInfo(zone))

@@ -2,6 +2,7 @@
 come first, each status a badge with its name, a Join button on calls that can be joined now, quick views
 (this week, waiting now, needs attention), every time labelled with its zone, right across a change of clocks."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -249,3 +250,25 @@ class TestDashboard:
             return len(captured)
 
         assert queries(2) == queries(21)
+
+
+def test_every_time_on_the_change_and_history_pages_is_in_the_departments_zone_labelled(desk, department) -> None:
+    """One format per page, in the department's zone: the record, the meeting, recent changes, the participants
+    panel and the history page (a revoked guest's link carries a time too)."""
+    from meetings.services import participant_invite_guest, participant_revoke
+
+    department.time_zone = "America/New_York"
+    department.save()
+    appointment = at(department, timezone.now() + timedelta(days=2), "ZONED")
+    guest = participant_invite_guest(appointment=appointment, display_name="Lawyer", actor=None)
+    participant_revoke(participant=guest, actor=None)
+    revoked = Participant.objects.get(pk=guest.pk).revoked_at
+    assert revoked is not None
+    page = desk.get(f"{LIST}{appointment.pk}/change/").content.decode()
+    assert f"revoked {local_label(revoked, NEW_YORK)}" in page
+    assert local_label(appointment.created_at, NEW_YORK) in page
+    assert local_label(appointment.meeting.start_date, NEW_YORK) in page
+    assert not re.search(r"\d\d:\d\d(:\d\d)? UTC", page)  # no time left in UTC
+    history = desk.get(f"{LIST}{appointment.pk}/history/").content.decode()
+    assert local_label(appointment.created_at, NEW_YORK)[:-4] in history  # the creation, to the minute
+    assert "(UTC)" not in history
