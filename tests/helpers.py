@@ -150,12 +150,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[int]:
+def gunicorn(env: dict[str, str], workers: int = 1, app: str = "config.wsgi") -> Iterator[int]:
     """The service under gunicorn (sync workers) on a free port, with `env` over this process's environment;
-    yields the port once /health/live answers, and stops it afterwards. Used by tests and benchmarks."""
+    yields the port once /health/live answers, and stops it afterwards. Used by tests and benchmarks (which may
+    serve their own WSGI `app`)."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--workers", str(workers),
+        [str(Path(sys.executable).with_name("gunicorn")), app, "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT, env={**os.environ, **env},
     )  # fmt: skip
