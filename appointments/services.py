@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from appointments.models import (
@@ -24,9 +24,11 @@ from appointments.models import (
     MAX_DURATION,
     RESCHEDULABLE_STATUSES,
     Appointment,
+    AppointmentQuerySet,
     Department,
     Status,
 )
+from appointments.representation import representation
 from claimants.services import (
     ClaimantPlan,
     DepartmentMove,
@@ -74,12 +76,10 @@ def _status_label(status: str) -> str:
     return status.replace("_", " ")
 
 
-def generate_reference(*, department: Department) -> str:
-    """A 9-digit numeric reference not yet used in the department."""
-    while True:
-        reference = str(10 ** (REFERENCE_DIGITS - 1) + secrets.randbelow(9 * 10 ** (REFERENCE_DIGITS - 1)))
-        if not Appointment.objects.filter(department=department, reference=reference).exists():
-            return reference
+def draw_reference() -> str:
+    """A random 9-digit numeric reference; the unique constraint says whether it is free (appointment_create
+    draws again when it is not)."""
+    return str(10 ** (REFERENCE_DIGITS - 1) + secrets.randbelow(9 * 10 ** (REFERENCE_DIGITS - 1)))
 
 
 def _plan_status(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
@@ -272,14 +272,11 @@ def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> N
     # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
     stamp(appointment, actor)
-    guarded = appointment.agent_id is not None and bool(
-        {"agent", "appointment_at", "duration_in_minutes"} & changes.keys()
-    )
     try:
-        # A savepoint only when the agent's no-overlap constraint can refuse the row (a concurrent assignment).
-        with transaction.atomic(savepoint=guarded):
-            appointment.save(update_fields=[*changes, "updated_at"])
-    except IntegrityError as exc:
+        # No savepoint: when the agent's no-overlap constraint refuses the row (a concurrent assignment), the
+        # error ends the change and the service's own block rolls it back.
+        appointment.save(update_fields=[*changes, "updated_at"])
+    except (IntegrityError, OperationalError) as exc:
         _raise_if_agent_overlap(exc)
         raise
 
@@ -290,6 +287,7 @@ def appointment_update(
     data: Mapping[str, Any],
     actor: Any,
     precondition: Precondition | None = None,
+    scope: AppointmentQuerySet | None = None,
 ) -> Appointment:
     """Apply a partial change (the PATCH body's fields, already shaped) to an appointment.
 
@@ -297,35 +295,48 @@ def appointment_update(
     lifecycle with server-stamped times; nothing changes once final; reschedules only while scheduled or
     waiting, the meeting following; the interpreter and redirect rules; the department must be one the actor
     may use. Raises ValidationError keyed by dot paths and writes nothing when any rule fails.
-    `precondition` runs on the locked row before anything is written (the API's If-Match check).
+    `precondition` runs on the locked row before anything is written (the API's If-Match check). Only the
+    appointment's pk is read: the row is read again under its lock, and only among `scope` when given (the API's
+    tenancy; Appointment.DoesNotExist otherwise). The returned instance is the locked row as written, with
+    `recorded_representation` set when something changed.
     """
     with transaction.atomic():
-        locked = (
-            Appointment.objects.select_for_update(of=("self",))
-            .select_related("department", "claimant", "meeting")
-            .get(pk=appointment.pk)
-        )
-        changes, errors = _plan_fields(locked, data)
-        claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data.get("claimant") or {})
-        department, move = _plan_department(locked, data.get("department_id"), claimant_plan, actor)
-        if department is not None:
-            changes["department"] = department
-        agent_changes, agent_errors = _plan_agent(locked, data, department or locked.department, (changes, errors))
-        changes |= agent_changes
-        errors = merge_errors(errors, agent_errors)
-        # A final appointment's error replaces any other about the same field: it is the one that matters.
-        errors = merge_errors(errors, claimant_plan.errors, move.errors) | _final_errors(locked, changes, claimant_plan)
-        if errors:
-            raise ValidationError(errors)
-        if precondition is not None:
-            precondition(locked)
-        before = {name: getattr(locked, name) for name in ("appointment_at", "duration_in_minutes", "status")}
-        _save(locked, changes, actor)
-        claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
-        claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
-        _follow(locked, changes, actor)
-        fields = _changed_fields(changes, claimant_plan)
-        events_record(appointment=locked, events=appointment_change_events(before=before, after=locked, fields=fields))
+        return _change(_lock(appointment.pk, scope), data, actor, precondition)
+
+
+def _lock(pk: Any, scope: AppointmentQuerySet | None = None) -> Appointment:
+    """The appointment's row under a lock, with what the rules and the representation read: its department,
+    claimant and meeting in the same statement, the claimant's data items in one more."""
+    appointments: AppointmentQuerySet = scope if scope is not None else Appointment.objects.all()
+    return appointments.select_for_update(of=("self",)).with_related().get(pk=pk)
+
+
+def _change(locked: Appointment, data: Mapping[str, Any], actor: Any, precondition: Precondition | None) -> Appointment:
+    changes, errors = _plan_fields(locked, data)
+    claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data.get("claimant") or {})
+    department, move = _plan_department(locked, data.get("department_id"), claimant_plan, actor)
+    if department is not None:
+        changes["department"] = department
+    agent_changes, agent_errors = _plan_agent(locked, data, department or locked.department, (changes, errors))
+    changes |= agent_changes
+    errors = merge_errors(errors, agent_errors)
+    # A final appointment's error replaces any other about the same field: it is the one that matters.
+    errors = merge_errors(errors, claimant_plan.errors, move.errors) | _final_errors(locked, changes, claimant_plan)
+    if errors:
+        raise ValidationError(errors)
+    if precondition is not None:
+        precondition(locked)
+    before = {name: getattr(locked, name) for name in ("appointment_at", "duration_in_minutes", "status")}
+    _save(locked, changes, actor)
+    claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
+    claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
+    _follow(locked, changes, actor)
+    fields = _changed_fields(changes, claimant_plan)
+    if fields:
+        # What was just written, from the row in memory: the events carry it and the API answers with it.
+        locked.recorded_representation = representation(locked)
+        events = appointment_change_events(before=before, after=locked, fields=fields)
+        events_record(appointment=locked, events=events, representation=locked.recorded_representation)
     return locked
 
 
@@ -351,6 +362,13 @@ def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) ->
         participants_follow_agent(appointment=appointment)
 
 
+class _DrawnValueTaken(Exception):
+    """A reference or meeting id drawn at random was taken already (rare): the create is tried again whole."""
+
+
+DRAW_ATTEMPTS = 5
+
+
 def appointment_create(
     *,
     department: Department,
@@ -363,60 +381,92 @@ def appointment_create(
 ) -> Appointment:
     """Create a scheduled appointment with its claimant, one data item per department field, and its meeting.
 
-    `options` are the writable representation fields (features, interpreter, redirects); `claimant["data"]`
-    maps a field's name or id to its value. Raises ValidationError keyed by dot paths and writes nothing then.
+    `department` is one the actor may use, as its caller resolved it: `department_for_create` (the API) or the
+    back office's list of the actor's departments (the commands act as the system). `options` are the writable
+    representation fields (features, interpreter, redirects); `claimant["data"]` maps a field's name or id to
+    its value. Raises ValidationError keyed by dot paths and writes nothing then. The returned instance has its
+    `recorded_representation`.
+
+    A generated reference and the meeting's id are drawn at random and inserted without checking first: should
+    one be taken, the insert fails, the transaction (or the caller's savepoint) rolls back and the whole create
+    runs again with new draws, so a create costs no check and no savepoint of its own.
     """
-    with transaction.atomic():
-        errors = _department_and_reference_errors(department, reference, actor)
-        # New appointments take the department's feature settings unless the request sets them.
-        appointment = Appointment(
-            department=department,
-            reference=reference or generate_reference(department=department),
-            **{name: getattr(department, name) for name in FEATURE_FIELDS},
-        )
-        schedule = {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}
-        changes, field_errors = _plan_fields(appointment, {**options, **schedule})
-        agent_changes, agent_errors = _plan_agent(appointment, options, department, (changes, field_errors))
-        changes |= agent_changes
-        draft = claimant_plan_create(department_id=department.pk, data=claimant)
-        errors = merge_errors(errors, field_errors, agent_errors, draft.errors)
-        if errors:
-            raise ValidationError(errors)
-        for name, value in changes.items():
-            setattr(appointment, name, value)
-        _insert(appointment, actor)
-        claimant_create(draft=draft, appointment=appointment, actor=actor)
+    for _attempt in range(DRAW_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _create(department, appointment_at, duration_in_minutes, claimant, actor, reference, options)
+        except _DrawnValueTaken:
+            continue
+    raise RuntimeError(f"could not draw a free reference and meeting id in {DRAW_ATTEMPTS} attempts")
+
+
+def _create(
+    department: Department,
+    appointment_at: datetime,
+    duration_in_minutes: int,
+    claimant: Mapping[str, Any],
+    actor: Any,
+    reference: str | None,
+    options: Mapping[str, Any],
+) -> Appointment:
+    errors: Errors = {}
+    if reference is not None and Appointment.objects.filter(department=department, reference=reference).exists():
+        errors["reference"] = ["The reference has already been taken."]
+    # New appointments take the department's feature settings unless the request sets them.
+    appointment = Appointment(
+        department=department,
+        reference=reference or draw_reference(),
+        **{name: getattr(department, name) for name in FEATURE_FIELDS},
+    )
+    schedule = {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}
+    changes, field_errors = _plan_fields(appointment, {**options, **schedule})
+    agent_changes, agent_errors = _plan_agent(appointment, options, department, (changes, field_errors))
+    changes |= agent_changes
+    draft = claimant_plan_create(department_id=department.pk, data=claimant)
+    errors = merge_errors(errors, field_errors, agent_errors, draft.errors)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in changes.items():
+        setattr(appointment, name, value)
+    _insert(appointment, actor, drawn=reference is None)
+    claimant_create(draft=draft, appointment=appointment, actor=actor)
+    try:
         meeting_for(appointment=appointment, actor=actor)
-        participants_for_new_appointment(appointment=appointment, actor=actor)
-        if appointment.agent_id is not None:
-            participants_follow_agent(appointment=appointment)
-        events_record(appointment=appointment, events=[(EventType.APPOINTMENT_CREATED, {})])
+    except IntegrityError:
+        raise _DrawnValueTaken from None
+    participants_for_new_appointment(appointment=appointment, actor=actor)
+    if appointment.agent_id is not None:
+        participants_follow_agent(appointment=appointment)
+    appointment.recorded_representation = representation(appointment, items=draft.items)
+    events: list[tuple[str, dict[str, Any]]] = [(EventType.APPOINTMENT_CREATED, {})]
+    events_record(appointment=appointment, events=events, representation=appointment.recorded_representation)
     return appointment
 
 
-def _department_and_reference_errors(department: Department, reference: str | None, actor: Any) -> Errors:
-    errors: Errors = {}
-    if not Department.objects.visible_to(actor).filter(pk=department.pk).exists():
-        errors["department_id"] = ["The selected department id is invalid."]
-    if reference is not None and Appointment.objects.filter(department=department, reference=reference).exists():
-        errors["reference"] = ["The reference has already been taken."]
-    return errors
-
-
-def _insert(appointment: Appointment, actor: Any) -> None:
+def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
+    """Insert the new row. No savepoint: a failure spoils the transaction, which appointment_create's block rolls
+    back (the whole create, or to the caller's savepoint) before anything else runs in it."""
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
     stamp(appointment, actor)
     try:
-        # A savepoint: a concurrent create may take the same client reference between check and insert.
-        with transaction.atomic():
-            appointment.save(force_insert=True)
+        appointment.save(force_insert=True)
+    except OperationalError as exc:
+        _raise_if_agent_overlap(exc)
+        raise
     except IntegrityError as exc:
         _raise_if_agent_overlap(exc)
+        if drawn:
+            raise _DrawnValueTaken from None
+        # A concurrent create took the client's reference between the check and the insert.
         raise ValidationError({"reference": ["The reference has already been taken."]}) from None
 
 
-def _raise_if_agent_overlap(exc: IntegrityError) -> None:
-    if AGENT_OVERLAP_CONSTRAINT in str(exc):
+def _raise_if_agent_overlap(exc: IntegrityError | OperationalError) -> None:
+    """The no-overlap constraint refused the row: a violation names it; two transactions assigning one agent at
+    once may instead each wait for the other's row while checking it, and PostgreSQL ends one of them as a
+    deadlock (SQLSTATE 40P01, "while checking exclusion constraint"). Either way, the other change won."""
+    deadlock = getattr(exc.__cause__, "sqlstate", None) == "40P01" and "exclusion constraint" in str(exc.__cause__)
+    if AGENT_OVERLAP_CONSTRAINT in str(exc) or deadlock:
         message = "The agent already has another live appointment at this time (booked a moment ago)."
         raise ValidationError({"agent_id": [message]}) from None
 
@@ -439,18 +489,19 @@ def department_for_create(*, actor: Any, department_id: Any) -> Department:
     return department
 
 
-def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: Any) -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, reason: str | None, actor: Any, scope: AppointmentQuerySet | None = None
+) -> Appointment:
     """Cancel an appointment with an optional reason. Unlike a PATCH to `cancelled`, cancelling one that is
-    already final (cancelled included) is refused, so a client learns its cancel did not happen now."""
+    already final (cancelled included) is refused, so a client learns its cancel did not happen now. `scope` as
+    for appointment_update."""
     with transaction.atomic():
-        current = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        current = _lock(appointment.pk, scope)
         if current.status in FINAL_STATUSES:
             raise ValidationError(
                 {"status": [f"The appointment is {_status_label(current.status)} and cannot be cancelled."]}
             )
-        return appointment_update(
-            appointment=current, data={"status": Status.CANCELLED, "cancellation_reason": reason}, actor=actor
-        )
+        return _change(current, {"status": Status.CANCELLED, "cancellation_reason": reason}, actor, None)
 
 
 def appointment_mark_no_shows(

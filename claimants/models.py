@@ -70,6 +70,19 @@ class Claimant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def data_items(self) -> list[ClaimantData]:
+        """The data items with their fields, in the department's order: the ones read with the claimant
+        (`prefetch_related("data")` ordered by field, as `Appointment.objects.with_related()` does), else one
+        query. A change that edits items in memory edits these, so what is shown after it is what was written."""
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "data" in cache:
+            return list(cache["data"])
+        return list(ClaimantData.objects.filter(claimant=self).select_related("field").order_by_field())
+
+    def forget_data_items(self) -> None:
+        """After items were added, re-pointed or deleted in the database: the next `data_items()` reads them."""
+        getattr(self, "_prefetched_objects_cache", {}).pop("data", None)
+
 
 class ClaimantDataQuerySet(models.QuerySet["ClaimantData"]):
     def order_by_field(self) -> ClaimantDataQuerySet:

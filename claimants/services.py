@@ -205,7 +205,7 @@ def claimant_plan_update(*, claimant: Claimant, data: Mapping[str, Any], prefix:
 def _plan_data_items(
     claimant: Claimant, entries: Iterable[tuple[str, Mapping[str, Any]]], error: Any, prefix: str
 ) -> list[ClaimantData]:
-    existing = {item.id: item for item in ClaimantData.objects.filter(claimant=claimant).select_related("field")}
+    existing = {item.id: item for item in claimant.data_items()}
     changed: dict[uuid.UUID, ClaimantData] = {}
     seen: set[uuid.UUID] = set()
     for key, entry in entries:
@@ -354,6 +354,8 @@ def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor:
         bulk_update_with_history(move.moved, ClaimantData, ["field", "value"], default_user=history_user(actor))
     if move.added:
         claimant_data_for_fields(claimant=claimant, fields=move.added, actor=actor)
+    if move.dropped or move.moved or move.added:
+        claimant.forget_data_items()
 
 
 def claimant_data_for_fields(

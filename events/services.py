@@ -26,26 +26,29 @@ Pending = tuple[str, Mapping[str, Any]]
 
 def appointment_representation(appointment: Appointment, *, fresh: bool = True) -> dict[str, Any]:
     """The appointment exactly as the API returns it (its `data`), read again inside the caller's transaction;
-    `fresh=False` when it was just read `with_related()`."""
-    from appointments.api.serializers import AppointmentSerializer
+    `fresh=False` when the instance in memory is current (read `with_related()`, or just written by a service)."""
     from appointments.models import Appointment
+    from appointments.representation import representation, representations
 
     if fresh:
-        appointment = Appointment.objects.with_related().get(pk=appointment.pk)
-    return dict(AppointmentSerializer(appointment).data)
+        return representations(Appointment.objects.filter(pk=appointment.pk))[0]
+    return representation(appointment)
 
 
-def events_record(*, appointment: Appointment, events: Iterable[Pending]) -> list[Event]:
+def events_record(
+    *, appointment: Appointment, events: Iterable[Pending], representation: dict[str, Any] | None = None
+) -> list[Event]:
     """Write the events of one change (in order) and the task that fans them out, in the current transaction.
 
-    The appointment's representation is read once and carried by each of them under `data.appointment`.
+    The appointment's representation is carried by each of them under `data.appointment`: the one the change's
+    service built after writing (`representation`), or else read again here.
     """
     pending = list(events)
     if not pending or not settings.EVENTS_ENABLED:
         return []
     assert transaction.get_connection().in_atomic_block, "events are written in the change's transaction"
-    representation = appointment_representation(appointment)
-    appointment.recorded_representation = representation
+    if representation is None:
+        representation = appointment_representation(appointment)
     now = timezone.now()
     rows = Event.objects.bulk_create(
         Event(

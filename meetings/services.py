@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -37,27 +37,21 @@ def _room_path() -> str:
 
 
 def meeting_for(*, appointment: Appointment, actor: Any = None) -> Meeting:
-    """Create the appointment's meeting: a random 10-digit id and an unguessable room on VIDEO_BASE_URL."""
-    for _attempt in range(5):
-        meeting = Meeting(
-            id=MEETING_ID_MIN + secrets.randbelow(MEETING_ID_MAX - MEETING_ID_MIN + 1),
-            appointment=appointment,
-            room_name=f"Appointment {appointment.reference}",
-            room_url=f"{settings.VIDEO_BASE_URL}/{_room_path()}",
-            start_date=appointment.appointment_at,
-            end_date=appointment.ends_at,
-        )
-        stamp(meeting, actor)
-        try:
-            # A savepoint, so that a clash of random ids does not spoil the caller's transaction.
-            with transaction.atomic():
-                meeting.save(force_insert=True)
-        except IntegrityError:
-            if Meeting.objects.filter(appointment=appointment).exists():
-                raise
-            continue
-        return meeting
-    raise RuntimeError("could not draw a free meeting id in 5 attempts")
+    """Create the appointment's meeting: a random 10-digit id and an unguessable room on VIDEO_BASE_URL.
+
+    An id already taken (rare) raises IntegrityError and spoils the transaction: the caller starts again with a
+    new draw (appointment_create runs the whole create again), so no savepoint is spent on every meeting."""
+    meeting = Meeting(
+        id=MEETING_ID_MIN + secrets.randbelow(MEETING_ID_MAX - MEETING_ID_MIN + 1),
+        appointment=appointment,
+        room_name=f"Appointment {appointment.reference}",
+        room_url=f"{settings.VIDEO_BASE_URL}/{_room_path()}",
+        start_date=appointment.appointment_at,
+        end_date=appointment.ends_at,
+    )
+    stamp(meeting, actor)
+    meeting.save(force_insert=True)
+    return meeting
 
 
 def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, actor: Any = None) -> list[str]:

@@ -1,9 +1,10 @@
 """Transport for appointments and departments: list, create, show, update (and the original's POST
 `_method=PATCH` override), cancel.
 
-Each action validates the shape with an input serializer, calls one service, reads the appointment back
-through `get_queryset()` with its joins, and answers with the representation (and its ETag). Each action's
-docstring is its description in the API docs.
+Each action validates the shape with an input serializer, calls one service, and answers with the
+representation (and its ETag): reads build it from rows (`appointments.representation`), writes answer with the
+one the service built from the row it locked and wrote. Tenancy is `get_queryset()`, which a change's service
+locks within. Each action's docstring is its description in the API docs.
 """
 
 import uuid
@@ -13,7 +14,6 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +21,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from appointments.api import examples, idempotency
 from appointments.api.serializers import (
@@ -33,6 +34,7 @@ from appointments.api.serializers import (
 )
 from appointments.filtersets import AppointmentFilterSet
 from appointments.models import Appointment, AppointmentQuerySet, Department
+from appointments.representation import page, representation, visible_one
 from appointments.services import appointment_cancel, appointment_create, appointment_update, department_for_create
 from config.api.http import (
     apply_method_override,
@@ -64,40 +66,49 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     pagination_class = LaravelPagination
 
     def get_queryset(self) -> AppointmentQuerySet:
-        return Appointment.objects.with_related().visible_to(self.request.user)
+        """The caller's appointments (tenancy); each action reads from it what it answers with."""
+        return Appointment.objects.visible_to(self.request.user)
 
-    def get_object(self) -> Appointment:
+    def _pk(self) -> uuid.UUID:
         # A malformed id, a missing appointment and another department's appointment all get the same 404.
         try:
-            pk = uuid.UUID(str(self.kwargs["appointment"]))
+            return uuid.UUID(str(self.kwargs["appointment"]))
         except ValueError:
             raise exceptions.NotFound() from None
-        return get_object_or_404(self.get_queryset(), pk=pk)
+
+    def _valid(self, pk: uuid.UUID, serializer_class: type[Serializer], **kwargs: Any) -> Serializer:
+        """The request's body, checked by `serializer_class`. When it is refused (400, 415, 422) and the
+        appointment is not the caller's, the answer is the 404, as if the appointment had been looked up first:
+        a valid request finds it (or not) under its lock, in the service, with no read before."""
+        try:
+            serializer = serializer_class(data=request_body(self.request), **kwargs)
+            serializer.is_valid(raise_exception=True)
+        except exceptions.APIException:
+            if not self.get_queryset().filter(pk=pk).exists():
+                raise exceptions.NotFound() from None
+            raise
+        return serializer
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if apply_method_override(request):
             self.action = self.action_map.get("patch", self.action)
 
-    def _respond(self, appointment: Appointment, status_code: int = status.HTTP_200_OK) -> Response:
-        return self._answer(AppointmentSerializer(appointment).data, status_code)
-
     def _answer(self, data: Any, status_code: int) -> Response:
         return Response({"data": data}, status=status_code, headers={"ETag": representation_etag(data)})
 
     def _written(self, write: Callable[[], Appointment], status_code: int = status.HTTP_200_OK) -> Response:
-        """The write and the read-back of its answer in one transaction: should reading back fail (the database
-        gone a moment after the write), the write rolls back too, so an error answer always means nothing changed
-        and a client that retries after a 503 never makes a second appointment. A change that recorded events
-        read its representation for them at its end, in this transaction: that is the answer, read once."""
+        """The write and its answer in one transaction: should anything fail before the answer is ready, the
+        write rolls back too, so an error answer always means nothing changed and a client that retries after a
+        503 never makes a second appointment. The service answers with the row it locked and wrote (and the
+        representation it built after writing); nothing is read again."""
         with transaction.atomic():
-            appointment = write()
-            if appointment.recorded_representation is not None:
-                return self._answer(appointment.recorded_representation, status_code)
-            return self._respond(self.get_queryset().get(pk=appointment.pk), status_code)
-
-    def _current_etag(self, locked: Appointment) -> str:
-        return representation_etag(AppointmentSerializer(self.get_queryset().get(pk=locked.pk)).data)
+            try:
+                appointment = write()
+            except Appointment.DoesNotExist:
+                raise exceptions.NotFound() from None
+            recorded = appointment.recorded_representation
+            return self._answer(recorded if recorded is not None else representation(appointment), status_code)
 
     @extend_schema(
         summary="List appointments",
@@ -114,9 +125,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The caller's departments' appointments, filtered and sorted, in Laravel's paginator envelope."""
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        assert page is not None
-        return self.get_paginated_response(AppointmentSerializer(page, many=True).data)
+        ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
+        assert ids is not None
+        return self.get_paginated_response(page(ids))
 
     @extend_schema(
         summary="Create an appointment",
@@ -155,7 +166,10 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """The appointment with its ETag; `If-None-Match` with that ETag answers 304."""
-        response = self._respond(self.get_object())
+        found = visible_one(self.request.user, self._pk())
+        if found is None:
+            raise exceptions.NotFound()
+        response = self._answer(found, status.HTTP_200_OK)
         if if_none_match_hits(request.headers.get("If-None-Match"), response["ETag"]):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]})
         return response
@@ -175,13 +189,17 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         `_method=PATCH` form field or an `X-HTTP-Method-Override: PATCH` header. An optional `If-Match` with the
         ETag of a GET makes the change conditional (412 when stale).
         """
-        appointment = self.get_object()
-        serializer = AppointmentUpdateSerializer(data=request_body(request), partial=True)
-        serializer.is_valid(raise_exception=True)
-        precondition = if_match_precondition(request.headers.get("If-Match"), self._current_etag)
+        pk = self._pk()
+        serializer = self._valid(pk, AppointmentUpdateSerializer, partial=True)
+        current_etag = lambda locked: representation_etag(representation(locked))  # noqa: E731
+        precondition = if_match_precondition(request.headers.get("If-Match"), current_etag)
         return self._written(
             lambda: appointment_update(
-                appointment=appointment, data=serializer.validated_data, actor=request.user, precondition=precondition
+                appointment=Appointment(pk=pk),
+                scope=self.get_queryset(),
+                data=serializer.validated_data,
+                actor=request.user,
+                precondition=precondition,
             )
         )
 
@@ -219,11 +237,13 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         The same rules as a PATCH to `status: cancelled`, except that an appointment already completed,
         cancelled or a no-show cannot be cancelled (422).
         """
-        appointment = self.get_object()
-        serializer = CancelSerializer(data=request_body(request))
-        serializer.is_valid(raise_exception=True)
-        reason = serializer.validated_data.get("cancellation_reason")
-        return self._written(lambda: appointment_cancel(appointment=appointment, reason=reason, actor=request.user))
+        pk = self._pk()
+        reason = self._valid(pk, CancelSerializer).validated_data.get("cancellation_reason")
+        return self._written(
+            lambda: appointment_cancel(
+                appointment=Appointment(pk=pk), scope=self.get_queryset(), reason=reason, actor=request.user
+            )
+        )
 
 
 @extend_schema(tags=["departments"])

@@ -199,8 +199,8 @@ def test_query_count_does_not_grow_with_the_page_size(agent, department, size) -
     with CaptureQueriesContext(connection) as queries:
         response = client.get(URL, {"per_page": size})
     assert len(response.json()["data"]) == size
-    # token, count, page of appointments with joins, claimant data with fields
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # token, count, the page's ids (filters, order, tenancy), their rows with joins, their claimants' data items
+    assert len(queries) == 5, [q["sql"] for q in queries]
 
 
 def test_a_user_without_departments_sees_nothing(department) -> None:

@@ -196,11 +196,29 @@ def test_throttled_requests_get_429_with_retry_after(api, appointment, monkeypat
     assert set(response.json()) == {"message"}
 
 
+def test_the_limit_is_one_counter_per_user_and_minute_and_the_next_minute_starts_afresh(
+    api, appointment, monkeypatch
+) -> None:
+    from django.core.cache import cache
+
+    from config.api.throttling import WindowRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/min"})
+    now = [600.0 * 60 + 50]  # 50 s into a minute
+    monkeypatch.setattr(WindowRateThrottle, "timer", lambda self: now[0])
+    assert [api.get(url(appointment)).status_code for _ in range(3)] == [200, 200, 429]
+    user_id = appointment.department.members.get().pk
+    assert cache.get(f"throttle_user_{user_id}:600") == 3  # an integer, not a list of times
+    assert api.get(url(appointment))["Retry-After"] == "10"
+    now[0] += 10
+    assert api.get(url(appointment)).status_code == 200
+
+
 def test_database_unavailable_is_503_with_retry_after(api, appointment, monkeypatch) -> None:
     def down(self):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(AppointmentViewSet, "get_object", down)
+    monkeypatch.setattr(AppointmentViewSet, "get_queryset", down)
     response = api.patch(url(appointment), {"duration_in_minutes": 30}, format="json")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
@@ -211,7 +229,7 @@ def test_an_unexpected_error_is_a_json_500_without_traceback(api, appointment, m
     def broken(self):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(AppointmentViewSet, "get_object", broken)
+    monkeypatch.setattr(AppointmentViewSet, "_pk", broken)
     client = APIClient(raise_request_exception=False)
     client.credentials(HTTP_AUTHORIZATION=api._credentials["HTTP_AUTHORIZATION"])
     response = client.get(url(appointment))

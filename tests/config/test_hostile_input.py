@@ -80,7 +80,7 @@ class TestServerErrors:
         def broken(self):
             raise RuntimeError("kaboom in a view")
 
-        monkeypatch.setattr(AppointmentViewSet, "get_object", broken)
+        monkeypatch.setattr(AppointmentViewSet, "_pk", broken)
         client = APIClient(raise_request_exception=False)
         client.credentials(HTTP_AUTHORIZATION=api._credentials["HTTP_AUTHORIZATION"])
         with caplog.at_level(logging.ERROR):

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Appointment
@@ -35,16 +35,28 @@ def test_rooms_follow_the_configured_video_base_url(department, settings) -> Non
 
 def test_a_clash_of_random_ids_draws_again(department, monkeypatch) -> None:
     taken = make_appointment(department).meeting.id
-    draws = iter([taken - MEETING_ID_MIN, taken - MEETING_ID_MIN, 7])
+    # Each attempt draws a reference, then a meeting id: the first meeting id is taken, so the create runs again.
+    draws = iter([11, taken - MEETING_ID_MIN, 12, 7])
     monkeypatch.setattr("meetings.services.secrets.randbelow", lambda _n: next(draws))
     appointment = make_appointment(department)
     assert appointment.meeting.id == MEETING_ID_MIN + 7
+    assert appointment.reference == str(10**8 + 12)
+    assert Meeting.objects.filter(appointment__department=department).count() == 2
+
+
+def test_a_clash_of_drawn_references_draws_again(department, monkeypatch) -> None:
+    taken = make_appointment(department).reference
+    draws = iter([int(taken) - 10**8, 13, 6])  # the taken reference fails the insert before a meeting id is drawn
+    monkeypatch.setattr("meetings.services.secrets.randbelow", lambda _n: next(draws))
+    appointment = make_appointment(department)
+    assert appointment.reference == str(10**8 + 13)
+    assert appointment.meeting.id == MEETING_ID_MIN + 6
 
 
 def test_a_second_meeting_for_one_appointment_is_refused(appointment) -> None:
     from django.db import IntegrityError
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), transaction.atomic():
         meeting_for(appointment=Appointment.objects.get(pk=appointment.pk))
     assert Meeting.objects.filter(appointment=appointment).count() == 1
 

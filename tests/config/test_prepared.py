@@ -1,0 +1,46 @@
+"""Prepared queries (config.prepared) answer exactly what their querysets answer, on either database."""
+
+import pytest
+
+from appointments.models import Appointment, Department
+from appointments.representation import COLUMNS
+from config.prepared import Prepared
+from tests.factories import DepartmentFactory, make_appointment
+from tests.helpers import persona
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_are_the_querysets_with_each_calls_values(department) -> None:
+    other = DepartmentFactory.create(name="Other")
+    ours, theirs = make_appointment(department), make_appointment(other)
+    member = persona("member", department).user
+    one = Prepared(lambda pk, user_id: Appointment.objects.visible_to(type(member)(pk=user_id)).filter(pk=pk)
+                   .values_list(*COLUMNS))  # fmt: skip
+    for appointment in (ours, theirs):
+        expected = list(Appointment.objects.visible_to(member).filter(pk=appointment.pk).values_list(*COLUMNS))
+        assert one.rows(appointment.pk, member.pk) == expected
+    assert one.rows(ours.pk, member.pk)
+    assert not one.rows(theirs.pk, member.pk)  # tenancy held by the parameters
+
+
+def test_an_in_is_compiled_once_per_number_of_values(department) -> None:
+    appointments = [make_appointment(department) for _ in range(3)]
+    ids = [a.pk for a in appointments]
+    rows = Prepared(lambda pks: Appointment.objects.filter(pk__in=pks).order_by("pk").values_list("pk", "reference"))
+    assert rows.rows(tuple(ids[:2])) == list(
+        Appointment.objects.filter(pk__in=ids[:2]).order_by("pk").values_list("pk", "reference")
+    )
+    assert rows.rows(tuple(ids[1:])) == list(
+        Appointment.objects.filter(pk__in=ids[1:]).order_by("pk").values_list("pk", "reference")
+    )
+    assert len(rows.rows(tuple(ids))) == 3
+    assert len(rows._compiled) == 2  # two shapes: two values and three
+
+
+def test_a_value_the_sql_does_not_carry_as_a_parameter_is_refused(department) -> None:
+    changed = Prepared(lambda name: Department.objects.filter(name=name.upper()).values_list("pk"))
+    with pytest.raises(ValueError, match="must each be a parameter"):
+        changed.rows("claims")
+    with pytest.raises(TypeError, match="shape"):
+        Prepared(lambda flag: Department.objects.filter(features_bandwidth=flag).values_list("pk")).rows(True)
