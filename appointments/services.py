@@ -8,14 +8,15 @@ paths of the request fields, and only when there are none writes exactly the col
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from appointments.models import (
@@ -24,11 +25,11 @@ from appointments.models import (
     MAX_DURATION,
     RESCHEDULABLE_STATUSES,
     Appointment,
-    AppointmentQuerySet,
     Department,
     Status,
 )
-from appointments.representation import representation
+from appointments.representation import member, representation
+from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services import (
     ClaimantPlan,
     DepartmentMove,
@@ -41,9 +42,11 @@ from claimants.services import (
     claimant_plan_update,
     merge_errors,
 )
-from config.history import stamp
+from config.history import history_copy, stamp
+from config.prepared import Prepared
 from events.models import EventType
 from events.services import appointment_change_events, events_record
+from meetings.models import Meeting
 from meetings.services import (
     meeting_follow_appointment,
     meeting_for,
@@ -271,14 +274,17 @@ def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> N
         setattr(appointment, name, value)
     # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
-    stamp(appointment, actor)
+    appointment.updated_at = timezone.now()
     try:
         # No savepoint: when the agent's no-overlap constraint refuses the row (a concurrent assignment), the
         # error ends the change and the service's own block rolls it back.
-        appointment.save(update_fields=[*changes, "updated_at"])
+        Appointment.objects.filter(pk=appointment.pk).update(
+            **{name: getattr(appointment, name) for name in changes}, updated_at=appointment.updated_at
+        )
     except (IntegrityError, OperationalError) as exc:
         _raise_if_agent_overlap(exc)
         raise
+    history_copy(Appointment, [appointment.pk], actor)
 
 
 def appointment_update(
@@ -287,7 +293,7 @@ def appointment_update(
     data: Mapping[str, Any],
     actor: Any,
     precondition: Precondition | None = None,
-    scope: AppointmentQuerySet | None = None,
+    viewer: Any = None,
 ) -> Appointment:
     """Apply a partial change (the PATCH body's fields, already shaped) to an appointment.
 
@@ -296,19 +302,69 @@ def appointment_update(
     waiting, the meeting following; the interpreter and redirect rules; the department must be one the actor
     may use. Raises ValidationError keyed by dot paths and writes nothing when any rule fails.
     `precondition` runs on the locked row before anything is written (the API's If-Match check). Only the
-    appointment's pk is read: the row is read again under its lock, and only among `scope` when given (the API's
-    tenancy; Appointment.DoesNotExist otherwise). The returned instance is the locked row as written, with
-    `recorded_representation` set when something changed.
+    appointment's pk is read: the row is read again under its lock, and only among those `viewer` may see when
+    given (the API's tenancy; Appointment.DoesNotExist otherwise). The returned instance is the locked row as
+    written, with `recorded_representation` set when something changed.
     """
     with transaction.atomic():
-        return _change(_lock(appointment.pk, scope), data, actor, precondition)
+        return _change(_lock(appointment.pk, viewer), data, actor, precondition)
 
 
-def _lock(pk: Any, scope: AppointmentQuerySet | None = None) -> Appointment:
-    """The appointment's row under a lock, with what the rules and the representation read: its department,
-    claimant and meeting in the same statement, the claimant's data items in one more."""
-    appointments: AppointmentQuerySet = scope if scope is not None else Appointment.objects.all()
-    return appointments.select_for_update(of=("self",)).with_related().get(pk=pk)
+def _columns(model: type[Model], prefix: str = "") -> list[str]:
+    return [prefix + field.attname for field in model._meta.concrete_fields]
+
+
+_PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"), (Meeting, "meeting__"))
+_LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in _columns(model, prefix)]
+# The lock, compiled once (config.prepared): any appointment (services, a superuser) or one of a member's.
+_LOCK = Prepared(
+    lambda pk: Appointment.objects.select_for_update(of=("self",)).filter(pk=pk).values_list(*_LOCKED_COLUMNS)
+)
+_LOCK_VISIBLE = Prepared(
+    lambda pk, user_id: (
+        Appointment.objects.visible_to(member(user_id))
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .values_list(*_LOCKED_COLUMNS)
+    )
+)
+_ITEM_PARTS = ((ClaimantData, ""), (ClaimantDataField, "field__"))
+_ITEMS = Prepared(
+    lambda claimant_id: (
+        ClaimantData.objects.filter(claimant_id=claimant_id)
+        .order_by_field()
+        .values_list(*(column for model, prefix in _ITEM_PARTS for column in _columns(model, prefix)))
+    )
+)
+
+
+def _from_row(row: Sequence[Any], parts: Sequence[tuple[type[Model], str]]) -> list[Any]:
+    """The instances a row of `values_list` holds, model after model, as the ORM would build them."""
+    instances, start = [], 0
+    for model, _prefix in parts:
+        names = _columns(model)
+        instances.append(model.from_db(DEFAULT_DB_ALIAS, names, row[start : start + len(names)]))
+        start += len(names)
+    return instances
+
+
+def _lock(pk: Any, viewer: Any = None) -> Appointment:
+    """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
+    representation read: its department, claimant and meeting in the same statement, the claimant's data items
+    with their fields in one more (as `with_related()` gives them). Appointment.DoesNotExist when not found."""
+    rows = _LOCK.rows(pk) if viewer is None or viewer.is_superuser else _LOCK_VISIBLE.rows(pk, viewer.pk)
+    if not rows:
+        raise Appointment.DoesNotExist
+    appointment, department, claimant, meeting = _from_row(rows[0], _PARTS)
+    appointment.department, appointment.claimant, appointment.meeting = department, claimant, meeting
+    items = []
+    for row in _ITEMS.rows(claimant.pk):
+        item, item.field = _from_row(row, _ITEM_PARTS)
+        items.append(item)
+    prefetched = claimant.data.all()
+    prefetched._result_cache, prefetched._prefetch_done = items, True
+    claimant._prefetched_objects_cache = {"data": prefetched}
+    return appointment
 
 
 def _change(locked: Appointment, data: Mapping[str, Any], actor: Any, precondition: Precondition | None) -> Appointment:
@@ -489,14 +545,12 @@ def department_for_create(*, actor: Any, department_id: Any) -> Department:
     return department
 
 
-def appointment_cancel(
-    *, appointment: Appointment, reason: str | None, actor: Any, scope: AppointmentQuerySet | None = None
-) -> Appointment:
+def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: Any, viewer: Any = None) -> Appointment:
     """Cancel an appointment with an optional reason. Unlike a PATCH to `cancelled`, cancelling one that is
-    already final (cancelled included) is refused, so a client learns its cancel did not happen now. `scope` as
+    already final (cancelled included) is refused, so a client learns its cancel did not happen now. `viewer` as
     for appointment_update."""
     with transaction.atomic():
-        current = _lock(appointment.pk, scope)
+        current = _lock(appointment.pk, viewer)
         if current.status in FINAL_STATUSES:
             raise ValidationError(
                 {"status": [f"The appointment is {_status_label(current.status)} and cannot be cancelled."]}

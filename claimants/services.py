@@ -30,7 +30,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
-from config.history import history_user, stamp
+from config.history import history_copy, history_user, stamp
 
 Errors = dict[str, list[str]]
 
@@ -233,16 +233,17 @@ def _plan_data_items(
 
 
 def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> None:
-    """Write a checked plan: only the changed columns, and all changed data items in one statement (with
-    their history rows in one more)."""
+    """Write a checked plan: only the changed columns, and all changed data items in one statement, each with
+    its history rows in one more."""
     if plan.fields:
         for name, value in plan.fields.items():
             setattr(claimant, name, value)
         claimant.full_clean(exclude=["appointment"], validate_unique=False, validate_constraints=False)
-        stamp(claimant, actor)
-        claimant.save(update_fields=list(plan.fields))
+        Claimant.objects.filter(pk=claimant.pk).update(**plan.fields)
+        history_copy(Claimant, [claimant.pk], actor)
     if plan.items:
-        bulk_update_with_history(plan.items, ClaimantData, ["value"], default_user=history_user(actor))
+        ClaimantData.objects.bulk_update(plan.items, ["value"])
+        history_copy(ClaimantData, [item.pk for item in plan.items], actor, reason=False)
 
 
 @dataclass

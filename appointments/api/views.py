@@ -196,7 +196,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         return self._written(
             lambda: appointment_update(
                 appointment=Appointment(pk=pk),
-                scope=self.get_queryset(),
+                viewer=request.user,
                 data=serializer.validated_data,
                 actor=request.user,
                 precondition=precondition,
@@ -241,7 +241,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         reason = self._valid(pk, CancelSerializer).validated_data.get("cancellation_reason")
         return self._written(
             lambda: appointment_cancel(
-                appointment=Appointment(pk=pk), scope=self.get_queryset(), reason=reason, actor=request.user
+                appointment=Appointment(pk=pk), viewer=request.user, reason=reason, actor=request.user
             )
         )
 

@@ -215,10 +215,10 @@ def test_the_limit_is_one_counter_per_user_and_minute_and_the_next_minute_starts
 
 
 def test_database_unavailable_is_503_with_retry_after(api, appointment, monkeypatch) -> None:
-    def down(self):
+    def down(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(AppointmentViewSet, "get_queryset", down)
+    monkeypatch.setattr("appointments.api.views.appointment_update", down)
     response = api.patch(url(appointment), {"duration_in_minutes": 30}, format="json")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
