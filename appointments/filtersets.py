@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 
 from appointments.models import Appointment, AppointmentQuerySet, Status
 
@@ -84,3 +85,14 @@ class AppointmentFilterSet(django_filters.FilterSet):
 
     def search(self, queryset: AppointmentQuerySet, name: str, value: str) -> AppointmentQuerySet:
         return queryset.search(value)
+
+
+class AppointmentFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which builds the filter set's form (about half a millisecond) only when the
+    request names one of its filters: without any, the filter set would return the queryset as it is."""
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        names = {*AppointmentFilterSet.base_filters, "status[]"}
+        if names.isdisjoint(request.query_params.keys()):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

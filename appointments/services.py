@@ -44,6 +44,7 @@ from claimants.services import (
 )
 from config.history import history_copy, stamp
 from config.prepared import Prepared
+from config.transactions import block
 from events.models import EventType
 from events.services import appointment_change_events, events_record
 from meetings.models import Meeting
@@ -306,7 +307,7 @@ def appointment_update(
     given (the API's tenancy; Appointment.DoesNotExist otherwise). The returned instance is the locked row as
     written, with `recorded_representation` set when something changed.
     """
-    with transaction.atomic():
+    with block():
         return _change(_lock(appointment.pk, viewer), data, actor, precondition)
 
 
@@ -549,7 +550,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: A
     """Cancel an appointment with an optional reason. Unlike a PATCH to `cancelled`, cancelling one that is
     already final (cancelled included) is refused, so a client learns its cancel did not happen now. `viewer` as
     for appointment_update."""
-    with transaction.atomic():
+    with block():
         current = _lock(appointment.pk, viewer)
         if current.status in FINAL_STATUSES:
             raise ValidationError(

@@ -11,11 +11,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponseBase
 from django.urls import reverse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -32,7 +30,7 @@ from appointments.api.serializers import (
     CancelSerializer,
     DepartmentSerializer,
 )
-from appointments.filtersets import AppointmentFilterSet
+from appointments.filtersets import AppointmentFilterBackend, AppointmentFilterSet
 from appointments.models import Appointment, AppointmentQuerySet, Department
 from appointments.representation import page, representation, visible_one
 from appointments.services import appointment_cancel, appointment_create, appointment_update, department_for_create
@@ -46,6 +44,7 @@ from config.api.http import (
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.pagination import LaravelPagination
 from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, form_bodies
+from config.transactions import all_or_nothing
 
 # Only the actions on one appointment have it in their path (a class-level parameter would give it to list
 # and create too, which blocks Swagger's "Try it out" and makes client generators drop both).
@@ -61,7 +60,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     queryset = Appointment.objects.none()  # the schema's model; requests go through get_queryset()
     content_negotiation_class = AlwaysJSONNegotiation
     lookup_url_kwarg = "appointment"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [AppointmentFilterBackend]
     filterset_class = AppointmentFilterSet
     pagination_class = LaravelPagination
 
@@ -102,7 +101,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         write rolls back too, so an error answer always means nothing changed and a client that retries after a
         503 never makes a second appointment. The service answers with the row it locked and wrote (and the
         representation it built after writing); nothing is read again."""
-        with transaction.atomic():
+        with all_or_nothing():
             try:
                 appointment = write()
             except Appointment.DoesNotExist:

@@ -22,6 +22,17 @@ def test_cancel_with_a_reason(api, appointment) -> None:
     assert appointment.cancellation_reason == "Claimant asked"
 
 
+def test_cancel_statements(api, appointment) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api.get(f"/api/v1/appointments/{appointment.pk}")  # the first use of a token records last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        assert api.post(url(appointment), {}, format="json").status_code == 200
+    # token; begin; lock with tenancy; data items; the update and its history; events; task; commit
+    assert len(queries) == 9, [q["sql"][:80] for q in queries]
+
+
 @pytest.mark.parametrize(("body", "fmt"), [(None, "json"), ({}, "json"), ({"cancellation_reason": ""}, "multipart")])
 def test_cancel_without_a_reason(api, appointment, body, fmt) -> None:
     response = api.post(url(appointment), body, format=fmt)

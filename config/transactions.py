@@ -1,0 +1,32 @@
+"""Transactions that any error ends whole, and the blocks inside them that need no savepoint.
+
+A service opens its own block: the whole transaction when called alone, a savepoint when its caller has one
+open, so that a refused change leaves the caller's transaction usable (the back office shows the errors on its
+form and goes on). The API's request is different: any error ends it and rolls everything back, nothing runs in
+it after an error, so a savepoint inside it would cost two statements and guard nothing. `all_or_nothing()`
+marks such a transaction; `block()` is a service's block, a savepoint only when the caller may go on.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import transaction
+
+_whole: ContextVar[bool] = ContextVar("all_or_nothing", default=False)
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """A transaction that an error inside rolls back whole, before anything else runs in it."""
+    with transaction.atomic():
+        token = _whole.set(True)
+        try:
+            yield
+        finally:
+            _whole.reset(token)
+
+
+def block() -> transaction.Atomic:
+    """A service's transaction: its own, a savepoint in its caller's, or part of an `all_or_nothing` one."""
+    return transaction.atomic(savepoint=not _whole.get())
