@@ -42,7 +42,7 @@ from claimants.services import (
     claimant_plan_update,
     merge_errors,
 )
-from config.history import history_copy, stamp
+from config.history import history_copy
 from config.prepared import Prepared
 from config.transactions import block
 from events.models import EventType
@@ -504,9 +504,8 @@ def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
     """Insert the new row. No savepoint: a failure spoils the transaction, which appointment_create's block rolls
     back (the whole create, or to the caller's savepoint) before anything else runs in it."""
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
-    stamp(appointment, actor)
     try:
-        appointment.save(force_insert=True)
+        Appointment.objects.bulk_create([appointment])
     except OperationalError as exc:
         _raise_if_agent_overlap(exc)
         raise
@@ -516,6 +515,7 @@ def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
             raise _DrawnValueTaken from None
         # A concurrent create took the client's reference between the check and the insert.
         raise ValidationError({"reference": ["The reference has already been taken."]}) from None
+    history_copy(Appointment, [appointment.pk], actor, created=True)
 
 
 def _raise_if_agent_overlap(exc: IntegrityError | OperationalError) -> None:

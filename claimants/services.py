@@ -291,14 +291,16 @@ def _new_data_items(department_id: Any, values: Mapping[str, Any]) -> tuple[list
 
 
 def claimant_create(*, draft: ClaimantDraft, appointment: Any, actor: Any) -> Claimant:
-    """Write a checked draft for a newly inserted appointment."""
+    """Write a checked draft for a newly inserted appointment: the claimant and its data items, each with
+    their history rows (config.history.history_copy)."""
     person = draft.claimant
     person.appointment = appointment
-    stamp(person, actor)
-    person.save(force_insert=True)
+    Claimant.objects.bulk_create([person])
+    history_copy(Claimant, [person.pk], actor, created=True)
     for item in draft.items:
         item.claimant = person
-    bulk_create_with_history(draft.items, ClaimantData, default_user=history_user(actor))
+    ClaimantData.objects.bulk_create(draft.items)
+    history_copy(ClaimantData, [item.pk for item in draft.items], actor, reason=False, created=True)
     return person
 
 

@@ -44,19 +44,22 @@ def _copy_statement(model: type[Model], count: int) -> str:
     return f"INSERT INTO {history_table} ({copied}) SELECT {columns}, %s, %s, %s, %s FROM {table} WHERE {pk} IN ({', '.join(['%s'] * count)})"  # noqa: S608, E501
 
 
-def history_copy(model: type[Model], pks: Sequence[Any], actor: Any, *, reason: bool = True) -> None:
-    """The history rows of records just written with `QuerySet.update()`, which sends no signal (so
-    django-simple-history writes none): one per record, copied in one statement from its row as it now is, with
-    what simple-history writes beside (when, who, the kind: `~` changed, and a participant's reason unless
-    `reason` is False, as simple-history's bulk helpers leave it). A service writes the row and its history with
-    two statements compiled once or cheaply, instead of the ORM's save, its signals and a history instance."""
+def history_copy(
+    model: type[Model], pks: Sequence[Any], actor: Any, *, reason: bool = True, created: bool = False
+) -> None:
+    """The history rows of records just written with `QuerySet.update()` or `bulk_create()`, which send no
+    signal (so django-simple-history writes none): one per record, copied in one statement from its row as it now
+    is, with what simple-history writes beside (when, who, the kind: `+` created or `~` changed, and a
+    participant's reason unless `reason` is False, as simple-history's bulk helpers leave it). A service writes
+    the rows and their history in two statements, instead of the ORM's save, its signals and a history
+    instance per record."""
     if not pks:
         return
     user = history_user(actor)
     params = [
         connection.ops.adapt_datetimefield_value(timezone.now()),
         getattr(actor, "history_label", None) if reason else None,
-        "~",
+        "+" if created else "~",
         user.pk if user is not None else None,
         *(model._meta.pk.get_db_prep_value(pk, connection) for pk in pks),
     ]

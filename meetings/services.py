@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from appointments.models import FINAL_STATUSES, Status
 from config.history import history_copy, history_user, stamp
@@ -49,8 +49,8 @@ def meeting_for(*, appointment: Appointment, actor: Any = None) -> Meeting:
         start_date=appointment.appointment_at,
         end_date=appointment.ends_at,
     )
-    stamp(meeting, actor)
-    meeting.save(force_insert=True)
+    Meeting.objects.bulk_create([meeting])
+    history_copy(Meeting, [meeting.pk], actor, created=True)
     return meeting
 
 
@@ -84,7 +84,9 @@ def participants_for_new_appointment(*, appointment: Appointment, actor: Any = N
     ]
     if appointment.is_interpreter_needed:
         people.append(_interpreter(appointment))
-    return list(bulk_create_with_history(people, Participant, default_user=history_user(actor)))
+    Participant.objects.bulk_create(people)
+    history_copy(Participant, [person.pk for person in people], actor, reason=False, created=True)
+    return people
 
 
 def participants_follow_agent(*, appointment: Appointment) -> None:
