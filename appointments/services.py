@@ -43,7 +43,7 @@ from claimants.services import (
     merge_errors,
 )
 from config.history import history_copy
-from config.prepared import Prepared
+from config.prepared import Prepared, update_columns
 from config.transactions import block
 from events.models import EventType
 from events.services import appointment_change_events, events_record
@@ -279,9 +279,7 @@ def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> N
     try:
         # No savepoint: when the agent's no-overlap constraint refuses the row (a concurrent assignment), the
         # error ends the change and the service's own block rolls it back.
-        Appointment.objects.filter(pk=appointment.pk).update(
-            **{name: getattr(appointment, name) for name in changes}, updated_at=appointment.updated_at
-        )
+        update_columns(appointment, [*changes, "updated_at"])
     except (IntegrityError, OperationalError) as exc:
         _raise_if_agent_overlap(exc)
         raise

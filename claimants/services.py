@@ -31,6 +31,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from config.history import history_copy, history_user, stamp
+from config.prepared import update_columns
 
 Errors = dict[str, list[str]]
 
@@ -239,7 +240,7 @@ def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> Non
         for name, value in plan.fields.items():
             setattr(claimant, name, value)
         claimant.full_clean(exclude=["appointment"], validate_unique=False, validate_constraints=False)
-        Claimant.objects.filter(pk=claimant.pk).update(**plan.fields)
+        update_columns(claimant, list(plan.fields))
         history_copy(Claimant, [claimant.pk], actor)
     if plan.items:
         ClaimantData.objects.bulk_update(plan.items, ["value"])

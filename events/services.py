@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from config.prepared import insert_rows
 from events.models import Event, EventType
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def events_record(
     if representation is None:
         representation = appointment_representation(appointment)
     now = timezone.now()
-    rows = Event.objects.bulk_create(
+    rows = [
         Event(
             type=event_type,
             appointment_id=appointment.pk,
@@ -59,7 +60,8 @@ def events_record(
             created_at=now,
         )
         for event_type, extra in pending
-    )
+    ]
+    insert_rows(rows)  # their sequence numbers are the database's, not read back: events go by id
     from events.tasks import events_dispatch
 
     events_dispatch.enqueue([str(row.id) for row in rows])

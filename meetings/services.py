@@ -21,6 +21,7 @@ from simple_history.utils import bulk_update_with_history
 
 from appointments.models import FINAL_STATUSES, Status
 from config.history import history_copy, history_user, stamp
+from config.prepared import update_columns
 from events.models import EventType
 from events.services import events_record, participant_event
 from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
@@ -64,7 +65,7 @@ def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, ac
         meeting.end_date = appointment.ends_at
         changed.append("end_date")
     if changed:
-        Meeting.objects.filter(pk=meeting.pk).update(**{name: getattr(meeting, name) for name in changed})
+        update_columns(meeting, changed)
         history_copy(Meeting, [meeting.pk], actor)
     return changed
 
