@@ -18,7 +18,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import OuterRef, QuerySet
+from django.db.models.functions import JSONObject
 
 from appointments.models import FEATURE_FIELDS, Appointment
 from claimants.models import ClaimantData
@@ -78,8 +80,8 @@ def seconds(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _item(pk: Any, value: Any, name: str, kind: str, required: bool) -> Item:
-    return {"id": str(pk), "value": value, "name": name, "type": kind, "required": required}
+def _item(id: Any, value: Any, name: str, type: str, required: bool) -> Item:
+    return {"id": str(id), "value": value, "name": name, "type": type, "required": required}
 
 
 def _build(row: Sequence[Any], items: list[Item]) -> dict[str, Any]:
@@ -130,11 +132,30 @@ def member(user_id: int) -> Any:
 
 # The hot reads, compiled once (config.prepared): one appointment among a member's departments or among all (a
 # superuser's), the rows of a page's appointments, and the data items of a page's claimants.
-_ONE = Prepared(lambda pk: Appointment.objects.filter(pk=pk).values_list(*COLUMNS))
-_ONE_OF_MEMBER = Prepared(
-    lambda pk, user_id: Appointment.objects.visible_to(member(user_id)).filter(pk=pk).values_list(*COLUMNS)
-)
-_ROWS = Prepared(lambda ids: Appointment.objects.filter(pk__in=ids).values_list(*COLUMNS))
+def _in_one_statement() -> bool:
+    """On PostgreSQL a row carries its claimant's data items (a JSON array): one statement, not two."""
+    return connection.vendor == "postgresql"
+
+
+def _rows(queryset: QuerySet[Appointment]) -> QuerySet[Appointment, Any]:
+    """`queryset` as rows of COLUMNS, followed on PostgreSQL by the claimant's data items in field order."""
+    if not _in_one_statement():
+        return queryset.values_list(*COLUMNS)
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    items = (
+        ClaimantData.objects.filter(claimant_id=OuterRef("claimant__id"))
+        .order_by_field()
+        .values(
+            item=JSONObject(id="id", value="value", name="field__name", type="field__type", required="field__required")
+        )
+    )
+    return queryset.annotate(data_items=ArraySubquery(items)).values_list(*COLUMNS, "data_items")
+
+
+_ONE = Prepared(lambda pk: _rows(Appointment.objects.filter(pk=pk)))
+_ONE_OF_MEMBER = Prepared(lambda pk, user_id: _rows(Appointment.objects.visible_to(member(user_id)).filter(pk=pk)))
+_ROWS = Prepared(lambda ids: _rows(Appointment.objects.filter(pk__in=ids)))
 _ITEMS = Prepared(
     lambda ids: ClaimantData.objects.filter(claimant_id__in=ids).order_by_field().values_list(*_ITEM_COLUMNS)
 )
@@ -164,13 +185,15 @@ def page(ids: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def representations(queryset: QuerySet[Appointment]) -> list[dict[str, Any]]:
-    """The representation of each appointment of `queryset` (filtered, ordered, sliced), in two queries."""
-    return from_rows(list(queryset.values_list(*COLUMNS)))
+    """The representation of each appointment of `queryset` (filtered, ordered, sliced): one query on
+    PostgreSQL, two elsewhere."""
+    return from_rows(list(_rows(queryset)))
 
 
 def from_rows(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    """The representations of rows read with `values_list(*COLUMNS)` (a page of a list), with one more query
-    for all their data items."""
+    """The representations of rows read by `_rows`: with the data items they carry, or one more query for all."""
+    if _in_one_statement():
+        return [_build(row, [_item(**item) for item in row[-1]]) for row in rows]
     items = _items_of(row[-1] for row in rows) if rows else {}
     return [_build(row, items.get(row[-1], [])) for row in rows]
 

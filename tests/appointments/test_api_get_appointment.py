@@ -194,5 +194,6 @@ def test_get_query_count_does_not_grow_with_claimant_data(agent, fields: int) ->
     client.get(url(appointment.pk))  # the first use of a token records last_used_at
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url(appointment.pk)).status_code == 200
-    # token+user, appointment with department, claimant and meeting, data items with their fields
-    assert len(queries) == 3, [q["sql"] for q in queries]
+    # token+user, appointment with department, claimant and meeting, and its data items with their fields: in the
+    # same statement on PostgreSQL (a JSON array), one more elsewhere. (The hand-written floor: 2.)
+    assert len(queries) == (2 if connection.vendor == "postgresql" else 3), [q["sql"] for q in queries]

@@ -199,8 +199,9 @@ def test_query_count_does_not_grow_with_the_page_size(agent, department, size) -
     with CaptureQueriesContext(connection) as queries:
         response = client.get(URL, {"per_page": size})
     assert len(response.json()["data"]) == size
-    # token, count, the page's ids (filters, order, tenancy), their rows with joins, their claimants' data items
-    assert len(queries) == 5, [q["sql"] for q in queries]
+    # token, count, the page's ids (filters, order, tenancy), their rows with joins and their claimants' data
+    # items (in the same statement on PostgreSQL, one more elsewhere). (The hand-written floor: 3.)
+    assert len(queries) == (4 if connection.vendor == "postgresql" else 5), [q["sql"] for q in queries]
 
 
 def test_a_user_without_departments_sees_nothing(department) -> None:
