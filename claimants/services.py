@@ -242,9 +242,11 @@ def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> Non
         claimant.full_clean(exclude=["appointment"], validate_unique=False, validate_constraints=False)
         update_columns(claimant, list(plan.fields))
         history_copy(Claimant, [claimant.pk], actor)
-    if plan.items:
+    if len(plan.items) == 1:  # the usual case: a statement built once, not bulk_update's CASE compiled each time
+        update_columns(plan.items[0], ["value"])
+    elif plan.items:
         ClaimantData.objects.bulk_update(plan.items, ["value"])
-        history_copy(ClaimantData, [item.pk for item in plan.items], actor, reason=False)
+    history_copy(ClaimantData, [item.pk for item in plan.items], actor, reason=False)
 
 
 @dataclass

@@ -29,6 +29,8 @@ class LaravelPagination(BasePagination):
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         self.request = request
+        # The links' path and the other parameters, read once for the response's nine links.
+        self._base, self._query = request.build_absolute_uri(request.path), request.query_params.copy()
         self.per_page = min(_positive_int(request.query_params.get("per_page"), self.page_size), self.max_page_size)
         self.page = _positive_int(request.query_params.get("page"), 1)
         self.total = queryset.count()
@@ -39,9 +41,8 @@ class LaravelPagination(BasePagination):
     def _url(self, page: int | None) -> str | None:
         if page is None:
             return None
-        query = self.request.query_params.copy()
-        query["page"] = str(page)
-        return f"{self.request.build_absolute_uri(self.request.path)}?{query.urlencode()}"
+        self._query["page"] = str(page)
+        return f"{self._base}?{self._query.urlencode()}"
 
     @property
     def _previous_url(self) -> str | None:
@@ -82,7 +83,7 @@ class LaravelPagination(BasePagination):
                     "from": first_index if shown else None,
                     "last_page": self.last_page,
                     "links": self._page_links(),
-                    "path": self.request.build_absolute_uri(self.request.path),
+                    "path": self._base,
                     "per_page": self.per_page,
                     "to": first_index + shown - 1 if shown else None,
                     "total": self.total,

@@ -55,3 +55,20 @@ def test_a_creation_copied_is_the_row_simple_history_writes(department) -> None:
     assert copied == saved
     assert copied["history_type"] == "+"
     assert Appointment.history.filter(id=appointment.pk).count() == 1
+
+
+@pytest.mark.parametrize("values", [1, 2])
+def test_a_change_of_data_values_is_in_the_history_with_its_user(department, values) -> None:
+    from appointments.services import appointment_update
+    from claimants.models import ClaimantData
+    from tests.factories import ClaimantDataFieldFactory
+
+    ClaimantDataFieldFactory.create(department=department, name="Notes")
+    appointment = make_appointment(department)
+    user = UserFactory.create(username="editor")
+    items = list(appointment.claimant.data.filter(field__type="string").order_by("field__name"))[:values]
+    change = [(str(n), {"id": item.pk, "value": f"new {n}"}) for n, item in enumerate(items)]
+    appointment_update(appointment=appointment, data={"claimant": {"data": change}}, actor=user)
+    for n, item in enumerate(items):
+        latest = _latest(ClaimantData, item.pk)
+        assert (latest["value"], latest["history_type"], latest["history_user_id"]) == (f"new {n}", "~", user.pk)
