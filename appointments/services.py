@@ -8,15 +8,14 @@ paths of the request fields, and only when there are none writes exactly the col
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, transaction
-from django.db.models import Model
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from appointments.models import (
@@ -43,7 +42,7 @@ from claimants.services import (
     merge_errors,
 )
 from config.history import history_copy
-from config.prepared import Prepared, update_columns
+from config.prepared import Prepared, columns, from_row, insert_rows, update_columns
 from config.transactions import block
 from events.models import EventType
 from events.services import appointment_change_events, events_record
@@ -309,12 +308,8 @@ def appointment_update(
         return _change(_lock(appointment.pk, viewer), data, actor, precondition)
 
 
-def _columns(model: type[Model], prefix: str = "") -> list[str]:
-    return [prefix + field.attname for field in model._meta.concrete_fields]
-
-
 _PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"), (Meeting, "meeting__"))
-_LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in _columns(model, prefix)]
+_LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in columns(model, prefix)]
 # The lock, compiled once (config.prepared): any appointment (services, a superuser) or one of a member's.
 _LOCK = Prepared(
     lambda pk: Appointment.objects.select_for_update(of=("self",)).filter(pk=pk).values_list(*_LOCKED_COLUMNS)
@@ -327,38 +322,27 @@ _LOCK_VISIBLE = Prepared(
         .values_list(*_LOCKED_COLUMNS)
     )
 )
-_ITEM_PARTS = ((ClaimantData, ""), (ClaimantDataField, "field__"))
 _ITEMS = Prepared(
     lambda claimant_id: (
         ClaimantData.objects.filter(claimant_id=claimant_id)
         .order_by_field()
-        .values_list(*(column for model, prefix in _ITEM_PARTS for column in _columns(model, prefix)))
+        .values_list(*columns(ClaimantData), *columns(ClaimantDataField, "field__"))
     )
 )
-
-
-def _from_row(row: Sequence[Any], parts: Sequence[tuple[type[Model], str]]) -> list[Any]:
-    """The instances a row of `values_list` holds, model after model, as the ORM would build them."""
-    instances, start = [], 0
-    for model, _prefix in parts:
-        names = _columns(model)
-        instances.append(model.from_db(DEFAULT_DB_ALIAS, names, row[start : start + len(names)]))
-        start += len(names)
-    return instances
 
 
 def _lock(pk: Any, viewer: Any = None) -> Appointment:
     """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
     representation read: its department, claimant and meeting in the same statement, the claimant's data items
     with their fields in one more (as `with_related()` gives them). Appointment.DoesNotExist when not found."""
-    rows = _LOCK.rows(pk) if viewer is None or viewer.is_superuser else _LOCK_VISIBLE.rows(pk, viewer.pk)
+    rows = _LOCK.rows(pk) if _sees_all(viewer) else _LOCK_VISIBLE.rows(pk, viewer.pk)
     if not rows:
         raise Appointment.DoesNotExist
-    appointment, department, claimant, meeting = _from_row(rows[0], _PARTS)
+    appointment, department, claimant, meeting = from_row(rows[0], [model for model, _prefix in _PARTS])
     appointment.department, appointment.claimant, appointment.meeting = department, claimant, meeting
     items = []
     for row in _ITEMS.rows(claimant.pk):
-        item, item.field = _from_row(row, _ITEM_PARTS)
+        item, item.field = from_row(row, [ClaimantData, ClaimantDataField])
         items.append(item)
     prefetched = claimant.data.all()
     prefetched._result_cache, prefetched._prefetch_done = items, True
@@ -503,7 +487,7 @@ def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
     back (the whole create, or to the caller's savepoint) before anything else runs in it."""
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
     try:
-        Appointment.objects.bulk_create([appointment])
+        insert_rows([appointment])
     except OperationalError as exc:
         _raise_if_agent_overlap(exc)
         raise
@@ -528,20 +512,30 @@ def _raise_if_agent_overlap(exc: IntegrityError | OperationalError) -> None:
 
 def department_for_create(*, actor: Any, department_id: Any) -> Department:
     """The department a new appointment goes to: the one named, or the caller's only department."""
-    usable = Department.objects.visible_to(actor)
-    if department_id is None:
-        only = list(usable[:2])
-        if len(only) == 1:
-            return only[0]
-        raise ValidationError(
-            {"department_id": ["The department id field is required when the caller has more than one department."]}
-            if only
-            else {"department_id": ["The caller has no department to create appointments in."]}
-        )
-    department = usable.filter(pk=department_id).first()
-    if department is None:
-        raise ValidationError({"department_id": ["The selected department id is invalid."]})
-    return department
+    if department_id is not None:
+        named = _NAMED.rows(department_id) if _sees_all(actor) else _NAMED_OF_MEMBER.rows(department_id, actor.pk)
+        if not named:
+            raise ValidationError({"department_id": ["The selected department id is invalid."]})
+        return from_row(named[0], [Department])[0]
+    only = list(Department.objects.visible_to(actor)[:2])
+    if len(only) == 1:
+        return only[0]
+    raise ValidationError(
+        {"department_id": ["The department id field is required when the caller has more than one department."]}
+        if only
+        else {"department_id": ["The caller has no department to create appointments in."]}
+    )
+
+
+def _sees_all(actor: Any) -> bool:
+    return actor is None or actor.is_superuser
+
+
+# A named department among all or among a member's, compiled once (config.prepared).
+_NAMED = Prepared(lambda pk: Department.objects.filter(pk=pk).values_list(*columns(Department)))
+_NAMED_OF_MEMBER = Prepared(
+    lambda pk, user_id: Department.objects.visible_to(member(user_id)).filter(pk=pk).values_list(*columns(Department))
+)
 
 
 def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: Any, viewer: Any = None) -> Appointment:

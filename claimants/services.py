@@ -31,7 +31,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from config.history import history_copy, history_user, stamp
-from config.prepared import update_columns
+from config.prepared import Prepared, columns, from_row, insert_rows, update_columns
 
 Errors = dict[str, list[str]]
 
@@ -271,10 +271,18 @@ def claimant_plan_create(*, department_id: Any, data: Mapping[str, Any]) -> Clai
     return ClaimantDraft(claimant=person, items=items, errors=merge_errors(missing_name, plan.errors, item_errors))
 
 
+# A department's data fields in their order, compiled once (config.prepared).
+_FIELDS = Prepared(
+    lambda department_id: ClaimantDataField.objects.filter(department_id=department_id).values_list(
+        *columns(ClaimantDataField)
+    )
+)
+
+
 def _new_data_items(department_id: Any, values: Mapping[str, Any]) -> tuple[list[ClaimantData], Errors]:
     """One item per department field, valued from `values` keyed by field name or id."""
     errors: Errors = {}
-    fields = list(ClaimantDataField.objects.filter(department_id=department_id))
+    fields = [from_row(row, [ClaimantDataField])[0] for row in _FIELDS.rows(department_id)]
     known = {f.name for f in fields} | {str(f.id) for f in fields}
     for key in values:
         if key not in known:
@@ -298,11 +306,11 @@ def claimant_create(*, draft: ClaimantDraft, appointment: Any, actor: Any) -> Cl
     their history rows (config.history.history_copy)."""
     person = draft.claimant
     person.appointment = appointment
-    Claimant.objects.bulk_create([person])
+    insert_rows([person])
     history_copy(Claimant, [person.pk], actor, created=True)
     for item in draft.items:
         item.claimant = person
-    ClaimantData.objects.bulk_create(draft.items)
+    insert_rows(draft.items)
     history_copy(ClaimantData, [item.pk for item in draft.items], actor, reason=False, created=True)
     return person
 

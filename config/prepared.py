@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import AutoField, Field, Model, QuerySet
 
 _unique = itertools.count(1)
@@ -148,3 +148,21 @@ def insert_rows(instances: Sequence[Model]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+    for instance in instances:  # saved, as bulk_create leaves them
+        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+
+
+def columns(model: type[Model], prefix: str = "") -> list[str]:
+    """A model's columns as `values_list` paths (`prefix`: through a relation, `department__`)."""
+    return [prefix + field.attname for field in model._meta.concrete_fields]
+
+
+def from_row(row: Sequence[Any], models: Sequence[type[Model]]) -> list[Any]:
+    """The instances a row read with `values_list(*columns(a), *columns(b, "b__"), ...)` holds, model after
+    model, built as the ORM builds them."""
+    instances, start = [], 0
+    for model in models:
+        names = columns(model)
+        instances.append(model.from_db(DEFAULT_DB_ALIAS, names, row[start : start + len(names)]))
+        start += len(names)
+    return instances

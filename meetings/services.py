@@ -21,7 +21,7 @@ from simple_history.utils import bulk_update_with_history
 
 from appointments.models import FINAL_STATUSES, Status
 from config.history import history_copy, history_user, stamp
-from config.prepared import update_columns
+from config.prepared import insert_rows, update_columns
 from events.models import EventType
 from events.services import events_record, participant_event
 from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
@@ -50,7 +50,7 @@ def meeting_for(*, appointment: Appointment, actor: Any = None) -> Meeting:
         start_date=appointment.appointment_at,
         end_date=appointment.ends_at,
     )
-    Meeting.objects.bulk_create([meeting])
+    insert_rows([meeting])
     history_copy(Meeting, [meeting.pk], actor, created=True)
     return meeting
 
@@ -85,7 +85,7 @@ def participants_for_new_appointment(*, appointment: Appointment, actor: Any = N
     ]
     if appointment.is_interpreter_needed:
         people.append(_interpreter(appointment))
-    Participant.objects.bulk_create(people)
+    insert_rows(people)
     history_copy(Participant, [person.pk for person in people], actor, reason=False, created=True)
     return people
 

@@ -17,17 +17,12 @@ from rest_framework.request import Request
 
 from config.api.errors import UNAUTHENTICATED_MESSAGE
 from config.net import client_address, hits, over_limit
-from config.prepared import Prepared
-
-
-def _columns(model: Any) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
+from config.prepared import Prepared, columns, from_row
 
 
 def _lookup(key: Any) -> Any:
-    token_model, user_model = get_token_model(), get_user_model()
-    users = [f"user__{name}" for name in _columns(user_model)]
-    return token_model.objects.filter(token_key=key).values_list(*_columns(token_model), *users)
+    users = columns(get_user_model(), "user__")
+    return get_token_model().objects.filter(token_key=key).values_list(*columns(get_token_model()), *users)
 
 
 # The tokens with this key and their users, in one statement compiled once (config.prepared).
@@ -36,12 +31,9 @@ _LOOKUP = Prepared(_lookup)
 
 def _candidates(key: str) -> list[Any]:
     """The tokens whose key is `key`, each with its user loaded, as `select_related("user")` gives them."""
-    token_model, user_model = get_token_model(), get_user_model()
-    token_columns, user_columns = _columns(token_model), _columns(user_model)
     found = []
     for row in _LOOKUP.rows(key):
-        api_token = token_model.from_db("default", token_columns, row[: len(token_columns)])
-        api_token.user = user_model.from_db("default", user_columns, row[len(token_columns) :])
+        api_token, api_token.user = from_row(row, [get_token_model(), get_user_model()])
         found.append(api_token)
     return found
 
