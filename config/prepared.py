@@ -87,7 +87,10 @@ class Prepared:
         fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
         return _Compiled(sql, slots, tuple(params), compiler, compiler.get_converters(fields))
 
-    def rows(self, *values: Any, shape: tuple[Hashable, ...] = ()) -> list[tuple[Any, ...]]:
+    def rows(
+        self, *values: Any, shape: tuple[Hashable, ...] = (), page: tuple[int, int] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows for these values; `page` (limit, offset) reads a slice of them (a queryset without one)."""
         key = (shape, tuple(len(value) if isinstance(value, tuple | list) else -1 for value in values))
         compiled = self._compiled.get(key)
         if compiled is None:
@@ -96,8 +99,11 @@ class Prepared:
             constant if slot is None else slot[2](values[slot[0]] if slot[1] is None else values[slot[0]][slot[1]])
             for slot, constant in zip(compiled.slots, compiled.constants, strict=True)
         ]
+        sql = compiled.sql
+        if page is not None:
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, *page]
         with connections[self._using].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(sql, params)
             found = cursor.fetchall()
         if compiled.converters:
             return [tuple(row) for row in compiled.compiler.apply_converters(found, compiled.converters)]

@@ -225,3 +225,22 @@ def test_cancelled_time_filters_are_utc(api, department) -> None:
     ]
     assert refs(api.get(URL, {"appointment_at_from": f"{day}T13:00:00+02:00"})) == ["T"]
     assert refs(api.get(URL, {"appointment_at_from": f"{day}T12:00:01"})) == []
+
+
+@pytest.mark.parametrize("superuser", [False, True])
+def test_the_default_list_reads_what_the_filtered_one_reads(department, other_department, superuser) -> None:
+    """Without filters the list's ids and total come from statements compiled once (CallerIds); they are the
+    ORM's, page after page, with tenancy, for a member and a superuser."""
+    from tests.helpers import persona
+
+    for n in range(7):
+        make_appointment(department, reference=f"D{n}", appointment_at=in_days(1 + n % 3, hour=9 + n))
+    make_appointment(other_department, reference="OTHER")
+    caller = persona("lister", department, superuser=superuser).client()
+    for page in (1, 2, 3, 4):
+        default = caller.get(URL, {"per_page": 3, "page": page}).json()
+        sorted_ = caller.get(URL, {"per_page": 3, "page": page, "sort": "appointment_at"}).json()
+        assert default["data"] == sorted_["data"]
+        assert default["meta"]["total"] == sorted_["meta"]["total"] == (8 if superuser else 7)
+    references = [a["reference"] for p in (1, 2, 3) for a in caller.get(URL, {"per_page": 3, "page": p}).json()["data"]]
+    assert ("OTHER" in references) is superuser
