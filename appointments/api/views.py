@@ -44,6 +44,7 @@ from config.api.http import (
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.pagination import LaravelPagination
 from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, form_bodies
+from config.api.validation import validated
 from config.transactions import all_or_nothing
 
 # Only the actions on one appointment have it in their path (a class-level parameter would give it to list
@@ -80,8 +81,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         appointment is not the caller's, the answer is the 404, as if the appointment had been looked up first:
         a valid request finds it (or not) under its lock, in the service, with no read before."""
         try:
-            serializer = serializer_class(data=request_body(self.request), **kwargs)
-            serializer.is_valid(raise_exception=True)
+            serializer = validated(serializer_class, request_body(self.request), **kwargs)
         except exceptions.APIException:
             if not self.get_queryset().filter(pk=pk).exists():
                 raise exceptions.NotFound() from None
@@ -149,8 +149,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         return idempotency.once(request=request, body=body, run=lambda: self._create(request, body))
 
     def _create(self, request: Request, body: Any) -> Response:
-        serializer = AppointmentCreateSerializer(data=body)
-        serializer.is_valid(raise_exception=True)
+        serializer = validated(AppointmentCreateSerializer, body)
         department = department_for_create(actor=request.user, department_id=serializer.requested_department_id())
         response = self._written(
             lambda: appointment_create(department=department, actor=request.user, **serializer.service_arguments()),
