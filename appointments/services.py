@@ -183,21 +183,28 @@ def _plan_agent(appointment: Appointment, data: Mapping[str, Any], department: D
     `planned` is what the rest of the change does (its time, duration and status are checked as they will be)."""
     changes: dict[str, Any] = {}
     agent_id = appointment.agent_id
-    members = get_user_model().objects.filter(is_active=True, is_staff=True, departments=department)
+
+    def members() -> Any:  # built only when asked (building the queryset alone costs a fifth of a millisecond)
+        return get_user_model().objects.filter(is_active=True, is_staff=True, departments=department)
+
     if "agent_id" in data:
         wanted = data["agent_id"]
         if wanted is None:
             if agent_id is not None:
                 changes["agent"] = None
             return changes, {}
-        agent = members.filter(pk=wanted).first() if isinstance(wanted, int) and not isinstance(wanted, bool) else None
+        agent = (
+            members().filter(pk=wanted).first() if isinstance(wanted, int) and not isinstance(wanted, bool) else None
+        )
         if agent is None:
             return {}, {"agent_id": ["The selected agent id is invalid."]}
         if agent.pk != agent_id:
             changes["agent"] = agent
         agent_id = agent.pk
     elif (
-        agent_id is not None and department.pk != appointment.department_id and not members.filter(pk=agent_id).exists()
+        agent_id is not None
+        and department.pk != appointment.department_id
+        and not members().filter(pk=agent_id).exists()
     ):
         return {}, {"agent_id": ["The agent is not a member of the selected department."]}
     moved = {"appointment_at", "duration_in_minutes"} & planned[0].keys()
