@@ -816,7 +816,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300, help="requests per endpoint and side, in-process")
     parser.add_argument("--http-rounds", type=int, default=150, help="requests per endpoint and side, over HTTP")
     parser.add_argument("--seconds", type=int, default=15, help="wrk's duration for each side")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers for the throughput")
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (production: 2 x cores + 1)")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "the floor is hand-written for PostgreSQL: set DATABASE_URL"
     with throwaway_database("bench_floor") as env:
