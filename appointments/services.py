@@ -15,7 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import OuterRef, QuerySet
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from appointments.models import (
@@ -317,40 +319,62 @@ def appointment_update(
 
 _PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"), (Meeting, "meeting__"))
 _LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in columns(model, prefix)]
-# The lock, compiled once (config.prepared): any appointment (services, a superuser) or one of a member's.
-_LOCK = Prepared(
-    lambda pk: Appointment.objects.select_for_update(of=("self",)).filter(pk=pk).values_list(*_LOCKED_COLUMNS)
-)
-_LOCK_VISIBLE = Prepared(
-    lambda pk, user_id: (
-        Appointment.objects.visible_to(member(user_id))
-        .select_for_update(of=("self",))
-        .filter(pk=pk)
-        .values_list(*_LOCKED_COLUMNS)
+_ITEM_COLUMNS = [*columns(ClaimantData), *columns(ClaimantDataField, "field__")]
+
+
+def _locked_rows(appointments: QuerySet[Appointment]) -> Any:
+    """The lock's rows: the appointment with its department, claimant and meeting, and on PostgreSQL the
+    claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
+    locked = appointments.select_for_update(of=("self",))
+    if connection.vendor != "postgresql":
+        return locked.values_list(*_LOCKED_COLUMNS)
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    items = (
+        ClaimantData.objects.filter(claimant_id=OuterRef("claimant__id"))
+        .order_by_field()
+        .values(item=JSONObject(**{column: column for column in _ITEM_COLUMNS}))
     )
+    return locked.annotate(data_items=ArraySubquery(items)).values_list(*_LOCKED_COLUMNS, "data_items")
+
+
+# The lock, compiled once (config.prepared): any appointment (services, a superuser) or one of a member's.
+_LOCK = Prepared(lambda pk: _locked_rows(Appointment.objects.filter(pk=pk)))
+_LOCK_VISIBLE = Prepared(
+    lambda pk, user_id: _locked_rows(Appointment.objects.visible_to(member(user_id)).filter(pk=pk))
 )
 _ITEMS = Prepared(
     lambda claimant_id: (
-        ClaimantData.objects.filter(claimant_id=claimant_id)
-        .order_by_field()
-        .values_list(*columns(ClaimantData), *columns(ClaimantDataField, "field__"))
+        ClaimantData.objects.filter(claimant_id=claimant_id).order_by_field().values_list(*_ITEM_COLUMNS)
     )
 )
+
+
+def _item_from_json(item: Mapping[str, Any]) -> ClaimantData:
+    """A data item with its field from the lock's JSON array, its values as the fields read them."""
+    values = []
+    for model, prefix in ((ClaimantData, ""), (ClaimantDataField, "field__")):
+        values += [field.to_python(item[prefix + field.attname]) for field in model._meta.concrete_fields]
+    data_item, data_item.field = from_row(values, [ClaimantData, ClaimantDataField])
+    return data_item
 
 
 def _lock(pk: Any, viewer: Any = None) -> Appointment:
     """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
-    representation read: its department, claimant and meeting in the same statement, the claimant's data items
-    with their fields in one more (as `with_related()` gives them). Appointment.DoesNotExist when not found."""
+    representation read: its department, claimant and meeting, and the claimant's data items with their fields
+    (as `with_related()` gives them), in one statement on PostgreSQL. Appointment.DoesNotExist when not found."""
     rows = _LOCK.rows(pk) if _sees_all(viewer) else _LOCK_VISIBLE.rows(pk, viewer.pk)
     if not rows:
         raise Appointment.DoesNotExist
     appointment, department, claimant, meeting = from_row(rows[0], [model for model, _prefix in _PARTS])
     appointment.department, appointment.claimant, appointment.meeting = department, claimant, meeting
-    items = []
-    for row in _ITEMS.rows(claimant.pk):
-        item, item.field = from_row(row, [ClaimantData, ClaimantDataField])
-        items.append(item)
+    if len(rows[0]) > len(_LOCKED_COLUMNS):
+        items = [_item_from_json(item) for item in rows[0][-1]]
+    else:
+        items = []
+        for row in _ITEMS.rows(claimant.pk):
+            item, item.field = from_row(row, [ClaimantData, ClaimantDataField])
+            items.append(item)
     prefetched = claimant.data.all()
     prefetched._result_cache, prefetched._prefetch_done = items, True
     claimant._prefetched_objects_cache = {"data": prefetched}
