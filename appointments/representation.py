@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
 
@@ -24,6 +23,7 @@ from django.db.models.functions import JSONObject
 
 from appointments.models import FEATURE_FIELDS, Appointment
 from claimants.models import ClaimantData
+from config.api.fields import milliseconds, seconds
 from config.prepared import Prepared
 
 # The columns of one appointment's row, as `values_list` paths; the representation's order, and the claimant's id
@@ -65,19 +65,6 @@ _FEATURES = len(FEATURE_FIELDS)
 _ITEM_COLUMNS = ("claimant_id", "id", "value", "field__name", "field__type", "field__required")
 
 Item = dict[str, Any]
-
-
-def milliseconds(value: datetime | None) -> str | None:
-    """`2021-01-01T00:00:00.000Z`: how the contract writes an appointment's times, always in UTC."""
-    if value is None:
-        return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def seconds(value: datetime) -> str:
-    """`2021-01-30T08:30:00Z`: how the contract writes a meeting's dates."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _item(id: Any, value: Any, name: str, type: str, required: bool) -> Item:

@@ -68,6 +68,7 @@ from knox.crypto import hash_token  # noqa: E402
 from knox.settings import CONSTANTS  # noqa: E402
 
 from appointments.models import FEATURE_FIELDS  # noqa: E402
+from config.api.fields import milliseconds, seconds  # noqa: E402 (the contract's two time formats)
 from events.tasks import events_dispatch  # noqa: E402
 
 API_PATH = "/api/v1/appointments"
@@ -92,17 +93,6 @@ _FROM = (
 )
 _TENANCY = "(%s OR a.department_id IN (SELECT department_id FROM appointments_department_members WHERE user_id = %s))"
 _ONE = f"SELECT {_COLUMNS} {_FROM} WHERE a.id = %s AND {_TENANCY}"
-
-
-def _ms(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def _seconds(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _representation(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -137,14 +127,14 @@ def _representation(row: tuple[Any, ...]) -> dict[str, Any]:
     return {
         "id": str(pk),
         "reference": reference,
-        "appointment_at": _ms(at),
+        "appointment_at": milliseconds(at),
         "duration_in_minutes": duration,
         "is_interpreter_needed": interpreter,
         "interpreter_language": language,
         "status": status,
         "url": f"{settings.PUBLIC_BASE_URL}/join/{token}",
-        "created_at": _ms(created),
-        "cancelled_at": _ms(cancelled),
+        "created_at": milliseconds(created),
+        "cancelled_at": milliseconds(cancelled),
         "cancellation_reason": reason,
         "department": {"id": str(dept_id), "name": dept_name},
         "claimant": {
@@ -158,11 +148,11 @@ def _representation(row: tuple[Any, ...]) -> dict[str, Any]:
             "id": meeting_id,
             "room_name": room,
             "room_url": room_url,
-            "start_date": _seconds(start),
-            "end_date": _seconds(end),
+            "start_date": seconds(start),
+            "end_date": seconds(end),
         },
-        "session_started_at": _ms(started),
-        "session_ended_at": _ms(ended),
+        "session_started_at": milliseconds(started),
+        "session_ended_at": milliseconds(ended),
         **dict(zip(FEATURE_FIELDS, features, strict=True)),
         "use_custom_post_call_redirect": use_custom,
         "custom_user_post_call_redirect_url": user_url,
@@ -398,7 +388,7 @@ def _patch(request: HttpRequest, cursor: Any, caller: tuple[int, bool], appointm
             return _error(422, {"claimant.data": ["invalid"]})
         previous = _schedule(rep["appointment_at"], rep["duration_in_minutes"])
         changes: dict[str, Any] = {}
-        if at is not None and _ms(at) != rep["appointment_at"]:
+        if at is not None and milliseconds(at) != rep["appointment_at"]:
             changes["appointment_at"] = at
         if minutes is not None and minutes != rep["duration_in_minutes"]:
             changes["duration_in_minutes"] = minutes
@@ -411,13 +401,13 @@ def _patch(request: HttpRequest, cursor: Any, caller: tuple[int, bool], appointm
             )
             start, duration = cursor.fetchone()
             _history(cursor, "appointments_appointment", "id = %s", [appointment_id], "~", user_id)
-            rep["appointment_at"], rep["duration_in_minutes"] = _ms(start), duration
+            rep["appointment_at"], rep["duration_in_minutes"] = milliseconds(start), duration
             cursor.execute(
                 "UPDATE meetings_meeting SET start_date = %s, end_date = %s WHERE appointment_id = %s",
                 [start, start + timedelta(minutes=duration), appointment_id],
             )
-            rep["meeting"]["start_date"] = _seconds(start)
-            rep["meeting"]["end_date"] = _seconds(start + timedelta(minutes=duration))
+            rep["meeting"]["start_date"] = seconds(start)
+            rep["meeting"]["end_date"] = seconds(start + timedelta(minutes=duration))
         if "phone_number" in claimant and phone != rep["claimant"]["phone_number"]:
             cursor.execute("UPDATE claimants_claimant SET phone_number = %s WHERE id = %s", [phone, claimant_id])
             _history(cursor, "claimants_claimant", "id = %s", [claimant_id], "~", user_id)

@@ -23,7 +23,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
-from appointments.models import Appointment, Department
+from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData
 from meetings.models import Meeting
 from tests.factories import UserFactory
@@ -384,3 +384,14 @@ def browser_sign_in(page: Any, base: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/admin/")
+
+
+# The stamps each status carries; moving an appointment to a status means walking an allowed path.
+STATUS_PATHS: dict[str, list[str]] = {
+    Status.SCHEDULED: [],
+    Status.WAITING: [Status.WAITING],
+    Status.IN_PROGRESS: [Status.IN_PROGRESS],
+    Status.COMPLETED: [Status.IN_PROGRESS, Status.COMPLETED],
+    Status.CANCELLED: [Status.CANCELLED],
+    Status.NO_SHOW: [Status.NO_SHOW],
+}

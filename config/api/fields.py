@@ -7,21 +7,31 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+def milliseconds(value: datetime | None) -> str | None:
+    """`2021-01-01T00:00:00.000Z`: how the contract writes an appointment's times, always in UTC."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def seconds(value: datetime) -> str:
+    """`2021-01-30T08:30:00Z`: how the contract writes a meeting's dates (the seed's example), always in UTC."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class MillisecondsDateTimeField(serializers.DateTimeField):
     """Appointment timestamps are written `2021-01-01T00:00:00.000Z`, always in UTC."""
 
     def to_representation(self, value: datetime) -> str | None:  # type: ignore[override]
-        if value is None:
-            return None
-        value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+        return milliseconds(value)
 
 
 class SecondsDateTimeField(serializers.DateTimeField):
     """Meeting dates are written `2021-01-30T08:30:00Z` (the seed's example), always in UTC."""
 
     def to_representation(self, value: datetime) -> str:
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return seconds(value)
 
 
 class StrictBooleanField(serializers.BooleanField):

@@ -17,18 +17,9 @@ from appointments.representation import representation, representations
 from appointments.services import appointment_update
 from claimants.models import FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, in_days, make_appointment
+from tests.helpers import STATUS_PATHS as PATHS
 
 pytestmark = pytest.mark.django_db
-
-# How each state is reached from a new scheduled appointment, through the service.
-PATHS = {
-    Status.SCHEDULED: [],
-    Status.WAITING: [Status.WAITING],
-    Status.IN_PROGRESS: [Status.IN_PROGRESS],
-    Status.COMPLETED: [Status.IN_PROGRESS, Status.COMPLETED],
-    Status.CANCELLED: [Status.CANCELLED],
-    Status.NO_SHOW: [Status.NO_SHOW],
-}
 
 
 def _text(data: object) -> bytes:

@@ -13,16 +13,8 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_create, appointment_update
 from claimants.models import ClaimantData, FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, in_days, make_appointment
+from tests.helpers import STATUS_PATHS as PATHS
 
-# The stamps each status carries; moving an appointment to a status means walking an allowed path.
-PATHS: dict[str, list[str]] = {
-    Status.SCHEDULED: [],
-    Status.WAITING: [Status.WAITING],
-    Status.IN_PROGRESS: [Status.IN_PROGRESS],
-    Status.COMPLETED: [Status.IN_PROGRESS, Status.COMPLETED],
-    Status.CANCELLED: [Status.CANCELLED],
-    Status.NO_SHOW: [Status.NO_SHOW],
-}
 ALLOWED = {
     (Status.SCHEDULED, Status.WAITING),
     (Status.SCHEDULED, Status.IN_PROGRESS),
