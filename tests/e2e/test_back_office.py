@@ -147,7 +147,8 @@ def test_a_managers_day_view_and_week_render_cleanly(live_server, page, departme
     page.screenshot(path=str(ARTEFACTS / "day-view.png"), full_page=True)
     page.click("a.dashboard-link")
     page.wait_for_selector("#week-chart")
-    page.wait_for_function("() => Chart.getChart('week-chart') !== undefined")
+    # Chart.js may still be loading: the predicate must not throw before it has (a ReferenceError ends the wait).
+    page.wait_for_function("() => window.Chart !== undefined && Chart.getChart('week-chart') !== undefined")
     assert "Appointments by status and day" in page.inner_text(".dashboard-table caption")
     page.screenshot(path=str(ARTEFACTS / "dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
