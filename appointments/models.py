@@ -232,8 +232,8 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
 class Appointment(FeatureSettings):
     """A remote video appointment between a department's agents and one claimant."""
 
-    # Not a column: the representation the events of a change carry, read at the end of that change's service
-    # call, inside its transaction; the API answers with it instead of reading the appointment again.
+    # Not a column: the representation a change's service built from the row it wrote, at its end and inside its
+    # transaction; the events carry it and the API answers with it, nothing is read again.
     recorded_representation: dict[str, Any] | None = None
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
