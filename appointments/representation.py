@@ -16,7 +16,6 @@ from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet
 from django.db.models.functions import JSONObject
@@ -24,7 +23,7 @@ from django.db.models.functions import JSONObject
 from appointments.models import FEATURE_FIELDS, Appointment
 from claimants.models import ClaimantData
 from config.api.fields import milliseconds, seconds
-from config.prepared import Prepared
+from config.prepared import Prepared, VisibleTo
 
 # The columns of one appointment's row, as `values_list` paths; the representation's order, and the claimant's id
 # last (to find its data items).
@@ -112,13 +111,6 @@ def _build(row: Sequence[Any], items: list[Item]) -> dict[str, Any]:
     }
 
 
-def member(user_id: int) -> Any:
-    """A stand-in for a non-superuser with this id, for `visible_to` in a query compiled once."""
-    return get_user_model()(pk=user_id, is_superuser=False)
-
-
-# The hot reads, compiled once (config.prepared): one appointment among a member's departments or among all (a
-# superuser's), the rows of a page's appointments, and the data items of a page's claimants.
 def _in_one_statement() -> bool:
     """On PostgreSQL a row carries its claimant's data items (a JSON array): one statement, not two."""
     return connection.vendor == "postgresql"
@@ -140,8 +132,9 @@ def _rows(queryset: QuerySet[Appointment]) -> QuerySet[Appointment, Any]:
     return queryset.annotate(data_items=ArraySubquery(items)).values_list(*COLUMNS, "data_items")
 
 
-_ONE = Prepared(lambda pk: _rows(Appointment.objects.filter(pk=pk)))
-_ONE_OF_MEMBER = Prepared(lambda pk, user_id: _rows(Appointment.objects.visible_to(member(user_id)).filter(pk=pk)))
+# The hot reads, compiled once (config.prepared): one appointment the caller may see, the rows of a page's
+# appointments, and (elsewhere than PostgreSQL) the data items of a page's claimants.
+_ONE = VisibleTo(Appointment, lambda appointments, pk: _rows(appointments.filter(pk=pk)))
 _ROWS = Prepared(lambda ids: _rows(Appointment.objects.filter(pk__in=ids)))
 _ITEMS = Prepared(
     lambda ids: ClaimantData.objects.filter(claimant_id__in=ids).order_by_field().values_list(*_ITEM_COLUMNS)
@@ -158,7 +151,7 @@ def _items_of(claimant_ids: Iterable[Any]) -> dict[Any, list[Item]]:
 
 def visible_one(user: Any, pk: Any) -> dict[str, Any] | None:
     """The representation of the appointment `pk` if `user` may see it (tenancy as `visible_to`), else None."""
-    rows = _ONE.rows(pk) if user.is_superuser else _ONE_OF_MEMBER.rows(pk, user.pk)
+    rows = _ONE.rows(user, pk)
     return from_rows(rows)[0] if rows else None
 
 
@@ -194,13 +187,9 @@ def representation(appointment: Appointment, items: Iterable[ClaimantData] | Non
 
 
 # The ids of a caller's appointments in the list's default order, and how many there are, compiled once.
-_IDS = Prepared(lambda: Appointment.objects.values_list("pk"))
-_IDS_OF_MEMBER = Prepared(lambda user_id: Appointment.objects.visible_to(member(user_id)).values_list("pk"))
+_IDS = VisibleTo(Appointment, lambda appointments: appointments.values_list("pk"))
 _HOW_MANY = Func(F("pk"), function="COUNT", output_field=IntegerField())  # a plain function: no GROUP BY
-_COUNT = Prepared(lambda: Appointment.objects.order_by().values_list(_HOW_MANY))
-_COUNT_OF_MEMBER = Prepared(
-    lambda user_id: Appointment.objects.visible_to(member(user_id)).order_by().values_list(_HOW_MANY)
-)
+_COUNT = VisibleTo(Appointment, lambda appointments: appointments.order_by().values_list(_HOW_MANY))
 
 
 class CallerIds:
@@ -211,14 +200,8 @@ class CallerIds:
     def __init__(self, user: Any) -> None:
         self.user = user
 
-    def _member(self) -> tuple[Any, ...]:
-        return () if self.user.is_superuser else (self.user.pk,)
-
     def count(self) -> int:
-        prepared = _COUNT if self.user.is_superuser else _COUNT_OF_MEMBER
-        return int(prepared.rows(*self._member())[0][0])
+        return int(_COUNT.rows(self.user)[0][0])
 
     def __getitem__(self, wanted: slice) -> list[Any]:
-        prepared = _IDS if self.user.is_superuser else _IDS_OF_MEMBER
-        page = (wanted.stop - wanted.start, wanted.start)
-        return [row[0] for row in prepared.rows(*self._member(), page=page)]
+        return [row[0] for row in _IDS.rows(self.user, page=(wanted.stop - wanted.start, wanted.start))]

@@ -29,7 +29,7 @@ from appointments.models import (
     Department,
     Status,
 )
-from appointments.representation import member, representation
+from appointments.representation import representation
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services import (
     ClaimantPlan,
@@ -44,7 +44,7 @@ from claimants.services import (
     merge_errors,
 )
 from config.history import history_copy
-from config.prepared import Prepared, columns, from_row, insert_rows, update_columns
+from config.prepared import Prepared, VisibleTo, columns, from_row, insert_rows, update_columns
 from config.transactions import block
 from events.models import EventType
 from events.services import appointment_change_events, events_record
@@ -338,11 +338,8 @@ def _locked_rows(appointments: QuerySet[Appointment]) -> Any:
     return locked.annotate(data_items=ArraySubquery(items)).values_list(*_LOCKED_COLUMNS, "data_items")
 
 
-# The lock, compiled once (config.prepared): any appointment (services, a superuser) or one of a member's.
-_LOCK = Prepared(lambda pk: _locked_rows(Appointment.objects.filter(pk=pk)))
-_LOCK_VISIBLE = Prepared(
-    lambda pk, user_id: _locked_rows(Appointment.objects.visible_to(member(user_id)).filter(pk=pk))
-)
+# The lock, compiled once (config.prepared) over any appointment and over a member's.
+_LOCK = VisibleTo(Appointment, lambda appointments, pk: _locked_rows(appointments.filter(pk=pk)))
 _ITEMS = Prepared(
     lambda claimant_id: (
         ClaimantData.objects.filter(claimant_id=claimant_id).order_by_field().values_list(*_ITEM_COLUMNS)
@@ -363,7 +360,7 @@ def _lock(pk: Any, viewer: Any = None) -> Appointment:
     """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
     representation read: its department, claimant and meeting, and the claimant's data items with their fields
     (as `with_related()` gives them), in one statement on PostgreSQL. Appointment.DoesNotExist when not found."""
-    rows = _LOCK.rows(pk) if _sees_all(viewer) else _LOCK_VISIBLE.rows(pk, viewer.pk)
+    rows = _LOCK.rows(viewer, pk)
     if not rows:
         raise Appointment.DoesNotExist
     appointment, department, claimant, meeting = from_row(rows[0], [model for model, _prefix in _PARTS])
@@ -544,7 +541,7 @@ def _raise_if_agent_overlap(exc: IntegrityError | OperationalError) -> None:
 def department_for_create(*, actor: Any, department_id: Any) -> Department:
     """The department a new appointment goes to: the one named, or the caller's only department."""
     if department_id is not None:
-        named = _NAMED.rows(department_id) if _sees_all(actor) else _NAMED_OF_MEMBER.rows(department_id, actor.pk)
+        named = _NAMED.rows(actor, department_id)
         if not named:
             raise ValidationError({"department_id": ["The selected department id is invalid."]})
         return from_row(named[0], [Department])[0]
@@ -558,15 +555,8 @@ def department_for_create(*, actor: Any, department_id: Any) -> Department:
     )
 
 
-def _sees_all(actor: Any) -> bool:
-    return actor is None or actor.is_superuser
-
-
-# A named department among all or among a member's, compiled once (config.prepared).
-_NAMED = Prepared(lambda pk: Department.objects.filter(pk=pk).values_list(*columns(Department)))
-_NAMED_OF_MEMBER = Prepared(
-    lambda pk, user_id: Department.objects.visible_to(member(user_id)).filter(pk=pk).values_list(*columns(Department))
-)
+# A named department the actor may use, compiled once (config.prepared).
+_NAMED = VisibleTo(Department, lambda departments, pk: departments.filter(pk=pk).values_list(*columns(Department)))
 
 
 def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: Any, viewer: Any = None) -> Appointment:

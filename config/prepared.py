@@ -23,6 +23,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import AutoField, Field, Model, QuerySet
 
@@ -172,3 +173,23 @@ def from_row(row: Sequence[Any], models: Sequence[type[Model]]) -> list[Any]:
         instances.append(model.from_db(DEFAULT_DB_ALIAS, names, row[start : start + len(names)]))
         start += len(names)
     return instances
+
+
+def member(user_id: int) -> Any:
+    """A stand-in for a user who is no superuser, with this id: all `visible_to` reads of a user."""
+    return get_user_model()(pk=user_id, is_superuser=False)
+
+
+class VisibleTo:
+    """A prepared query over the rows of `model` a user may see (`model.objects.visible_to(user)`, tenancy),
+    compiled twice: over all of them (a superuser, or no user: the services and the commands) and over a member's
+    (the user's id a parameter). `build(rows, *markers)` narrows and shapes them as `Prepared`'s build does."""
+
+    def __init__(self, model: Any, build: Callable[..., QuerySet[Any, Any]]) -> None:
+        self._all = Prepared(lambda *values: build(model.objects.all(), *values))
+        self._member = Prepared(lambda user_id, *values: build(model.objects.visible_to(member(user_id)), *values))
+
+    def rows(self, user: Any, *values: Any, page: tuple[int, int] | None = None) -> list[tuple[Any, ...]]:
+        if user is None or user.is_superuser:
+            return self._all.rows(*values, page=page)
+        return self._member.rows(user.pk, *values, page=page)

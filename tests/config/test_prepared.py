@@ -4,7 +4,7 @@ import pytest
 
 from appointments.models import Appointment, Department
 from appointments.representation import COLUMNS
-from config.prepared import Prepared
+from config.prepared import Prepared, VisibleTo
 from tests.factories import DepartmentFactory, make_appointment
 from tests.helpers import persona
 
@@ -22,6 +22,20 @@ def test_rows_are_the_querysets_with_each_calls_values(department) -> None:
         assert one.rows(appointment.pk, member.pk) == expected
     assert one.rows(ours.pk, member.pk)
     assert not one.rows(theirs.pk, member.pk)  # tenancy held by the parameters
+
+
+def test_visible_to_reads_a_members_rows_or_all_of_them(department) -> None:
+    other = DepartmentFactory.create(name="Other")
+    ours, theirs = make_appointment(department), make_appointment(other)
+    member, root = persona("member", department).user, persona("root", superuser=True).user
+    one = VisibleTo(Appointment, lambda appointments, pk: appointments.filter(pk=pk).values_list("pk"))
+    for user in (member, root, None):
+        for appointment in (ours, theirs):
+            expected = list(Appointment.objects.visible_to(user).filter(pk=appointment.pk).values_list("pk"))
+            assert one.rows(user, appointment.pk) == expected
+    assert one.rows(member, ours.pk) == [(ours.pk,)]
+    assert one.rows(member, theirs.pk) == []
+    assert one.rows(root, theirs.pk) == one.rows(None, theirs.pk) == [(theirs.pk,)]
 
 
 def test_an_in_is_compiled_once_per_number_of_values(department) -> None:
