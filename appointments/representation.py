@@ -4,8 +4,8 @@
 appointment, more than reading it. These functions build the same dictionary (same keys, order, types and text;
 tests compare the two for every state of an appointment) from one row of columns: read with `values_list` for
 lists and single reads, or taken from an instance already in memory (the locked row a change just wrote). The
-claimant's data items are read in one more query for any number of appointments, or taken from the claimant's
-prefetched items.
+claimant's data items come in the same row on PostgreSQL (a JSON array), in one more query for any number of
+appointments elsewhere, or from the claimant's prefetched items.
 """
 
 from __future__ import annotations
@@ -111,25 +111,29 @@ def _build(row: Sequence[Any], items: list[Item]) -> dict[str, Any]:
     }
 
 
-def _in_one_statement() -> bool:
-    """On PostgreSQL a row carries its claimant's data items (a JSON array): one statement, not two."""
+def items_in_row() -> bool:
+    """On PostgreSQL a row of appointments carries its claimant's data items (a JSON array): one statement, not
+    two (SQLite reads them in one more)."""
     return connection.vendor == "postgresql"
 
 
-def _rows(queryset: QuerySet[Appointment]) -> QuerySet[Appointment, Any]:
-    """`queryset` as rows of COLUMNS, followed on PostgreSQL by the claimant's data items in field order."""
-    if not _in_one_statement():
-        return queryset.values_list(*COLUMNS)
+def data_items_array(keys: dict[str, str]) -> Any:
+    """PostgreSQL: the row's claimant's data items in field order, as a JSON array of objects whose `keys` are
+    paths from ClaimantData (`field__name`)."""
     from django.contrib.postgres.expressions import ArraySubquery
 
-    items = (
-        ClaimantData.objects.filter(claimant_id=OuterRef("claimant__id"))
-        .order_by_field()
-        .values(
-            item=JSONObject(id="id", value="value", name="field__name", type="field__type", required="field__required")
-        )
-    )
-    return queryset.annotate(data_items=ArraySubquery(items)).values_list(*COLUMNS, "data_items")
+    items = ClaimantData.objects.filter(claimant_id=OuterRef("claimant__id")).order_by_field()
+    return ArraySubquery(items.values(item=JSONObject(**keys)))
+
+
+_SHOWN = {"id": "id", "value": "value", "name": "field__name", "type": "field__type", "required": "field__required"}
+
+
+def _rows(queryset: QuerySet[Appointment]) -> QuerySet[Appointment, Any]:
+    """`queryset` as rows of COLUMNS, followed on PostgreSQL by the claimant's data items as they are shown."""
+    if not items_in_row():
+        return queryset.values_list(*COLUMNS)
+    return queryset.annotate(data_items=data_items_array(_SHOWN)).values_list(*COLUMNS, "data_items")
 
 
 # The hot reads, compiled once (config.prepared): one appointment the caller may see, the rows of a page's
@@ -172,7 +176,7 @@ def representations(queryset: QuerySet[Appointment]) -> list[dict[str, Any]]:
 
 def from_rows(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     """The representations of rows read by `_rows`: with the data items they carry, or one more query for all."""
-    if _in_one_statement():
+    if items_in_row():
         return [_build(row, [_item(**item) for item in row[-1]]) for row in rows]
     items = _items_of(row[-1] for row in rows) if rows else {}
     return [_build(row, items.get(row[-1], [])) for row in rows]

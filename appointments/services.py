@@ -15,9 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import OuterRef, QuerySet
-from django.db.models.functions import JSONObject
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from appointments.models import (
@@ -29,7 +28,7 @@ from appointments.models import (
     Department,
     Status,
 )
-from appointments.representation import representation
+from appointments.representation import data_items_array, items_in_row, representation
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services import (
     ClaimantPlan,
@@ -326,16 +325,10 @@ def _locked_rows(appointments: QuerySet[Appointment]) -> Any:
     """The lock's rows: the appointment with its department, claimant and meeting, and on PostgreSQL the
     claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
     locked = appointments.select_for_update(of=("self",))
-    if connection.vendor != "postgresql":
+    if not items_in_row():
         return locked.values_list(*_LOCKED_COLUMNS)
-    from django.contrib.postgres.expressions import ArraySubquery
-
-    items = (
-        ClaimantData.objects.filter(claimant_id=OuterRef("claimant__id"))
-        .order_by_field()
-        .values(item=JSONObject(**{column: column for column in _ITEM_COLUMNS}))
-    )
-    return locked.annotate(data_items=ArraySubquery(items)).values_list(*_LOCKED_COLUMNS, "data_items")
+    items = data_items_array({column: column for column in _ITEM_COLUMNS})
+    return locked.annotate(data_items=items).values_list(*_LOCKED_COLUMNS, "data_items")
 
 
 # The lock, compiled once (config.prepared) over any appointment and over a member's.
@@ -372,9 +365,7 @@ def _lock(pk: Any, viewer: Any = None) -> Appointment:
         for row in _ITEMS.rows(claimant.pk):
             item, item.field = from_row(row, [ClaimantData, ClaimantDataField])
             items.append(item)
-    prefetched = claimant.data.all()
-    prefetched._result_cache, prefetched._prefetch_done = items, True
-    claimant._prefetched_objects_cache = {"data": prefetched}
+    claimant.keep_data_items(items)
     return appointment
 
 

@@ -79,6 +79,13 @@ class Claimant(models.Model):
             return list(cache["data"])
         return list(ClaimantData.objects.filter(claimant=self).select_related("field").order_by_field())
 
+    def keep_data_items(self, items: list[ClaimantData]) -> None:
+        """Items read with the claimant (in the department's order, with their fields), kept as Django keeps a
+        `prefetch_related("data")`: `data_items()` and `data.all()` answer with them."""
+        prefetched = self.data.all()
+        prefetched._result_cache, prefetched._prefetch_done = items, True  # type: ignore[attr-defined]
+        self._prefetched_objects_cache = {**getattr(self, "_prefetched_objects_cache", {}), "data": prefetched}
+
     def forget_data_items(self) -> None:
         """After items were added, re-pointed or deleted in the database: the next `data_items()` reads them."""
         getattr(self, "_prefetched_objects_cache", {}).pop("data", None)
