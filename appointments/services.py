@@ -42,8 +42,8 @@ from claimants.services import (
     claimant_plan_update,
     merge_errors,
 )
-from config.history import history_copy
-from config.prepared import Prepared, VisibleTo, columns, from_row, insert_rows, update_columns
+from config.history import insert_with_history, update_with_history
+from config.prepared import Prepared, VisibleTo, columns, from_row
 from config.transactions import block
 from events.models import EventType
 from events.services import appointment_change_events, events_record
@@ -286,11 +286,10 @@ def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> N
     try:
         # No savepoint: when the agent's no-overlap constraint refuses the row (a concurrent assignment), the
         # error ends the change and the service's own block rolls it back.
-        update_columns(appointment, [*changes, "updated_at"])
+        update_with_history([appointment], [*changes, "updated_at"], actor)
     except (IntegrityError, OperationalError) as exc:
         _raise_if_agent_overlap(exc)
         raise
-    history_copy(Appointment, [appointment.pk], actor)
 
 
 def appointment_update(
@@ -506,17 +505,15 @@ def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
     back (the whole create, or to the caller's savepoint) before anything else runs in it."""
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
     try:
-        insert_rows([appointment])
-    except OperationalError as exc:
+        insert_with_history([appointment], actor)
+    except (IntegrityError, OperationalError) as exc:
         _raise_if_agent_overlap(exc)
-        raise
-    except IntegrityError as exc:
-        _raise_if_agent_overlap(exc)
+        if isinstance(exc, OperationalError):
+            raise
         if drawn:
             raise _DrawnValueTaken from None
         # A concurrent create took the client's reference between the check and the insert.
         raise ValidationError({"reference": ["The reference has already been taken."]}) from None
-    history_copy(Appointment, [appointment.pk], actor, created=True)
 
 
 def _raise_if_agent_overlap(exc: IntegrityError | OperationalError) -> None:

@@ -30,8 +30,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
-from config.history import history_copy, history_user, stamp
-from config.prepared import Prepared, columns, from_row, insert_rows, update_columns
+from config.history import history_user, insert_with_history, stamp, update_with_history
+from config.prepared import Prepared, columns, from_row
 
 Errors = dict[str, list[str]]
 
@@ -240,13 +240,8 @@ def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> Non
         for name, value in plan.fields.items():
             setattr(claimant, name, value)
         claimant.full_clean(exclude=["appointment"], validate_unique=False, validate_constraints=False)
-        update_columns(claimant, list(plan.fields))
-        history_copy(Claimant, [claimant.pk], actor)
-    if len(plan.items) == 1:  # the usual case: a statement built once, not bulk_update's CASE compiled each time
-        update_columns(plan.items[0], ["value"])
-    elif plan.items:
-        ClaimantData.objects.bulk_update(plan.items, ["value"])
-    history_copy(ClaimantData, [item.pk for item in plan.items], actor, reason=False)
+        update_with_history([claimant], list(plan.fields), actor)
+    update_with_history(plan.items, ["value"], actor, reason=False)
 
 
 @dataclass
@@ -303,15 +298,13 @@ def _new_data_items(department_id: Any, values: Mapping[str, Any]) -> tuple[list
 
 def claimant_create(*, draft: ClaimantDraft, appointment: Any, actor: Any) -> Claimant:
     """Write a checked draft for a newly inserted appointment: the claimant and its data items, each with
-    their history rows (config.history.history_copy)."""
+    their history rows."""
     person = draft.claimant
     person.appointment = appointment
-    insert_rows([person])
-    history_copy(Claimant, [person.pk], actor, created=True)
+    insert_with_history([person], actor)
     for item in draft.items:
         item.claimant = person
-    insert_rows(draft.items)
-    history_copy(ClaimantData, [item.pk for item in draft.items], actor, reason=False, created=True)
+    insert_with_history(draft.items, actor, reason=False)
     return person
 
 

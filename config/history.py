@@ -13,6 +13,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from config.prepared import insert_rows, update_columns
+
 
 def history_user(actor: Any) -> Any:
     """The user to record, or None for a participant or a command."""
@@ -65,3 +67,23 @@ def history_copy(
     ]
     with connection.cursor() as cursor:
         cursor.execute(_copy_statement(model, len(pks)), params)
+
+
+def insert_with_history(instances: Sequence[Model], actor: Any, *, reason: bool = True) -> None:
+    """Insert new rows of one model (config.prepared.insert_rows) and their history rows (`+`), as
+    simple-history's `bulk_create_with_history` would; `reason` as for `history_copy`."""
+    if instances:
+        insert_rows(instances)
+        history_copy(type(instances[0]), [instance.pk for instance in instances], actor, reason=reason, created=True)
+
+
+def update_with_history(instances: Sequence[Model], names: Sequence[str], actor: Any, *, reason: bool = True) -> None:
+    """Write these fields of rows of one model as the instances hold them, and their history rows (`~`): one
+    row with a statement built once (config.prepared.update_columns), several with `bulk_update`."""
+    if not instances:
+        return
+    if len(instances) == 1:
+        update_columns(instances[0], names)
+    else:
+        type(instances[0])._default_manager.bulk_update(instances, names)
+    history_copy(type(instances[0]), [instance.pk for instance in instances], actor, reason=reason)

@@ -20,8 +20,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from appointments.models import FINAL_STATUSES, Status
-from config.history import history_copy, history_user, stamp
-from config.prepared import insert_rows, update_columns
+from config.history import history_user, insert_with_history, stamp, update_with_history
 from events.models import EventType
 from events.services import events_record, participant_event
 from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
@@ -50,8 +49,7 @@ def meeting_for(*, appointment: Appointment, actor: Any = None) -> Meeting:
         start_date=appointment.appointment_at,
         end_date=appointment.ends_at,
     )
-    insert_rows([meeting])
-    history_copy(Meeting, [meeting.pk], actor, created=True)
+    insert_with_history([meeting], actor)
     return meeting
 
 
@@ -65,8 +63,7 @@ def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, ac
         meeting.end_date = appointment.ends_at
         changed.append("end_date")
     if changed:
-        update_columns(meeting, changed)
-        history_copy(Meeting, [meeting.pk], actor)
+        update_with_history([meeting], changed, actor)
     return changed
 
 
@@ -85,8 +82,7 @@ def participants_for_new_appointment(*, appointment: Appointment, actor: Any = N
     ]
     if appointment.is_interpreter_needed:
         people.append(_interpreter(appointment))
-    insert_rows(people)
-    history_copy(Participant, [person.pk for person in people], actor, reason=False, created=True)
+    insert_with_history(people, actor, reason=False)
     return people
 
 
