@@ -9,9 +9,9 @@ each call runs that SQL with its own values, converted by the converters the ORM
 UUIDs and datetimes come back as they would from the queryset). Tests compare each prepared query with its
 queryset.
 
-Only parameters may vary. Whatever changes the SQL's text is part of the `shape` (a superuser's tenancy, the
-number of values in an `IN`): each shape is compiled once. The values are UUIDs, integers, strings, or tuples
-of them (an `IN`).
+Only parameters may vary. Whatever changes the SQL's text is another shape of the query: the number of values in
+an `IN` (each number compiled once, as it comes), a superuser's tenancy or a member's (`VisibleTo`, two prepared
+queries). The values are UUIDs, integers, strings, or tuples of them (an `IN`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _marker(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return uuid.uuid4()
     if isinstance(value, bool):
-        raise TypeError("a boolean changes a query's shape: pass it as `shape`")
+        raise TypeError("a boolean changes a query's shape: prepare one query for each value")
     if isinstance(value, int):
         return -(10**12) - next(_unique)
     if isinstance(value, str):
@@ -65,20 +65,20 @@ class _Compiled:
 
 
 class Prepared:
-    """`build(*markers, *shape)` returns the queryset (a `values_list`); `rows(*values, shape=...)` runs it."""
+    """`build(*markers)` returns the queryset (a `values_list`); `rows(*values)` runs it."""
 
     def __init__(self, build: Callable[..., QuerySet[Any, Any]], using: str = "default") -> None:
         self._build, self._using = build, using
         self._compiled: dict[Hashable, _Compiled] = {}
 
-    def _compile(self, values: Sequence[Any], shape: tuple[Hashable, ...]) -> _Compiled:
+    def _compile(self, values: Sequence[Any]) -> _Compiled:
         markers = [_marker(value) for value in values]
         places: dict[Any, tuple[int, int | None, Callable[[Any], Any]]] = {}
         for index, marker in enumerate(markers):
             for inner, item in enumerate(marker) if isinstance(marker, tuple) else [(None, marker)]:
                 for form, convert in _forms(item).items():
                     places[form] = (index, inner, convert)
-        compiler = self._build(*markers, *shape).query.get_compiler(using=self._using)
+        compiler = self._build(*markers).query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
         slots = tuple(places.get(param) if isinstance(param, Hashable) else None for param in params)
         found = {(slot[0], slot[1]) for slot in slots if slot is not None}
@@ -88,14 +88,12 @@ class Prepared:
         fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
         return _Compiled(sql, slots, tuple(params), compiler, compiler.get_converters(fields))
 
-    def rows(
-        self, *values: Any, shape: tuple[Hashable, ...] = (), page: tuple[int, int] | None = None
-    ) -> list[tuple[Any, ...]]:
+    def rows(self, *values: Any, page: tuple[int, int] | None = None) -> list[tuple[Any, ...]]:
         """The rows for these values; `page` (limit, offset) reads a slice of them (a queryset without one)."""
-        key = (shape, tuple(len(value) if isinstance(value, tuple | list) else -1 for value in values))
+        key = tuple(len(value) if isinstance(value, tuple | list) else -1 for value in values)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = self._compile(values, shape)
+            compiled = self._compiled[key] = self._compile(values)
         params = [
             constant if slot is None else slot[2](values[slot[0]] if slot[1] is None else values[slot[0]][slot[1]])
             for slot, constant in zip(compiled.slots, compiled.constants, strict=True)
@@ -159,9 +157,10 @@ def insert_rows(instances: Sequence[Model]) -> None:
         instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
 
 
-def columns(model: type[Model], prefix: str = "") -> list[str]:
+@functools.cache
+def columns(model: type[Model], prefix: str = "") -> tuple[str, ...]:
     """A model's columns as `values_list` paths (`prefix`: through a relation, `department__`)."""
-    return [prefix + field.attname for field in model._meta.concrete_fields]
+    return tuple(prefix + field.attname for field in model._meta.concrete_fields)
 
 
 def from_row(row: Sequence[Any], models: Sequence[type[Model]]) -> list[Any]:
