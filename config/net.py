@@ -32,6 +32,22 @@ def axes_client_address(request: HttpRequest) -> str | None:
     return address
 
 
+def count_hit(name: str, timeout: int) -> int:
+    """Count one hit on the cache counter `name`, which lives `timeout` seconds from its first hit; the count,
+    this hit included. One cache operation in the usual case (`incr` is atomic in Redis and under LocMemCache's
+    lock), two on a window's first hit."""
+    try:
+        return int(cache.incr(name))
+    except ValueError:  # the window's first hit, or its counter expired a moment ago
+        if cache.add(name, 1, timeout=timeout):
+            return 1
+    try:
+        return int(cache.incr(name))
+    except ValueError:  # expired between add and incr
+        cache.add(name, 1, timeout=timeout)
+        return 1
+
+
 def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
     """Count one hit on `key` in the current window; True when the window already had `limit` hits.
 
@@ -40,14 +56,7 @@ def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
     """
     if limit <= 0:
         return False
-    name = f"rate:{key}"
-    if cache.add(name, 1, timeout=window_seconds):
-        return False
-    try:
-        return cache.incr(name) > limit
-    except ValueError:  # expired between add and incr
-        cache.add(name, 1, timeout=window_seconds)
-        return False
+    return count_hit(f"rate:{key}", window_seconds) > limit
 
 
 def hits(key: str) -> int:

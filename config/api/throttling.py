@@ -2,9 +2,9 @@
 
 DRF's `UserRateThrottle` keeps the time of every request of the last period in one cache entry, a list it
 reads, filters and writes back whole (pickled) on every request: at the default 600 per minute, up to 600
-timestamps per call. This counts instead: one integer per user and fixed window (the rate's period), raised
-atomically (`incr`, atomic in Redis and under LocMemCache's lock), so a request costs one cache operation
-whatever the rate. The limit is the same (`API_RATE_LIMIT`, e.g. 600/min); a fixed window may let through up to
+timestamps per call. This counts instead: one integer per user and fixed window (the rate's period), with the
+counter the other rate limits use (`config.net.count_hit`), so a request costs one cache operation whatever the
+rate. The limit is the same (`API_RATE_LIMIT`, e.g. 600/min); a fixed window may let through up to
 twice the rate across the boundary of two windows, which a limit meant to stop runaway clients allows.
 `Retry-After` says when the current window ends.
 """
@@ -13,6 +13,8 @@ from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.throttling import UserRateThrottle
+
+from config.net import count_hit
 
 
 class WindowRateThrottle(UserRateThrottle):
@@ -30,11 +32,7 @@ class WindowRateThrottle(UserRateThrottle):
             return True
         now = self.timer()
         window = int(now // self.duration)
-        key = f"{key}:{window}"
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's first request (or its entry expired a moment ago)
-            count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
+        count = count_hit(f"{key}:{window}", self.duration + 1)  # the cache DRF's throttles use: Django's default
         self.retry_after = (window + 1) * self.duration - now
         return count <= self.num_requests
 
