@@ -220,14 +220,14 @@ else:
     # for issue 12: no gain against the floor, and a query of the back office's day view fails under it.)
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c TimeZone=UTC".strip()
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("DB_POOL", False):
-    # psycopg's pool inside each process (Django 5.1+): persistent connections must then be off.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("DB_POOL_MIN", 1),
-        "max_size": env_int("DB_POOL_MAX", 4),
-        "timeout": env_int("DB_POOL_TIMEOUT", 10),
-    }
+    if env_bool("DB_POOL", False):
+        # psycopg's pool inside each process (Django 5.1+): persistent connections must then be off.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        _options["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 1),
+            "max_size": env_int("DB_POOL_MAX", 4),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        }
 
 # A shared cache (the rate limits, the public pages' limit) across processes and machines when REDIS_URL is set;
 # otherwise each process counts on its own (docs/operating.md).
