@@ -95,7 +95,7 @@ def test_the_environment_picks_logs_mail_cache_and_connections() -> None:
     assert plain["handlers"] == ["console"]
     assert plain["format"] == "text"
     production = settings_in_a_new_process(
-        REDIS_URL="redis://127.0.0.1:6379/3",
+        REDIS_URL="redis://redis.invalid:6379/3",  # read, never connected to
         ADMINS="Ops <ops@example.com>,Dev <dev@example.com>",
         LOG_FORMAT="json",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/appointments",
