@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
+from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
 from meetings.services import (
     display_name,
     join_window,
     participant_invite_guest,
     participant_revoke,
-    participant_unlock_identity,
     participant_url,
     participants_release_absent,
     recording_allowed,

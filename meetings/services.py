@@ -8,7 +8,7 @@ import secrets
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -277,42 +277,6 @@ def participant_record_device_check(*, participant: Participant, results: Mappin
             appointment=participant.appointment,
             events=[participant_event(participant, EventType.PARTICIPANT_DEVICE_CHECKED)],
         )
-    return participant
-
-
-def participant_check_identity(*, participant: Participant, date_of_birth: date) -> bool:
-    """Compare the date of birth the claimant typed with the one on record; IDENTITY_MAX_FAILURES wrong answers
-    lock the link. Runs under the participant's row lock, so parallel guesses are counted one by one."""
-    with transaction.atomic():
-        locked = (
-            Participant.objects.select_for_update(of=("self",))
-            .select_related("appointment__claimant")
-            .get(pk=participant.pk)
-        )
-        if locked.identity_locked_at is not None or locked.identity_checked_at is not None:
-            return locked.identity_checked_at is not None
-        now = timezone.now()
-        if date_of_birth == locked.appointment.claimant.date_of_birth:
-            locked.identity_checked_at = now
-            changed = ["identity_checked_at"]
-        else:
-            locked.identity_failures += 1
-            changed = ["identity_failures"]
-            if locked.identity_failures >= settings.IDENTITY_MAX_FAILURES:
-                locked.identity_locked_at = now
-                changed.append("identity_locked_at")
-        stamp(locked, locked)
-        locked.save(update_fields=changed)
-    participant.refresh_from_db()
-    return participant.identity_checked_at is not None
-
-
-def participant_unlock_identity(*, participant: Participant, actor: Any) -> Participant:
-    """Staff let a locked claimant try again (after confirming who they are some other way)."""
-    participant.identity_locked_at = None
-    participant.identity_failures = 0
-    stamp(participant, actor)
-    participant.save(update_fields=["identity_locked_at", "identity_failures"])
     return participant
 
 

@@ -26,6 +26,7 @@ from appointments.models import Status
 from config.api.http import representation_etag
 from config.net import client_address, over_limit
 from meetings.calendar import calendar_sequence, invitation
+from meetings.identity import IdentityOutcome, participant_check_identity
 from meetings.models import Participant, Role
 from meetings.services import (
     JourneyError,
@@ -36,7 +37,6 @@ from meetings.services import (
     identity_required,
     join_window,
     page_state,
-    participant_check_identity,
     participant_join,
     participant_leave,
     participant_record_consent,
@@ -251,16 +251,13 @@ def _date(value: Any) -> date:
 
 @_posted
 def identity_check(request: HttpRequest, participant: Participant) -> JsonResponse:
-    if not identity_required(participant):
-        raise JourneyError("No identity check is needed on this link.")
-    if page_state(participant, timezone.now()) not in (PageState.CHECKS, PageState.WAITING, PageState.MEETING):
-        raise JourneyError("The identity check opens with the join window.")
     born = _date(_json_body(request).get("date_of_birth"))
-    if participant_check_identity(participant=participant, date_of_birth=born):
+    answer = participant_check_identity(participant=participant, date_of_birth=born)
+    if answer.outcome == IdentityOutcome.PASSED:
         return _state_response(participant)
-    if participant.identity_locked_at is not None:
+    if answer.outcome == IdentityOutcome.LOCKED:
         return _error("This link is locked after too many attempts. Please contact the organisation.", 423)
-    left = settings.IDENTITY_MAX_FAILURES - participant.identity_failures
+    left = answer.tries_left
     message = f"That date of birth does not match our records. {left} {'try' if left == 1 else 'tries'} left."
     return _error(message, 422, errors={"date_of_birth": [message]}, tries_left=left)
 

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
+from meetings.identity import participant_check_identity
 from meetings.models import Participant, Role
-from meetings.services import participant_check_identity, participant_join, participant_record_device_check
+from meetings.services import participant_join, participant_record_device_check
 from tests.factories import make_appointment
 from tests.helpers import logged_in, staff
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
+from meetings.identity import IdentityOutcome, participant_check_identity, participant_unlock_identity
 from meetings.models import Participant, Role
 from meetings.services import (
     JourneyError,
@@ -16,14 +17,12 @@ from meetings.services import (
     checks_missing,
     join_window,
     page_state,
-    participant_check_identity,
     participant_invite_guest,
     participant_join,
     participant_leave,
     participant_record_consent,
     participant_record_device_check,
     participant_revoke,
-    participant_unlock_identity,
     participants_release_absent,
     recording_allowed,
 )
@@ -158,16 +157,20 @@ class TestChecks:
     def test_five_wrong_dates_of_birth_lock_the_link_until_staff_unlock_it(self, department, agent, settings) -> None:
         settings.IDENTITY_MAX_FAILURES = 5
         person = claimant_of(soon(department))
-        for attempt in range(1, 6):
-            assert participant_check_identity(participant=person, date_of_birth=date(2000, 1, attempt)) is False
+        answers = [participant_check_identity(participant=person, date_of_birth=date(2000, 1, d)) for d in range(1, 6)]
+        assert [(a.outcome, a.tries_left) for a in answers] == [
+            *[(IdentityOutcome.WRONG, left) for left in (4, 3, 2, 1)],
+            (IdentityOutcome.LOCKED, 0),
+        ]
         person.refresh_from_db()
         assert person.identity_failures == 5
         assert person.identity_locked_at is not None
         assert page_state(person, timezone.now()) == PageState.LOCKED
         # Locked: even the right answer is refused.
-        assert participant_check_identity(participant=person, date_of_birth=date(1990, 5, 17)) is False
+        right = date(1990, 5, 17)
+        assert participant_check_identity(participant=person, date_of_birth=right).outcome == IdentityOutcome.LOCKED
         participant_unlock_identity(participant=person, actor=agent.user)
-        assert participant_check_identity(participant=person, date_of_birth=date(1990, 5, 17)) is True
+        assert participant_check_identity(participant=person, date_of_birth=right).outcome == IdentityOutcome.PASSED
         assert Participant.objects.get(pk=person.pk).identity_checked_at is not None
 
     def test_a_no_to_recording_turns_it_off_for_the_call(self, department) -> None:
