@@ -49,7 +49,8 @@
       .catch(function () { /* offline for a moment: the next poll tries again */ })
       .then(function () { window.setTimeout(poll, seconds * 1000); });
   }
-  if (["unavailable", "completed", "locked"].indexOf(main.dataset.state) === -1) { poll(); }
+  // A locked page polls too: staff unlocking the link changes it by itself.
+  if (["unavailable", "completed"].indexOf(main.dataset.state) === -1) { poll(); }
 
   // Each step form posts JSON and reloads on success; errors are shown next to the form.
   function step(id, read) {

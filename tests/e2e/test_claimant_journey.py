@@ -207,7 +207,9 @@ def test_a_claimant_attends_the_appointment(live_server, browser, page, journey,
     assert page.console_errors == []
 
 
-def test_five_wrong_dates_of_birth_lock_the_link(live_server, page, journey, settings) -> None:
+def test_five_wrong_dates_of_birth_lock_the_link_until_staff_unlock_it(
+    live_server, browser, page, journey, settings
+) -> None:
     settings.IDENTITY_MAX_FAILURES = 5
     appointment: Appointment = journey["appointment"]
     page.goto(appointment.url)
@@ -222,4 +224,20 @@ def test_five_wrong_dates_of_birth_lock_the_link(live_server, page, journey, set
     page.wait_for_selector("h1:has-text('This link is locked')")
     assert "Ada" not in page.content()
     assert Participant.objects.get(appointment=appointment, role=Role.CLAIMANT).identity_locked_at is not None
+
+    # Staff unlock the link in the back office: the open page notices by itself and asks again.
+    desk = browser.new_context().new_page()
+    desk.goto(f"{live_server.url}/admin/login/")
+    desk.fill("#id_username", "desk")
+    desk.fill("#id_password", PASSWORD)
+    desk.click("input[type=submit]")
+    desk.goto(f"{live_server.url}/admin/appointments/appointment/{appointment.pk}/change/")
+    desk.click("button:has-text('Unlock identity check')")
+    desk.wait_for_selector("text=The link is unlocked")
+    page.wait_for_selector("#identity-form", timeout=15_000)
+    assert page.inner_text("h1") == "Your video appointment"
+    page.fill("#date_of_birth", "1990-05-17")
+    page.click("#identity-form button[type=submit]")
+    page.wait_for_selector(".greeting:has-text('Hello Ada Lovelace')")
     assert page.console_errors == []
+    desk.context.close()
