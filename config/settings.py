@@ -80,12 +80,14 @@ PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 VIDEO_BASE_URL = env_url("VIDEO_BASE_URL", "https://meet.jit.si")
 # The claimant's page: the join window opens this long before the appointment and closes this long after its end;
 # a claimant whose page stops polling for WAITING_ABSENCE_SECONDS leaves the waiting room; 5 wrong dates of birth
-# lock a link until staff unlock it. Lookups of the public pages are limited per address and minute.
+# lock a browser out of a link, and 20 from all browsers lock the link, until staff unlock it (docs/decisions.md).
+# Lookups of the public pages are limited per address and minute.
 JOIN_OPENS_MINUTES_BEFORE = env_int("JOIN_OPENS_MINUTES_BEFORE", 30)
 JOIN_GRACE_MINUTES = env_int("JOIN_GRACE_MINUTES", 15)
 WAITING_ABSENCE_SECONDS = env_int("WAITING_ABSENCE_SECONDS", 60)
 STATUS_POLL_SECONDS = env_int("STATUS_POLL_SECONDS", 5)
 IDENTITY_MAX_FAILURES = env_int("IDENTITY_MAX_FAILURES", 5)
+IDENTITY_LINK_MAX_FAILURES = env_int("IDENTITY_LINK_MAX_FAILURES", 20)
 PUBLIC_PAGE_RATE_PER_MINUTE = env_int("PUBLIC_PAGE_RATE_PER_MINUTE", 120)
 # Jitsi token authentication: with an app id and either a shared secret (self-hosted Jitsi, HS256) or a JaaS
 # private key and key id (RS256), every join gets a JWT minted at that moment. Without them the plain room opens.

@@ -1,5 +1,10 @@
-"""The claimant's identity check on their page: the date of birth they type against the one on record, the tries
-it allows, the lock, and staff's unlock.
+"""The claimant's identity check on their page: the date of birth they type against the one on record, in one
+browser, the tries it allows per browser and per link, the locks, and staff's unlock.
+
+The rule (docs/decisions.md, "The identity check and the browser"): a browser gets IDENTITY_MAX_FAILURES wrong
+answers on a link, then it is locked out of that link; the link itself locks after IDENTITY_LINK_MAX_FAILURES
+wrong answers from all browsers together. Passing binds the link to the browser (a new key in its cookie); a
+browser that passes later takes over. Staff unlock clears both counts.
 
 Every answer is read from the state its own locked transaction wrote: parallel guesses are counted one by one
 under the participant's row lock, and each is told what its own guess did (never a count another guess moved on).
@@ -17,26 +22,30 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.history import stamp
-from meetings.models import Participant
-from meetings.services import JourneyError, PageState, identity_required, page_state
+from meetings.browsers import Browser, browser_digest, new_browser_key
+from meetings.models import Participant, ParticipantBrowser
+from meetings.services import COOKIES_NEEDED, JourneyError, PageState, identity_required, page_state
 
 
 class IdentityOutcome(StrEnum):
-    PASSED = "passed"  # the date of birth matched (now or before)
-    WRONG = "wrong"  # it did not; `tries_left` more are allowed
-    LOCKED = "locked"  # too many wrong answers: staff must unlock the link
+    PASSED = "passed"  # the date of birth matched: this browser holds the link (now or already)
+    WRONG = "wrong"  # it did not; `tries_left` more are allowed in this browser
+    BROWSER_LOCKED = "browser_locked"  # too many wrong answers in this browser: staff must unlock it
+    LOCKED = "locked"  # too many wrong answers on the link from all browsers: staff must unlock it
 
 
 @dataclass(frozen=True)
 class IdentityAnswer:
-    """What one identity check did, as its transaction wrote it."""
+    """What one identity check did, as its transaction wrote it. `browser_key` is the browser's new key when it
+    passed just now (its cookie must carry it from now on), else empty."""
 
     outcome: IdentityOutcome
     tries_left: int
+    browser_key: str = ""
 
 
-# The states in which the identity check is asked; a locked link answers LOCKED, even inside them.
-_OPEN_STATES = (PageState.CHECKS, PageState.WAITING, PageState.MEETING)
+# The states in which a browser is asked who they are (a locked link or browser answers LOCKED, even inside them).
+_OPEN_STATES = (PageState.CHECKS, PageState.ELSEWHERE)
 _ENDED = {
     PageState.UNAVAILABLE: "This appointment can no longer be joined.",
     PageState.COMPLETED: "This appointment can no longer be joined.",
@@ -45,12 +54,15 @@ _ENDED = {
 
 
 def participant_check_identity(
-    *, participant: Participant, date_of_birth: date, now: datetime | None = None
+    *, participant: Participant, browser: Browser, date_of_birth: date, now: datetime | None = None
 ) -> IdentityAnswer:
-    """Compare the date of birth the claimant typed with the one on record; IDENTITY_MAX_FAILURES wrong answers
-    lock the link. A locked link answers LOCKED whatever is typed, even the right date; outside the join window
-    (or once the appointment is over) the check is a JourneyError and counts nothing."""
+    """Compare the date of birth typed in this browser with the one on record, counting a wrong one against the
+    browser and the link. A locked link or browser answers LOCKED whatever is typed, even the right date; outside
+    the join window (or once the appointment is over) the check is a JourneyError and counts nothing."""
     now = now or timezone.now()
+    digest = browser.digest
+    if digest is None:
+        raise JourneyError(COOKIES_NEEDED)
     with transaction.atomic():
         locked = (
             Participant.objects.select_for_update(of=("self",))
@@ -59,43 +71,83 @@ def participant_check_identity(
         )
         if not identity_required(locked):
             raise JourneyError("No identity check is needed on this link.")
-        state = page_state(locked, now)
+        # Under the participant's lock, so this browser's row is read and written by one guess at a time.
+        tries = ParticipantBrowser.objects.filter(participant=locked, digest=digest).first()
+        here = Browser(digest=digest, locked_out=tries is not None and tries.identity_locked_at is not None)
+        state = page_state(locked, now, here)
         if state in _ENDED:
             raise JourneyError(_ENDED[state])
-        if locked.identity_checked_at is not None:
-            return IdentityAnswer(IdentityOutcome.PASSED, _tries_left(locked))
+        if here.holds(locked) and locked.identity_checked_at is not None:
+            return IdentityAnswer(IdentityOutcome.PASSED, _tries_left(locked, tries))
         if state == PageState.LOCKED:
-            return IdentityAnswer(IdentityOutcome.LOCKED, 0)
+            return _locked(locked)
         if state not in _OPEN_STATES:
             raise JourneyError("The identity check opens with the join window.")
         if date_of_birth == locked.appointment.claimant.date_of_birth:
-            locked.identity_checked_at = now
-            changed = ["identity_checked_at"]
-        else:
-            locked.identity_failures += 1
-            changed = ["identity_failures"]
-            if locked.identity_failures >= settings.IDENTITY_MAX_FAILURES:
-                locked.identity_locked_at = now
-                changed.append("identity_locked_at")
-        stamp(locked, locked)
-        locked.save(update_fields=changed)
-    for name in changed:
-        setattr(participant, name, getattr(locked, name))
-    if locked.identity_checked_at is not None:
-        return IdentityAnswer(IdentityOutcome.PASSED, _tries_left(locked))
+            return _pass(locked, participant, now)
+        return _count_wrong(locked, participant, tries or ParticipantBrowser(participant=locked, digest=digest), now)
+
+
+def _pass(locked: Participant, participant: Participant, now: datetime) -> IdentityAnswer:
+    # A new key on passing: a key planted in the browser beforehand (by whoever set its cookie) holds nothing.
+    key = new_browser_key()
+    locked.identity_checked_at = now
+    locked.browser_digest = browser_digest(key)
+    changed = ["identity_checked_at", "browser_digest"]
+    stamp(locked, locked)
+    locked.save(update_fields=changed)
+    _copy(locked, participant, changed)
+    return IdentityAnswer(IdentityOutcome.PASSED, settings.IDENTITY_MAX_FAILURES, browser_key=key)
+
+
+def _count_wrong(
+    locked: Participant, participant: Participant, tries: ParticipantBrowser, now: datetime
+) -> IdentityAnswer:
+    tries.identity_failures += 1
+    if tries.identity_failures >= settings.IDENTITY_MAX_FAILURES:
+        tries.identity_locked_at = now
+    tries.save()
+    locked.identity_failures += 1
+    changed = ["identity_failures"]
+    if locked.identity_failures >= settings.IDENTITY_LINK_MAX_FAILURES:
+        locked.identity_locked_at = now
+        changed.append("identity_locked_at")
+    stamp(locked, locked)
+    locked.save(update_fields=changed)
+    _copy(locked, participant, changed)
     if locked.identity_locked_at is not None:
         return IdentityAnswer(IdentityOutcome.LOCKED, 0)
-    return IdentityAnswer(IdentityOutcome.WRONG, _tries_left(locked))
+    if tries.identity_locked_at is not None:
+        return IdentityAnswer(IdentityOutcome.BROWSER_LOCKED, 0)
+    return IdentityAnswer(IdentityOutcome.WRONG, _tries_left(locked, tries))
 
 
-def _tries_left(participant: Participant) -> int:
-    return max(0, settings.IDENTITY_MAX_FAILURES - participant.identity_failures)
+def _locked(participant: Participant) -> IdentityAnswer:
+    if participant.identity_locked_at is not None:
+        return IdentityAnswer(IdentityOutcome.LOCKED, 0)
+    return IdentityAnswer(IdentityOutcome.BROWSER_LOCKED, 0)
+
+
+def _tries_left(participant: Participant, tries: ParticipantBrowser | None) -> int:
+    """The fewer of this browser's tries and the link's."""
+    in_browser = settings.IDENTITY_MAX_FAILURES - (tries.identity_failures if tries else 0)
+    on_link = settings.IDENTITY_LINK_MAX_FAILURES - participant.identity_failures
+    return max(0, min(in_browser, on_link))
+
+
+def _copy(locked: Participant, participant: Participant, names: list[str]) -> None:
+    """The caller's instance learns what was written (the page answers with its new state)."""
+    for name in names:
+        setattr(participant, name, getattr(locked, name))
 
 
 def participant_unlock_identity(*, participant: Participant, actor: Any) -> Participant:
-    """Staff let a locked claimant try again (after confirming who they are some other way)."""
-    participant.identity_locked_at = None
-    participant.identity_failures = 0
-    stamp(participant, actor)
-    participant.save(update_fields=["identity_locked_at", "identity_failures"])
+    """Staff let a locked-out claimant try again (after confirming who they are some other way): the link's lock
+    and count, and every browser's, are cleared."""
+    with transaction.atomic():
+        participant.identity_locked_at = None
+        participant.identity_failures = 0
+        stamp(participant, actor)
+        participant.save(update_fields=["identity_locked_at", "identity_failures"])
+        ParticipantBrowser.objects.filter(participant=participant).delete()
     return participant

@@ -83,9 +83,14 @@ class Participant(models.Model):
     left_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
 
+    # The link's own identity check: when it was last passed, wrong answers from every browser, the link's lock.
     identity_checked_at = models.DateTimeField(null=True, blank=True)
     identity_failures = models.PositiveSmallIntegerField(default=0)
     identity_locked_at = models.DateTimeField(null=True, blank=True)
+    # The browser that holds the link: the SHA-256 of the key in its cookie for this link (meetings.browsers), set
+    # by passing the identity check or, on a link without one, by joining; null until then. The key itself is
+    # never stored. Another browser that does the same takes over.
+    browser_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     recording_consent = models.BooleanField(null=True, blank=True)
     recording_consent_at = models.DateTimeField(null=True, blank=True)
@@ -122,3 +127,22 @@ class Participant(models.Model):
         if self.role == Role.CLAIMANT:
             return "the claimant (own link)"
         return f"{self.role}: {self.display_name} (own link)"
+
+
+class ParticipantBrowser(models.Model):
+    """A browser that typed a wrong date of birth on a participant's link: its wrong answers there and its
+    lock-out (IDENTITY_MAX_FAILURES), known by the SHA-256 of the key in its cookie for that link. Counting per
+    browser keeps someone with a forwarded link from locking the claimant's own browser out; the link's own count
+    (Participant.identity_failures, IDENTITY_LINK_MAX_FAILURES) keeps a new browser each time from guessing on."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="browsers")
+    digest = models.CharField(max_length=64)
+    identity_failures = models.PositiveSmallIntegerField(default=0)
+    identity_locked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "digest"], name="participant_browser_once")]
+
+    def __str__(self) -> str:
+        return f"a browser of {self.participant}"

@@ -23,6 +23,7 @@ from appointments.models import FINAL_STATUSES, Status
 from config.history import history_user, insert_with_history, stamp, update_with_history
 from events.models import EventType
 from events.services import events_record, participant_event
+from meetings.browsers import Browser
 from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
 
 if TYPE_CHECKING:
@@ -183,12 +184,13 @@ class PageState(StrEnum):
 
     UNAVAILABLE = "unavailable"  # cancelled or a no-show: says so, nothing else
     COMPLETED = "completed"  # thank you, or the custom post-call redirect
-    LOCKED = "locked"  # five wrong dates of birth: staff must unlock the link
+    LOCKED = "locked"  # too many wrong dates of birth, on the link or in this browser: staff must unlock it
     EARLY = "early"  # before the join window: the time, a calendar file, the device check
     CLOSED = "closed"  # the window has passed and the session never started
     CHECKS = "checks"  # inside the window: device check, identity check, consent, then join
     WAITING = "waiting"  # in the waiting room until the agent starts the session
     MEETING = "meeting"  # in the meeting
+    ELSEWHERE = "elsewhere"  # another browser holds the link: this one may take over (identity check, or join)
 
 
 def identity_required(participant: Participant) -> bool:
@@ -199,12 +201,18 @@ def consent_required(participant: Participant) -> bool:
     return participant.role != Role.AGENT and participant.appointment.features_call_recording_enable
 
 
-def checks_missing(participant: Participant) -> list[str]:
-    """The checks a participant must still pass before joining, in the order the page asks for them."""
+def identity_passed(participant: Participant, browser: Browser | None = None) -> bool:
+    """The identity check was passed: in this browser, which therefore holds the link, when one is given."""
+    return participant.identity_checked_at is not None and (browser is None or browser.holds(participant))
+
+
+def checks_missing(participant: Participant, browser: Browser | None = None) -> list[str]:
+    """The checks a participant must still pass before joining, in the order the page asks for them (in this
+    browser, when one is given: a browser that does not hold the link is asked who they are again)."""
     missing = []
     if participant.device_checked_at is None:
         missing.append("device")
-    if identity_required(participant) and participant.identity_checked_at is None:
+    if identity_required(participant) and not identity_passed(participant, browser):
         missing.append("identity")
     if consent_required(participant) and participant.recording_consent is None:
         missing.append("consent")
@@ -220,39 +228,78 @@ def still_waiting(participant: Participant) -> bool:
     return _in_waiting_room(participant) and participant.appointment.status in (Status.SCHEDULED, Status.WAITING)
 
 
-def page_state(participant: Participant, now: datetime) -> PageState:
-    """The state of a participant's page; needs only the participant and its appointment (the status poll)."""
+def page_state(participant: Participant, now: datetime, browser: Browser | None = None) -> PageState:
+    """The state of a participant's page; needs only the participant and its appointment (the status poll).
+
+    Given a browser, the state of that browser's page: only the browser holding the link is in the waiting room or
+    the meeting, and the link's lock does not reach it (it passed already); a browser locked out by its own wrong
+    answers is locked; any other browser is told the appointment was opened elsewhere once a browser holds it.
+    Without one, the link's own state (as its holder sees it, the link's lock included).
+    """
     appointment = participant.appointment
     if appointment.status in (Status.CANCELLED, Status.NO_SHOW):
         return PageState.UNAVAILABLE
     if appointment.status == Status.COMPLETED:
         return PageState.COMPLETED
-    if participant.identity_locked_at is not None:
+    holder = browser is None or browser.holds(participant)
+    if browser is not None and browser.locked_out and not holder:
+        return PageState.LOCKED
+    if participant.identity_locked_at is not None and (browser is None or not holder):
         return PageState.LOCKED
     window = join_window(appointment)
     if now < window.opens_at:
         return PageState.EARLY
-    if appointment.status == Status.IN_PROGRESS and _in_waiting_room(participant):
+    in_room = holder and _in_waiting_room(participant)
+    if appointment.status == Status.IN_PROGRESS and in_room:
         return PageState.MEETING
     if now > window.closes_at:
         return PageState.CLOSED
+    if not holder and participant.browser_digest is not None:
+        return PageState.ELSEWHERE
     # The claimant's waiting is the appointment's `waiting`: whoever moved it back to scheduled let them go.
     claimant_let_go = participant.role == Role.CLAIMANT and appointment.status != Status.WAITING
-    if appointment.status != Status.IN_PROGRESS and _in_waiting_room(participant) and not claimant_let_go:
+    if appointment.status != Status.IN_PROGRESS and in_room and not claimant_let_go:
         return PageState.WAITING
     return PageState.CHECKS
+
+
+# Why a step is refused in a state that does not allow it.
+_REFUSED = {
+    PageState.UNAVAILABLE: "This appointment can no longer be joined.",
+    PageState.COMPLETED: "This appointment can no longer be joined.",
+    PageState.CLOSED: "The time for this appointment has passed.",
+    PageState.LOCKED: "This link is locked after too many attempts. Please contact the organisation.",
+    PageState.EARLY: "This step opens with the join window.",
+    PageState.ELSEWHERE: "This appointment is open in another browser.",
+}
+COOKIES_NEEDED = "Please allow cookies for this site: they keep your appointment to this browser."
+
+
+def _allow(participant: Participant, browser: Browser | None, now: datetime, *states: PageState) -> PageState:
+    """The page's state when it allows a step; otherwise the step is refused with the state's reason."""
+    state = page_state(participant, now, browser)
+    if state not in states:
+        raise JourneyError(_REFUSED.get(state, "This link cannot do that now."))
+    return state
 
 
 # --- the journey: each step the public page posts ---------------------------------------------------------------
 
 DOWNLINK_MAX_KBPS = 10_000_000
+# Where the device check may be done: early too (to be ready), and again while waiting or in the meeting.
+_CHECKING_STATES = (PageState.EARLY, PageState.CHECKS, PageState.WAITING, PageState.MEETING)
 
 
-def participant_record_device_check(*, participant: Participant, results: Mapping[str, Any]) -> Participant:
+def participant_record_device_check(
+    *, participant: Participant, results: Mapping[str, Any], browser: Browser | None = None, now: datetime | None = None
+) -> Participant:
     """Keep what the page measured: camera and microphone permission, and a downlink estimate in kbit/s.
 
-    A failed check does not block joining (a claimant may join by audio alone); the agent sees the result.
+    A failed check does not block joining (a claimant may join by audio alone); the agent sees the result. Given a
+    browser, only one whose page shows the checks may record them (not one the link was taken from).
     """
+    if browser is not None:
+        _allow(participant, browser, now or timezone.now(), *_CHECKING_STATES)
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     for name in ("camera", "microphone"):
@@ -280,9 +327,17 @@ def participant_record_device_check(*, participant: Participant, results: Mappin
     return participant
 
 
-def participant_record_consent(*, participant: Participant, consent: bool) -> Participant:
+def participant_record_consent(
+    *, participant: Participant, consent: bool, browser: Browser | None = None, now: datetime | None = None
+) -> Participant:
     """Yes or no to recording; a no turns recording off for the call (the token and the meeting's settings leave
-    it out) and the agent sees it. Kept with its time; the first answer stands."""
+    it out) and the agent sees it. Kept with its time; the first answer stands. Given a browser, the claimant
+    answers only once they have confirmed who they are in it: someone holding a forwarded link cannot answer for
+    them."""
+    if browser is not None:
+        _allow(participant, browser, now or timezone.now(), PageState.CHECKS, PageState.WAITING, PageState.MEETING)
+        if identity_required(participant) and not identity_passed(participant, browser):
+            raise JourneyError("Please confirm who you are first.")
     if participant.recording_consent is None:
         participant.recording_consent = consent
         participant.recording_consent_at = timezone.now()
@@ -311,24 +366,27 @@ def _lock_appointment_then(participant: Participant, related: str) -> Participan
     return Participant.objects.select_for_update(of=("self",)).select_related(related).get(pk=participant.pk)
 
 
-def participant_join(*, participant: Participant, now: datetime | None = None) -> Participant:
-    """Join the waiting room, or the meeting itself when the agent has already started it.
+def participant_join(*, participant: Participant, browser: Browser, now: datetime | None = None) -> Participant:
+    """Join the waiting room, or the meeting itself when the agent has already started it, from this browser.
 
     The claimant's joining moves the appointment `scheduled -> waiting` through appointment_update, as the API
-    would, with the claimant as the actor in its history.
+    would, with the claimant as the actor in its history. A link with an identity check joins only from the
+    browser that passed it; one without is bound to the browser that joins (a later browser takes over).
     """
     from appointments.services import appointment_update
 
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_appointment_then(participant, "appointment__claimant")
-        state = page_state(locked, now)
+        state = page_state(locked, now, browser)
         if state in (PageState.WAITING, PageState.MEETING):
             return locked
-        if state != PageState.CHECKS:
+        if state not in (PageState.CHECKS, PageState.ELSEWHERE):
             raise JourneyError("This link cannot join now.")
-        if checks_missing(locked):
+        if checks_missing(locked, browser):
             raise JourneyError("Please finish the checks above first.")
+        if browser.digest is None:
+            raise JourneyError(COOKIES_NEEDED)
         appointment = locked.appointment
         if locked.role == Role.CLAIMANT and appointment.status == Status.SCHEDULED:
             appointment_update(appointment=appointment, data={"status": Status.WAITING}, actor=locked)
@@ -336,6 +394,9 @@ def participant_join(*, participant: Participant, now: datetime | None = None) -
         locked.last_seen_at = now
         locked.left_at = None
         changed = ["joined_waiting_at", "last_seen_at", "left_at"]
+        if not browser.holds(locked):
+            locked.browser_digest = browser.digest
+            changed.append("browser_digest")
         if appointment.status == Status.IN_PROGRESS:
             locked.admitted_at = now
             changed.append("admitted_at")
@@ -359,15 +420,17 @@ def participant_seen(*, participant: Participant, now: datetime) -> bool:
     return True
 
 
-def participant_leave(*, participant: Participant, now: datetime | None = None) -> Participant:
+def participant_leave(
+    *, participant: Participant, browser: Browser | None = None, now: datetime | None = None
+) -> Participant:
     """The participant left (closed the page, or its heartbeat stopped): a claimant who was waiting takes the
-    appointment back to `scheduled`."""
+    appointment back to `scheduled`. A browser the link was taken from leaves nothing: the holder stays."""
     from appointments.services import appointment_update
 
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_appointment_then(participant, "appointment")
-        if not _in_waiting_room(locked):
+        if not _in_waiting_room(locked) or (browser is not None and not browser.holds(locked)):
             return locked
         if locked.role == Role.CLAIMANT and locked.appointment.status == Status.WAITING:
             appointment_update(appointment=locked.appointment, data={"status": Status.SCHEDULED}, actor=locked)

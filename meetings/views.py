@@ -3,6 +3,11 @@
 These are the service's only pages without a sign-in, so each request is limited per address, a token that is
 unknown, malformed or revoked gets the same plain 404, nothing is cached or indexed, no referrer leaves (the token
 is in the path), and every POST carries the CSRF token. A page shows only its own appointment.
+
+Each browser that opens a link gets a random key in a cookie for that link (meetings.browsers): signed with the
+link in its salt, HttpOnly, SameSite=Lax (the link clicked in an email still carries it), Secure under HTTPS,
+scoped to the link's path. It alone joins nothing: the link is needed too, and only the browser that passed the
+identity check (or joined, on a link without one) holds the link. Neither the key nor the token is ever logged.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ import json
 import os
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -25,15 +31,18 @@ from django.views.decorators.http import require_GET, require_POST
 from appointments.models import Status
 from config.api.http import representation_etag
 from config.net import client_address, over_limit
+from meetings.browsers import Browser, browser_digest, browser_of, new_browser_key, participants_seen_by
 from meetings.calendar import calendar_sequence, invitation
 from meetings.identity import IdentityOutcome, participant_check_identity
 from meetings.models import Participant, Role
 from meetings.services import (
+    COOKIES_NEEDED,
     JourneyError,
     PageState,
     checks_missing,
     consent_required,
     display_name,
+    identity_passed,
     identity_required,
     join_window,
     page_state,
@@ -48,6 +57,10 @@ from meetings.services import (
 from meetings.video import embedding_headers, iframe_options
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_BROWSER_COOKIE = "join_browser"
+_BROWSER_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# The browser's cookie outlives the join window by a day (refreshed by every page load, so a reschedule moves it).
+_BROWSER_COOKIE_AFTER_WINDOW = timedelta(days=1)
 _MAX_BODY = 2048
 # A fixed-size asset for the downlink estimate: random bytes, so no compression makes it smaller on the wire.
 SPEED_TEST_BYTES = 256 * 1024
@@ -83,13 +96,45 @@ def public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseB
     return guarded
 
 
-def _participant(token: str, *related: str) -> Participant:
+def _browser_key(request: HttpRequest, token: str) -> str | None:
+    """The key in this browser's cookie for this link, if the cookie is there and signed for this link."""
+    try:
+        key = request.get_signed_cookie(_BROWSER_COOKIE, salt=token)
+    except (KeyError, signing.BadSignature):
+        return None
+    return key if isinstance(key, str) and _BROWSER_KEY.match(key) else None
+
+
+def _keep_browser_key(response: HttpResponseBase, request: HttpRequest, participant: Participant, key: str) -> None:
+    closes = join_window(participant.appointment).closes_at
+    max_age = max(closes - timezone.now(), timedelta(0)) + _BROWSER_COOKIE_AFTER_WINDOW
+    response.set_signed_cookie(
+        _BROWSER_COOKIE,
+        key,
+        salt=participant.token,
+        max_age=int(max_age.total_seconds()),
+        path=f"/join/{participant.token}",
+        secure=request.is_secure() or settings.HTTPS,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _participant(request: HttpRequest, token: str, *related: str) -> tuple[Participant, Browser]:
+    """The live participant of this link, and the browser asking (with its lock-out, in the same query)."""
     if not _TOKEN.match(token):
         raise Http404
+    key = _browser_key(request, token)
+    digest = browser_digest(key) if key else None
     try:
-        return Participant.objects.select_related("appointment", *related).get(token=token, revoked_at__isnull=True)
+        participant = (
+            participants_seen_by(digest)
+            .select_related("appointment", *related)
+            .get(token=token, revoked_at__isnull=True)
+        )
     except Participant.DoesNotExist:
         raise Http404 from None
+    return participant, browser_of(participant, digest)
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
@@ -108,20 +153,23 @@ def _error(message: str, status: int, **extra: Any) -> JsonResponse:
     return JsonResponse({"message": message, **extra}, status=status)
 
 
-def _state_response(participant: Participant) -> JsonResponse:
-    return JsonResponse({"state": page_state(participant, timezone.now())})
+def _state_response(participant: Participant, browser: Browser) -> JsonResponse:
+    return JsonResponse({"state": page_state(participant, timezone.now(), browser)})
 
 
-def _posted(step: Callable[[HttpRequest, Participant], JsonResponse]) -> Callable[..., HttpResponseBase]:
-    """A journey step the page posts as JSON: bad input is a 400/422 with a message and changes nothing."""
+def _posted(step: Callable[[HttpRequest, Participant, Browser], JsonResponse]) -> Callable[..., HttpResponseBase]:
+    """A journey step the page posts as JSON: bad input is a 400/422 with a message and changes nothing; a browser
+    without its cookie for the link (cookies blocked) is told so and changes nothing."""
 
     @public
     @require_POST
     @wraps(step)
     def view(request: HttpRequest, token: str) -> HttpResponseBase:
-        participant = _participant(token, "appointment__claimant")
+        participant, browser = _participant(request, token, "appointment__claimant")
+        if browser.digest is None:
+            return _error(COOKIES_NEEDED, 400)
         try:
-            return step(request, participant)
+            return step(request, participant, browser)
         except ValidationError as exc:
             messages = exc.message_dict if hasattr(exc, "error_dict") else {"body": exc.messages}
             first = next(iter(messages.values()))[0]
@@ -138,10 +186,12 @@ def _posted(step: Callable[[HttpRequest, Participant], JsonResponse]) -> Callabl
 @public
 @require_GET
 def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
-    participant = _participant(token, "appointment__department", "appointment__claimant", "appointment__meeting")
+    participant, browser = _participant(
+        request, token, "appointment__department", "appointment__claimant", "appointment__meeting"
+    )
     appointment = participant.appointment
     now = timezone.now()
-    state = page_state(participant, now)
+    state = page_state(participant, now, browser)
     if state == PageState.COMPLETED:
         redirect = _post_call_redirect(participant)
         if redirect:
@@ -152,20 +202,23 @@ def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
         "state": state,
         "window": join_window(appointment),
         "poll_seconds": settings.STATUS_POLL_SECONDS,
-        "missing": checks_missing(participant),
+        "missing": checks_missing(participant, browser),
         "identity_required": identity_required(participant),
+        "locked_here": state == PageState.LOCKED and participant.identity_locked_at is None,
         "consent_required": consent_required(participant),
         "in_progress": appointment.status == Status.IN_PROGRESS,
         "is_claimant": participant.role == Role.CLAIMANT,
         "role_label": Role(participant.role).label,
     }
-    if participant.identity_checked_at is not None or not identity_required(participant):
-        context["name"] = display_name(participant)  # nothing personal before the identity check
+    if identity_passed(participant, browser) or not identity_required(participant):
+        context["name"] = display_name(participant)  # nothing personal before the identity check, in this browser
     if state == PageState.MEETING:
         everyone = list(appointment.participants.all())
         context["meeting"] = iframe_options(participant, recording=recording_allowed(appointment, everyone), now=now)
         context["video_script"] = f"{settings.VIDEO_BASE_URL}/external_api.js"
-    return render(request, "meetings/join.html", context)
+    response = render(request, "meetings/join.html", context)
+    _keep_browser_key(response, request, participant, _browser_key(request, token) or new_browser_key())
+    return response
 
 
 def _post_call_redirect(participant: Participant) -> str | None:
@@ -180,16 +233,17 @@ def _post_call_redirect(participant: Participant) -> str | None:
 def join_status(request: HttpRequest, token: str) -> HttpResponseBase:
     """What the page polls: its state in a few bytes, 304 while nothing changed; the poll is the heartbeat too.
     One query to read, one more at most to note the participant is still there."""
-    participant = _participant(token)
+    participant, browser = _participant(request, token)
     now = timezone.now()
     appointment = participant.appointment
     body = {
-        "state": page_state(participant, now),
+        "state": page_state(participant, now, browser),
         "status": appointment.status,
         "appointment_at": appointment.appointment_at.isoformat(),
         "duration_in_minutes": appointment.duration_in_minutes,
     }
-    participant_seen(participant=participant, now=now)
+    if browser.holds(participant) or participant.browser_digest is None:
+        participant_seen(participant=participant, now=now)  # the page of a browser the link was taken from is no sign
     etag = representation_etag(body)
     if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         response = HttpResponse(status=304)
@@ -203,7 +257,7 @@ def join_status(request: HttpRequest, token: str) -> HttpResponseBase:
 @require_GET
 def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
     """The appointment as an iCalendar file, to add to the participant's own calendar."""
-    participant = _participant(token, "appointment__department")
+    participant, _browser = _participant(request, token, "appointment__department")
     appointment = participant.appointment
     if appointment.status in (Status.CANCELLED, Status.NO_SHOW):
         raise Http404
@@ -225,7 +279,7 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
 @public
 @require_GET
 def speed_test(request: HttpRequest, token: str) -> HttpResponseBase:
-    _participant(token)
+    _participant(request, token)
     return HttpResponse(_SPEED_TEST_BODY, content_type="application/octet-stream")
 
 
@@ -233,11 +287,9 @@ def speed_test(request: HttpRequest, token: str) -> HttpResponseBase:
 
 
 @_posted
-def device_check(request: HttpRequest, participant: Participant) -> JsonResponse:
-    if page_state(participant, timezone.now()) in (PageState.UNAVAILABLE, PageState.COMPLETED, PageState.CLOSED):
-        raise JourneyError("This appointment can no longer be joined.")
-    participant_record_device_check(participant=participant, results=_json_body(request))
-    return _state_response(participant)
+def device_check(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
+    participant_record_device_check(participant=participant, results=_json_body(request), browser=browser)
+    return _state_response(participant, browser)
 
 
 def _date(value: Any) -> date:
@@ -249,39 +301,51 @@ def _date(value: Any) -> date:
         raise ValidationError({"date_of_birth": ["Enter your date of birth (day, month and year)."]}) from None
 
 
+_LOCKED_ANSWERS = {
+    IdentityOutcome.LOCKED: "This link is locked after too many attempts. Please contact the organisation.",
+    IdentityOutcome.BROWSER_LOCKED: "This link is locked in this browser after too many attempts. "
+    "Please contact the organisation.",
+}
+
+
 @_posted
-def identity_check(request: HttpRequest, participant: Participant) -> JsonResponse:
+def identity_check(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
     born = _date(_json_body(request).get("date_of_birth"))
-    answer = participant_check_identity(participant=participant, date_of_birth=born)
+    answer = participant_check_identity(participant=participant, browser=browser, date_of_birth=born)
     if answer.outcome == IdentityOutcome.PASSED:
-        return _state_response(participant)
-    if answer.outcome == IdentityOutcome.LOCKED:
-        return _error("This link is locked after too many attempts. Please contact the organisation.", 423)
+        if not answer.browser_key:
+            return _state_response(participant, browser)
+        held = Browser(digest=browser_digest(answer.browser_key))
+        response = _state_response(participant, held)
+        _keep_browser_key(response, request, participant, answer.browser_key)
+        return response
+    if answer.outcome in _LOCKED_ANSWERS:
+        return _error(_LOCKED_ANSWERS[answer.outcome], 423)
     left = answer.tries_left
     message = f"That date of birth does not match our records. {left} {'try' if left == 1 else 'tries'} left."
     return _error(message, 422, errors={"date_of_birth": [message]}, tries_left=left)
 
 
 @_posted
-def consent(request: HttpRequest, participant: Participant) -> JsonResponse:
+def consent(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
     if not consent_required(participant):
         raise JourneyError("This meeting is not recorded.")
     answer = _json_body(request).get("consent")
     if not isinstance(answer, bool):
         raise ValidationError({"consent": ["Choose yes or no."]})
-    participant_record_consent(participant=participant, consent=answer)
-    return _state_response(participant)
+    participant_record_consent(participant=participant, consent=answer, browser=browser)
+    return _state_response(participant, browser)
 
 
 @_posted
-def join(request: HttpRequest, participant: Participant) -> JsonResponse:
-    participant_join(participant=participant)
+def join(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
+    participant_join(participant=participant, browser=browser)
     participant.refresh_from_db()
-    return _state_response(participant)
+    return _state_response(participant, browser)
 
 
 @_posted
-def leave(request: HttpRequest, participant: Participant) -> JsonResponse:
-    participant_leave(participant=participant)
+def leave(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
+    participant_leave(participant=participant, browser=browser)
     participant.refresh_from_db()
-    return _state_response(participant)
+    return _state_response(participant, browser)

@@ -1,5 +1,5 @@
-"""factory_boy factories for the models a test sets up directly, and a helper that creates appointments the
-only way the service creates them (with claimant, data items and meeting)."""
+"""factory_boy factories for the models a test sets up directly, a helper that creates appointments the only way
+the service creates them (with claimant, data items and meeting), and browsers for a participant's journey."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +11,9 @@ from django.utils import timezone
 from appointments.models import Appointment, Department
 from appointments.services import appointment_create
 from claimants.models import ClaimantDataField, FieldType
+from meetings.browsers import Browser, browser_digest, new_browser_key
+from meetings.identity import IdentityOutcome, participant_check_identity
+from meetings.models import Participant
 
 
 class UserFactory(factory.django.DjangoModelFactory[Any]):
@@ -61,3 +64,17 @@ def department_with_fields(member: Any, count: int) -> Department:
     for index in range(count):
         ClaimantDataFieldFactory.create(department=department, name=f"F{index}", type=FieldType.STRING)
     return department
+
+
+def a_browser() -> Browser:
+    """A browser of its own, as a participant's page is open in (its cookie's key, by digest)."""
+    return Browser(digest=browser_digest(new_browser_key()))
+
+
+def browser_that_passed(participant: Participant) -> Browser:
+    """The claimant passes the identity check in a new browser, which then holds the link (by its new key)."""
+    born = participant.appointment.claimant.date_of_birth
+    assert born is not None
+    answer = participant_check_identity(participant=participant, browser=a_browser(), date_of_birth=born)
+    assert answer.outcome == IdentityOutcome.PASSED
+    return Browser(digest=browser_digest(answer.browser_key))

@@ -31,10 +31,13 @@
     node.textContent = new Intl.DateTimeFormat(undefined, options).format(when) + " (your time)";
   });
 
-  // Follow the appointment: any change of state (the agent started, a reschedule, a cancel) reloads the page.
+  // Follow the appointment: any change of state (the agent started, a reschedule, a cancel, another browser took
+  // the link over: "elsewhere") reloads the page.
   var etag = null;
+  var stopped = false;
   var seconds = Math.max(2, parseInt(main.dataset.pollSeconds, 10) || 5);
   function poll() {
+    if (stopped) { return; }
     var headers = etag ? { "If-None-Match": etag } : {};
     fetch(main.dataset.statusUrl, { credentials: "same-origin", headers: headers, cache: "no-store" })
       .then(function (response) {
@@ -51,6 +54,29 @@
   }
   // A locked page polls too: staff unlocking the link changes it by itself.
   if (["unavailable", "completed"].indexOf(main.dataset.state) === -1) { poll(); }
+
+  // Two tabs of one browser (the server tells browsers apart, not tabs): the tab that last came into the waiting
+  // room or the meeting has the appointment; an earlier one lets it go (its meeting closes, its polling stops) and
+  // offers to take it back, so the claimant never joins twice.
+  var otherTab = document.getElementById("other-tab");
+  if (otherTab && "BroadcastChannel" in window) {
+    var tab = String(Math.random()).slice(2) + String(Date.now());
+    var channel = new BroadcastChannel("appointment " + main.dataset.baseUrl);
+    channel.onmessage = function (event) {
+      if (stopped || !event.data || event.data.tab === tab) { return; }
+      stopped = true;
+      if (window.appointmentMeeting && typeof window.appointmentMeeting.dispose === "function") {
+        window.appointmentMeeting.dispose();
+      }
+      Array.prototype.forEach.call(main.children, function (child) {
+        child.hidden = child !== otherTab && !child.classList.contains("org");
+      });
+      otherTab.hidden = false;
+      document.getElementById("other-tab-heading").focus();
+    };
+    channel.postMessage({ tab: tab });
+    document.getElementById("use-this-tab").addEventListener("click", function () { window.location.reload(); });
+  }
 
   // Each step form posts JSON and reloads on success; errors are shown next to the form.
   function step(id, read) {

@@ -3,7 +3,7 @@
 from appointments.selectors import appointment_history
 from appointments.services import appointment_update
 from claimants.models import FieldType
-from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, make_appointment
+from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, a_browser, make_appointment
 
 
 def test_an_item_removed_by_a_department_move_keeps_its_field_name(department) -> None:
@@ -35,6 +35,6 @@ def test_a_change_a_claimant_made_from_their_page_names_them(department) -> None
     appointment = make_appointment(department, appointment_at=timezone.now() + timedelta(minutes=5))
     person = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
     participant_record_device_check(participant=person, results={"camera": True, "microphone": True})
-    participant_join(participant=person)
+    participant_join(participant=person, browser=a_browser())
     status_change = next(e for e in appointment_history(appointment) if any(c.field == "status" for c in e.changes))
     assert status_change.who == "the claimant (own link)"

@@ -210,7 +210,7 @@ def test_a_claimant_attends_the_appointment(live_server, browser, page, journey,
 def test_five_wrong_dates_of_birth_lock_the_link_until_staff_unlock_it(
     live_server, browser, page, journey, settings
 ) -> None:
-    settings.IDENTITY_MAX_FAILURES = 5
+    settings.IDENTITY_MAX_FAILURES = settings.IDENTITY_LINK_MAX_FAILURES = 5
     appointment: Appointment = journey["appointment"]
     page.goto(appointment.url)
     page.click("#device-check")

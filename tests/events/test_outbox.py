@@ -172,6 +172,7 @@ class TestEveryEntryPoint:
             department, appointment_at=soon, claimant={"name": "Ada", "data": {"Case number": "C-1"}}
         )
         page = f"/join/{appointment.public_token}"
+        client.get(page)  # the page is opened first: its cookie keeps the link to this browser
         checks = {"camera": True, "microphone": True}
         assert client.post(f"{page}/device-check", checks, content_type="application/json").status_code < 400
         assert client.post(f"{page}/join", {}, content_type="application/json").status_code < 400

@@ -11,7 +11,7 @@ from appointments.services import appointment_update
 from events.models import Event
 from meetings.models import Meeting, Participant, Role
 from meetings.services import participant_join, participant_record_device_check
-from tests.factories import make_appointment
+from tests.factories import a_browser, make_appointment
 from tests.helpers import run_tasks
 
 CLAIMANT = {"name": "Ada", "data": {"Case number": "C-1"}}
@@ -55,7 +55,7 @@ def test_someone_whose_page_stops_polling_leaves_the_waiting_room(department, se
     appointment = make_appointment(department, appointment_at=timezone.now() + timedelta(minutes=10), claimant=CLAIMANT)
     claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
     participant_record_device_check(participant=claimant, results={"camera": True, "microphone": True})
-    participant_join(participant=claimant)
+    participant_join(participant=claimant, browser=a_browser())
     run_tasks()
     check = DBTaskResult.objects.get(task_path="meetings.tasks.participant_check_absent", status="READY")
     assert timedelta(seconds=30) < check.run_after - timezone.now() < timedelta(seconds=32)

@@ -13,7 +13,7 @@ from appointments.models import Appointment, Status
 from meetings.identity import participant_check_identity
 from meetings.models import Participant, Role
 from meetings.services import participant_join, participant_record_device_check
-from tests.factories import make_appointment
+from tests.factories import a_browser, browser_that_passed, make_appointment
 from tests.helpers import logged_in, staff
 
 SECRET = "back-office-test-secret-0123456789ab"
@@ -35,8 +35,7 @@ def waiting(appointment: Appointment) -> Participant:
         appointment=appointment, role=Role.CLAIMANT
     )
     participant_record_device_check(participant=person, results={"camera": True, "microphone": True})
-    participant_check_identity(participant=person, date_of_birth=date(1990, 5, 17))
-    return participant_join(participant=person)
+    return participant_join(participant=person, browser=browser_that_passed(person))
 
 
 def test_the_waiting_room_lists_today_with_who_waits_first(desk, department, other_department) -> None:
@@ -119,12 +118,12 @@ def test_start_is_post_only_and_scoped_to_the_staff_members_departments(departme
 
 
 def test_the_appointments_page_lists_participants_invites_revokes_and_unlocks(desk, department, settings) -> None:
-    settings.IDENTITY_MAX_FAILURES = 1
+    settings.IDENTITY_MAX_FAILURES = settings.IDENTITY_LINK_MAX_FAILURES = 1
     appointment = soon(department)
     person = Participant.objects.select_related("appointment__claimant").get(
         appointment=appointment, role=Role.CLAIMANT
     )
-    participant_check_identity(participant=person, date_of_birth=date(2000, 1, 1))
+    participant_check_identity(participant=person, browser=a_browser(), date_of_birth=date(2000, 1, 1))
     change = f"/admin/appointments/appointment/{appointment.pk}/change/"
     html = desk.get(change).content.decode()
     assert appointment.url in html

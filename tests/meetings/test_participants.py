@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
+from meetings.browsers import Browser
 from meetings.identity import IdentityOutcome, participant_check_identity, participant_unlock_identity
-from meetings.models import Participant, Role
+from meetings.models import Participant, ParticipantBrowser, Role
 from meetings.services import (
     JourneyError,
     PageState,
@@ -26,7 +27,7 @@ from meetings.services import (
     participants_release_absent,
     recording_allowed,
 )
-from tests.factories import make_appointment
+from tests.factories import a_browser, browser_that_passed, make_appointment
 
 DEVICE_OK = {"camera": True, "microphone": True, "downlink_kbps": 12000}
 
@@ -43,15 +44,20 @@ def claimant_of(appointment: Appointment) -> Participant:
     return Participant.objects.select_related("appointment__claimant").get(appointment=appointment, role=Role.CLAIMANT)
 
 
-def ready(participant: Participant) -> Participant:
+def ready(participant: Participant) -> tuple[Participant, Browser]:
+    """Every check passed, in the browser returned (the one that passed the identity check, when there is one)."""
     participant_record_device_check(participant=participant, results=DEVICE_OK)
+    browser = a_browser()
     if participant.role == Role.CLAIMANT and participant.appointment.claimant.date_of_birth:
-        participant_check_identity(
-            participant=participant, date_of_birth=participant.appointment.claimant.date_of_birth
-        )
+        browser = browser_that_passed(participant)
     if participant.appointment.features_call_recording_enable:
         participant_record_consent(participant=participant, consent=True)
-    return Participant.objects.select_related("appointment__claimant").get(pk=participant.pk)
+    return Participant.objects.select_related("appointment__claimant").get(pk=participant.pk), browser
+
+
+def joined(participant: Participant) -> Participant:
+    person, browser = ready(participant)
+    return participant_join(participant=person, browser=browser)
 
 
 class TestLinks:
@@ -138,7 +144,7 @@ class TestChecks:
     def test_checks_in_order_device_identity_consent(self, department) -> None:
         person = claimant_of(soon(department, features_call_recording_enable=True))
         assert checks_missing(person) == ["device", "identity", "consent"]
-        assert checks_missing(ready(person)) == []
+        assert checks_missing(ready(person)[0]) == []
 
     def test_no_identity_check_without_a_date_of_birth_and_no_consent_without_recording(self, department) -> None:
         person = claimant_of(soon(department, claimant={"name": "B", "data": {"Case number": "1"}}))
@@ -154,24 +160,45 @@ class TestChecks:
         stored = Participant.objects.get(pk=person.pk)
         assert stored.device_check == {"camera": False, "microphone": True, "downlink_kbps": None}
 
-    def test_five_wrong_dates_of_birth_lock_the_link_until_staff_unlock_it(self, department, agent, settings) -> None:
+    def test_wrong_answers_lock_a_browser_out_after_five_and_the_link_after_the_links_limit_until_staff_unlock(
+        self, department, agent, settings
+    ) -> None:
         settings.IDENTITY_MAX_FAILURES = 5
+        settings.IDENTITY_LINK_MAX_FAILURES = 12
         person = claimant_of(soon(department))
-        answers = [participant_check_identity(participant=person, date_of_birth=date(2000, 1, d)) for d in range(1, 6)]
-        assert [(a.outcome, a.tries_left) for a in answers] == [
+        now = timezone.now()
+        right, wrong = date(1990, 5, 17), date(2000, 1, 1)
+
+        def check(browser: Browser, born: date) -> tuple[IdentityOutcome, int]:
+            answer = participant_check_identity(participant=person, browser=browser, date_of_birth=born)
+            return answer.outcome, answer.tries_left
+
+        forwarded, other, third = a_browser(), a_browser(), a_browser()
+        assert [check(forwarded, wrong) for _ in range(5)] == [
             *[(IdentityOutcome.WRONG, left) for left in (4, 3, 2, 1)],
-            (IdentityOutcome.LOCKED, 0),
+            (IdentityOutcome.BROWSER_LOCKED, 0),
         ]
+        assert check(forwarded, right) == (IdentityOutcome.BROWSER_LOCKED, 0)  # even the right answer
         person.refresh_from_db()
-        assert person.identity_failures == 5
+        assert (person.identity_failures, person.identity_locked_at) == (5, None)
+        assert page_state(person, now, Browser(forwarded.digest, locked_out=True)) == PageState.LOCKED
+        assert page_state(person, now, a_browser()) == PageState.CHECKS  # the claimant's own browser may still try
+        # A new browser each time (cookies cleared) guesses on only until the link's own limit.
+        assert [check(other, wrong) for _ in range(5)][-1] == (IdentityOutcome.BROWSER_LOCKED, 0)
+        assert check(third, wrong) == (IdentityOutcome.WRONG, 1)  # the link's tries, fewer than the browser's
+        assert check(third, wrong) == (IdentityOutcome.LOCKED, 0)
+        assert check(a_browser(), right) == (IdentityOutcome.LOCKED, 0)
+        person.refresh_from_db()
+        assert person.identity_failures == 12
         assert person.identity_locked_at is not None
-        assert page_state(person, timezone.now()) == PageState.LOCKED
-        # Locked: even the right answer is refused.
-        right = date(1990, 5, 17)
-        assert participant_check_identity(participant=person, date_of_birth=right).outcome == IdentityOutcome.LOCKED
+        assert page_state(person, now) == PageState.LOCKED
+        assert ParticipantBrowser.objects.filter(participant=person, identity_locked_at__isnull=False).count() == 2
+
         participant_unlock_identity(participant=person, actor=agent.user)
-        assert participant_check_identity(participant=person, date_of_birth=right).outcome == IdentityOutcome.PASSED
-        assert Participant.objects.get(pk=person.pk).identity_checked_at is not None
+        person.refresh_from_db()
+        assert (person.identity_failures, person.identity_locked_at) == (0, None)
+        assert not ParticipantBrowser.objects.filter(participant=person).exists()
+        assert check(forwarded, right)[0] == IdentityOutcome.PASSED
 
     def test_a_no_to_recording_turns_it_off_for_the_call(self, department) -> None:
         appointment = soon(department, features_call_recording_enable=True)
@@ -188,12 +215,11 @@ class TestWaitingRoom:
     def test_joining_needs_the_checks(self, department) -> None:
         person = claimant_of(soon(department))
         with pytest.raises(JourneyError):
-            participant_join(participant=person)
+            participant_join(participant=person, browser=a_browser())
         assert Appointment.objects.get(pk=person.appointment_id).status == Status.SCHEDULED
 
     def test_the_claimant_joins_through_the_appointment_service_as_the_actor(self, department) -> None:
-        person = ready(claimant_of(soon(department)))
-        participant_join(participant=person)
+        person = joined(claimant_of(soon(department)))
         appointment = Appointment.objects.get(pk=person.appointment_id)
         assert appointment.status == Status.WAITING
         latest = appointment.history.latest()
@@ -202,8 +228,7 @@ class TestWaitingRoom:
         assert page_state(claimant_of(appointment), timezone.now()) == PageState.WAITING
 
     def test_the_agent_starting_admits_who_waits(self, department, agent) -> None:
-        person = ready(claimant_of(soon(department)))
-        participant_join(participant=person)
+        person = joined(claimant_of(soon(department)))
         appointment = Appointment.objects.get(pk=person.appointment_id)
         appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=agent.user)
         admitted = claimant_of(appointment)
@@ -213,19 +238,19 @@ class TestWaitingRoom:
     def test_arriving_after_the_start_goes_straight_in(self, department, agent) -> None:
         appointment = soon(department)
         appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=agent.user)
-        person = participant_join(participant=ready(claimant_of(appointment)))
+        person = joined(claimant_of(appointment))
         assert person.admitted_at is not None
         assert page_state(claimant_of(appointment), timezone.now()) == PageState.MEETING
 
     def test_leaving_takes_the_appointment_back_to_scheduled(self, department) -> None:
-        person = participant_join(participant=ready(claimant_of(soon(department))))
+        person = joined(claimant_of(soon(department)))
         participant_leave(participant=person)
         assert Appointment.objects.get(pk=person.appointment_id).status == Status.SCHEDULED
         assert claimant_of(person.appointment).left_at is not None
 
     def test_a_claimant_whose_page_stops_polling_leaves_after_the_absence_limit(self, department, settings) -> None:
         settings.WAITING_ABSENCE_SECONDS = 60
-        person = participant_join(participant=ready(claimant_of(soon(department))))
+        person = joined(claimant_of(soon(department)))
         now = timezone.now()
         assert participants_release_absent(now=now + timedelta(seconds=59)) == []
         released = participants_release_absent(now=now + timedelta(seconds=61))
@@ -237,7 +262,7 @@ def test_the_release_command_lets_absent_claimants_go(department, settings) -> N
     from tests.helpers import run_command
 
     settings.WAITING_ABSENCE_SECONDS = 60
-    person = participant_join(participant=ready(claimant_of(soon(department))))
+    person = joined(claimant_of(soon(department)))
     Participant.objects.filter(pk=person.pk).update(last_seen_at=timezone.now() - timedelta(seconds=120))
     lines = run_command("release_absent_claimants")
     assert lines == [
@@ -251,12 +276,12 @@ def test_a_cancel_makes_every_link_refuse_to_join(department, agent, client) -> 
     appointment = soon(department, is_interpreter_needed=True, interpreter_language="Welsh")
     guest = participant_invite_guest(appointment=appointment, display_name="Sam", actor=agent.user)
     people = list(Participant.objects.filter(appointment=appointment).exclude(role=Role.AGENT))
-    people = [ready(p) for p in people]
+    people = [ready(p)[0] for p in people]
     appointment_update(appointment=appointment, data={"status": Status.CANCELLED}, actor=agent.user)
     for person in people:
         fresh = Participant.objects.select_related("appointment__claimant").get(pk=person.pk)
         with pytest.raises(JourneyError):
-            participant_join(participant=fresh)
+            participant_join(participant=fresh, browser=a_browser())
         html = client.get(f"/join/{fresh.token}").content.decode()
         assert "was cancelled" in html
         assert "meeting-options" not in html

@@ -31,6 +31,9 @@ def page_url(appointment: Appointment, step: str = "") -> str:
 
 
 def post(client: Client, url: str, body: Any) -> Any:
+    """Post a step as the page does: from a browser that opened the page first (its cookie for the link)."""
+    if "join_browser" not in client.cookies:
+        client.get(url.rsplit("/", 1)[0])
     return client.post(url, json.dumps(body), content_type="application/json")
 
 
