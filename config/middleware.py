@@ -2,15 +2,13 @@
 
 import io
 import json
-import logging
 from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
-
-logger = logging.getLogger("django.request")
+from django.utils.log import log_response
 
 
 def _json_error(status: int, message: str) -> HttpResponse:
@@ -64,8 +62,12 @@ class ApiGuardMiddleware:
         # Views outside DRF never run under /api/, but a crash in URL resolution or middleware still must not
         # reach DEBUG's HTML traceback page.
         if request.path.startswith("/api/"):
-            logger.error("Internal Server Error: %s", request.path, exc_info=exception)
-            return _json_error(500, "Server Error")
+            response = _json_error(500, "Server Error")
+            # Once, with the traceback; the response is marked logged, so Django's handler does not mail it again.
+            log_response(
+                "Internal Server Error: %s", request.path, response=response, request=request, exception=exception
+            )
+            return response
         return None
 
     @staticmethod

@@ -405,11 +405,19 @@ LOGGING = {
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
-        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR", "filters": ["request_id"]},
+        # Sends nothing while ADMINS is empty.
+        "mail_admins": {"class": "config.error_reports.AdminEmailHandler", "level": "ERROR"},
     },
-    "root": {"handlers": ["console", *(["mail_admins"] if ADMINS else [])], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django_guid": {"level": "WARNING"}},  # not a line per request saying it made an id
+    "root": {"handlers": ["console", "mail_admins"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's default configuration gives its own logger a console and a mail handler besides the root's: a
+        # 500 was mailed twice (three times from the API). Its records reach the root's handlers only.
+        "django": {"handlers": [], "propagate": True},
+        "django_guid": {"level": "WARNING"},  # not a line per request saying it made an id
+    },
 }
+# Error mails mask every setting and request value that may hold a credential (config/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.ReporterFilter"
 
 SENTRY_DSN = env_str("SENTRY_DSN", "")
 if SENTRY_DSN:

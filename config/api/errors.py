@@ -20,8 +20,9 @@ from django.core.exceptions import (
 from django.core.exceptions import (
     ValidationError as DjangoValidationError,
 )
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.log import log_response
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -150,9 +151,13 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         logger.warning("database unavailable: %s", exc)
         exc = ServiceUnavailable()
     elif not isinstance(exc, exceptions.APIException):
-        kind = "database error" if isinstance(exc, DatabaseError) else "unhandled error"
-        logger.exception("%s in API view", kind)
-        return Response({"message": "Server Error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        response = Response({"message": "Server Error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        # Logged here, once, with the traceback and the request (the error mail's report), as Django logs a view's
+        # exception; log_response marks the response, so Django's handler does not log (and mail) it again.
+        request = getattr(context.get("request"), "_request", None)
+        path = request.path if request is not None else "(no request)"
+        log_response("Internal Server Error: %s", path, response=response, request=request, exception=exc)
+        return response
 
     assert isinstance(exc, exceptions.APIException)
     status_code = exc.status_code

@@ -92,7 +92,7 @@ def test_the_environment_picks_logs_mail_cache_and_connections() -> None:
     plain = settings_in_a_new_process()
     assert plain["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert plain["admins"] == []
-    assert plain["handlers"] == ["console"]
+    assert plain["handlers"] == ["console", "mail_admins"]  # the mail handler sends nothing without ADMINS
     assert plain["format"] == "text"
     production = settings_in_a_new_process(
         REDIS_URL="redis://redis.invalid:6379/3",  # read, never connected to
