@@ -2,11 +2,14 @@
 
 Workers default to 2 x cores + 1 (sync workers: the service is database-bound and short requests); WEB_CONCURRENCY
 overrides it. A request that runs over TIMEOUT seconds is killed and logged; on SIGTERM a worker finishes what it
-has for up to GRACEFUL_TIMEOUT seconds. The access log is one JSON object a line, with the request id.
+has for up to GRACEFUL_TIMEOUT seconds. Every line, the access log's included, is in the one shape of
+config/logs.py (JSON with LOG_FORMAT=json), with the request id.
 """
 
 import multiprocessing
 import os
+
+from config.logs import gunicorn_logging
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -19,8 +22,6 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
-access_log_format = (
-    '{"timestamp": "%(t)s", "level": "INFO", "logger": "gunicorn.access", "request_id": "%({x-request-id}o)s", '
-    '"remote": "%(h)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": %(B)s, '
-    '"duration_ms": %(M)s, "user_agent": "%(a)s"}'
-)
+# gunicorn's own lines and its access lines in the shape Django's are (config/logs.py), LOG_FORMAT as Django reads it.
+logger_class = "config.logs.GunicornLogger"
+logconfig_dict = gunicorn_logging(os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO"))

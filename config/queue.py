@@ -9,9 +9,12 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models.signals import pre_save
 from django.utils import timezone
+from django_guid import clear_guid, get_guid, set_guid
 from django_tasks import TaskResult, task
 from django_tasks.base import Task
+from django_tasks.signals import log_task_started, task_finished, task_started
 
 __all__ = ["Task", "backoff", "enqueue_at", "task"]
 
@@ -26,3 +29,35 @@ def enqueue_at(job: Task[Any, Any], when: datetime | None, *args: Any, **kwargs:
 def backoff(seconds: float, jitter: float = 0.2) -> timedelta:
     """`seconds` give or take `jitter` of it, so retries of many failures do not arrive together."""
     return timedelta(seconds=seconds * (1 + random.uniform(-jitter, jitter)))  # noqa: S311 (not a secret)
+
+
+# A task carries the id of the request (or task) that enqueued it, stored beside its arguments, and the worker takes
+# that id while it runs the task: the worker's lines for a task show which request caused it. (The stored arguments
+# are django-tasks-db's `args_kwargs`; it reads only its "args" and "kwargs" keys. tests/config/test_log_lines.py
+# runs a real worker and fails if this stops working.)
+REQUEST_ID_KEY = "request_id"
+
+
+def _store_request_id(sender: Any, instance: Any, **kwargs: Any) -> None:
+    request_id = get_guid()
+    if request_id and instance._state.adding:
+        instance.args_kwargs = {**instance.args_kwargs, REQUEST_ID_KEY: request_id}
+
+
+def _take_request_id(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    stored = getattr(getattr(task_result, "db_result", None), "args_kwargs", None) or {}
+    if stored.get(REQUEST_ID_KEY):
+        set_guid(stored[REQUEST_ID_KEY])
+
+
+def _drop_request_id(sender: Any, **kwargs: Any) -> None:
+    clear_guid()
+
+
+pre_save.connect(_store_request_id, sender="django_tasks_database.DBTaskResult")
+# Before django-tasks' own "Task ... state=RUNNING" line (receivers run in the order they were connected), so that
+# line carries the id too; the id is dropped after its "finished" line.
+task_started.disconnect(log_task_started)
+task_started.connect(_take_request_id)
+task_started.connect(log_task_started)
+task_finished.connect(_drop_request_id)

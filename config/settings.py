@@ -15,6 +15,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import FILTERS, FORMATTERS, console_handler
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -341,9 +343,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Logs: one line per event with a timestamp and the request id; JSON for log collectors (LOG_FORMAT=json, as
-# the container image sets), readable text otherwise. Errors go to ADMINS by mail when any are set, and to
-# Sentry when SENTRY_DSN is set.
+# Logs: one line per event with a timestamp and the request id, in the one shape every process writes
+# (config/logs.py); JSON for log collectors (LOG_FORMAT=json, as the container image sets), readable text
+# otherwise. Errors go to ADMINS by mail when any are set, and to Sentry when SENTRY_DSN is set.
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
@@ -394,17 +396,10 @@ NOTIFICATION_TIME_ZONE = env_str("NOTIFICATION_TIME_ZONE", "Europe/London")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
-    "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(correlation_id)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "timestamp", "levelname": "level", "correlation_id": "request_id"},
-        },
-    },
+    "filters": FILTERS,
+    "formatters": FORMATTERS,  # the same as gunicorn's (config/logs.py)
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+        "console": console_handler(LOG_FORMAT),
         # Sends nothing while ADMINS is empty.
         "mail_admins": {"class": "config.error_reports.AdminEmailHandler", "level": "ERROR"},
     },

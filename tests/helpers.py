@@ -150,15 +150,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 1, app: str = "config.wsgi") -> Iterator[int]:
+def gunicorn(
+    env: dict[str, str], workers: int = 1, app: str = "config.wsgi", *, production: bool = False, log: Any = None
+) -> Iterator[int]:
     """The service under gunicorn (sync workers) on a free port, with `env` over this process's environment;
     yields the port once /health/live answers, and stops it afterwards. Used by tests and benchmarks (which may
-    serve their own WSGI `app`)."""
+    serve their own WSGI `app`). `production` runs it with config/gunicorn.conf.py (its logging included); `log`
+    is a file for everything it writes (otherwise this process's output)."""
     port = free_port()
+    options = ["-c", "config/gunicorn.conf.py"] if production else ["--log-level", "warning"]
     process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
-        [str(Path(sys.executable).with_name("gunicorn")), app, "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, **env},
+        [str(Path(sys.executable).with_name("gunicorn")), app, *options, "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log,
     )  # fmt: skip
     try:
         for _ in range(150):
@@ -284,12 +288,13 @@ def database_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def db_worker(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+def db_worker(env: dict[str, str], log: Any = None) -> Iterator[subprocess.Popen[bytes]]:
     """`manage.py db_worker`, the task worker, as production runs it; stopped with SIGTERM (graceful). Its log
-    (a line per task) goes nowhere: a pipe nobody reads would fill up and stop it."""
+    (a line per task) goes to the file `log`, or nowhere: a pipe nobody reads would fill up and stop it."""
+    output = log if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=output,
     )  # fmt: skip
     try:
         yield process
