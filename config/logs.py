@@ -1,6 +1,6 @@
 """Log lines, declared once for every process: the formatters Django and gunicorn share (one JSON shape, or one
 text shape), the request id on every line, gunicorn's access line as named fields, and what no log line, error
-mail or error event may carry (credentials inside URLs).
+mail or error event may carry (the secret of a private link's path, credentials inside URLs).
 
 Imported by config/gunicorn.conf.py before Django is set up, so nothing here reads settings at import.
 """
@@ -16,6 +16,12 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
 MASK = "********"
+REDACTED = "[redacted]"
+
+# Paths whose next segment is a bearer secret: whoever has the link is let in (the claimant's, an interpreter's
+# and a guest's `/join/<token>`, and every step under it). A new route with a secret in its path is added here;
+# tests/config/test_error_reports.py fails for a route with a `token` in its path that this does not cover.
+SECRET_PATHS = re.compile(r"(?P<prefix>\bjoin/)[^/?#\s'\"<>\\]+")  # with or without its leading slash
 
 # The user and password of a URL (`redis://:password@host`, `postgres://user:password@host`, a Sentry DSN's key),
 # and query parameters that carry a credential (`?password=...`).
@@ -26,7 +32,8 @@ _QUERY_CREDENTIALS = re.compile(
 
 
 def scrub(text: str) -> str:
-    """`text` without the credentials of the URLs it contains."""
+    """`text` without the secrets of the private links and the credentials of the URLs it contains."""
+    text = SECRET_PATHS.sub(rf"\g<prefix>{REDACTED}", text)
     text = _URL_CREDENTIALS.sub(rf"\g<scheme>{MASK}@", text)
     return _QUERY_CREDENTIALS.sub(rf"\g<name>{MASK}", text)
 
@@ -40,6 +47,11 @@ def scrub_deep(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return type(value)(scrub_deep(item) for item in value)
     return value
+
+
+def scrub_event(event: Any, hint: Any) -> Any:
+    """Sentry's `before_send`: the event (its URL, messages, breadcrumbs, exception values) scrubbed."""
+    return scrub_deep(event)
 
 
 def _utc_timestamp(record: logging.LogRecord) -> str:

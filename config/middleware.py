@@ -8,7 +8,8 @@ from http import HTTPStatus
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
-from django.utils.log import log_response
+
+from config.api.errors import report_unhandled
 
 
 def _json_error(status: int, message: str) -> HttpResponse:
@@ -63,10 +64,7 @@ class ApiGuardMiddleware:
         # reach DEBUG's HTML traceback page.
         if request.path.startswith("/api/"):
             response = _json_error(500, "Server Error")
-            # Once, with the traceback; the response is marked logged, so Django's handler does not mail it again.
-            log_response(
-                "Internal Server Error: %s", request.path, response=response, request=request, exception=exception
-            )
+            report_unhandled(request, response, exception)
             return response
         return None
 

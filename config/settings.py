@@ -15,7 +15,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.logs import FILTERS, FORMATTERS, console_handler
+from config.logs import FILTERS, FORMATTERS, console_handler, scrub_event
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -422,5 +422,12 @@ if SENTRY_DSN:
         dsn=SENTRY_DSN,
         environment=env_str("SENTRY_ENVIRONMENT", "production"),
         traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
-        send_default_pii=False,  # claimants' data stays here
+        # Claimants' data stays here: no user, no cookies, and neither request bodies nor the local variables of
+        # the failing frames (which send_default_pii=False still sends: a claimant's name, a join token).
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+        # Private links and URL credentials leave no event (config/logs.py), whatever part of it they are in.
+        before_send=scrub_event,
+        before_send_transaction=scrub_event,
     )

@@ -20,8 +20,9 @@ from django.core.exceptions import (
 from django.core.exceptions import (
     ValidationError as DjangoValidationError,
 )
+from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.log import log_response
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -127,6 +128,15 @@ def _message(status_code: int, exc: exceptions.APIException, context: Mapping[st
     return str(exc.detail) if not isinstance(exc.detail, list | dict) else str(exc.default_detail)
 
 
+def report_unhandled(request: HttpRequest | None, response: HttpResponse, exc: BaseException) -> None:
+    """Report an exception answered with a 500 as Django reports a view's: `got_request_exception` (Sentry and the
+    test client listen to it) and one `django.request` line with the traceback and the request (the error mail).
+    log_response marks the response, so Django's handler does not log (and mail) it a second time."""
+    got_request_exception.send(sender=None, request=request)
+    path = request.path if request is not None else "(no request)"
+    log_response("Internal Server Error: %s", path, response=response, request=request, exception=exc)
+
+
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """Every API error in Laravel's shape; never HTML, never a traceback; the transaction rolled back."""
     # Imported here: rest_framework.views imports this module (through the settings) while it loads.
@@ -152,11 +162,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         exc = ServiceUnavailable()
     elif not isinstance(exc, exceptions.APIException):
         response = Response({"message": "Server Error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
-        # Logged here, once, with the traceback and the request (the error mail's report), as Django logs a view's
-        # exception; log_response marks the response, so Django's handler does not log (and mail) it again.
-        request = getattr(context.get("request"), "_request", None)
-        path = request.path if request is not None else "(no request)"
-        log_response("Internal Server Error: %s", path, response=response, request=request, exception=exc)
+        report_unhandled(getattr(context.get("request"), "_request", None), response, exc)
         return response
 
     assert isinstance(exc, exceptions.APIException)

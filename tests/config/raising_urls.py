@@ -23,6 +23,10 @@ class FailingApiView(APIView):
     def get(self, request: Request) -> Response:
         raise Failure("the API view failed")
 
+    def post(self, request: Request) -> Response:
+        name = request.data["name"]  # a local variable holding personal data
+        raise Failure(f"the API view failed on a body of {len(name)} characters")
+
 
 def failing_page(request: HttpRequest, token: str) -> HttpResponse:
     raise Failure("the page failed")

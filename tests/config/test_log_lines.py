@@ -1,6 +1,7 @@
 """Every line the processes write, read as an operator's log collector reads it: gunicorn with the production
 config and the task worker, each a real process. One JSON shape for every line, the request's id carried into the
-worker's lines for the tasks the request enqueued (issue 18.22)."""
+worker's lines for the tasks the request enqueued (issue 18.22), and no claimant's private link in any line
+(issue 18.5)."""
 
 import http.client
 import json
@@ -14,6 +15,8 @@ import pytest
 from django.db.models import Q
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from meetings.models import Participant, Role
+from meetings.services import participant_invite_guest
 from tests.helpers import database_env, db_worker, gunicorn, persona, postgres_only, run_tasks, wait_for
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
@@ -99,3 +102,21 @@ def test_every_line_is_one_json_shape_and_the_worker_carries_the_requests_id(
         else:
             assert line["request_id"] is None, line  # the worker's own lines
     assert sum(given == line["request_id"] for line in worker) >= 2 * ran
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_no_line_carries_a_private_link(tmp_path: Path, department, appointment, agent, log_format: str) -> None:
+    claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+    guest = participant_invite_guest(appointment=appointment, display_name="Sam", actor=agent.user)
+    unknown = "u" * 32
+    env = {**database_env(), "LOG_FORMAT": log_format, "ALLOWED_HOSTS": "127.0.0.1", "DB_CONN_MAX_AGE": "0"}
+    log = tmp_path / "web.log"
+    with log.open("w") as out, gunicorn(env, production=True, log=out) as port:
+        assert request(port, "GET", f"/join/{claimant.token}").status == 200
+        assert request(port, "GET", f"/join/{guest.token}/status").status in (200, 304)
+        assert request(port, "GET", f"/join/{unknown}").status == 404  # django.request's "Not Found" warning
+        assert request(port, "POST", f"/join/{guest.token}/consent").status == 403  # no CSRF token: a warning
+    written = log.read_text()
+    for token in (claimant.token, guest.token, unknown):
+        assert token not in written
+    assert written.count("/join/[redacted]") >= 6  # the access lines and the warnings were written, redacted

@@ -1,6 +1,8 @@
-"""What an error mails to ADMINS: one mail per error, and no credential (settings, URLs with passwords, the request's
-environment) and no claimant's private link in it (issue 18, items 5 and 18)."""
+"""What an error leaves behind, in a mail to ADMINS and in a Sentry event: one mail per error, and no credential
+(settings, URLs with passwords, the request's environment) and no private link in either (issue 18, items 5
+and 18)."""
 
+import gzip
 import json
 import os
 import subprocess
@@ -12,7 +14,11 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.log import configure_logging
+
+from config.logs import scrub
+from tests.helpers import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "Tok3nThatOpensTheMeeting_abcdefgh"  # the shape of a join token
@@ -33,6 +39,7 @@ MARKERS = [
     "jitsi-secret-marker-09",
     "jitsi-key-marker-18",
     "database-password-marker-64",
+    TOKEN,
 ]
 
 
@@ -88,6 +95,7 @@ def test_one_error_is_one_mail_without_credentials_or_private_links(admins_maile
     assert "the API view failed" in report or "the page failed" in report
     leaked = [marker for marker in MARKERS if marker in report]
     assert leaked == []
+    assert "/join/[redacted]/failing" in report or path.startswith("/api/")
 
 
 @pytest.mark.django_db
@@ -100,3 +108,62 @@ def test_the_debug_error_page_masks_the_same_credentials(admins_mailed, settings
     page = response.content.decode()
     assert "REDIS_URL" in page  # the settings are listed, masked
     assert [marker for marker in MARKERS if marker in page] == []
+
+
+def test_sentry_events_carry_no_private_link_or_credential() -> None:
+    """A process configured with SENTRY_DSN (pointing here) sends an error and a logged error on a private link."""
+    code = f"""
+import logging, os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+django.setup()
+import sentry_sdk
+from django.conf import settings
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+settings.ROOT_URLCONF = "tests.config.raising_urls"
+client = Client(raise_request_exception=False)
+client.get("/join/{TOKEN}/failing")
+client.post("/api/v1/failing", {{"name": "Ada Personal-Marker"}}, content_type="application/json")
+logging.getLogger("meetings").error("cannot reach redis://:redis-password-marker-31@cache for /join/{TOKEN}/status")
+sentry_sdk.flush()
+"""
+    with Receiver() as sentry:
+        dsn = sentry.url.replace("http://", "http://sentrykeymarker42@").replace("/hooks", "/1")
+        env = {**os.environ, "SENTRY_DSN": dsn}
+        result = subprocess.run(  # noqa: S603 (our own interpreter and code)
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=False
+        )
+        assert result.returncode == 0, result.stderr
+    bodies = []
+    for received in sentry.received:
+        body = received.body
+        if received.headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        elif received.headers.get("content-encoding") == "br":
+            pytest.fail("brotli-encoded event: set transport_compression_algo for this test")
+        bodies.append(body.decode())
+    sent = "\n".join(bodies)
+    assert "the page failed" in sent  # the exceptions' events
+    assert "on a body of 19 characters" in sent
+    assert "cannot reach" in sent  # the logged error's event
+    assert "join/[redacted]" in sent
+    assert [marker for marker in (TOKEN, "redis-password-marker-31", "Personal-Marker") if marker in sent] == []
+
+
+def _routes(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern
+
+
+def test_every_route_with_a_token_in_its_path_is_redacted() -> None:
+    """The secret paths are declared once (config.logs.SECRET_PATHS); a new route with a token the declaration
+    misses fails here."""
+    routes = [route for route, _pattern in _routes(get_resolver()) if "<str:token>" in route or "<token>" in route]
+    assert routes  # the claimant's pages are among them
+    for route in routes:
+        path = "/" + route.replace("<str:token>", TOKEN).replace("<token>", TOKEN).lstrip("^")
+        assert TOKEN not in scrub(f"GET {path} 200"), route
