@@ -11,9 +11,13 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse
+from django.utils.log import log_response
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
+
+from config.outage import DATABASE_UNAVAILABLE
 
 
 @dataclasses.dataclass
@@ -25,6 +29,8 @@ class MigrationsApplied(HealthCheck):
         try:
             executor = MigrationExecutor(connection)
             pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except DATABASE_UNAVAILABLE as exc:  # the Database check says so too; not an "unexpected" error
+            raise ServiceUnavailable("the database does not answer") from exc
         finally:
             connection.close()  # checks run on a pool thread: its connection would otherwise stay open
         if pending:
@@ -42,6 +48,14 @@ class ReadyView(HealthCheckView):
     def get_checks(self) -> Any:
         self.checks = ready_checks()
         return super().get_checks()
+
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = await super().get(request, *args, **kwargs)
+        if response.status_code >= 500:
+            # Not ready is a state the load balancer acts on, and each failing check has logged a warning: one
+            # line, not an error (a mail) per probe while the database is down.
+            log_response("Not ready: %s", request.path, response=response, request=request, level="warning")
+        return response
 
 
 live = HealthCheckView.as_view(checks=[])

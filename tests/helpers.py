@@ -366,6 +366,73 @@ class SmtpServer:
         self.server.server_close()
 
 
+class TcpProxy:
+    """A TCP proxy on 127.0.0.1 to `target` (PostgreSQL, say): `cut()` drops every open connection and refuses new
+    ones (accepts and closes them) until `restore()`, so a server behind it sees its database stop answering
+    without the database itself being touched (other test runs share it)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.up = True
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _address = self.listener.accept()
+            except OSError:  # the listener was closed: the proxy is done
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.up = False
+        with self.lock:
+            dropped, self.open = self.open, []
+        for sock in dropped:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def restore(self) -> None:
+        self.up = True
+
+    def __enter__(self) -> "TcpProxy":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cut()
+        self.listener.close()
+
+
 @contextlib.contextmanager
 def throwaway_database(name: str) -> Iterator[dict[str, str]]:
     """A database of a benchmark's own, created empty and migrated, dropped afterwards (never the suite's

@@ -4,7 +4,6 @@ Every error a view raises becomes `{"message": ...}` (with `errors` for a 422), 
 and the transaction is rolled back.
 """
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,13 +20,12 @@ from django.core.exceptions import (
     ValidationError as DjangoValidationError,
 )
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.log import log_response
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-logger = logging.getLogger(__name__)
+from config.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, report_database_unavailable
 
 NOT_FOUND_MESSAGE = "Not found."
 UNAUTHENTICATED_MESSAGE = "Unauthenticated."
@@ -44,12 +42,6 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "payload_too_large"
-
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is temporarily unavailable. Try again shortly."
-    default_code = "service_unavailable"
 
 
 def _humanise(path: str) -> str:
@@ -157,9 +149,14 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         )
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("The request is malformed.")
-    elif isinstance(exc, OperationalError | InterfaceError):
-        logger.warning("database unavailable: %s", exc)
-        exc = ServiceUnavailable()
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        response = Response(
+            {"message": UNAVAILABLE_MESSAGE},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        report_database_unavailable(getattr(context.get("request"), "_request", None), response, exc)
+        return response
     elif not isinstance(exc, exceptions.APIException):
         response = Response({"message": "Server Error"}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
         report_unhandled(getattr(context.get("request"), "_request", None), response, exc)
@@ -173,6 +170,4 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
     if wait is not None:
         headers["Retry-After"] = str(max(1, int(wait)))
-    if isinstance(exc, ServiceUnavailable):
-        headers["Retry-After"] = "5"
     return Response({"message": _printable(_message(status_code, exc, context))}, status=status_code, headers=headers)
