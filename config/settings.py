@@ -236,10 +236,18 @@ else:
         }
 
 # A shared cache (the rate limits, the public pages' limit) across processes and machines when REDIS_URL is set;
-# otherwise each process counts on its own (docs/operating.md).
+# otherwise, or while it does not answer, each process counts on its own (docs/operating.md).
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer costs a request at most this long before the limits count in the
+            # process instead (config/net.py); redis-py's default is 5 s, or no limit for a connection.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
