@@ -3,7 +3,9 @@
 and 18)."""
 
 import gzip
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.log import configure_logging
 
-from config.logs import scrub
+from config.logs import JsonFormatter, TextFormatter, scrub
 from tests.helpers import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,3 +169,21 @@ def test_every_route_with_a_token_in_its_path_is_redacted() -> None:
     for route in routes:
         path = "/" + route.replace("<str:token>", TOKEN).replace("<token>", TOKEN).lstrip("^")
         assert TOKEN not in scrub(f"GET {path} 200"), route
+
+
+def test_the_development_servers_request_lines_are_redacted_too() -> None:
+    """runserver logs each request on `django.server`; its lines go through the same handler as every other."""
+    console = next(
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and isinstance(handler.formatter, TextFormatter | JsonFormatter)
+    )
+    written = io.StringIO()
+    previous = console.setStream(written)
+    try:
+        logging.getLogger("django.server").info('"GET /join/%s/status HTTP/1.1" 200 15', TOKEN)
+    finally:
+        console.setStream(previous)
+    assert TOKEN not in written.getvalue()
+    assert "django.server" in written.getvalue()
+    assert "/join/[redacted]/status" in written.getvalue()
