@@ -24,6 +24,7 @@ from appointments.models import Appointment, Status
 from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
 from meetings.services import (
+    device_states,
     display_name,
     join_window,
     participant_invite_guest,
@@ -184,6 +185,14 @@ def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dic
     return rows
 
 
+_DEVICE_WORDS = {
+    "working": "ok",
+    "blocked": "blocked by the browser",
+    "missing": "not found",
+    "unavailable": "not available",
+}
+
+
 def readiness(participant: Participant) -> str:
     """A line the agent reads: device check, identity, consent."""
     parts = []
@@ -191,8 +200,8 @@ def readiness(participant: Participant) -> str:
     if participant.device_checked_at is None:
         parts.append("device not checked")
     else:
-        parts.append(f"camera {'ok' if check.get('camera') else 'not available'}")
-        parts.append(f"microphone {'ok' if check.get('microphone') else 'not available'}")
+        for name, state in device_states(participant).items():
+            parts.append(f"{name} {_DEVICE_WORDS.get(state, 'not available')}")
         if check.get("downlink_kbps"):
             parts.append(f"{check['downlink_kbps']} kbit/s")
     if participant.identity_locked_at:

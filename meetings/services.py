@@ -288,6 +288,9 @@ def _allow(participant: Participant, browser: Browser | None, now: datetime, *st
 DOWNLINK_MAX_KBPS = 10_000_000
 # Where the device check may be done: early too (to be ready), and again while waiting or in the meeting.
 _CHECKING_STATES = (PageState.EARLY, PageState.CHECKS, PageState.WAITING, PageState.MEETING)
+# Why a camera or microphone failed the check: the visitor (or their device) refused access, there is none, or it
+# could not start (another program holds it). The page tells each apart, with help for a refused one.
+DEVICE_PROBLEMS = ("blocked", "missing", "unavailable")
 
 
 def participant_record_device_check(
@@ -313,6 +316,15 @@ def participant_record_device_check(
     ):
         errors["downlink_kbps"] = [f"The downlink kbps field must be a number from 0 to {DOWNLINK_MAX_KBPS}."]
     clean["downlink_kbps"] = None if downlink is None or "downlink_kbps" in errors else round(float(downlink))
+    for name in ("camera", "microphone"):
+        problem = results.get(f"{name}_problem")
+        if problem is None:
+            continue  # absent where nothing failed, or from a page that does not say why
+        if problem not in DEVICE_PROBLEMS or clean[name] is not False:
+            why = f"The {name} problem must be blocked, missing or unavailable, and only when the {name} failed."
+            errors[f"{name}_problem"] = [why]
+        else:
+            clean[f"{name}_problem"] = problem
     if errors:
         raise ValidationError(errors)
     participant.device_check = clean
@@ -344,6 +356,21 @@ def participant_record_consent(
         stamp(participant, participant)
         participant.save(update_fields=["recording_consent", "recording_consent_at"])
     return participant
+
+
+def device_states(participant: Participant) -> dict[str, str]:
+    """How the camera and the microphone came out of the device check: working, one of DEVICE_PROBLEMS
+    ("unavailable" for a failure recorded without its reason), or "" when not checked yet."""
+    found = participant.device_check or {}
+    states = {}
+    for name in ("camera", "microphone"):
+        if participant.device_checked_at is None or name not in found:
+            states[name] = ""
+        elif found[name]:
+            states[name] = "working"
+        else:
+            states[name] = found.get(f"{name}_problem") or "unavailable"
+    return states
 
 
 def recording_allowed(appointment: Appointment, participants: Iterable[Participant]) -> bool:

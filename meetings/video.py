@@ -16,7 +16,7 @@ from django.conf import settings
 
 from appointments.models import Appointment, Bandwidth
 from meetings.models import Participant, Role
-from meetings.services import display_name, join_window
+from meetings.services import device_states, display_name, join_window
 
 # The embedded meeting's video resolution per bandwidth setting (Jitsi's `resolution`, and the height it asks for).
 RESOLUTION = {Bandwidth.LOW: 360, Bandwidth.MEDIUM: 540, Bandwidth.HIGH: 720}
@@ -146,6 +146,7 @@ def iframe_options(participant: Participant, *, recording: bool, now: datetime) 
         buttons.remove("camera")
     if not features["microphone"]:
         buttons.remove("microphone")
+    devices = device_states(participant)
     height = RESOLUTION[Bandwidth(appointment.features_bandwidth)]
     room = room_of(appointment)
     token = join_token(participant, recording=recording, now=now)
@@ -157,8 +158,10 @@ def iframe_options(participant: Participant, *, recording: bool, now: datetime) 
         "configOverwrite": {
             "prejoinConfig": {"enabled": False},  # the service's own page did the device check
             "disableDeepLinking": True,
-            "startWithVideoMuted": not features["camera"],
-            "startWithAudioMuted": not features["microphone"],
+            # Muted too when the device check found it refused or broken: the platform would otherwise ask again
+            # or fail at the start; the button stays, to turn it on once access is allowed.
+            "startWithVideoMuted": not features["camera"] or devices["camera"] not in ("", "working"),
+            "startWithAudioMuted": not features["microphone"] or devices["microphone"] not in ("", "working"),
             "toolbarButtons": buttons,
             "disableChat": not features["chat"],
             "disableVirtualBackground": not features["background-blur"],

@@ -118,7 +118,31 @@
   step("join-form", function () { return {}; });
   step("leave-form", function () { return {}; });
 
-  // The device check: camera and microphone permission with a live preview, then a timed download.
+  // The device check: camera and microphone permission with a live preview, then a timed download. A device
+  // that fails is recorded with why (refused, none found, could not start): the page then says so, with help.
+  function problem(error) {
+    var name = error && error.name;
+    if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") { return "blocked"; }
+    if (name === "NotFoundError" || name === "DevicesNotFoundError" || name === "OverconstrainedError") { return "missing"; }
+    return "unavailable";
+  }
+  function ask(constraints) {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return Promise.resolve({ error: { name: "NotSupportedError" } });
+    }
+    return navigator.mediaDevices.getUserMedia(constraints)
+      .then(function (stream) { return { stream: stream }; }, function (error) { return { error: error }; });
+  }
+  function askEach() {
+    // Both at once first (one prompt); when that fails, each alone, to learn which one failed and why.
+    return ask({ video: true, audio: true }).then(function (both) {
+      if (both.stream) { return { video: both, audio: both }; }
+      return ask({ video: true }).then(function (video) {
+        return ask({ audio: true }).then(function (audio) { return { video: video, audio: audio }; });
+      });
+    });
+  }
+  var words = { blocked: "blocked by your browser", missing: "none found", unavailable: "could not be started" };
   var check = document.getElementById("device-check");
   if (check) {
     check.addEventListener("click", function () {
@@ -127,33 +151,55 @@
       var found = { camera: false, microphone: false, downlink_kbps: null };
       check.disabled = true;
       result.textContent = "Checking…";
-      var media = navigator.mediaDevices && navigator.mediaDevices.getUserMedia
-        ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
-        : Promise.reject(new Error("no media devices"));
-      media.then(function (stream) {
-        found.camera = stream.getVideoTracks().length > 0;
-        found.microphone = stream.getAudioTracks().length > 0;
-        preview.srcObject = stream;
-        preview.hidden = false;
-        window.setTimeout(function () { stream.getTracks().forEach(function (t) { t.stop(); }); }, 4000);
-      }).catch(function () { /* permission refused or no device: recorded as not available */ })
-        .then(function () {
-          var started = performance.now();
-          return fetch(base + "/speed-test", { credentials: "same-origin", cache: "no-store" })
-            .then(function (response) { return response.arrayBuffer(); })
-            .then(function (data) {
-              var seconds = Math.max((performance.now() - started) / 1000, 0.001);
-              found.downlink_kbps = Math.round((data.byteLength * 8) / 1000 / seconds);
-            }).catch(function () { /* measured as unknown */ });
-        })
-        .then(function () { return post(base + "/device-check", found); })
-        .then(function (response) {
-          result.textContent = "Camera " + (found.camera ? "working" : "not available") + ", microphone " +
-            (found.microphone ? "working" : "not available") + ".";
-          if (response.ok) { window.setTimeout(function () { window.location.reload(); }, 1500); }
-          else { check.disabled = false; }
-        })
-        .catch(function () { check.disabled = false; result.textContent = "The check could not be saved. Please try again."; });
+      askEach().then(function (got) {
+        var streams = [];
+        [["camera", got.video, "getVideoTracks"], ["microphone", got.audio, "getAudioTracks"]].forEach(function (d) {
+          if (d[1].stream && d[1].stream[d[2]]().length > 0) {
+            found[d[0]] = true;
+            if (streams.indexOf(d[1].stream) === -1) { streams.push(d[1].stream); }
+          } else {
+            found[d[0] + "_problem"] = d[1].error ? problem(d[1].error) : "missing";
+          }
+        });
+        if (found.camera) {
+          preview.srcObject = got.video.stream;
+          preview.hidden = false;
+        }
+        window.setTimeout(function () {
+          streams.forEach(function (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); });
+        }, 4000);
+      }).then(function () {
+        var started = performance.now();
+        return fetch(base + "/speed-test", { credentials: "same-origin", cache: "no-store" })
+          .then(function (response) { return response.arrayBuffer(); })
+          .then(function (data) {
+            var seconds = Math.max((performance.now() - started) / 1000, 0.001);
+            found.downlink_kbps = Math.round((data.byteLength * 8) / 1000 / seconds);
+          }).catch(function () { /* measured as unknown */ });
+      }).then(function () {
+        return post(base + "/device-check", found);
+      }).then(function (response) {
+        result.textContent = "Camera: " + (found.camera ? "working" : words[found.camera_problem]) +
+          ". Microphone: " + (found.microphone ? "working" : words[found.microphone_problem]) + ".";
+        if (response.ok) { window.setTimeout(function () { window.location.reload(); }, 1500); }
+        else { check.disabled = false; }
+      }).catch(function () {
+        check.disabled = false;
+        result.textContent = "The check could not be saved. Please try again.";
+      });
     });
+  }
+
+  // How to allow the camera and microphone: the steps for this visitor's browser open by themselves.
+  var help = document.getElementById("device-help");
+  if (help) {
+    var agent = navigator.userAgent;
+    var kind = /iPhone|iPad|iPod/.test(agent) || (/Macintosh/.test(agent) && navigator.maxTouchPoints > 1) ? "ios"
+      : /Android/.test(agent) ? "android"
+      : /Firefox\//.test(agent) ? "firefox"
+      : /Edg\/|Chrome\/|Chromium\//.test(agent) ? "chromium"
+      : /Safari\//.test(agent) ? "safari" : "";
+    var steps = help.querySelector("details[data-browser='" + kind + "']");
+    if (steps) { steps.open = true; }
   }
 }());

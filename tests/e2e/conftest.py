@@ -4,7 +4,7 @@ without them these tests skip, unless REQUIRE_BROWSER=1 (CI) makes that a failur
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,20 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",  # a fake camera and microphone
+]
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def playwright_driver() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"REQUIRE_BROWSER=1 but there is no chromium at {CHROMIUM}")
@@ -24,31 +36,32 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                # A fake camera and microphone, granted without a prompt, for the claimant's device check.
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
-        )
-        yield browser
-        browser.close()
+        yield playwright
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    """Chromium whose fake camera and microphone are granted without a prompt, for the claimant's device check."""
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=[*_ARGS, "--use-fake-ui-for-media-stream"]
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def asking_browser(playwright_driver: Any) -> Iterator[Any]:
+    """Chromium that answers camera and microphone requests as each context's permissions say: what a context was
+    not granted (`new_context(permissions=[...])`) is refused, as when a visitor blocks it."""
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=_ARGS)
+    yield browser
+    browser.close()
+
+
+def _watched(context: Any) -> Any:
+    """A new page of the context that keeps its script errors and Content-Security-Policy violations; failed
+    loads are kept apart with their status."""
     page = context.new_page()
-    # Script errors and Content-Security-Policy violations; failed loads are kept apart with their status.
     page.console_errors = []
     page.failed_responses = []
 
@@ -59,8 +72,29 @@ def page(browser: Any) -> Iterator[Any]:
     page.on("console", on_console)
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
     page.on("response", lambda r: r.status >= 400 and page.failed_responses.append((r.status, r.url)))
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    yield _watched(context)
     context.close()
+
+
+@pytest.fixture
+def page_allowed(asking_browser: Any) -> Iterator[Callable[..., Any]]:
+    """`page_allowed("microphone")`: a page of a new browser in which the visitor allowed only these (camera,
+    microphone) and blocked the rest."""
+    contexts: list[Any] = []
+
+    def open_page(*allowed: str) -> Any:
+        contexts.append(asking_browser.new_context(permissions=list(allowed)))
+        return _watched(contexts[-1])
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 AXE = Path(__file__).resolve().parents[2] / ".venv" / "npm" / "node_modules" / "axe-core" / "axe.min.js"

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
+from meetings.backoffice import readiness
 from meetings.browsers import Browser
 from meetings.identity import IdentityOutcome, participant_check_identity, participant_unlock_identity
 from meetings.models import Participant, ParticipantBrowser, Role
@@ -16,6 +17,7 @@ from meetings.services import (
     JourneyError,
     PageState,
     checks_missing,
+    device_states,
     join_window,
     page_state,
     participant_invite_guest,
@@ -159,6 +161,30 @@ class TestChecks:
         participant_record_device_check(participant=person, results={"camera": False, "microphone": True})
         stored = Participant.objects.get(pk=person.pk)
         assert stored.device_check == {"camera": False, "microphone": True, "downlink_kbps": None}
+
+    @pytest.mark.parametrize(
+        "results",
+        [
+            {"camera": True, "microphone": True, "camera_problem": "blocked"},  # a problem with a working camera
+            {"camera": False, "microphone": True, "camera_problem": "broken"},
+            {"camera": False, "microphone": False, "microphone_problem": 1},
+        ],
+    )
+    def test_a_device_problem_is_one_of_three_and_only_for_a_device_that_failed(self, department, results) -> None:
+        person = claimant_of(soon(department))
+        with pytest.raises(ValidationError) as caught:
+            participant_record_device_check(participant=person, results=results)
+        assert set(caught.value.message_dict) == {name for name in results if name.endswith("_problem")}
+        assert Participant.objects.get(pk=person.pk).device_checked_at is None
+
+    def test_why_a_device_failed_is_kept_for_the_page_and_the_agent(self, department) -> None:
+        person = claimant_of(soon(department))
+        results = {"camera": False, "microphone": False, "camera_problem": "blocked", "microphone_problem": "missing"}
+        participant_record_device_check(participant=person, results={**results, "downlink_kbps": 800})
+        stored = Participant.objects.get(pk=person.pk)
+        assert stored.device_check == {**results, "downlink_kbps": 800}
+        assert device_states(stored) == {"camera": "blocked", "microphone": "missing"}
+        assert readiness(stored).startswith("camera blocked by the browser, microphone not found, 800 kbit/s")
 
     def test_wrong_answers_lock_a_browser_out_after_five_and_the_link_after_the_links_limit_until_staff_unlock(
         self, department, agent, settings

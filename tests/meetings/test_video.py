@@ -143,3 +143,29 @@ def test_the_meeting_settings_follow_the_features(hs256, department, agent) -> N
     assert "recording" not in agent_options["configOverwrite"]["toolbarButtons"]
     assert claimant["roomName"] == room_of(appointment)
     assert claimant["domain"] == "video.example.org"
+
+
+@pytest.mark.parametrize(
+    ("found", "video_muted", "audio_muted"),
+    [
+        (None, False, False),  # not checked: as the features say
+        ({"camera": True, "microphone": True}, False, False),
+        ({"camera": False, "microphone": True, "camera_problem": "blocked"}, True, False),
+        ({"camera": True, "microphone": False, "microphone_problem": "blocked"}, False, True),
+        (
+            {"camera": False, "microphone": False, "camera_problem": "blocked", "microphone_problem": "missing"},
+            True,
+            True,
+        ),
+    ],
+)
+def test_a_device_that_failed_the_check_starts_muted_with_its_button_kept(
+    hs256, appointment, found, video_muted, audio_muted
+) -> None:
+    claimant = person(appointment, Role.CLAIMANT)
+    checked_at = timezone.now() if found else None
+    Participant.objects.filter(pk=claimant.pk).update(device_check=found, device_checked_at=checked_at)
+    claimant.refresh_from_db()
+    config = iframe_options(claimant, recording=False, now=timezone.now())["configOverwrite"]
+    assert (config["startWithVideoMuted"], config["startWithAudioMuted"]) == (video_muted, audio_muted)
+    assert {"camera", "microphone"} <= set(config["toolbarButtons"])  # to turn them on once access is allowed
