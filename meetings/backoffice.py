@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
+from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
 from meetings.services import (
-    device_states,
     display_name,
     join_window,
     participant_invite_guest,

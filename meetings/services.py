@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -275,8 +275,8 @@ _REFUSED = {
 COOKIES_NEEDED = "Please allow cookies for this site: they keep your appointment to this browser."
 
 
-def _allow(participant: Participant, browser: Browser | None, now: datetime, *states: PageState) -> PageState:
-    """The page's state when it allows a step; otherwise the step is refused with the state's reason."""
+def page_allows(participant: Participant, browser: Browser | None, now: datetime, *states: PageState) -> PageState:
+    """The page's state (in this browser) when it allows a step; otherwise the step is refused with its reason."""
     state = page_state(participant, now, browser)
     if state not in states:
         raise JourneyError(_REFUSED.get(state, "This link cannot do that now."))
@@ -284,59 +284,6 @@ def _allow(participant: Participant, browser: Browser | None, now: datetime, *st
 
 
 # --- the journey: each step the public page posts ---------------------------------------------------------------
-
-DOWNLINK_MAX_KBPS = 10_000_000
-# Where the device check may be done: early too (to be ready), and again while waiting or in the meeting.
-_CHECKING_STATES = (PageState.EARLY, PageState.CHECKS, PageState.WAITING, PageState.MEETING)
-# Why a camera or microphone failed the check: the visitor (or their device) refused access, there is none, or it
-# could not start (another program holds it). The page tells each apart, with help for a refused one.
-DEVICE_PROBLEMS = ("blocked", "missing", "unavailable")
-
-
-def participant_record_device_check(
-    *, participant: Participant, results: Mapping[str, Any], browser: Browser | None = None, now: datetime | None = None
-) -> Participant:
-    """Keep what the page measured: camera and microphone permission, and a downlink estimate in kbit/s.
-
-    A failed check does not block joining (a claimant may join by audio alone); the agent sees the result. Given a
-    browser, only one whose page shows the checks may record them (not one the link was taken from).
-    """
-    if browser is not None:
-        _allow(participant, browser, now or timezone.now(), *_CHECKING_STATES)
-    errors: dict[str, list[str]] = {}
-    clean: dict[str, Any] = {}
-    for name in ("camera", "microphone"):
-        value = results.get(name)
-        if not isinstance(value, bool):
-            errors[name] = [f"The {name} field must be true or false."]
-        clean[name] = value
-    downlink = results.get("downlink_kbps")
-    if downlink is not None and (
-        isinstance(downlink, bool) or not isinstance(downlink, int | float) or not 0 <= downlink <= DOWNLINK_MAX_KBPS
-    ):
-        errors["downlink_kbps"] = [f"The downlink kbps field must be a number from 0 to {DOWNLINK_MAX_KBPS}."]
-    clean["downlink_kbps"] = None if downlink is None or "downlink_kbps" in errors else round(float(downlink))
-    for name in ("camera", "microphone"):
-        problem = results.get(f"{name}_problem")
-        if problem is None:
-            continue  # absent where nothing failed, or from a page that does not say why
-        if problem not in DEVICE_PROBLEMS or clean[name] is not False:
-            why = f"The {name} problem must be blocked, missing or unavailable, and only when the {name} failed."
-            errors[f"{name}_problem"] = [why]
-        else:
-            clean[f"{name}_problem"] = problem
-    if errors:
-        raise ValidationError(errors)
-    participant.device_check = clean
-    participant.device_checked_at = timezone.now()
-    stamp(participant, participant)
-    with transaction.atomic():
-        participant.save(update_fields=["device_check", "device_checked_at"])
-        events_record(
-            appointment=participant.appointment,
-            events=[participant_event(participant, EventType.PARTICIPANT_DEVICE_CHECKED)],
-        )
-    return participant
 
 
 def participant_record_consent(
@@ -347,7 +294,7 @@ def participant_record_consent(
     answers only once they have confirmed who they are in it: someone holding a forwarded link cannot answer for
     them."""
     if browser is not None:
-        _allow(participant, browser, now or timezone.now(), PageState.CHECKS, PageState.WAITING, PageState.MEETING)
+        page_allows(participant, browser, now or timezone.now(), PageState.CHECKS, PageState.WAITING, PageState.MEETING)
         if identity_required(participant) and not identity_passed(participant, browser):
             raise JourneyError("Please confirm who you are first.")
     if participant.recording_consent is None:
@@ -356,21 +303,6 @@ def participant_record_consent(
         stamp(participant, participant)
         participant.save(update_fields=["recording_consent", "recording_consent_at"])
     return participant
-
-
-def device_states(participant: Participant) -> dict[str, str]:
-    """How the camera and the microphone came out of the device check: working, one of DEVICE_PROBLEMS
-    ("unavailable" for a failure recorded without its reason), or "" when not checked yet."""
-    found = participant.device_check or {}
-    states = {}
-    for name in ("camera", "microphone"):
-        if participant.device_checked_at is None or name not in found:
-            states[name] = ""
-        elif found[name]:
-            states[name] = "working"
-        else:
-            states[name] = found.get(f"{name}_problem") or "unavailable"
-    return states
 
 
 def recording_allowed(appointment: Appointment, participants: Iterable[Participant]) -> bool:

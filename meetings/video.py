@@ -15,8 +15,9 @@ import jwt
 from django.conf import settings
 
 from appointments.models import Appointment, Bandwidth
+from meetings.devices import device_states
 from meetings.models import Participant, Role
-from meetings.services import device_states, display_name, join_window
+from meetings.services import display_name, join_window
 
 # The embedded meeting's video resolution per bandwidth setting (Jitsi's `resolution`, and the height it asks for).
 RESOLUTION = {Bandwidth.LOW: 360, Bandwidth.MEDIUM: 540, Bandwidth.HIGH: 720}

@@ -33,6 +33,7 @@ from config.api.http import representation_etag
 from config.net import client_address, over_limit
 from meetings.browsers import Browser, browser_digest, browser_of, new_browser_key, participants_seen_by
 from meetings.calendar import calendar_sequence, invitation
+from meetings.devices import device_states, participant_record_device_check
 from meetings.identity import IdentityOutcome, participant_check_identity
 from meetings.models import Participant, Role
 from meetings.services import (
@@ -41,7 +42,6 @@ from meetings.services import (
     PageState,
     checks_missing,
     consent_required,
-    device_states,
     display_name,
     identity_passed,
     identity_required,
@@ -50,7 +50,6 @@ from meetings.services import (
     participant_join,
     participant_leave,
     participant_record_consent,
-    participant_record_device_check,
     participant_seen,
     participant_url,
     recording_allowed,

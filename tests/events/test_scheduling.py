@@ -9,8 +9,9 @@ from django_tasks_db.models import DBTaskResult
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from events.models import Event
+from meetings.devices import participant_record_device_check
 from meetings.models import Meeting, Participant, Role
-from meetings.services import participant_join, participant_record_device_check
+from meetings.services import participant_join
 from tests.factories import a_browser, make_appointment
 from tests.helpers import run_tasks
 

@@ -11,20 +11,19 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from meetings.backoffice import readiness
 from meetings.browsers import Browser
+from meetings.devices import device_states, participant_record_device_check
 from meetings.identity import IdentityOutcome, participant_check_identity, participant_unlock_identity
 from meetings.models import Participant, ParticipantBrowser, Role
 from meetings.services import (
     JourneyError,
     PageState,
     checks_missing,
-    device_states,
     join_window,
     page_state,
     participant_invite_guest,
     participant_join,
     participant_leave,
     participant_record_consent,
-    participant_record_device_check,
     participant_revoke,
     participants_release_absent,
     recording_allowed,
