@@ -10,6 +10,7 @@ import pytest
 from appointments.models import Appointment
 from meetings.models import Participant, Role
 from tests.e2e import test_claimant_journey as journeys
+from tests.e2e.conftest import accessibility_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # The journey's fixtures: an appointment ten minutes ahead with a date of birth on record, the video stub, an agent.
@@ -37,7 +38,9 @@ def browser_cookie(context: Any) -> dict[str, Any]:
     return cookie
 
 
-def test_a_second_browser_is_asked_again_takes_over_and_the_first_page_is_told(browser, page, journey) -> None:
+def test_a_second_browser_is_asked_again_takes_over_and_the_first_page_is_told(
+    browser, page, journey, axe_source
+) -> None:
     appointment: Appointment = journey["appointment"]
     checked_in(page, appointment)
     cookie = browser_cookie(page.context)
@@ -49,6 +52,7 @@ def test_a_second_browser_is_asked_again_takes_over_and_the_first_page_is_told(b
     other.goto(appointment.url)
     assert other.inner_text("h1") == "This appointment was opened elsewhere"
     assert "Ada" not in other.content()
+    assert accessibility_violations(other, axe_source) == []
     other.fill("#date_of_birth", "1990-05-17")
     other.click("#identity-form button[type=submit]")
     other.wait_for_selector("h1:has-text('You are in the waiting room')")
@@ -77,7 +81,7 @@ def test_two_tabs_of_one_browser_never_both_stay_in(page, journey) -> None:
     assert page.console_errors == []
 
 
-def test_wrong_answers_count_per_browser_and_per_link(browser, page, journey, settings) -> None:
+def test_wrong_answers_count_per_browser_and_per_link(browser, page, journey, settings, axe_source) -> None:
     settings.IDENTITY_MAX_FAILURES = 5
     settings.IDENTITY_LINK_MAX_FAILURES = 8
     appointment: Appointment = journey["appointment"]
@@ -90,6 +94,7 @@ def test_wrong_answers_count_per_browser_and_per_link(browser, page, journey, se
     forwarded.fill("#date_of_birth", "2002-02-02")
     forwarded.click("#identity-form button[type=submit]")
     forwarded.wait_for_selector("h1:has-text('This link is locked in this browser')")
+    assert accessibility_violations(forwarded, axe_source) == []
 
     own = browser.new_context().new_page()  # the claimant's own browser may still try, until the link's limit
     own.goto(appointment.url)
