@@ -1,11 +1,14 @@
-"""Guards in front of the API: body size before anything reads it, and JSON for every error under /api/."""
+"""Guards in front of every request: a body must arrive whole; and in front of the API: body size before anything
+reads it, and JSON for every error under /api/."""
 
 import io
 import json
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
@@ -16,6 +19,68 @@ def _json_error(status: int, message: str) -> HttpResponse:
     # Compact, as DRF's renderer writes it, so a 404 from routing is byte for byte a 404 from a view.
     body = json.dumps({"message": message}, separators=(",", ":"))
     return HttpResponse(body, status=status, content_type="application/json")
+
+
+INCOMPLETE_BODY = "The request body is shorter than its Content-Length."
+
+
+class IncompleteBody(BadRequest):
+    """The body ended before its Content-Length: the client's connection dropped part-way."""
+
+    def __init__(self) -> None:
+        super().__init__(INCOMPLETE_BODY)
+
+
+class WholeBodyStream:
+    """The request's body stream, refusing to end before Content-Length bytes have arrived.
+
+    A WSGI server hands the application whatever arrived before the connection closed, and Django reads that as
+    the whole body: a form cut after `name=Jonathan` would be parsed and applied as if complete. Reading past the
+    end of what arrived raises IncompleteBody (a 400) instead, before any parser sees the part.
+    """
+
+    def __init__(self, stream: Any, length: int) -> None:
+        self._stream = stream
+        self._left = length
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        wanted = self._left if size is None or size < 0 else min(size, self._left)
+        chunks = []
+        got = 0
+        while got < wanted:  # a short read is not yet the end: only an empty one is
+            data = self._stream.read(wanted - got)
+            if not data:
+                raise IncompleteBody()
+            chunks.append(data)
+            got += len(data)
+        self._left -= got
+        return b"".join(chunks)
+
+    def readline(self, size: int | None = -1, /) -> bytes:
+        line: bytes = self._stream.readline(size)
+        self._left -= len(line)
+        if self._left > 0 and not line.endswith(b"\n") and (size is None or size < 0 or len(line) < size):
+            raise IncompleteBody()
+        return line
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class WholeBodyMiddleware:
+    """Every door (the API, the claimant's pages, the back office) reads only bodies that arrived whole."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # a malformed Content-Length: Django reads no body; the API refuses it (ApiGuardMiddleware)
+        if length > 0:  # request._stream is what Django reads the body from (wsgi.input within Content-Length)
+            request._stream = WholeBodyStream(request._stream, length)  # type: ignore[assignment]
+        return self.get_response(request)
 
 
 class ApiGuardMiddleware:

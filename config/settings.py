@@ -137,6 +137,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line of the request, and its response, carry the request id.
     "django_guid.middleware.guid_middleware",
+    # Before anything reads a body: a body shorter than its Content-Length is a 400, never applied in part.
+    "config.middleware.WholeBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.ApiGuardMiddleware",

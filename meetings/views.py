@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -138,10 +138,14 @@ def _participant(request: HttpRequest, token: str, *related: str) -> tuple[Parti
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
-    if len(request.body) > _MAX_BODY:
+    try:
+        body = request.body
+    except BadRequest as exc:  # cut short (config.middleware.IncompleteBody)
+        raise ValidationError({"body": [str(exc)]}) from None
+    if len(body) > _MAX_BODY:
         raise ValidationError({"body": ["The request body is too large."]})
     try:
-        data = json.loads(request.body or b"{}")
+        data = json.loads(body or b"{}")
     except (ValueError, UnicodeDecodeError):
         raise ValidationError({"body": ["The request body is not valid JSON."]}) from None
     if not isinstance(data, dict):

@@ -177,6 +177,37 @@ def gunicorn(
         process.wait(timeout=15)
 
 
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    cookies: dict[str, str]  # what each Set-Cookie set
+
+
+def raw_http(port: int, request: bytes, *, timeout: float = 20) -> RawResponse:
+    """Send `request` byte for byte on a new connection, close the sending side (the client is gone, as far as
+    the server can tell: a body shorter than its Content-Length ends there) and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received, "the server closed the connection without an answer"
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    cookies = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+        if name.strip().lower() == "set-cookie":
+            cookie, _, _attributes = value.strip().partition(";")
+            cookies[cookie.split("=", 1)[0]] = cookie.split("=", 1)[1]
+    return RawResponse(int(status_line.split()[1]), headers, body, cookies)
+
+
 def run_tasks(*, until: Any = None, limit: int = 500) -> list[str]:
     """Run the queue's ready tasks in this process, as `db_worker --batch` would, until none is left (with
     `until`, also those due by then); returns their names. A task that fails fails the test."""

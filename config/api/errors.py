@@ -8,13 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import (
-    PermissionDenied as DjangoPermissionDenied,
-)
-from django.core.exceptions import (
+    BadRequest,
     RequestDataTooBig,
     SuspiciousOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
+)
+from django.core.exceptions import (
+    PermissionDenied as DjangoPermissionDenied,
 )
 from django.core.exceptions import (
     ValidationError as DjangoValidationError,
@@ -149,6 +150,8 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         )
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("The request is malformed.")
+    elif isinstance(exc, BadRequest):  # a body cut short (config.middleware.IncompleteBody), among others
+        exc = exceptions.ParseError(str(exc) or "The request is malformed.")
     elif isinstance(exc, DATABASE_UNAVAILABLE):
         response = Response(
             {"message": UNAVAILABLE_MESSAGE},

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import time
+from typing import Any
 
 import pytest
 import yaml
@@ -265,3 +266,39 @@ def test_the_schema_describes_what_the_server_accepts() -> None:
     interpreter = next(p for p in listing if p["name"] == "is_interpreter_needed")
     assert interpreter["schema"]["type"] == "string"
     assert json.dumps(interpreter["schema"]["enum"])
+
+
+class TestBodiesCutShort:
+    """In-process companions of tests/config/test_cut_short_bodies.py (the real server and socket)."""
+
+    @staticmethod
+    def short(client: Client, path: str, body: bytes, content_type: str, **extra: str):
+        """A request that declares `body` but carries only its first half."""
+        half = io.BytesIO(body[: len(body) // 2])
+        meta: dict[str, Any] = {"CONTENT_LENGTH": str(len(body)), "wsgi.input": half, **extra}
+        return client.generic("POST", path, body, content_type=content_type, **meta)
+
+    def test_the_api_refuses_it_with_the_contracts_400(self, api, appointment) -> None:
+        before = snapshot(appointment)
+        body = json.dumps({"duration_in_minutes": 45}).encode()
+        response = self.short(api, patch_url(appointment, "?_method=PATCH"), body, "application/json")
+        assert response.status_code == 400
+        assert response.json() == {"message": "The request body is shorter than its Content-Length."}
+        assert snapshot(appointment) == before
+
+    def test_the_back_office_refuses_it(self, department) -> None:
+        staff("cut", department)
+        body = f"username=cut&password={PASSWORD}".encode()
+        response = self.short(Client(), "/admin/login/", body, "application/x-www-form-urlencoded")
+        assert response.status_code == 400  # was the login form again, as if the password were wrong
+
+    def test_the_claimants_page_refuses_it(self, client, appointment) -> None:
+        from meetings.models import Participant, Role
+
+        client.get(f"/join/{appointment.public_token}")  # as the page's browser (its cookie for the link)
+        body = json.dumps({"camera": True, "microphone": True}).encode()
+        response = self.short(client, f"/join/{appointment.public_token}/device-check", body, "application/json")
+        assert response.status_code == 400
+        assert response.json()["message"] == "The request body is shorter than its Content-Length."
+        claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+        assert claimant.device_checked_at is None
