@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -142,6 +143,8 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
         body = request.body
     except BadRequest as exc:  # cut short (config.middleware.IncompleteBody)
         raise ValidationError({"body": [str(exc)]}) from None
+    except RawPostDataException:  # a form the CSRF check already read as a form: not the JSON the page posts
+        raise ValidationError({"body": ["The request body is not valid JSON."]}) from None
     if len(body) > _MAX_BODY:
         raise ValidationError({"body": ["The request body is too large."]})
     try:

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from appointments.api.views import AppointmentViewSet
 from appointments.models import Appointment
 from claimants.models import ClaimantData
+from meetings.models import Participant, Role
 from tests.helpers import PASSWORD, patch_url, snapshot, staff
 
 URL = "/api/v1/appointments"
@@ -293,8 +294,6 @@ class TestBodiesCutShort:
         assert response.status_code == 400  # was the login form again, as if the password were wrong
 
     def test_the_claimants_page_refuses_it(self, client, appointment) -> None:
-        from meetings.models import Participant, Role
-
         client.get(f"/join/{appointment.public_token}")  # as the page's browser (its cookie for the link)
         body = json.dumps({"camera": True, "microphone": True}).encode()
         response = self.short(client, f"/join/{appointment.public_token}/device-check", body, "application/json")
@@ -302,3 +301,16 @@ class TestBodiesCutShort:
         assert response.json()["message"] == "The request body is shorter than its Content-Length."
         claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
         assert claimant.device_checked_at is None
+
+
+def test_a_form_posted_to_a_claimants_step_is_a_400_not_a_500(appointment) -> None:
+    """The CSRF check reads a multipart form before the step does, so the raw body cannot be read again
+    (RawPostDataException, a 500 before)."""
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.get(f"/join/{appointment.public_token}")
+    token = client.cookies["csrftoken"].value
+    url = f"/join/{appointment.public_token}/device-check"
+    response = client.post(url, {"camera": "true", "microphone": "true", "csrfmiddlewaretoken": token})  # multipart
+    assert response.status_code == 400
+    assert response.json()["message"] == "The request body is not valid JSON."
+    assert Participant.objects.get(appointment=appointment, role=Role.CLAIMANT).device_checked_at is None
