@@ -129,8 +129,3 @@ def over_limit(key: str, limit: int, window_seconds: int = 60) -> bool:
     if limit <= 0:
         return False
     return count_hit(f"rate:{key}", window_seconds) > limit
-
-
-def hits(key: str) -> int:
-    """How many hits `key` has in its current window (0 when none)."""
-    return _in_counters(lambda store: int(store.get(f"rate:{key}", 0)))

@@ -273,7 +273,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every star
 # step is needed to run; production may still run collectstatic and turn this off.
 WHITENOISE_USE_FINDERS = env_bool("STATIC_USE_FINDERS", True)
 
-# Requests with a missing-the-mark bearer token, per client address and minute; beyond it 429 before any lookup.
+# Requests whose bearer token fails, per client address and minute; beyond it a failing token gets 429 instead of
+# 401. Only failures count, and a valid token always passes.
 API_BAD_TOKEN_LIMIT_PER_MINUTE = env_int("API_BAD_TOKEN_LIMIT_PER_MINUTE", 30)
 
 # Request bodies: the contract's bodies are a few kilobytes; anything much larger is refused with 413.

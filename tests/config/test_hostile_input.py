@@ -210,6 +210,26 @@ class TestAddresses:
         assert int(limited["Retry-After"]) > 0
         assert agent.client().get(patch_url(appointment)).status_code == 200  # another address is not affected
 
+    def test_a_valid_token_passes_from_an_address_limited_for_guessing(self, agent, appointment, settings) -> None:
+        """Behind NAT, a shared egress or a proxy, one client's bad token must not block every integration."""
+        settings.API_BAD_TOKEN_LIMIT_PER_MINUTE = 3
+        guesser = APIClient(REMOTE_ADDR="192.0.2.50")
+        guesser.credentials(HTTP_AUTHORIZATION="Bearer apt_" + "0" * 40)
+        assert [guesser.get(patch_url(appointment)).status_code for _ in range(4)] == [401, 401, 401, 429]
+        neighbour = APIClient(REMOTE_ADDR="192.0.2.50")
+        neighbour.credentials(HTTP_AUTHORIZATION=f"Bearer {agent.token}")
+        assert [neighbour.get(patch_url(appointment)).status_code for _ in range(5)] == [200] * 5
+        assert guesser.get(patch_url(appointment)).status_code == 429  # valid tokens forgave nothing
+
+    def test_only_failing_tokens_count_towards_the_limit(self, agent, appointment, settings) -> None:
+        settings.API_BAD_TOKEN_LIMIT_PER_MINUTE = 3
+        valid = APIClient(REMOTE_ADDR="192.0.2.51")
+        valid.credentials(HTTP_AUTHORIZATION=f"Bearer {agent.token}")
+        assert [valid.get(patch_url(appointment)).status_code for _ in range(5)] == [200] * 5
+        guesser = APIClient(REMOTE_ADDR="192.0.2.51")
+        guesser.credentials(HTTP_AUTHORIZATION="Bearer apt_" + "0" * 40)
+        assert [guesser.get(patch_url(appointment)).status_code for _ in range(4)] == [401, 401, 401, 429]
+
 
 def test_api_responses_are_never_cached(api, appointment, client) -> None:
     for response in (
