@@ -66,9 +66,14 @@ def normalise_phone_number(raw: str) -> str:
 # Numbers are bounded before anything converts them: an exponent like 1e9999999 would otherwise make int() or
 # format() work for minutes and write a million digits. Within these bounds every canonical form is short.
 MAX_NUMBER_DIGITS = 30  # before the decimal point, and after it
+# The longest text of a number read: 30 digits before the point and 30 after, with room for zeros that do not count
+# (`000.5`, `1.500`), a sign and an exponent. Longer text is refused as too long, never rounded.
+_MAX_NUMBER_TEXT = 100
 
 
 def _canonical_number(raw: Any) -> str:
+    """A number's canonical text, exact: from a string, a JSON integer, or a JSON number with a fraction or an
+    exponent (a Decimal as written, config.api.parsers). A float (not from JSON) is read as its shortest repr."""
     if isinstance(raw, bool):
         raise ValueError("must be a number")
     if isinstance(raw, int):
@@ -77,19 +82,25 @@ def _canonical_number(raw: Any) -> str:
         if not math.isfinite(raw):
             raise ValueError("must be a number")
         raw = repr(raw)
-    if not isinstance(raw, str) or not _NUMBER.match(raw) or len(raw) > 50:
+    if isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise ValueError("must be a number")
+        raw = str(raw)  # the same digits and exponent, so a JSON number obeys exactly the rule its string would
+    if not isinstance(raw, str) or not _NUMBER.match(raw):
         raise ValueError("must be a number")
+    too_long = ValueError(f"must be a number with at most {MAX_NUMBER_DIGITS} digits before and after the point")
+    if len(raw) > _MAX_NUMBER_TEXT:
+        raise too_long
     try:
         number = Decimal(raw)
     except InvalidOperation:
         raise ValueError("must be a number") from None
     if number == 0:
         return "0"
-    too_long = ValueError(f"must be a number with at most {MAX_NUMBER_DIGITS} digits before and after the point")
     if not -MAX_NUMBER_DIGITS <= number.adjusted() < MAX_NUMBER_DIGITS:
         raise too_long
     with localcontext() as exact:
-        exact.prec = 64  # more than any 50-character input has: canonical forms are exact, never rounded
+        exact.prec = 2 * _MAX_NUMBER_TEXT  # more digits than any accepted input has: exact, never rounded
         normal = number.normalize()
         exponent = normal.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -MAX_NUMBER_DIGITS:
@@ -113,7 +124,7 @@ def clean_data_value(field_type: str, raw: Any) -> str | None:
         return _canonical_number(raw)
     if field_type == FieldType.BOOLEAN:
         text = str(raw).lower() if not isinstance(raw, bool) else ("true" if raw else "false")
-        if isinstance(raw, float) or text not in _TRUE | _FALSE:
+        if isinstance(raw, float | Decimal) or text not in _TRUE | _FALSE:  # 1e0 is no boolean
             raise ValueError("must be true or false")
         return "true" if text in _TRUE else "false"
     if isinstance(raw, bool):

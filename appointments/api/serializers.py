@@ -21,7 +21,7 @@ from appointments.models import (
 )
 from claimants.api.serializers import ClaimantCreateSerializer, ClaimantSerializer, ClaimantUpdateSerializer
 from claimants.models import ClaimantDataField, FieldType
-from config.api.fields import MillisecondsDateTimeField, NullableUrlField, StrictBooleanField
+from config.api.fields import IntegerField, MillisecondsDateTimeField, NullableUrlField, StrictBooleanField
 from meetings.api.serializers import MeetingSerializer
 
 
@@ -96,7 +96,7 @@ class AppointmentUpdateSerializer(serializers.Serializer):
     """
 
     appointment_at = serializers.DateTimeField(help_text="Without an offset it is read as UTC.")
-    duration_in_minutes = serializers.IntegerField(min_value=MIN_DURATION, max_value=MAX_DURATION)
+    duration_in_minutes = IntegerField(min_value=MIN_DURATION, max_value=MAX_DURATION)
     department_id = serializers.UUIDField(help_text="A department the caller may use.")
     is_interpreter_needed = StrictBooleanField(allow_null=True, help_text="null is read as false.")
     interpreter_language = serializers.CharField(max_length=100, allow_null=True, allow_blank=True)
@@ -105,7 +105,7 @@ class AppointmentUpdateSerializer(serializers.Serializer):
         max_length=2000, allow_null=True, allow_blank=True, help_text="Only together with `status: cancelled`."
     )
     claimant = ClaimantUpdateSerializer()
-    agent_id = serializers.IntegerField(
+    agent_id = IntegerField(
         min_value=1,
         max_value=2**63 - 1,
         allow_null=True,

@@ -1,6 +1,7 @@
 """Scalar fields of the representation and of request bodies, as the original writes and reads them."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -35,11 +36,36 @@ class SecondsDateTimeField(serializers.DateTimeField):
 
 
 class StrictBooleanField(serializers.BooleanField):
-    """Booleans as the original reads them: JSON true/false, 1/0, and the strings "true"/"false"/"1"/"0"."""
+    """Booleans as the original reads them: JSON true/false, 1/0, and the strings "true"/"false"/"1"/"0".
+
+    Not 1.0 or 0e0 (equal to 1 and 0 in Python's sets): the original's `boolean` rule matches strictly."""
 
     TRUE_VALUES = {True, "1", "true", "True", "TRUE"}
     FALSE_VALUES = {False, "0", "false", "False", "FALSE"}
     NULL_VALUES: set[Any] = set()
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, Decimal | float):
+            self.fail("invalid", input=data)
+        return super().to_internal_value(data)
+
+
+# A JSON integer field's bound on a number's magnitude before it is converted: past 10**18 no integer field of
+# the API is valid anyway, and int() of 1e999999 would build a million digits.
+_MAX_INTEGER_DIGITS = 18
+
+
+class IntegerField(serializers.IntegerField):
+    """An integer as the original's `integer` rule reads a JSON number, and as JSON Schema's `integer` type does:
+    its value, whatever the notation (60, 60.0 and 6e1 are 60); a fraction is refused. Strings as DRF reads them
+    (forms send "60")."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, Decimal):
+            if not data.is_finite() or data.adjusted() > _MAX_INTEGER_DIGITS or data != data.to_integral_value():
+                self.fail("invalid")
+            data = int(data)
+        return super().to_internal_value(data)
 
 
 class NullableUrlField(serializers.CharField):
@@ -61,7 +87,7 @@ class ScalarField(serializers.Field):
     default_error_messages = {"invalid": "Must be a string, a number, a boolean or null."}
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str | int | float | bool):
+        if isinstance(data, str | int | float | Decimal | bool):  # JSON fractions are Decimals (parsers.py)
             return data
         self.fail("invalid")
 

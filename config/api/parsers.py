@@ -4,6 +4,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,15 +36,24 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # Python's json reads NaN and Infinity; RFC 8259 has no such number
+
+
 class JSONParser(parsers.JSONParser):
-    """JSON bodies, with a depth limit; deep nesting would otherwise end in a RecursionError (a 500)."""
+    """JSON bodies, with a depth limit; deep nesting would otherwise end in a RecursionError (a 500).
+
+    A number with a fraction or an exponent is read as a Decimal, exactly as written: a binary float would lose
+    digits silently (`0.30000000000000004441`, `1e-999999` read as 0). Integers stay `int`. Every field that
+    takes a number says what it accepts (config.api.fields, claimants.services' number rule).
+    """
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             raw = stream.read()
             if not raw.strip():
                 return {}
-            data = json.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_not_json)
         except RecursionError:
             raise _too_deep() from None
         except (ValueError, UnicodeDecodeError):
