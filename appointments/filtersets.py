@@ -1,6 +1,6 @@
 """Filters and sorting of the appointment list (`GET /api/v1/appointments`)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import django_filters
@@ -9,8 +9,10 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 
 from appointments.models import Appointment, AppointmentQuerySet, Status
+from config.api.fields import TIME_SCHEMA, parse_time
 
 SORTABLE = ("appointment_at", "created_at", "reference", "status", "duration_in_minutes")
 
@@ -23,27 +25,20 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*qs.query.order_by, "id") if value else qs
 
 
-# PostgreSQL refuses a time zone offset of 16 hours or more; ISO 8601 allows up to 23:59.
-MAX_OFFSET = timedelta(hours=15, minutes=59)
-
-
 class UtcIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 time (no offset: UTC), handed to the database in UTC; an offset or time the database cannot
-    hold is an invalid value (422), never a 500."""
+    """A time in the API's one format (config.api.fields.TIME_PATTERN), as request bodies read it: in UTC; any
+    other text, an offset the database cannot hold or a time that leaves the calendar is an invalid value (422)."""
 
     def to_python(self, value: Any) -> datetime | None:
-        parsed: datetime | None = super().to_python(value)
-        if parsed is None:
+        if value in self.empty_values:
             return None
-        offset = parsed.utcoffset()
         try:
-            if offset is not None and abs(offset) > MAX_OFFSET:
-                raise OverflowError
-            return parsed.astimezone(UTC)
-        except OverflowError:
+            return parse_time(str(value))
+        except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
+@extend_schema_field(TIME_SCHEMA)
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 

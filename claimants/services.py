@@ -30,6 +30,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
+from config.api.fields import parse_date
 from config.history import history_user, insert_with_history, stamp, update_with_history
 from config.prepared import Prepared, columns, from_row
 
@@ -46,8 +47,11 @@ def merge_errors(*parts: Errors) -> Errors:
 
 
 MAX_VALUE_LENGTH = 2000
+# No one living was born before 1900 (the oldest person ever recorded was born in 1875 and died in 1997): an
+# earlier date of birth is a typing slip (0001-01-01, 1090 for 1990), refused before it becomes the answer the
+# claimant's identity check expects.
+EARLIEST_DATE_OF_BIRTH = date(1900, 1, 1)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -140,9 +144,7 @@ def clean_data_value(field_type: str, raw: Any) -> str | None:
         raise ValueError(f"must not be longer than {MAX_VALUE_LENGTH} characters")
     if field_type == FieldType.DATE:
         try:
-            if not _DATE.match(text):
-                raise ValueError
-            return date.fromisoformat(text).isoformat()
+            return parse_date(text).isoformat()
         except ValueError:
             raise ValueError("must be a date in the format YYYY-MM-DD") from None
     if field_type == FieldType.EMAIL:
@@ -207,6 +209,11 @@ def claimant_plan_update(*, claimant: Claimant, data: Mapping[str, Any], prefix:
         born: date | None = data["date_of_birth"]
         if born is not None and born > timezone.localdate():
             error("date_of_birth", f"The {prefix}.date_of_birth field must be a date before or equal to today.")
+        elif born is not None and born < EARLIEST_DATE_OF_BIRTH:
+            error(
+                "date_of_birth",
+                f"The {prefix}.date_of_birth field must be a date after or equal to {EARLIEST_DATE_OF_BIRTH}.",
+            )
         elif born != claimant.date_of_birth:
             plan.fields["date_of_birth"] = born
     if data.get("data") is not None:

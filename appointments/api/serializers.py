@@ -21,7 +21,15 @@ from appointments.models import (
 )
 from claimants.api.serializers import ClaimantCreateSerializer, ClaimantSerializer, ClaimantUpdateSerializer
 from claimants.models import ClaimantDataField, FieldType
-from config.api.fields import IntegerField, MillisecondsDateTimeField, NullableUrlField, StrictBooleanField
+from config.api.fields import (
+    TIME_FORMAT,
+    IntegerField,
+    MillisecondsDateTimeField,
+    NullableUrlField,
+    StrictBooleanField,
+    TimeField,
+)
+from config.api.validation import refuse_only_unknown
 from meetings.api.serializers import MeetingSerializer
 
 
@@ -87,6 +95,11 @@ def feature_fields() -> dict[str, serializers.Field]:
     }
 
 
+# Keys a body may carry besides its writable fields, which it ignores: the representation's (a client may send back
+# what it read) and the original's `_method` override as a form field.
+READ_BACK = frozenset({*AppointmentSerializer.Meta.fields, "_method"})
+
+
 class AppointmentUpdateSerializer(serializers.Serializer):
     """The PATCH body: send only the fields to change.
 
@@ -95,7 +108,7 @@ class AppointmentUpdateSerializer(serializers.Serializer):
     A string `department` is an alias of `department_id`, as the original's forms send it.
     """
 
-    appointment_at = serializers.DateTimeField(help_text="Without an offset it is read as UTC.")
+    appointment_at = TimeField(help_text=f"Written {TIME_FORMAT}.")
     duration_in_minutes = IntegerField(min_value=MIN_DURATION, max_value=MAX_DURATION)
     department_id = serializers.UUIDField(help_text="A department the caller may use.")
     is_interpreter_needed = StrictBooleanField(allow_null=True, help_text="null is read as false.")
@@ -127,6 +140,7 @@ class AppointmentUpdateSerializer(serializers.Serializer):
         return fields
 
     def to_internal_value(self, data: Any) -> Any:
+        refuse_only_unknown(data, known=self.fields.keys() | READ_BACK)
         if isinstance(data, Mapping) and isinstance(data.get("department"), str) and "department_id" not in data:
             data = {**data, "department_id": data["department"]}
         return super().to_internal_value(data)
@@ -179,6 +193,10 @@ class AppointmentCreateSerializer(AppointmentUpdateSerializer):
 
 class CancelSerializer(serializers.Serializer):
     cancellation_reason = serializers.CharField(max_length=2000, allow_null=True, allow_blank=True, required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        refuse_only_unknown(data, known=self.fields.keys() | READ_BACK)
+        return super().to_internal_value(data)
 
 
 class ClaimantDataFieldSerializer(serializers.ModelSerializer[ClaimantDataField]):

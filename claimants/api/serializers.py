@@ -7,8 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claimants.models import Claimant, ClaimantData, FieldType
-from config.api.fields import ScalarField
+from claimants.services import EARLIEST_DATE_OF_BIRTH
+from config.api.fields import DateField, ScalarField
 from config.api.parsers import is_index
+from config.api.validation import refuse_only_unknown
 
 MAX_DATA_ITEMS = 200
 PHONE_HELP = "Stored in E.164 (+447911123456); a number without + is read in the service's default region (GB)."
@@ -84,8 +86,12 @@ class ClaimantUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     phone_number = serializers.CharField(max_length=40, allow_null=True, allow_blank=True, help_text=PHONE_HELP)
     email = serializers.CharField(max_length=254, allow_null=True, allow_blank=True)
-    date_of_birth = serializers.DateField(allow_null=True)
+    date_of_birth = DateField(allow_null=True, help_text=f"Written YYYY-MM-DD, from {EARLIEST_DATE_OF_BIRTH} to today.")
     data = ClaimantDataItemsField(required=False, allow_null=True)  # type: ignore[assignment]
+
+    def to_internal_value(self, data: Any) -> Any:
+        refuse_only_unknown(data, known=self.fields.keys(), path="claimant.")
+        return super().to_internal_value(data)
 
 
 @extend_schema_field(

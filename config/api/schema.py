@@ -86,8 +86,8 @@ def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, An
 def _form_scalar(schema: dict[str, Any]) -> dict[str, Any]:
     """A form value is a string: booleans as true/false/1/0, an empty string for null."""
     out: dict[str, Any] = dict(_FORM_BOOLEAN) if schema.get("type") == "boolean" else {"type": "string"}
-    for key in ("format", "maxLength", "enum", "description"):
-        if key in schema and not (key == "format" and schema.get("type") != "string"):
+    for key in ("format", "pattern", "maxLength", "enum", "description"):
+        if key in schema and not (key in ("format", "pattern") and schema.get("type") != "string"):
             out[key] = schema[key]
     if schema.get("type") in ("integer", "number"):
         out["pattern"] = r"^-?\d+(\.\d+)?$" if schema["type"] == "number" else r"^-?\d+$"

@@ -9,9 +9,10 @@ used (its `validated_data` read) before the thread checks another body with the 
 """
 
 import threading
+from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
-from rest_framework.serializers import Serializer
+from rest_framework.serializers import Serializer, ValidationError
 
 S = TypeVar("S", bound=Serializer)
 _RESULTS = ("_validated_data", "_errors", "_data")
@@ -31,3 +32,21 @@ def validated(serializer_class: type[S], data: Any, **options: Any) -> S:
             serializer.__dict__.pop(name, None)
     serializer.is_valid(raise_exception=True)
     return serializer
+
+
+def refuse_only_unknown(data: Any, known: Collection[str], path: str = "") -> None:
+    """A body (or nested object) none of whose keys is known is a 422 naming each key.
+
+    The contract ignores unknown keys, so a client may send back what it read, and that stays: a body with at least
+    one known key ignores the rest. But a body with none changed nothing and answered 200, which hid a misspelt
+    field or JSON sent as a form (read as one key of JSON text) from the client that sent it.
+    """
+    if not isinstance(data, Mapping) or not data or not set(known).isdisjoint(data.keys()):
+        return
+    errors = {}
+    for key in data:
+        message = f"The {path}{key} field is unknown."
+        if str(key).lstrip().startswith(("{", "[")):
+            message += " Send a JSON body with Content-Type: application/json."
+        errors[str(key)] = [message]
+    raise ValidationError(errors)

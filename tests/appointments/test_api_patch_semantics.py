@@ -96,7 +96,7 @@ def test_patch_claimant_fields_and_data(api, appointment) -> None:
             "name": "Ada King",
             "phone_number": "07911 123457",
             "email": "ada.king@example.com",
-            "date_of_birth": "1815-12-10",
+            "date_of_birth": "1985-12-10",
             "data": [{"id": str(date_item.pk), "value": "2024-06-01"}],
         }
     }
@@ -107,7 +107,7 @@ def test_patch_claimant_fields_and_data(api, appointment) -> None:
         "Ada King",
         "+447911123457",
         "ada.king@example.com",
-        "1815-12-10",
+        "1985-12-10",
     )
     assert {i["name"]: i["value"] for i in claimant["data"]} == {"Case number": "CASE-1", "Incident date": "2024-06-01"}
     date_item.refresh_from_db()
