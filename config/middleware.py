@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
+from gunicorn.http.errors import ParseException
 
 from config.api.errors import report_unhandled
 
@@ -105,7 +106,10 @@ class ApiGuardMiddleware:
             # (gunicorn sets wsgi.input_terminated) lets it be read here, within the limit; otherwise refuse it.
             if not request.META.get("wsgi.input_terminated"):
                 return _json_error(411, "The request needs a Content-Length header; chunked bodies are not accepted.")
-            body = request.META["wsgi.input"].read(settings.API_MAX_BODY_BYTES + 1)
+            try:
+                body = request.META["wsgi.input"].read(settings.API_MAX_BODY_BYTES + 1)
+            except (ParseException, OSError):  # gunicorn's: a chunk size that is no number, a chunk cut short
+                return _json_error(400, "The chunked request body is malformed or cut short.")
             if len(body) > settings.API_MAX_BODY_BYTES:
                 return _json_error(413, "The request body is too large.")
             request.META["CONTENT_LENGTH"] = str(len(body))

@@ -205,6 +205,14 @@ def raw_http(port: int, request: bytes, *, timeout: float = 20) -> RawResponse:
         if name.strip().lower() == "set-cookie":
             cookie, _, _attributes = value.strip().partition(";")
             cookies[cookie.split("=", 1)[0]] = cookie.split("=", 1)[1]
+    if headers.get("transfer-encoding") == "chunked":
+        whole = b""
+        while True:
+            size, _, rest = body.partition(b"\r\n")
+            if int(size, 16) == 0:
+                break
+            whole, body = whole + rest[: int(size, 16)], rest[int(size, 16) + 2 :]
+        body = whole
     return RawResponse(int(status_line.split()[1]), headers, body, cookies)
 
 

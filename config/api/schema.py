@@ -30,7 +30,9 @@ _VALIDATION = inline_serializer(
 )
 
 ERROR_RESPONSES = {
-    400: OpenApiResponse(_MESSAGE, description="Malformed JSON or form body, or nested too deeply."),
+    400: OpenApiResponse(
+        _MESSAGE, description="Malformed JSON or form body, nested too deeply, or shorter than its Content-Length."
+    ),
     401: OpenApiResponse(_MESSAGE, description="Missing, malformed, unknown, expired or revoked token."),
     403: OpenApiResponse(_MESSAGE, description="The token may not do this."),
     404: OpenApiResponse(_MESSAGE, description="No such appointment, or one outside the caller's departments."),
