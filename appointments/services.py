@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from copy import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,8 @@ from events.models import EventType
 from events.services import appointment_change_events, events_record
 from meetings.models import Meeting
 from meetings.services import (
+    claimant_in_waiting_room,
+    join_window,
     meeting_follow_appointment,
     meeting_for,
     participants_admit,
@@ -86,7 +89,39 @@ def draw_reference() -> str:
     return str(10 ** (REFERENCE_DIGITS - 1) + secrets.randbelow(9 * 10 ** (REFERENCE_DIGITS - 1)))
 
 
-def _plan_status(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def status_refusal(appointment: Appointment, target: str, now: datetime) -> str | None:
+    """Why the appointment (as it will be after the change) cannot take `target` at `now`, or None. The lifecycle
+    says which changes exist; this says when (issue 17.5): a no-show only once the claimant is late by the grace
+    (NO_SHOW_GRACE_MINUTES, or the end of a shorter appointment), a session only inside the join window, `waiting`
+    only while the claimant is in the waiting room. One rule for every door: the API, the back office, the
+    claimant's page, the commands and the worker."""
+    if target == Status.NO_SHOW:
+        after_grace = appointment.appointment_at + timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
+        allowed_from = min(after_grace, appointment.ends_at)
+        if now < allowed_from:
+            why = (
+                f"{settings.NO_SHOW_GRACE_MINUTES} minutes after the start"
+                if after_grace <= appointment.ends_at
+                else "the end of the appointment"
+            )
+            return f"A no-show can be recorded only from {_when(allowed_from)}, {why}."
+    elif target == Status.IN_PROGRESS:
+        window = join_window(appointment)
+        if not window.is_open(now):
+            return (
+                f"The session can start only inside the join window, from {window.opens_at:%Y-%m-%d %H:%M} to "
+                f"{_when(window.closes_at)}."
+            )
+    elif target == Status.WAITING and not claimant_in_waiting_room(appointment):
+        return "The appointment can be waiting only while the claimant is in the waiting room."
+    return None
+
+
+def _plan_status(appointment: Appointment, data: Mapping[str, Any], now: datetime) -> Planned:
     changes: dict[str, Any] = {}
     target = data.get("status")
     reason = data.get("cancellation_reason")
@@ -95,7 +130,6 @@ def _plan_status(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
         if not appointment.can_transition_to(target):
             message = f"The status cannot change from {_status_label(appointment.status)} to {_status_label(target)}."
             return {}, {"status": [message]}
-        now = timezone.now()
         changes["status"] = target
         if target == Status.IN_PROGRESS:
             changes["session_started_at"] = now
@@ -112,14 +146,14 @@ def _plan_status(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
     return changes, {}
 
 
-def _plan_schedule(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
+def _plan_schedule(appointment: Appointment, data: Mapping[str, Any], now: datetime) -> Planned:
     changes: dict[str, Any] = {}
     errors: Errors = {}
     for name in ("appointment_at", "duration_in_minutes"):
         if name in data and data[name] is not None and data[name] != getattr(appointment, name):
             if appointment.status not in RESCHEDULABLE_STATUSES:
                 errors[name] = [f"The {_label(name)} can change only while the appointment is scheduled or waiting."]
-            elif name == "appointment_at" and data[name] < timezone.now():
+            elif name == "appointment_at" and data[name] < now:
                 errors[name] = ["The appointment at field must be a date after now."]
             else:
                 changes[name] = data[name]
@@ -133,7 +167,7 @@ def _plan_schedule(appointment: Appointment, data: Mapping[str, Any]) -> Planned
     return changes, errors
 
 
-def _plan_options(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
+def _plan_options(appointment: Appointment, data: Mapping[str, Any], now: datetime) -> Planned:
     changes = {name: data[name] for name in OPTION_FIELDS if name in data and data[name] != getattr(appointment, name)}
     errors: Errors = {}
 
@@ -164,14 +198,22 @@ def _plan_options(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
     return changes, errors
 
 
-def _plan_fields(appointment: Appointment, data: Mapping[str, Any]) -> Planned:
-    """The appointment's own columns: status (with its stamps), schedule and options."""
+def _plan_fields(appointment: Appointment, data: Mapping[str, Any], now: datetime) -> Planned:
+    """The appointment's own columns: status (with its stamps), schedule and options. The status's time rules
+    read the appointment as the change leaves it (a reschedule in the same request counts)."""
     changes: dict[str, Any] = {}
     errors: list[Errors] = []
     for plan in (_plan_status, _plan_schedule, _plan_options):
-        planned, found = plan(appointment, data)
+        planned, found = plan(appointment, data, now)
         changes |= planned
         errors.append(found)
+    if "status" in changes:
+        after = copy(appointment)
+        after.appointment_at = changes.get("appointment_at", appointment.appointment_at)
+        after.duration_in_minutes = changes.get("duration_in_minutes", appointment.duration_in_minutes)
+        refusal = status_refusal(after, changes["status"], now)
+        if refusal is not None:
+            errors.append({"status": [refusal]})
     return changes, merge_errors(*errors)
 
 
@@ -368,8 +410,14 @@ def _lock(pk: Any, viewer: Any = None) -> Appointment:
     return appointment
 
 
-def _change(locked: Appointment, data: Mapping[str, Any], actor: Any, precondition: Precondition | None) -> Appointment:
-    changes, errors = _plan_fields(locked, data)
+def _change(
+    locked: Appointment,
+    data: Mapping[str, Any],
+    actor: Any,
+    precondition: Precondition | None,
+    now: datetime | None = None,
+) -> Appointment:
+    changes, errors = _plan_fields(locked, data, now or timezone.now())
     claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data.get("claimant") or {})
     department, move = _plan_department(locked, data.get("department_id"), claimant_plan, actor)
     if department is not None:
@@ -476,7 +524,7 @@ def _create(
         **{name: getattr(department, name) for name in FEATURE_FIELDS},
     )
     schedule = {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}
-    changes, field_errors = _plan_fields(appointment, {**options, **schedule})
+    changes, field_errors = _plan_fields(appointment, {**options, **schedule}, timezone.now())
     agent_changes, agent_errors = _plan_agent(appointment, options, department, (changes, field_errors))
     changes |= agent_changes
     draft = claimant_plan_create(department_id=department.pk, data=claimant)
@@ -578,9 +626,9 @@ def appointment_mark_no_shows(
     changed: list[tuple[Appointment, str]] = []
     for candidate in due.only("pk", "status"):
         try:
-            updated = appointment_update(
-                appointment=candidate, data={"status": Status.NO_SHOW}, actor=None, precondition=_still_due(now)
-            )
+            with block():
+                # The status rules read the same clock as the choice of what is due (a caller may pass its own).
+                updated = _change(_lock(candidate.pk), {"status": Status.NO_SHOW}, None, _still_due(now), now)
         except (ValidationError, _NoLongerDue):
             continue
         changed.append((updated, candidate.status))

@@ -86,6 +86,8 @@ VIDEO_BASE_URL = env_url("VIDEO_BASE_URL", "https://meet.jit.si")
 # Lookups of the public pages are limited per address and minute.
 JOIN_OPENS_MINUTES_BEFORE = env_int("JOIN_OPENS_MINUTES_BEFORE", 30)
 JOIN_GRACE_MINUTES = env_int("JOIN_GRACE_MINUTES", 15)
+# A no-show may be recorded only this long after the appointment's start (or at its end, if that comes first).
+NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 15)
 WAITING_ABSENCE_SECONDS = env_int("WAITING_ABSENCE_SECONDS", 60)
 STATUS_POLL_SECONDS = env_int("STATUS_POLL_SECONDS", 5)
 IDENTITY_MAX_FAILURES = env_int("IDENTITY_MAX_FAILURES", 5)

@@ -223,6 +223,17 @@ def _in_waiting_room(participant: Participant) -> bool:
     return participant.joined_waiting_at is not None and participant.left_at is None
 
 
+def claimant_in_waiting_room(appointment: Appointment) -> bool:
+    """Whether the claimant is in the waiting room now (joined on their own link, not left): what `waiting` means."""
+    return Participant.objects.filter(
+        appointment_id=appointment.pk,
+        role=Role.CLAIMANT,
+        revoked_at__isnull=True,
+        joined_waiting_at__isnull=False,
+        left_at__isnull=True,
+    ).exists()
+
+
 def still_waiting(participant: Participant) -> bool:
     """In a waiting room whose session has not started: someone whose absence means they left."""
     return _in_waiting_room(participant) and participant.appointment.status in (Status.SCHEDULED, Status.WAITING)
@@ -347,8 +358,6 @@ def participant_join(*, participant: Participant, browser: Browser, now: datetim
         if browser.digest is None:
             raise JourneyError(COOKIES_NEEDED)
         appointment = locked.appointment
-        if locked.role == Role.CLAIMANT and appointment.status == Status.SCHEDULED:
-            appointment_update(appointment=appointment, data={"status": Status.WAITING}, actor=locked)
         locked.joined_waiting_at = now
         locked.last_seen_at = now
         locked.left_at = None
@@ -361,6 +370,9 @@ def participant_join(*, participant: Participant, browser: Browser, now: datetim
             changed.append("admitted_at")
         stamp(locked, locked)
         locked.save(update_fields=changed)
+        # In the room first: `waiting` is refused unless the claimant is in the waiting room (the status rule).
+        if locked.role == Role.CLAIMANT and appointment.status == Status.SCHEDULED:
+            appointment_update(appointment=appointment, data={"status": Status.WAITING}, actor=locked)
         events_record(
             appointment=appointment, events=[participant_event(locked, EventType.PARTICIPANT_JOINED_WAITING_ROOM)]
         )

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 from accounts.services import api_token_create
 from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData
-from meetings.models import Meeting
+from meetings.models import Meeting, Participant, Role
 from tests.factories import UserFactory
 
 postgres_only = pytest.mark.skipif(
@@ -506,3 +506,66 @@ STATUS_PATHS: dict[str, list[str]] = {
     Status.CANCELLED: [Status.CANCELLED],
     Status.NO_SHOW: [Status.NO_SHOW],
 }
+
+
+def allowed_moment(appointment: Appointment, target: str) -> datetime:
+    """A moment at which the status rules (issue 17.5) let `appointment` take `target`: its start for a session
+    (inside the join window), just past the no-show grace for a no-show, and now for anything else."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    if target in (Status.IN_PROGRESS, Status.COMPLETED):
+        return appointment.appointment_at
+    if target == Status.NO_SHOW:
+        grace = timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
+        return min(appointment.appointment_at + grace, appointment.ends_at) + timedelta(seconds=1)
+    return timezone.now()
+
+
+def claimant_joins(appointment: Appointment) -> Participant:
+    """The claimant goes into the waiting room the way their page does (device check, identity and consent when
+    asked, join); the join window must be open. Their joining makes a scheduled appointment `waiting`."""
+    from meetings.devices import participant_record_device_check
+    from meetings.services import consent_required, identity_required, participant_join, participant_record_consent
+    from tests.factories import a_browser, browser_that_passed
+
+    claimant = Participant.objects.select_related("appointment__claimant").get(
+        appointment=appointment, role=Role.CLAIMANT, revoked_at__isnull=True
+    )
+    browser = browser_that_passed(claimant) if identity_required(claimant) else a_browser()
+    claimant.refresh_from_db()
+    participant_record_device_check(participant=claimant, results={"camera": True, "microphone": True}, browser=browser)
+    if consent_required(claimant):
+        participant_record_consent(participant=claimant, consent=True, browser=browser)
+    return participant_join(participant=claimant, browser=browser)
+
+
+def walk_to(appointment: Appointment, status: str, actor: Any = None) -> Appointment:
+    """Move `appointment` to `status` along STATUS_PATHS, each step at a moment the rules allow it (the clock moved
+    with time-machine, and back): `waiting` by the claimant joining the waiting room inside the join window, the
+    session inside the window, a no-show after the grace. Returns the appointment read again."""
+    import time_machine
+
+    from appointments.services import appointment_update
+
+    for step in STATUS_PATHS[status]:
+        if step == Status.WAITING:
+            with time_machine.travel(appointment.appointment_at - timedelta(minutes=10), tick=False):
+                claimant_joins(appointment)
+        else:
+            with time_machine.travel(allowed_moment(appointment, step), tick=False):
+                appointment_update(appointment=appointment, data={"status": step}, actor=actor)
+    walked = Appointment.objects.with_related().get(pk=appointment.pk)
+    assert walked.status == status
+    return walked
+
+
+def claimant_waits_while_scheduled(appointment: Appointment, actor: Any = None) -> Appointment:
+    """The claimant is in the waiting room while the appointment is `scheduled`: they joined (inside the join
+    window), and an agent sent the appointment back to scheduled while they were still there. `waiting` is then
+    allowed again (issue 17.5: only while the claimant is in the waiting room)."""
+    from appointments.services import appointment_update
+
+    walk_to(appointment, Status.WAITING, actor)
+    appointment_update(appointment=appointment, data={"status": Status.SCHEDULED}, actor=actor)
+    return Appointment.objects.with_related().get(pk=appointment.pk)

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.admin.sites import site
 from django.db import connection
 from django.test import Client
@@ -19,7 +20,7 @@ from appointments.services import appointment_update
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from meetings.models import Meeting
 from tests.factories import UserFactory, in_days, make_appointment
-from tests.helpers import PASSWORD, logged_in, staff
+from tests.helpers import PASSWORD, allowed_moment, claimant_waits_while_scheduled, logged_in, staff, walk_to
 from tests.helpers import admin_change_url as change_url
 from tests.helpers import admin_form_data as form_data
 
@@ -113,7 +114,7 @@ class TestChangelist:
             appointment_at=in_days(30),
             claimant={"name": "Grace Hopper", "phone_number": "+442071234567", "data": {"Case number": "1"}},
         )
-        appointment_update(appointment=early, data={"status": Status.WAITING}, actor=agent_user)
+        walk_to(early, Status.WAITING, agent_user)  # the claimant joins the waiting room
         page = desk.get(EVERYTHING).content.decode()
         for text in ("EARLY", "LATE", "Grace Hopper", "Claims", "Waiting", "Scheduled"):
             assert text in page
@@ -325,15 +326,17 @@ class TestActions:
         )
 
     def test_lifecycle_actions_go_through_the_service(self, desk, department) -> None:
-        appointment = make_appointment(department)
-        for action, status in [
-            ("mark_waiting", "waiting"),
-            ("start_session", "in_progress"),
-            ("end_session", "completed"),
-        ]:
-            self.post_action(desk, action, appointment)
-            appointment.refresh_from_db()
-            assert appointment.status == status
+        # The claimant is in the waiting room while it is scheduled: each step's rule holds (issue 17.5).
+        appointment = claimant_waits_while_scheduled(make_appointment(department))
+        with time_machine.travel(appointment.appointment_at, tick=True):  # the join window is open
+            for action, status in [
+                ("mark_waiting", "waiting"),
+                ("start_session", "in_progress"),
+                ("end_session", "completed"),
+            ]:
+                self.post_action(desk, action, appointment)
+                appointment.refresh_from_db()
+                assert appointment.status == status
         assert appointment.session_started_at is not None
         assert appointment.session_ended_at is not None
 
@@ -341,7 +344,8 @@ class TestActions:
         ok = make_appointment(department, reference="OK")
         done = make_appointment(department, reference="DONE")
         appointment_update(appointment=done, data={"status": Status.CANCELLED}, actor=agent_user)
-        response = self.post_action(desk, "mark_no_show", ok, done)
+        with time_machine.travel(allowed_moment(ok, Status.NO_SHOW), tick=False):  # past the no-show grace
+            response = self.post_action(desk, "mark_no_show", ok, done)
         texts = [str(m) for m in response.context["messages"]]
         assert "1 appointment marked as no-show." in texts
         assert "DONE: The status cannot change from cancelled to no show." in texts

@@ -3,7 +3,7 @@
 import pytest
 
 from appointments.models import Appointment, Status
-from appointments.services import appointment_update
+from tests.helpers import STATUS_PATHS, walk_to
 
 
 def url(appointment: Appointment) -> str:
@@ -43,14 +43,14 @@ def test_cancel_without_a_reason(api, appointment, body, fmt) -> None:
 
 
 def test_cancel_from_waiting(api, agent, appointment) -> None:
-    appointment_update(appointment=appointment, data={"status": Status.WAITING}, actor=agent.user)
+    walk_to(appointment, Status.WAITING, agent.user)  # the claimant joins the waiting room
     assert api.post(url(appointment), {}, format="json").status_code == 200
 
 
 @pytest.mark.parametrize("path", [[Status.CANCELLED], [Status.NO_SHOW], [Status.IN_PROGRESS, Status.COMPLETED]])
 def test_final_appointments_cannot_be_cancelled(api, agent, appointment, path) -> None:
-    for status in path:
-        appointment_update(appointment=appointment, data={"status": status}, actor=agent.user)
+    assert STATUS_PATHS[path[-1]] == path
+    walk_to(appointment, path[-1], agent.user)  # each step at a moment the status rules allow
     appointment.refresh_from_db()
     before = (appointment.status, appointment.cancelled_at, appointment.cancellation_reason, appointment.updated_at)
     response = api.post(url(appointment), {"cancellation_reason": "again"}, format="json")
@@ -67,7 +67,7 @@ def test_final_appointments_cannot_be_cancelled(api, agent, appointment, path) -
 
 
 def test_in_progress_cannot_be_cancelled(api, agent, appointment) -> None:
-    appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=agent.user)
+    walk_to(appointment, Status.IN_PROGRESS, agent.user)  # started inside the join window
     response = api.post(url(appointment), {}, format="json")
     assert response.status_code == 422
     assert response.json()["errors"] == {"status": ["The status cannot change from in progress to cancelled."]}

@@ -11,6 +11,7 @@ from django.utils import timezone
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from tests.factories import DepartmentFactory, UserFactory, in_days, make_appointment
+from tests.helpers import walk_to
 
 URL = "/api/v1/appointments"
 
@@ -102,7 +103,7 @@ def test_filter_by_several_statuses_in_every_spelling(api, department, agent) ->
     scheduled = make_appointment(department, reference="S")
     waiting = make_appointment(department, reference="W")
     cancelled = make_appointment(department, reference="C")
-    appointment_update(appointment=waiting, data={"status": Status.WAITING}, actor=agent.user)
+    walk_to(waiting, Status.WAITING, agent.user)  # the claimant joins the waiting room
     appointment_update(appointment=cancelled, data={"status": Status.CANCELLED}, actor=agent.user)
     assert scheduled.status == Status.SCHEDULED
     for query in ("status=scheduled&status=waiting", "status=scheduled,waiting", "status[]=scheduled&status[]=waiting"):

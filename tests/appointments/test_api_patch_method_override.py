@@ -9,7 +9,7 @@ from tests.factories import (
     in_days,
     make_appointment,
 )
-from tests.helpers import data_item, snapshot
+from tests.helpers import claimant_waits_while_scheduled, data_item, snapshot
 from tests.helpers import patch_url as url
 
 # --- the original's method override and form bodies ----------------------------------------------------------
@@ -31,6 +31,8 @@ def comparable(data: dict[str, Any]) -> dict[str, Any]:
 
 def test_multipart_override_equals_json_patch(api, department) -> None:
     json_one, form_one = twin_appointments(department)
+    for twin in (json_one, form_one):  # `waiting` needs the claimant in the waiting room (issue 17.5)
+        claimant_waits_while_scheduled(twin)
     when = in_days(7, hour=15).strftime("%Y-%m-%d %H:%M:%S")
     json_body = {
         "appointment_at": when,

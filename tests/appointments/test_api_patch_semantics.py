@@ -17,7 +17,7 @@ from tests.factories import (
     in_days,
     make_appointment,
 )
-from tests.helpers import data_item, snapshot
+from tests.helpers import claimant_waits_while_scheduled, data_item, snapshot
 from tests.helpers import patch_url as url
 
 # --- every field of the seed's body ---------------------------------------------------------------------------
@@ -44,6 +44,8 @@ SEED_FIELDS = [
 
 @pytest.mark.parametrize(("field", "sent", "shown"), SEED_FIELDS)
 def test_patch_each_seed_field(api, appointment, field: str, sent: Any, shown: Any) -> None:
+    if field == "status":  # `waiting` needs the claimant in the waiting room (issue 17.5)
+        claimant_waits_while_scheduled(appointment)
     before = snapshot(appointment)
     response = api.patch(url(appointment), {field: sent}, format="json")
     assert response.status_code == 200, response.json()
@@ -223,7 +225,9 @@ def test_patch_of_an_unchanged_body_writes_nothing(api, appointment) -> None:
 
 
 def test_timestamps_are_utc_with_z(api, appointment) -> None:
-    data = api.patch(url(appointment), {"status": "in_progress"}, format="json").json()["data"]
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    assert api.patch(url(appointment), {"appointment_at": soon}, format="json").status_code == 200
+    data = api.patch(url(appointment), {"status": "in_progress"}, format="json").json()["data"]  # in the window
     assert data["session_started_at"].endswith("Z")
     started = datetime.fromisoformat(data["session_started_at"].replace("Z", "+00:00"))
     assert abs(started - datetime.now(UTC)) < timedelta(minutes=1)

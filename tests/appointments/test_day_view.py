@@ -16,7 +16,7 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from meetings.models import Meeting, Participant, Role
 from tests.factories import make_appointment
-from tests.helpers import logged_in, staff
+from tests.helpers import claimant_joins, logged_in, staff
 
 LIST = "/admin/appointments/appointment/"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -111,7 +111,7 @@ class TestToday:
     def test_waiting_now_and_needs_attention(self, desk, department, agent) -> None:
         now = timezone.now()
         waiting = at(department, now + timedelta(minutes=10), "WAITING")
-        appointment_update(appointment=waiting, data={"status": Status.WAITING}, actor=agent.user)
+        claimant_joins(waiting)  # the claimant in the waiting room makes it waiting
         at(department, now - timedelta(minutes=20), "LATE")
         locked = at(department, now + timedelta(days=3), "LOCKED")
         Participant.objects.filter(appointment=locked, role=Role.CLAIMANT).update(identity_locked_at=now)

@@ -10,6 +10,7 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_mark_no_shows, appointment_update
 from meetings.models import Meeting
 from tests.factories import make_appointment
+from tests.helpers import walk_to
 
 
 def in_the_past(appointment: Appointment, hours: float) -> None:
@@ -27,8 +28,8 @@ def test_marks_only_ended_meetings_without_a_session(department, agent) -> None:
     running = make_appointment(department, reference="RUNNING")
     future = make_appointment(department, reference="FUTURE")
     ongoing = make_appointment(department, reference="ONGOING")
-    appointment_update(appointment=waiting, data={"status": Status.WAITING}, actor=agent.user)
-    appointment_update(appointment=running, data={"status": Status.IN_PROGRESS}, actor=agent.user)
+    walk_to(waiting, Status.WAITING, agent.user)
+    walk_to(running, Status.IN_PROGRESS, agent.user)
     for appointment in (ended, waiting, running):
         in_the_past(appointment, hours=3)
     in_the_past(ongoing, hours=0.5)  # 60 minutes long: its meeting has not ended

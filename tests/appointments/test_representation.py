@@ -18,6 +18,7 @@ from appointments.services import appointment_update
 from claimants.models import FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, in_days, make_appointment
 from tests.helpers import STATUS_PATHS as PATHS
+from tests.helpers import walk_to
 
 pytestmark = pytest.mark.django_db
 
@@ -54,9 +55,12 @@ def test_every_state_is_the_serializers_byte_for_byte(department, status) -> Non
     )
     bare = make_appointment(department, claimant={"name": "Bare", "data": {}})
     for appointment in (full, bare):
-        for target in PATHS[status]:
-            reason = {"cancellation_reason": "Moved abroad"} if target == Status.CANCELLED else {}
-            appointment_update(appointment=appointment, data={"status": target, **reason}, actor=None)
+        if status == Status.CANCELLED:
+            appointment_update(
+                appointment=appointment, data={"status": status, "cancellation_reason": "Moved abroad"}, actor=None
+            )
+        else:
+            walk_to(appointment, status)  # each step at a moment the status rules allow
         expected = _text(AppointmentSerializer(Appointment.objects.with_related().get(pk=appointment.pk)).data)
         assert json.loads(expected)["status"] == status
         from_rows = representations(Appointment.objects.filter(pk=appointment.pk))

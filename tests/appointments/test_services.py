@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from itertools import product
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_create, appointment_update
 from claimants.models import ClaimantData, FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, in_days, make_appointment
-from tests.helpers import STATUS_PATHS as PATHS
+from tests.helpers import allowed_moment, claimant_waits_while_scheduled, walk_to
 
 ALLOWED = {
     (Status.SCHEDULED, Status.WAITING),
@@ -47,36 +48,39 @@ def errors_of(appointment: Appointment, actor, **data) -> dict[str, list[str]]:
 
 
 def in_status(department, actor, status: str) -> Appointment:
-    appointment = make_appointment(department)
-    for step in PATHS[status]:
-        appointment = update(appointment, actor, status=step)
-    assert appointment.status == status
-    return appointment
+    """An appointment walked to `status`, each step at a moment the status rules allow (tests.helpers.walk_to)."""
+    return walk_to(make_appointment(department), status, actor)
 
 
 @pytest.mark.parametrize(("current", "target"), list(product(Status.values, Status.values)))
 def test_every_transition_pair(department, actor, current: str, target: str) -> None:
     appointment = in_status(department, actor, current)
+    if target == Status.WAITING and current == Status.SCHEDULED:
+        # `waiting` needs the claimant in the waiting room (issue 17.5).
+        appointment = claimant_waits_while_scheduled(appointment, actor)
     before = {f.name: getattr(appointment, f.name) for f in Appointment._meta.concrete_fields}
-    if current == target:
-        after = update(appointment, actor, status=target)
-        assert after.status == current
-        assert after.updated_at == before["updated_at"]  # a no-op writes nothing
-    elif (current, target) in ALLOWED:
-        after = update(appointment, actor, status=target)
-        assert after.status == target
-    else:
-        assert list(errors_of(appointment, actor, status=target)) == ["status"]
-        appointment.refresh_from_db()
-        assert {f.name: getattr(appointment, f.name) for f in Appointment._meta.concrete_fields} == before
+    # The change is made at a moment its time rule allows, so this is about the lifecycle alone.
+    with time_machine.travel(allowed_moment(appointment, target), tick=False):
+        if current == target:
+            after = update(appointment, actor, status=target)
+            assert after.status == current
+            assert after.updated_at == before["updated_at"]  # a no-op writes nothing
+        elif (current, target) in ALLOWED:
+            after = update(appointment, actor, status=target)
+            assert after.status == target
+        else:
+            assert list(errors_of(appointment, actor, status=target)) == ["status"]
+            appointment.refresh_from_db()
+            assert {f.name: getattr(appointment, f.name) for f in Appointment._meta.concrete_fields} == before
 
 
 def test_status_stamps_are_set_by_the_service(department, actor) -> None:
     appointment = make_appointment(department)
-    started = update(appointment, actor, status=Status.IN_PROGRESS)
-    assert started.session_started_at is not None
-    assert started.session_ended_at is None
-    ended = update(started, actor, status=Status.COMPLETED)
+    with time_machine.travel(appointment.appointment_at, tick=True):  # inside the join window
+        started = update(appointment, actor, status=Status.IN_PROGRESS)
+        assert started.session_started_at is not None
+        assert started.session_ended_at is None
+        ended = update(started, actor, status=Status.COMPLETED)
     assert ended.session_ended_at is not None
     assert ended.session_started_at == started.session_started_at
     assert ended.session_ended_at >= ended.session_started_at

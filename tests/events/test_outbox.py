@@ -17,7 +17,15 @@ from appointments.services import appointment_update
 from events.models import Event
 from meetings.models import Meeting
 from tests.factories import in_days, make_appointment
-from tests.helpers import admin_change_url, admin_form_data, logged_in, patch_url, run_command, staff
+from tests.helpers import (
+    admin_change_url,
+    admin_form_data,
+    claimant_waits_while_scheduled,
+    logged_in,
+    patch_url,
+    run_command,
+    staff,
+)
 
 
 def types(appointment: Appointment) -> list[str]:
@@ -71,7 +79,11 @@ class TestWhatIsRecorded:
             "duration_in_minutes": 60,
         }
 
-    def test_a_session_records_status_changes_and_the_meeting_starting_and_ending(self, api, appointment) -> None:
+    def test_a_session_records_status_changes_and_the_meeting_starting_and_ending(self, api, department) -> None:
+        # Ten minutes ahead: the join window is open, so the session may start (issue 17.5).
+        soon = timezone.now() + timedelta(minutes=10)
+        claimant = {"name": "Ada", "data": {"Case number": "C-1"}}
+        appointment = make_appointment(department, appointment_at=soon, claimant=claimant)
         for status in ("in_progress", "completed"):
             assert api.patch(patch_url(appointment), {"status": status}, format="json").status_code == 200
         assert types(appointment)[1:] == [
@@ -150,6 +162,7 @@ class TestEveryEntryPoint:
         assert latest(appointment, "appointment.updated")["changed_fields"] == ["duration_in_minutes"]
 
     def test_a_back_office_action(self, desk, appointment) -> None:
+        claimant_waits_while_scheduled(appointment)  # `waiting` needs the claimant in the waiting room (17.5)
         action = {"action": "mark_waiting", "_selected_action": [str(appointment.pk)]}
         assert desk.post("/admin/appointments/appointment/?show=all", action).status_code == 302
         assert latest(appointment, "appointment.status_changed") | {"appointment": None} == {
