@@ -44,7 +44,7 @@ from appointments.models import (
     Status,
 )
 from appointments.selectors import appointment_history, claimant_data_items
-from appointments.services import appointment_cancel, appointment_update
+from appointments.services import appointment_cancel, appointment_follow_up, appointment_update
 from claimants.models import ClaimantDataField
 from claimants.services import claimant_data_field_added, claimant_data_field_change
 from config.admin import CappedCountPaginator, scoped
@@ -134,10 +134,12 @@ def day_view(queryset: QuerySet[Any], view: str, zone: Any, now: Any, user: Any 
     if view == "waiting":
         return queryset.filter(status=Status.WAITING)
     if view == "attention":
-        # Late (its time passed with nobody started) or a link locked by wrong dates of birth.
+        # Late (its time passed with nobody started), a link locked by wrong dates of birth, or missed by the
+        # organisation (the claimant waited and nobody admitted them) until someone has followed it up.
         late = Q(status__in=live, appointment_at__lt=now - timedelta(minutes=5))
         locked = Q(status__in=[*live, Status.IN_PROGRESS], participants__identity_locked_at__isnull=False)
-        return queryset.filter(late | locked).distinct()
+        missed = Q(outcome__isnull=False, followed_up_at__isnull=True)
+        return queryset.filter(late | locked | missed).distinct()
     return queryset
 
 
@@ -170,7 +172,14 @@ class AppointmentAdmin(admin.ModelAdmin):
     show_full_result_count = False  # one count per page view, never a second one over the whole table
     paginator = CappedCountPaginator
     list_per_page = 50
-    actions = ["mark_waiting", "start_session", "end_session", "cancel_appointments", "mark_no_show"]
+    actions = [
+        "mark_waiting",
+        "start_session",
+        "end_session",
+        "cancel_appointments",
+        "mark_no_show",
+        "mark_followed_up",
+    ]
     readonly_fields = [
         "reference",
         "created",
@@ -180,6 +189,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "meeting_details",
         "participants_panel",
         "recent_history",
+        "outcome_note",
     ]
 
     def get_urls(self) -> list[Any]:
@@ -232,6 +242,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                         "claimant_name",
                         "meeting_details",
                         "status",
+                        *(["outcome_note"] if obj is not None and obj.outcome else []),
                         "agent",
                         "cancellation_reason",
                     ]
@@ -418,7 +429,26 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Appointment) -> str:
-        return format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+        badge = format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
+        if obj.outcome is None:
+            return badge
+        return format_html('{} <span class="outcome">{}</span>', badge, obj.get_outcome_display())
+
+    @admin.display(description="outcome")
+    def outcome_note(self, obj: Appointment) -> str:
+        """A missed appointment's outcome, and whether (by whom, when) the organisation followed it up."""
+        if obj.outcome is None:
+            return "—"
+        if obj.followed_up_at is None:
+            return format_html(
+                "{}: not followed up yet (the action “Mark selected missed appointments as followed up” records "
+                "who called the claimant back).",
+                obj.get_outcome_display(),
+            )
+        who = staff_name(obj.followed_up_by) if obj.followed_up_by is not None else "someone"
+        return format_html(
+            "{}: followed up by {}, {}", obj.get_outcome_display(), who, local_label(obj.followed_up_at, obj.zone)
+        )
 
     @admin.display(description="")
     def join(self, obj: Appointment) -> str:
@@ -527,6 +557,19 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.action(description="Mark selected appointments as no-show", permissions=["change"])
     def mark_no_show(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self._transition(request, queryset, Status.NO_SHOW, "marked as no-show")
+
+    @admin.action(description="Mark selected missed appointments as followed up", permissions=["change"])
+    def mark_followed_up(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        done = 0
+        for appointment in queryset:
+            try:
+                appointment_follow_up(appointment=appointment, actor=request.user)
+            except ValidationError as exc:
+                messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, f"{done} appointment{'s' if done != 1 else ''} marked as followed up.")
 
     @admin.action(description="Cancel selected appointments…", permissions=["change"])
     def cancel_appointments(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:

@@ -46,6 +46,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NO_SHOW: frozenset(),
 }
 FINAL_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+
+
+class Outcome(models.TextChoices):
+    """How a final appointment ended, where its status alone does not say (issue 17.2). Carried by `cancelled`
+    (a status every integration of the original knows) and shown as the additive `outcome` key."""
+
+    MISSED_BY_ORGANISATION = "missed_by_organisation", "Missed by the organisation"
+
+
+# The reason a missed appointment is cancelled with (the representation's `cancellation_reason`).
+MISSED_REASON = "Missed by the organisation: the claimant came to the waiting room and the session was not started."
 # appointment_at and duration_in_minutes may change only before the session starts.
 RESCHEDULABLE_STATUSES = frozenset({Status.SCHEDULED, Status.WAITING})
 
@@ -261,6 +272,19 @@ class Appointment(FeatureSettings):
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(null=True, blank=True, max_length=2000)
+    # Set only with `cancelled`; the representation shows it only when set.
+    outcome = models.CharField(max_length=40, choices=Outcome.choices, null=True, blank=True, editable=False)
+    # Who in the organisation followed a missed appointment up (called the claimant back), and when; until then the
+    # back office lists it under "Needs attention". Not in the representation: the organisation's own record.
+    followed_up_at = models.DateTimeField(null=True, blank=True, editable=False)
+    followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     session_started_at = models.DateTimeField(null=True, blank=True)
     session_ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -304,6 +328,15 @@ class Appointment(FeatureSettings):
                 condition=Q(status=Status.CANCELLED, cancelled_at__isnull=False)
                 | (~Q(status=Status.CANCELLED) & Q(cancelled_at__isnull=True, cancellation_reason__isnull=True)),
                 name="appointment_cancelled_stamp",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__isnull=True) | Q(status=Status.CANCELLED, outcome__in=Outcome.values),
+                name="appointment_outcome_only_cancelled",
+            ),
+            models.CheckConstraint(
+                condition=Q(followed_up_at__isnull=True, followed_up_by__isnull=True)
+                | Q(outcome__isnull=False, followed_up_at__isnull=False),
+                name="appointment_followed_up_only_an_outcome",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[Status.IN_PROGRESS, Status.COMPLETED], session_started_at__isnull=False)

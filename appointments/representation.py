@@ -25,8 +25,8 @@ from claimants.models import ClaimantData
 from config.api.fields import milliseconds, seconds
 from config.prepared import Prepared, VisibleTo
 
-# The columns of one appointment's row, as `values_list` paths; the representation's order, and the claimant's id
-# last (to find its data items).
+# The columns of one appointment's row, as `values_list` paths; the representation's order (then `outcome`, shown
+# only when set), and the claimant's id last (to find its data items).
 COLUMNS = (
     "id",
     "reference",
@@ -56,6 +56,7 @@ COLUMNS = (
     "use_custom_post_call_redirect",
     "custom_user_post_call_redirect_url",
     "custom_agent_post_call_redirect_url",
+    "outcome",
     "claimant__id",
 )
 # The same columns read from an instance with its department, claimant and meeting loaded.
@@ -75,7 +76,7 @@ def _build(row: Sequence[Any], items: list[Item]) -> dict[str, Any]:
      department_name, name, phone, email, born, meeting_id, room_name, room_url, start, end, started,
      ended) = row[:24]  # fmt: skip
     tail = row[24 + _FEATURES :]
-    return {
+    shown = {
         "id": str(pk),
         "reference": reference,
         "appointment_at": milliseconds(at),
@@ -109,6 +110,9 @@ def _build(row: Sequence[Any], items: list[Item]) -> dict[str, Any]:
         "custom_user_post_call_redirect_url": tail[1],
         "custom_agent_post_call_redirect_url": tail[2],
     }
+    if tail[3] is not None:  # additive, and absent where unset: every other answer keeps its bytes
+        shown["outcome"] = tail[3]
+    return shown
 
 
 def items_in_row() -> bool:

@@ -24,9 +24,11 @@ from appointments.models import (
     FEATURE_FIELDS,
     FINAL_STATUSES,
     MAX_DURATION,
+    MISSED_REASON,
     RESCHEDULABLE_STATUSES,
     Appointment,
     Department,
+    Outcome,
     Status,
 )
 from appointments.representation import data_items_array, items_in_row, representation
@@ -50,6 +52,7 @@ from events.models import EventType
 from events.services import appointment_change_events, events_record
 from meetings.models import Meeting
 from meetings.services import (
+    claimant_appeared_at,
     claimant_in_waiting_room,
     join_window,
     meeting_follow_appointment,
@@ -96,8 +99,9 @@ def _when(moment: datetime) -> str:
 def status_refusal(appointment: Appointment, target: str, now: datetime) -> str | None:
     """Why the appointment (as it will be after the change) cannot take `target` at `now`, or None. The lifecycle
     says which changes exist; this says when (issue 17.5): a no-show only once the claimant is late by the grace
-    (NO_SHOW_GRACE_MINUTES, or the end of a shorter appointment), a session only inside the join window, `waiting`
-    only while the claimant is in the waiting room. One rule for every door: the API, the back office, the
+    (NO_SHOW_GRACE_MINUTES, or the end of a shorter appointment) and never when the claimant came to the waiting
+    room inside the join window (issue 17.2), a session only inside the join window, `waiting` only while the
+    claimant is in the waiting room. One rule for every door: the API, the back office, the
     claimant's page, the commands and the worker."""
     if target == Status.NO_SHOW:
         after_grace = appointment.appointment_at + timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
@@ -109,6 +113,12 @@ def status_refusal(appointment: Appointment, target: str, now: datetime) -> str 
                 else "the end of the appointment"
             )
             return f"A no-show can be recorded only from {_when(allowed_from)}, {why}."
+        joined = claimant_appeared_at(appointment, join_window(appointment))
+        if joined is not None:  # they came: whatever happened next, it is not theirs to answer for (issue 17.2)
+            return (
+                f"The claimant joined the waiting room at {_when(joined)}, so this is not a no-show; cancel the "
+                "appointment instead if it cannot go ahead."
+            )
     elif target == Status.IN_PROGRESS:
         window = join_window(appointment)
         if not window.is_open(now):
@@ -416,8 +426,11 @@ def _change(
     actor: Any,
     precondition: Precondition | None,
     now: datetime | None = None,
+    outcome: str | None = None,
 ) -> Appointment:
     changes, errors = _plan_fields(locked, data, now or timezone.now())
+    if outcome is not None and "status" in changes:
+        changes["outcome"] = outcome  # decided by the service itself (appointment_mark_no_shows), never by a client
     claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data.get("claimant") or {})
     department, move = _plan_department(locked, data.get("department_id"), claimant_plan, actor)
     if department is not None:
@@ -611,11 +624,15 @@ def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: A
 def appointment_mark_no_shows(
     *, now: datetime | None = None, appointment_id: Any = None
 ) -> list[tuple[Appointment, str]]:
-    """Turn scheduled/waiting appointments whose meeting has ended without a session into `no_show`.
+    """Give each scheduled/waiting appointment whose meeting has ended without a session its outcome: `no_show` when
+    the claimant never came, and missed by the organisation (`cancelled`, with MISSED_REASON and the `outcome`)
+    when the claimant joined the waiting room inside the join window and nobody admitted them (issue 17.2).
 
-    Each appointment changes in its own transaction under its row lock, so it is safe to run every minute
-    beside the API: one that started meanwhile is skipped, not overwritten. Returns (appointment, old status).
-    `appointment_id` limits it to one appointment (the task enqueued for the end of its meeting).
+    Whether they came is read from the claimant's participant, not from the status: a claimant whose page went
+    silent was let go back to `scheduled` by the absence check, but they came. Each appointment changes in its own
+    transaction under its row lock, so it is safe to run every minute beside the API: one that started meanwhile
+    is skipped, not overwritten. Returns (appointment, old status). `appointment_id` limits it to one appointment
+    (the task enqueued for the end of its meeting).
     """
     now = now or timezone.now()
     due = Appointment.objects.filter(
@@ -627,8 +644,13 @@ def appointment_mark_no_shows(
     for candidate in due.only("pk", "status"):
         try:
             with block():
+                locked = _lock(candidate.pk)
                 # The status rules read the same clock as the choice of what is due (a caller may pass its own).
-                updated = _change(_lock(candidate.pk), {"status": Status.NO_SHOW}, None, _still_due(now), now)
+                if claimant_appeared_at(locked, join_window(locked)) is None:
+                    updated = _change(locked, {"status": Status.NO_SHOW}, None, _still_due(now), now)
+                else:
+                    missed = {"status": Status.CANCELLED, "cancellation_reason": MISSED_REASON}
+                    updated = _change(locked, missed, None, _still_due(now), now, Outcome.MISSED_BY_ORGANISATION)
         except (ValidationError, _NoLongerDue):
             continue
         changed.append((updated, candidate.status))
@@ -647,3 +669,19 @@ def _still_due(now: datetime) -> Precondition:
             raise _NoLongerDue
 
     return check
+
+
+def appointment_follow_up(*, appointment: Appointment, actor: Any) -> Appointment:
+    """Record that someone in the organisation followed a missed appointment up (called the claimant back, booked
+    again): who and when, with history. The back office then no longer lists it under "Needs attention". The
+    appointment is final and its representation unchanged, so no event is raised. Following up again keeps the
+    first record."""
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.outcome is None:
+            raise ValidationError({"outcome": ["Only an appointment missed by the organisation is followed up."]})
+        if locked.followed_up_at is None:
+            locked.followed_up_at = timezone.now()
+            locked.followed_up_by = actor
+            update_with_history([locked], ["followed_up_at", "followed_up_by"], actor)
+        return locked

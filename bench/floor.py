@@ -83,6 +83,7 @@ _COLUMNS = (
     "a.session_started_at, a.session_ended_at, "
     + ", ".join(f"a.{name}" for name in FEATURE_FIELDS)
     + ", a.use_custom_post_call_redirect, a.custom_user_post_call_redirect_url, a.custom_agent_post_call_redirect_url, "
+    "a.outcome, "
     "(SELECT json_agg(json_build_array(cd.id, cd.value, f.name, f.type, f.required) ORDER BY f.position, f.name) "
     " FROM claimants_claimantdata cd JOIN claimants_claimantdatafield f ON f.id = cd.field_id"
     " WHERE cd.claimant_id = c.id), c.id, a.department_id"
@@ -123,8 +124,8 @@ def _representation(row: tuple[Any, ...]) -> dict[str, Any]:
         ended,
     ) = row[:24]
     features = row[24 : 24 + len(FEATURE_FIELDS)]
-    use_custom, user_url, agent_url, items = row[24 + len(FEATURE_FIELDS) : 28 + len(FEATURE_FIELDS)]
-    return {
+    use_custom, user_url, agent_url, outcome, items = row[24 + len(FEATURE_FIELDS) : 29 + len(FEATURE_FIELDS)]
+    shown = {
         "id": str(pk),
         "reference": reference,
         "appointment_at": milliseconds(at),
@@ -158,6 +159,9 @@ def _representation(row: tuple[Any, ...]) -> dict[str, Any]:
         "custom_user_post_call_redirect_url": user_url,
         "custom_agent_post_call_redirect_url": agent_url,
     }
+    if outcome is not None:
+        shown["outcome"] = outcome
+    return shown
 
 
 def _text(value: Any) -> str:

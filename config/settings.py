@@ -353,6 +353,7 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "appointments.models.Status",
+        "AppointmentOutcomeEnum": "appointments.models.Outcome",
         "FeaturesBandwidthEnum": "appointments.models.Bandwidth",
         "ClaimantDataTypeEnum": "claimants.models.FieldType",
     },

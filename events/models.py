@@ -20,6 +20,8 @@ class EventType(models.TextChoices):
     APPOINTMENT_STATUS_CHANGED = "appointment.status_changed"
     APPOINTMENT_CANCELLED = "appointment.cancelled"
     APPOINTMENT_NO_SHOW = "appointment.no_show"
+    # The claimant came to the waiting room and nobody admitted them (issue 17.2): follows `appointment.cancelled`.
+    APPOINTMENT_MISSED = "appointment.missed"
     MEETING_STARTED = "meeting.started"
     MEETING_ENDED = "meeting.ended"
     PARTICIPANT_JOINED_WAITING_ROOM = "participant.joined_waiting_room"

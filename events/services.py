@@ -70,7 +70,7 @@ def events_record(
 
 def appointment_change_events(*, before: Mapping[str, Any], after: Appointment, fields: list[str]) -> list[Pending]:
     """The events of an appointment's change: `updated` with every changed field's request name, then the
-    specific ones (rescheduled, status_changed, meeting.started/ended, cancelled, no_show)."""
+    specific ones (rescheduled, status_changed, meeting.started/ended, cancelled and missed, no_show)."""
     if not fields:
         return []
     events: list[Pending] = [(EventType.APPOINTMENT_UPDATED, {"changed_fields": fields})]
@@ -87,7 +87,7 @@ def appointment_change_events(*, before: Mapping[str, Any], after: Appointment, 
     old, new = before["status"], after.status
     if old != new:
         events.append((EventType.APPOINTMENT_STATUS_CHANGED, {"from": old, "to": new}))
-        from appointments.models import Status
+        from appointments.models import Outcome, Status
 
         if new == Status.IN_PROGRESS:
             events.append((EventType.MEETING_STARTED, {}))
@@ -95,6 +95,8 @@ def appointment_change_events(*, before: Mapping[str, Any], after: Appointment, 
             events.append((EventType.MEETING_ENDED, {}))
         if new == Status.CANCELLED:
             events.append((EventType.APPOINTMENT_CANCELLED, {}))
+            if after.outcome == Outcome.MISSED_BY_ORGANISATION:
+                events.append((EventType.APPOINTMENT_MISSED, {}))
         if new == Status.NO_SHOW:
             events.append((EventType.APPOINTMENT_NO_SHOW, {}))
     return events

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from appointments.models import FINAL_STATUSES, Status
+from appointments.models import FINAL_STATUSES, Outcome, Status
 from config.history import history_user, insert_with_history, stamp, update_with_history
 from events.models import EventType
 from events.services import events_record, participant_event
@@ -183,6 +183,7 @@ class PageState(StrEnum):
     """What a participant's page shows (docs/decisions.md lists each)."""
 
     UNAVAILABLE = "unavailable"  # cancelled or a no-show: says so, nothing else
+    MISSED = "missed"  # the organisation missed it (the claimant waited): sorry, we will contact you
     COMPLETED = "completed"  # thank you, or the custom post-call redirect
     LOCKED = "locked"  # too many wrong dates of birth, on the link or in this browser: staff must unlock it
     EARLY = "early"  # before the join window: the time, a calendar file, the device check
@@ -234,6 +235,16 @@ def claimant_in_waiting_room(appointment: Appointment) -> bool:
     ).exists()
 
 
+def claimant_appeared_at(appointment: Appointment, window: JoinWindow) -> datetime | None:
+    """When the claimant last joined the waiting room (or was admitted) inside `window`, or None if they never
+    did: whether they left since, or were let go by the absence check, does not matter (they were there)."""
+    times = Participant.objects.filter(appointment_id=appointment.pk, role=Role.CLAIMANT).values_list(
+        "joined_waiting_at", "admitted_at"
+    )
+    inside = [t for row in times for t in row if t is not None and window.opens_at <= t <= window.closes_at]
+    return max(inside, default=None)
+
+
 def still_waiting(participant: Participant) -> bool:
     """In a waiting room whose session has not started: someone whose absence means they left."""
     return _in_waiting_room(participant) and participant.appointment.status in (Status.SCHEDULED, Status.WAITING)
@@ -248,6 +259,8 @@ def page_state(participant: Participant, now: datetime, browser: Browser | None 
     Without one, the link's own state (as its holder sees it, the link's lock included).
     """
     appointment = participant.appointment
+    if appointment.outcome == Outcome.MISSED_BY_ORGANISATION:
+        return PageState.MISSED
     if appointment.status in (Status.CANCELLED, Status.NO_SHOW):
         return PageState.UNAVAILABLE
     if appointment.status == Status.COMPLETED:
@@ -277,6 +290,7 @@ def page_state(participant: Participant, now: datetime, browser: Browser | None 
 # Why a step is refused in a state that does not allow it.
 _REFUSED = {
     PageState.UNAVAILABLE: "This appointment can no longer be joined.",
+    PageState.MISSED: "This appointment can no longer be joined.",
     PageState.COMPLETED: "This appointment can no longer be joined.",
     PageState.CLOSED: "The time for this appointment has passed.",
     PageState.LOCKED: "This link is locked after too many attempts. Please contact the organisation.",

@@ -10,6 +10,7 @@ class Kind(models.TextChoices):
     RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
     REMINDER = "reminder"
+    MISSED = "missed"  # the organisation missed it: an apology, instead of the cancellation's message
 
 
 class Channel(models.TextChoices):

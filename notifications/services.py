@@ -34,6 +34,7 @@ ANNOUNCED = {
     EventType.APPOINTMENT_CREATED: Kind.BOOKED,
     EventType.APPOINTMENT_RESCHEDULED: Kind.RESCHEDULED,
     EventType.APPOINTMENT_CANCELLED: Kind.CANCELLED,
+    EventType.APPOINTMENT_MISSED: Kind.MISSED,
 }
 LIVE = (Status.SCHEDULED, Status.WAITING)
 RETRIES = (60, 5 * 60, 30 * 60, 2 * 3600)
@@ -46,6 +47,8 @@ def notifications_for_event(event: Event) -> None:
     kind = ANNOUNCED.get(EventType(event.type))
     if kind is None or event.appointment_id is None:
         return
+    if kind == Kind.CANCELLED and event.content["appointment"].get("outcome") is not None:
+        return  # a missed appointment's claimant gets the apology of `appointment.missed`, not the cancellation
     enqueue_at(notification_send, None, str(event.id))
     if kind in (Kind.BOOKED, Kind.RESCHEDULED):
         appointment = Appointment.objects.select_related("department").get(pk=event.appointment_id)
@@ -73,10 +76,12 @@ def announcement(event_id: str) -> Message | None:
     current = Appointment.objects.filter(pk=event.appointment_id).values("status", "appointment_at").first()
     if current is None:
         return None
-    if kind != Kind.CANCELLED:
+    if kind in (Kind.BOOKED, Kind.RESCHEDULED):
         at = datetime.fromisoformat(representation["appointment_at"].replace("Z", "+00:00"))
         if current["status"] not in LIVE or abs(current["appointment_at"] - at) >= timedelta(milliseconds=1):
             return None
+    if kind == Kind.MISSED:  # the time has passed: nothing for a calendar to do
+        return Message(kind, f"event:{event.id}", representation)
     department = representation["department"]["name"]
     ical = invitation(
         appointment_id=event.appointment_id,

@@ -16,6 +16,7 @@ from appointments.models import (
     Appointment,
     Bandwidth,
     Department,
+    Outcome,
     Status,
     validate_http_url,
 )
@@ -53,6 +54,17 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
     meeting = MeetingSerializer(read_only=True)
     session_started_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
     session_ended_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
+    # Additive (issue 17.2): present only when set. Not read-only, only so that the schema does not list it as
+    # required (drf-spectacular lists every read-only field of a response as required); nothing writes through
+    # this serializer, which only describes the answer.
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices,
+        required=False,
+        help_text="Present only when set (absent otherwise). `missed_by_organisation`: the claimant came to the "
+        "waiting room inside the join window and the session was never started; the appointment is `cancelled` "
+        "with a `cancellation_reason` saying so, and the `appointment.missed` webhook follows "
+        "`appointment.cancelled`. An appointment with no outcome ended as its status says.",
+    )
 
     class Meta:
         model = Appointment
@@ -77,8 +89,15 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
             "use_custom_post_call_redirect",
             "custom_user_post_call_redirect_url",
             "custom_agent_post_call_redirect_url",
+            "outcome",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Appointment) -> dict[str, Any]:
+        shown = super().to_representation(instance)
+        if shown.get("outcome") is None:
+            del shown["outcome"]  # absent where unset, as the fast representation leaves it
+        return dict(shown)
 
 
 class AppointmentEnvelopeSerializer(serializers.Serializer):

@@ -53,7 +53,7 @@
       .then(function () { window.setTimeout(poll, seconds * 1000); });
   }
   // A locked page polls too: staff unlocking the link changes it by itself.
-  if (["unavailable", "completed"].indexOf(main.dataset.state) === -1) { poll(); }
+  if (["unavailable", "missed", "completed"].indexOf(main.dataset.state) === -1) { poll(); }
 
   // Two tabs of one browser (the server tells browsers apart, not tabs): the tab that last came into the waiting
   // room or the meeting has the appointment; an earlier one lets it go (its meeting closes, its polling stops) and

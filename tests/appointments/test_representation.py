@@ -6,19 +6,20 @@ items prefetched, an instance without), the JSON text is the same byte for byte:
 """
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from rest_framework.renderers import JSONRenderer
 
 from appointments.api.serializers import AppointmentSerializer
 from appointments.models import Appointment, Status
 from appointments.representation import representation, representations
-from appointments.services import appointment_update
+from appointments.services import appointment_mark_no_shows, appointment_update
 from claimants.models import FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, in_days, make_appointment
 from tests.helpers import STATUS_PATHS as PATHS
-from tests.helpers import walk_to
+from tests.helpers import claimant_joins, walk_to
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,22 @@ def test_every_state_is_the_serializers_byte_for_byte(department, status) -> Non
         assert _text(representation(Appointment.objects.with_related().get(pk=appointment.pk))) == expected
         joined = Appointment.objects.select_related("department", "claimant", "meeting").get(pk=appointment.pk)
         assert _text(representation(joined)) == expected
+
+
+def test_a_missed_appointment_is_the_serializers_byte_for_byte_and_others_have_no_outcome(department) -> None:
+    """The additive `outcome` (issue 17.2) is the last key where it is set, and absent everywhere else."""
+    missed = make_appointment(department, claimant={"name": "Came", "data": {}})
+    other = make_appointment(department, claimant={"name": "Other", "data": {}})
+    with time_machine.travel(missed.appointment_at - timedelta(minutes=5), tick=False) as clock:
+        claimant_joins(missed)
+        clock.move_to(missed.ends_at + timedelta(seconds=1))
+        assert appointment_mark_no_shows(appointment_id=missed.pk)
+    for appointment, outcome in ((missed, "missed_by_organisation"), (other, None)):
+        expected = _text(AppointmentSerializer(Appointment.objects.with_related().get(pk=appointment.pk)).data)
+        assert json.loads(expected).get("outcome") == outcome
+        assert (list(json.loads(expected))[-1] == "outcome") is (outcome is not None)
+        assert _text(representations(Appointment.objects.filter(pk=appointment.pk))[0]) == expected
+        assert _text(representation(Appointment.objects.with_related().get(pk=appointment.pk))) == expected
 
 
 def test_a_list_keeps_the_querysets_order_and_each_its_own_items(department) -> None:

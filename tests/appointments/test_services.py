@@ -65,6 +65,11 @@ def test_every_transition_pair(department, actor, current: str, target: str) -> 
             after = update(appointment, actor, status=target)
             assert after.status == current
             assert after.updated_at == before["updated_at"]  # a no-op writes nothing
+        elif (current, target) == (Status.WAITING, Status.NO_SHOW):
+            # The lifecycle has it, but a waiting claimant came to the waiting room: not a no-show (issue 17.2).
+            assert "so this is not a no-show" in errors_of(appointment, actor, status=target)["status"][0]
+            appointment.refresh_from_db()
+            assert {f.name: getattr(appointment, f.name) for f in Appointment._meta.concrete_fields} == before
         elif (current, target) in ALLOWED:
             after = update(appointment, actor, status=target)
             assert after.status == target

@@ -58,6 +58,21 @@ def test_schema_documents_list_filters_create_cancel_and_departments(tmp_path) -
     assert "get" in schema["paths"]["/api/v1/departments"]
 
 
+def test_the_additive_outcome_is_documented_and_not_required(tmp_path) -> None:
+    """Issue 17.2: `outcome` is present only when set, so the schema must not promise it on every appointment (a
+    generated client or a schema check would then reject every other answer)."""
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    schemas = yaml.safe_load(target.read_text())["components"]["schemas"]
+    appointment = schemas["Appointment"]
+    assert "outcome" in appointment["properties"]
+    assert "outcome" not in appointment["required"]
+    assert "status" in appointment["required"]
+    assert "Present only when set" in appointment["properties"]["outcome"]["description"]
+    assert schemas["AppointmentOutcomeEnum"]["enum"] == ["missed_by_organisation"]
+    assert list(appointment["properties"])[-1] == "outcome"
+
+
 def test_schema_and_docs_are_served_without_a_token() -> None:
     client = Client()
     assert client.get("/api/schema").status_code == 200
