@@ -613,7 +613,7 @@ class ClaimantDataFieldInline(admin.TabularInline):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "member_count", "field_count", "features_bandwidth"]
+    list_display = ["name", "member_count", "field_count", "contact_details", "features_bandwidth"]
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name in FEATURE_LABELS:
@@ -627,6 +627,15 @@ class DepartmentAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "members"]}),
         ("Default features of new appointments", {"fields": list(FEATURE_FIELDS)}),
         ("Local time and the claimant's reminders", {"fields": ["time_zone", "reminder_hours"]}),
+        (
+            "How claimants contact the department",
+            {
+                "fields": ["contact_phone", "contact_email", "contact_hours", "contact_help"],
+                "description": "Shown on every page a claimant sees and in every message they get. Without any, "
+                "they see the organisation's own details (CONTACT_* settings) or are asked to contact the "
+                "department the way they were booked.",
+            },
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -648,6 +657,11 @@ class DepartmentAdmin(admin.ModelAdmin):
     @admin.display(description="members", ordering="member_total")
     def member_count(self, obj: Any) -> int:
         return int(obj.member_total)
+
+    @admin.display(description="contact details")
+    def contact_details(self, obj: Department) -> str:
+        shown = [obj.contact_phone, obj.contact_email] if obj.contact_phone or obj.contact_email else []
+        return ", ".join(shown) or ("Opening hours only" if obj.contact_hours else "No contact details")
 
     @admin.display(description="claimant data fields", ordering="field_total")
     def field_count(self, obj: Any) -> int:

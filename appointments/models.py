@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from simple_history.models import HistoricalRecords
+
+from claimants.services import normalise_phone_number
 
 if TYPE_CHECKING:
     from claimants.models import Claimant
@@ -130,8 +135,6 @@ def reminder_hours(value: str) -> list[int]:
 
 
 def validate_reminder_hours(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     try:
         reminder_hours(value)
     except ValueError as exc:
@@ -171,6 +174,21 @@ class Department(FeatureSettings):
         validators=[validate_reminder_hours],
         help_text="Hours before the appointment to remind the claimant, comma-separated (24,1); blank for none.",
     )
+    # How a claimant reaches the department (issue 17.8): shown on every page they see and in every message.
+    contact_phone = models.CharField(
+        "phone", max_length=32, blank=True, default="", help_text="Kept in E.164 (+442071234567); blank for none."
+    )
+    contact_email = models.EmailField("email", blank=True, default="")
+    contact_hours = models.CharField(
+        "opening hours", max_length=200, blank=True, default="", help_text="Monday to Friday, 9:00 to 17:00"
+    )
+    contact_help = models.CharField(
+        "help text",
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="A sentence for claimants who need help (have your case number ready when you call).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DepartmentQuerySet.as_manager()
@@ -185,6 +203,60 @@ class Department(FeatureSettings):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.contact_phone.strip():
+            try:
+                self.contact_phone = normalise_phone_number(self.contact_phone)
+            except ValueError:
+                raise ValidationError({"contact_phone": "Enter a valid phone number (+44 20 7123 4567)."}) from None
+        else:
+            self.contact_phone = ""
+
+    @property
+    def contact(self) -> Contact:
+        """How a claimant reaches this department: its own details, else the organisation's (CONTACT_* settings),
+        else none (the pages and messages then name the department and the message that gave the link)."""
+        own = Contact(self.name, self.contact_phone, self.contact_email, self.contact_hours, self.contact_help)
+        return own if own else organisation_contact(self.name)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A department's contact details as claimants read them; falsy when it has none."""
+
+    name: str
+    phone: str = ""
+    email: str = ""
+    hours: str = ""
+    help: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.phone or self.email or self.hours or self.help)
+
+    @property
+    def phone_shown(self) -> str:
+        """The number as people read it (+44 20 7123 4567), or as configured when it does not parse."""
+        try:
+            number = phonenumbers.parse(self.phone, settings.PHONE_DEFAULT_REGION)
+        except phonenumbers.NumberParseException:
+            return self.phone
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    @property
+    def phone_link(self) -> str:
+        """The number for a `tel:` link (E.164)."""
+        try:
+            return normalise_phone_number(self.phone)
+        except ValueError:
+            return "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+
+
+def organisation_contact(name: str = "") -> Contact:
+    """The organisation's own contact details (CONTACT_PHONE, CONTACT_EMAIL, CONTACT_HOURS), for a department
+    without any and for pages that name no department (an unknown link)."""
+    return Contact(name, settings.CONTACT_PHONE, settings.CONTACT_EMAIL, settings.CONTACT_HOURS, "")
 
 
 # Post-call redirects are absolute http(s) URLs (the contract): one validator for the model, the API and the admin.

@@ -88,6 +88,11 @@ JOIN_OPENS_MINUTES_BEFORE = env_int("JOIN_OPENS_MINUTES_BEFORE", 30)
 JOIN_GRACE_MINUTES = env_int("JOIN_GRACE_MINUTES", 15)
 # A no-show may be recorded only this long after the appointment's start (or at its end, if that comes first).
 NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 15)
+# The organisation's own contact details: shown to claimants of a department that has none of its own (set on its
+# page in the back office), and on pages that name no department (a link that is not valid).
+CONTACT_PHONE = env_str("CONTACT_PHONE", "")
+CONTACT_EMAIL = env_str("CONTACT_EMAIL", "")
+CONTACT_HOURS = env_str("CONTACT_HOURS", "")
 WAITING_ABSENCE_SECONDS = env_int("WAITING_ABSENCE_SECONDS", 60)
 STATUS_POLL_SECONDS = env_int("STATUS_POLL_SECONDS", 5)
 IDENTITY_MAX_FAILURES = env_int("IDENTITY_MAX_FAILURES", 5)

@@ -29,7 +29,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from appointments.models import Status
+from appointments.models import Status, organisation_contact
 from config.api.http import representation_etag
 from config.net import client_address, over_limit
 from meetings.browsers import Browser, browser_digest, browser_of, new_browser_key, participants_seen_by
@@ -73,7 +73,9 @@ class _RateLimited(Exception):
 
 
 def _plain(request: HttpRequest, template: str, status: int) -> HttpResponse:
-    return render(request, template, {"poll_seconds": settings.STATUS_POLL_SECONDS}, status=status)
+    # No appointment is known here: the organisation's own contact details, never a department's.
+    context = {"poll_seconds": settings.STATUS_POLL_SECONDS, "contact": organisation_contact()}
+    return render(request, template, context, status=status)
 
 
 def public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from appointments.models import Appointment, Status, reminder_hours
+from appointments.models import Appointment, Department, Status, organisation_contact, reminder_hours
 from config.queue import backoff, enqueue_at
 from events.models import Event, EventType
 from events.services import appointment_representation
@@ -123,10 +123,13 @@ def message_send(message: Message) -> dict[str, str]:
     Raises when a channel failed and should be tried again (the task retries it)."""
     claimant = message.appointment["claimant"]
     channels = {Channel.EMAIL: claimant.get("email"), Channel.SMS: claimant.get("phone_number")}
+    department = Department.objects.filter(pk=message.appointment["department"]["id"]).first()
     context = {
         "appointment": message.appointment,
         "claimant_name": claimant["name"],
         "department": message.appointment["department"]["name"],
+        # How to reach the department, as it is when the message is sent (issue 17.8).
+        "contact": department.contact if department is not None else organisation_contact(),
         "when": when_in_words(message.appointment["appointment_at"]),
         "duration": message.appointment["duration_in_minutes"],
         "link": message.appointment["url"],

@@ -227,10 +227,36 @@ class ClaimantDataFieldSerializer(serializers.ModelSerializer[ClaimantDataField]
         read_only_fields = fields
 
 
+class DepartmentContactSerializer(serializers.Serializer):
+    """How claimants reach a department; only the details it has."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built here, not declared: a declared `help_text` would shadow the serializer's own attribute of that name.
+        return {
+            "phone": serializers.CharField(source="contact_phone", required=False, help_text="In E.164."),
+            "email": serializers.EmailField(source="contact_email", required=False),
+            "opening_hours": serializers.CharField(source="contact_hours", required=False),
+            "help_text": serializers.CharField(
+                source="contact_help", required=False, help_text="A sentence for claimants."
+            ),
+        }
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {key: value for key, value in super().to_representation(instance).items() if value}
+
+
 class DepartmentSerializer(serializers.ModelSerializer[Department]):
     """A department the caller may use, with the claimant data its appointments collect and its defaults."""
 
     claimant_data_fields = ClaimantDataFieldSerializer(source="data_fields", many=True, read_only=True)
+    # Additive (issue 17.8), absent when the department has none; not read-only only so that the schema does not
+    # call it required (see AppointmentSerializer.outcome).
+    contact = DepartmentContactSerializer(
+        source="*",
+        required=False,
+        help_text="Present only when the department has contact details: how its claimants reach it (what the "
+        "service shows on the claimant's pages and in their messages). Only the details it has are listed.",
+    )
 
     class Meta:
         model = Department
@@ -239,5 +265,12 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
             "name",
             "claimant_data_fields",
             *FEATURE_FIELDS,
+            "contact",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Department) -> dict[str, Any]:
+        shown = dict(super().to_representation(instance))
+        if not shown.get("contact"):
+            del shown["contact"]
+        return shown

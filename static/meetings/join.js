@@ -69,7 +69,7 @@
         window.appointmentMeeting.dispose();
       }
       Array.prototype.forEach.call(main.children, function (child) {
-        child.hidden = child !== otherTab && !child.classList.contains("org");
+        child.hidden = child !== otherTab && !child.classList.contains("org") && !child.classList.contains("contact");
       });
       otherTab.hidden = false;
       document.getElementById("other-tab-heading").focus();

@@ -15,6 +15,13 @@ from claimants.models import ClaimantDataField, FieldType
 
 DEMO_DEPARTMENT = "Demo Department"
 DEMO_AGENT = "demo-agent"
+# Ofcom's numbers and the example.org domain are reserved for drama and documentation: nobody is reached by mistake.
+DEMO_CONTACT = {
+    "contact_phone": "+442079460000",
+    "contact_email": "claims-help@example.org",
+    "contact_hours": "Monday to Friday, 9:00 to 17:00 (UK time)",
+    "contact_help": "If you cannot join, call us: have your case number ready.",
+}
 DEMO_CLAIMANTS = [
     ("Ada Lovelace", "+447911123456", "ada@example.com", "CASE-1001"),
     ("Alan Turing", "+447911123457", "alan@example.com", "CASE-1002"),
@@ -33,6 +40,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             department, created = Department.objects.get_or_create(name=DEMO_DEPARTMENT)
             self.stdout.write(f"{'Created' if created else 'Found'} department {department.name} ({department.pk}).")
+            # How its claimants reach it (issue 17.8); details someone has set since are kept.
+            unset = {name: value for name, value in DEMO_CONTACT.items() if not getattr(department, name)}
+            if unset:
+                Department.objects.filter(pk=department.pk).update(**unset)
             ClaimantDataField.objects.get_or_create(
                 department=department,
                 name="Case number",
