@@ -20,6 +20,9 @@ keepalive = 5
 max_requests = int(os.environ.get("MAX_REQUESTS", "5000"))  # recycle workers now and then: no slow leak lives long
 max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 25.1+ opens a control socket at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl): a
+# second server on the host takes it over and removes it when it stops. Nothing here uses gunicornc.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 # gunicorn's own lines and its access lines in the shape Django's are (config/logs.py), LOG_FORMAT as Django reads it.

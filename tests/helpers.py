@@ -158,7 +158,8 @@ def gunicorn(
     serve their own WSGI `app`). `production` runs it with config/gunicorn.conf.py (its logging included); `log`
     is a file for everything it writes (otherwise this process's output)."""
     port = free_port()
-    options = ["-c", "config/gunicorn.conf.py"] if production else ["--log-level", "warning"]
+    # Without the conf file, what it says about the control socket (one path per user, shared by every server).
+    options = ["-c", "config/gunicorn.conf.py"] if production else ["--log-level", "warning", "--no-control-socket"]
     process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
         [str(Path(sys.executable).with_name("gunicorn")), app, *options, "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}"],

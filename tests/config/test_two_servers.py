@@ -112,3 +112,11 @@ def test_two_processes_behave_as_one(two, department, appointment) -> None:
     codes = [call(port, "GET", path, limited.token)[0] for port in (a, b) * 6]
     assert codes.count(200) == 8
     assert codes[8:] == [429] * 4
+
+
+def test_two_servers_on_one_host_open_no_shared_control_socket(tmp_path) -> None:
+    """gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl): a second server took over the
+    first's, and removed it when it stopped. Neither the production configuration nor the tests' servers open it."""
+    home = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": ""}
+    with gunicorn({**database_env(), **home}, production=True), gunicorn({**database_env(), **home}):
+        assert not (tmp_path / ".gunicorn").exists()
