@@ -34,10 +34,12 @@ run: venv
 
 # Production server: gunicorn with config/gunicorn.conf.py, after migrations and static files. Set SECRET_KEY,
 # ALLOWED_HOSTS, DATABASE_URL (and REDIS_URL with several processes or machines); see docs/operating.md.
+# Static files are collected (hashed names, gzip copies) and served from STATIC_ROOT: STATIC_USE_FINDERS=0.
+serve: export STATIC_USE_FINDERS = 0
 serve: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput
-	STATIC_USE_FINDERS=0 LOG_FORMAT=$${LOG_FORMAT:-json} $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+	LOG_FORMAT=$${LOG_FORMAT:-json} $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 # The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
 browser:

@@ -276,9 +276,21 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start-up while it is missing
-# WhiteNoise serves admin and Swagger UI assets from the installed apps, so no CDN and no collectstatic
-# step is needed to run; production may still run collectstatic and turn this off.
-WHITENOISE_USE_FINDERS = env_bool("STATIC_USE_FINDERS", True)
+# Development and the tests (STATIC_USE_FINDERS, the default): WhiteNoise serves the files from static/ and the
+# installed apps as they are, so nothing needs collecting. Production (the image, `make serve`: STATIC_USE_FINDERS=0)
+# runs collectstatic first: each file is stored under a name with its content's hash and a gzip copy beside it,
+# pages link the hashed names, and WhiteNoise serves those compressed and cached for good (max-age of ten years,
+# immutable); a file that changes gets a new name.
+STATIC_COLLECTED = not env_bool("STATIC_USE_FINDERS", True)
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 
 # Requests whose bearer token fails, per client address and minute; beyond it a failing token gets 429 instead of
 # 401. Only failures count, and a valid token always passes.
