@@ -811,11 +811,17 @@ def main() -> None:
     parser.add_argument("--http-rounds", type=int, default=150, help="requests per endpoint and side, over HTTP")
     parser.add_argument("--seconds", type=int, default=15, help="wrk's duration for each side")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (production: 2 x cores + 1)")
+    parser.add_argument(
+        "--proof-only", action="store_true", help="prove the floor and the API alike, time nothing (CI runs this)"
+    )
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "the floor is hand-written for PostgreSQL: set DATABASE_URL"
     with throwaway_database("bench_floor") as env:
         bench = Bench(count=201)
         prove(bench)
+        if args.proof_only:
+            print("The floor and the API answer and write alike (proof only, nothing timed).")
+            return
         results = in_process(bench, args.rounds)
         print(f"In-process (Django's test client), {args.rounds} requests each, interleaved, medians:")
         print(f"  {'request':<20} {'API ms':>8} {'floor ms':>9} {'ratio':>6}   statements API / floor")
