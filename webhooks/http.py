@@ -58,19 +58,55 @@ class _PinnedTLS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def address_refusal(host: str, port: int) -> tuple[str | None, str]:
-    """(the address to connect to, "") or (None, why not)."""
+# IPv6 ranges that are never a webhook's address, whatever Python's `is_global` says of them in a given release:
+# IPv4-compatible addresses (::a.b.c.d, deprecated; `::127.0.0.1` reaches the loopback on some stacks), the
+# local-use NAT64 prefix (RFC 8215) and Teredo (its client address is the far end of a tunnel, not checked here).
+_NEVER = [ipaddress.ip_network(net) for net in ("::/96", "64:ff9b:1::/48", "2001::/32")]
+# IPv6 ranges that carry an IPv4 address which the packet reaches in the end: IPv4-mapped and IPv4-translated
+# (low 32 bits), the well-known NAT64 prefix (RFC 6052; low 32 bits: a DNS64 resolver answers these for public
+# hosts, so a public embedded address is allowed) and 6to4 (bits 16 to 48).
+_EMBEDDING_LOW = [ipaddress.ip_network(net) for net in ("::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96")]
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in _EMBEDDING_LOW):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: str) -> bool:
+    """Whether a webhook may go to this address: globally reachable, not multicast, not an IPv6 form of an address
+    that is not (`::ffff:127.0.0.1`, `64:ff9b::a9fe:a9fe`, `2002:a9fe:a9fe::`, Teredo, `::127.0.0.1`)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        return None, f"Could not resolve {host}: {exc}"
-    addresses = [str(info[4][0]) for info in infos]
-    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
-        for address in addresses:
-            ip = ipaddress.ip_address(address.split("%")[0])
-            if not ip.is_global or ip.is_multicast:
-                return None, f"{REFUSED} {host} resolves to {address}, which is not a public address."
-    return (addresses[0], "") if addresses else (None, f"Could not resolve {host}.")
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _NEVER):
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return is_public(str(embedded))
+    return True
+
+
+def public_address(host: str, port: int) -> tuple[str | None, str]:
+    """(the address to connect to, "") or (None, why not). Every address the host resolves to must be public
+    (unless private ones are allowed); why not never says what the host resolves to, which would tell an API user
+    what an internal name points at."""
+    try:
+        addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    except (OSError, UnicodeError):
+        return None, f"Could not resolve {host}."
+    if not addresses:
+        return None, f"Could not resolve {host}."
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and not all(is_public(address) for address in addresses):
+        return None, f"{REFUSED} {host} is not a public address."
+    return addresses[0], ""
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
@@ -83,7 +119,7 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address, refusal = address_refusal(host, port)
+    address, refusal = public_address(host, port)
     if address is None:
         return outcome(None, refusal)
     kind = _PinnedTLS if parts.scheme == "https" else _Pinned

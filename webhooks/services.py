@@ -34,6 +34,7 @@ RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 HOLD = timedelta(seconds=60)
 USER_AGENT = "appointments-webhooks/1"
 Errors = dict[str, list[str]]
+NOT_PUBLIC = "The url is not a public address."
 
 
 # --- endpoints ---------------------------------------------------------------------------------------------------
@@ -53,6 +54,12 @@ def _url_errors(url: Any) -> list[str]:
         return ["The url must be a valid https URL without credentials."]
     if parts.scheme == "http" and not (settings.WEBHOOK_ALLOW_HTTP_LOOPBACK and _is_loopback(parts.hostname)):
         return ["The url must use https (http only on a loopback address, and only with DEBUG)."]
+    # The rule deliveries follow, checked when the URL is given too (delivery checks again: DNS answers change).
+    # One message whether the host is private, reserved or does not resolve: the answer must not tell an API user
+    # what an internal name resolves to, or whether it exists.
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and http.public_address(parts.hostname, port)[0] is None:
+        return [NOT_PUBLIC]
     return []
 
 
