@@ -6,12 +6,15 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY requirements/production.txt requirements/production.txt
 COPY config config
 COPY accounts accounts
 COPY appointments appointments
 COPY claimants claimants
 COPY meetings meetings
-RUN python -m venv /venv && /venv/bin/pip install .
+# The runtime dependencies only, from the lock (pinned with hashes), then the project itself.
+RUN python -m venv /venv && /venv/bin/pip install --require-hashes -r requirements/production.txt \
+    && /venv/bin/pip install --no-deps .
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \

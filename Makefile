@@ -3,20 +3,39 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make serve` has a virtual environment of its own with the runtime dependencies only: no test or lint tools.
+SERVE_VENV := .venv-production
+SERVE_BIN := $(SERVE_VENV)/bin
 PORT ?= 8000
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+# Every package installs from a lock, pinned with hashes (requirements/lock.py says how they are made).
+LOCK := requirements/dev.txt
+SERVE_LOCK := requirements/production.txt
+PIP_INSTALL = pip install --quiet --disable-pip-version-check
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv browser run serve test lint
+.PHONY: venv browser run serve test lint lock
 
 venv: $(STAMP)
 
-# Rebuilt only when pyproject.toml changes, so a second `make venv` returns at once.
-$(STAMP): pyproject.toml
+# Rebuilt only when pyproject.toml or the lock changes, so a second `make venv` returns at once. `pip check` stops
+# here when pyproject.toml asks for something the lock does not have (then `make lock`).
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/$(PIP_INSTALL) --require-hashes -r $(LOCK)
+	$(BIN)/$(PIP_INSTALL) --no-deps -e .
+	$(BIN)/pip check --disable-pip-version-check || { echo "pyproject.toml and $(LOCK) disagree: make lock"; exit 1; }
 	touch $(STAMP)
+
+$(SERVE_VENV)/.installed: pyproject.toml $(SERVE_LOCK)
+	test -x $(SERVE_BIN)/python || $(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_BIN)/$(PIP_INSTALL) --require-hashes -r $(SERVE_LOCK)
+	touch $@
+
+# The locks again from pyproject.toml, keeping every pin it still allows; `make lock UPGRADE=1` takes the newest.
+lock: venv
+	$(BIN)/python requirements/lock.py $(if $(UPGRADE),--upgrade)
 
 # Development only: DEBUG on (demo passwords are refused without it), the demo data, a demo agent and manager,
 # a token and an appointment of your own, then the web server and the task worker together.
@@ -36,10 +55,10 @@ run: venv
 # ALLOWED_HOSTS, DATABASE_URL (and REDIS_URL with several processes or machines); see docs/operating.md.
 # Static files are collected (hashed names, gzip copies) and served from STATIC_ROOT: STATIC_USE_FINDERS=0.
 serve: export STATIC_USE_FINDERS = 0
-serve: venv
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput
-	LOG_FORMAT=$${LOG_FORMAT:-json} $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+serve: $(SERVE_VENV)/.installed
+	$(SERVE_BIN)/python manage.py migrate --noinput
+	$(SERVE_BIN)/python manage.py collectstatic --noinput
+	LOG_FORMAT=$${LOG_FORMAT:-json} $(SERVE_BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 # The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
 browser:
