@@ -149,3 +149,40 @@ class TestPing:
         assert deliveries[0]["event_id"] == f"msg_{Event.objects.get().id.hex}"
         assert deliveries[0]["attempt_log"][0]["status_code"] == 200
         assert deliveries[0]["attempt_log"][0]["response_body"] == "answered 200"
+
+
+class TestUnknownKeys:
+    """A body none of whose keys is known is a 422 naming them (a misspelt field changed nothing and answered
+    200), as for appointments; unknown keys beside a known one are ignored, as the contract says."""
+
+    def test_a_create_of_unknown_keys_only_is_a_422_naming_each(self, api, department) -> None:
+        response = api.post(URL, {"endpoint": "https://hooks.example.com/in", "events": []}, format="json")
+        assert response.status_code == 422
+        assert response.json()["errors"] == {
+            "endpoint": ["The endpoint field is unknown."],
+            "events": ["The events field is unknown."],
+        }
+        assert not Endpoint.objects.exists()
+
+    def test_an_update_of_unknown_keys_only_is_a_422_and_changes_nothing(self, api, endpoint) -> None:
+        response = api.patch(f"{URL}/{endpoint.pk}", {"active": False}, format="json")
+        assert response.status_code == 422
+        assert response.json() == {
+            "message": "The active field is unknown.",
+            "errors": {"active": ["The active field is unknown."]},
+        }
+        endpoint.refresh_from_db()
+        assert endpoint.is_active is True
+
+    def test_unknown_keys_beside_a_known_one_are_ignored(self, api, endpoint) -> None:
+        response = api.patch(f"{URL}/{endpoint.pk}", {"is_active": False, "colour": "red"}, format="json")
+        assert response.status_code == 200
+        endpoint.refresh_from_db()
+        assert endpoint.is_active is False
+
+    def test_what_a_get_answered_sent_back_alone_changes_nothing(self, api, endpoint) -> None:
+        read = api.get(f"{URL}/{endpoint.pk}").json()["data"]
+        body = {"id": read["id"], "created_at": read["created_at"], "failing_since": None}
+        response = api.patch(f"{URL}/{endpoint.pk}", body, format="json")
+        assert response.status_code == 200
+        assert response.json()["data"] == read

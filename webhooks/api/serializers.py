@@ -1,8 +1,11 @@
 """Webhook endpoints as the API shows and takes them."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from config.api.fields import MillisecondsDateTimeField, StrictBooleanField
+from config.api.validation import refuse_only_unknown
 from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, Endpoint
 
 
@@ -54,6 +57,11 @@ class EndpointUpdateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=SUBSCRIBABLE), required=False, max_length=len(SUBSCRIBABLE) * 2
     )
     is_active = StrictBooleanField(required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # What a GET answered is known too: sent back alone it changes nothing, as for appointments.
+        refuse_only_unknown(data, known=self.fields.keys() | set(EndpointWithSecretSerializer.Meta.fields))
+        return super().to_internal_value(data)
 
 
 class EndpointCreateSerializer(EndpointUpdateSerializer):
