@@ -134,12 +134,14 @@ def day_view(queryset: QuerySet[Any], view: str, zone: Any, now: Any, user: Any 
     if view == "waiting":
         return queryset.filter(status=Status.WAITING)
     if view == "attention":
-        # Late (its time passed with nobody started), a link locked by wrong dates of birth, or missed by the
-        # organisation (the claimant waited and nobody admitted them) until someone has followed it up.
+        # Late (its time passed with nobody started), a link locked by wrong dates of birth, missed by the
+        # organisation (the claimant waited and nobody admitted them) until someone has followed it up, or a
+        # session running past its end that nobody ended (issue 17.3; completed by itself once nobody is there).
         late = Q(status__in=live, appointment_at__lt=now - timedelta(minutes=5))
         locked = Q(status__in=[*live, Status.IN_PROGRESS], participants__identity_locked_at__isnull=False)
         missed = Q(outcome__isnull=False, followed_up_at__isnull=True)
-        return queryset.filter(late | locked | missed).distinct()
+        overrun = Q(status=Status.IN_PROGRESS, meeting__end_date__lt=now)
+        return queryset.filter(late | locked | missed | overrun).distinct()
     return queryset
 
 
@@ -210,6 +212,21 @@ class AppointmentAdmin(admin.ModelAdmin):
             path(f"{one}/meeting/", wrap(backoffice.agent_meeting), name="appointments_appointment_meeting"),
             path(
                 f"{one}/start/", wrap(backoffice.start_session, post_only=True), name="appointments_appointment_start"
+            ),
+            path(
+                f"{one}/meeting/heartbeat/",
+                wrap(backoffice.meeting_heartbeat, post_only=True),
+                name="appointments_appointment_heartbeat",
+            ),
+            path(
+                f"{one}/meeting/extend/",
+                wrap(backoffice.extend_session, post_only=True),
+                name="appointments_appointment_extend",
+            ),
+            path(
+                f"{one}/meeting/end/",
+                wrap(backoffice.end_session, post_only=True),
+                name="appointments_appointment_end",
             ),
             path(
                 f"{one}/guests/", wrap(backoffice.invite_guest, post_only=True), name="appointments_appointment_guest"
@@ -453,7 +470,8 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def join(self, obj: Appointment) -> str:
         window = join_window(obj)
-        if obj.status in FINAL_STATUSES or not window.opens_at <= timezone.now() <= window.closes_at:
+        # A session in progress can be rejoined however long it runs over (issue 17.3).
+        if obj.status in FINAL_STATUSES or (obj.status != Status.IN_PROGRESS and not window.is_open(timezone.now())):
             return ""
         url = reverse("admin:appointments_appointment_meeting", args=[obj.pk])
         return format_html('<a class="button join-button" href="{}">Join</a>', url)

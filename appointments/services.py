@@ -161,8 +161,20 @@ def _plan_schedule(appointment: Appointment, data: Mapping[str, Any], now: datet
     errors: Errors = {}
     for name in ("appointment_at", "duration_in_minutes"):
         if name in data and data[name] is not None and data[name] != getattr(appointment, name):
-            if appointment.status not in RESCHEDULABLE_STATUSES:
-                errors[name] = [f"The {_label(name)} can change only while the appointment is scheduled or waiting."]
+            if name == "duration_in_minutes" and appointment.status == Status.IN_PROGRESS:
+                # A call that runs over is extended, never cut short: ending it is `completed` (issue 17.3).
+                if data[name] < appointment.duration_in_minutes:
+                    errors[name] = [
+                        "While the session is in progress the duration in minutes can only be extended; "
+                        "end the session to finish it."
+                    ]
+                else:
+                    changes[name] = data[name]
+            elif appointment.status not in RESCHEDULABLE_STATUSES:
+                errors[name] = [
+                    f"The {_label(name)} can change only while the appointment is scheduled or waiting"
+                    + (" (or, to extend it, in progress)." if name == "duration_in_minutes" else ".")
+                ]
             elif name == "appointment_at" and data[name] < now:
                 errors[name] = ["The appointment at field must be a date after now."]
             else:

@@ -95,6 +95,9 @@ CONTACT_EMAIL = env_str("CONTACT_EMAIL", "")
 CONTACT_HOURS = env_str("CONTACT_HOURS", "")
 WAITING_ABSENCE_SECONDS = env_int("WAITING_ABSENCE_SECONDS", 60)
 STATUS_POLL_SECONDS = env_int("STATUS_POLL_SECONDS", 5)
+# A session in progress past its end that nobody ended is completed once no participant's page has been open for
+# this long (issue 17.3); until then the back office lists it under "Needs attention".
+SESSION_ABANDONED_MINUTES = env_int("SESSION_ABANDONED_MINUTES", 10)
 IDENTITY_MAX_FAILURES = env_int("IDENTITY_MAX_FAILURES", 5)
 IDENTITY_LINK_MAX_FAILURES = env_int("IDENTITY_LINK_MAX_FAILURES", 20)
 PUBLIC_PAGE_RATE_PER_MINUTE = env_int("PUBLIC_PAGE_RATE_PER_MINUTE", 120)

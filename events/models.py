@@ -24,6 +24,9 @@ class EventType(models.TextChoices):
     APPOINTMENT_MISSED = "appointment.missed"
     MEETING_STARTED = "meeting.started"
     MEETING_ENDED = "meeting.ended"
+    # A session nobody ended, completed by the service once no participant's page had been open for a while after
+    # its end (issue 17.3): follows `meeting.ended`.
+    MEETING_ABANDONED = "meeting.abandoned"
     PARTICIPANT_JOINED_WAITING_ROOM = "participant.joined_waiting_room"
     PARTICIPANT_LEFT = "participant.left"
     PARTICIPANT_DEVICE_CHECKED = "participant.device_checked"

@@ -20,11 +20,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import Appointment, Status
+from appointments.local_time import local_label
+from appointments.models import MAX_DURATION, Appointment, Status
 from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
 from meetings.services import (
+    agent_seen,
     display_name,
     join_window,
     participant_invite_guest,
@@ -67,18 +69,84 @@ def agent_meeting(model_admin: ModelAdmin, request: HttpRequest, appointment_id:
     agent.appointment = appointment
     user: Any = request.user  # signed in: admin_view let the request through
     agent.display_name = user.get_full_name() or user.get_username()
-    after = _change_page(appointment)
-    if appointment.use_custom_post_call_redirect and appointment.custom_agent_post_call_redirect_url:
-        after = appointment.custom_agent_post_call_redirect_url
+    now = timezone.now()
+    agent_seen(appointment=appointment, now=now)
     context = {
         "appointment": appointment,
-        "meeting": iframe_options(agent, recording=recording_allowed(appointment, everyone), now=timezone.now()),
+        "meeting": iframe_options(agent, recording=recording_allowed(appointment, everyone), now=now),
         "video_script": f"{settings.VIDEO_BASE_URL}/external_api.js",
-        "after_url": after,
+        "after_url": _after_call(appointment),
+        "change_url": _change_page(appointment),
+        "in_progress": appointment.status == Status.IN_PROGRESS,
+        "overrun": appointment.status == Status.IN_PROGRESS and appointment.ends_at < now,
+        "ends_label": local_label(appointment.ends_at, appointment.zone),
+        "extend_to": min(appointment.duration_in_minutes + EXTEND_MINUTES, MAX_DURATION),
+        "extend_minutes": EXTEND_MINUTES,
+        "can_extend": appointment.duration_in_minutes < MAX_DURATION,
+        "poll_seconds": settings.STATUS_POLL_SECONDS,
+        "messages": messages.get_messages(request),
         "declined_recording": appointment.features_call_recording_enable
         and not recording_allowed(appointment, everyone),
     }
     return embedding_headers(render(request, "meetings/agent_meeting.html", context))
+
+
+# What "Extend" on the agent's meeting page adds to a session that runs over (issue 17.3).
+EXTEND_MINUTES = 15
+
+
+def _after_call(appointment: Appointment) -> str:
+    """Where the agent goes when the call ends: their custom redirect when the appointment uses one, else back to
+    the appointment."""
+    if appointment.use_custom_post_call_redirect and appointment.custom_agent_post_call_redirect_url:
+        return appointment.custom_agent_post_call_redirect_url
+    return _change_page(appointment)
+
+
+def _meeting_page(appointment: Appointment) -> str:
+    return reverse("admin:appointments_appointment_meeting", args=[appointment.pk])
+
+
+def meeting_heartbeat(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """The agent's meeting page beats while it is open (meeting.js), as the participants' pages poll."""
+    appointment = _appointment(model_admin, request, appointment_id)
+    agent_seen(appointment=appointment, now=timezone.now())
+    return HttpResponse(status=204)
+
+
+def extend_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """The agent extends a session in progress (issue 17.3) to the length the page offered: through the service,
+    with its rules (extend only, the agent's other appointments must not clash). Posting the length, not "plus 15",
+    makes a second click or a second tab harmless."""
+    from appointments.services import appointment_update
+
+    appointment = _appointment(model_admin, request, appointment_id)
+    try:
+        minutes = int(request.POST.get("duration_in_minutes", ""))
+    except ValueError:
+        messages.error(request, "Choose how long the appointment should last.")
+        return HttpResponseRedirect(_meeting_page(appointment))
+    try:
+        updated = appointment_update(appointment=appointment, data={"duration_in_minutes": minutes}, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
+    else:
+        messages.success(request, f"The appointment now lasts {updated.duration_in_minutes} minutes.")
+    return HttpResponseRedirect(_meeting_page(appointment))
+
+
+def end_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """The agent ends the session from the meeting page (also when the video could not load)."""
+    from appointments.services import appointment_update
+
+    appointment = _appointment(model_admin, request, appointment_id)
+    try:
+        appointment_update(appointment=appointment, data={"status": Status.COMPLETED}, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
+        return HttpResponseRedirect(_change_page(appointment))
+    messages.success(request, f"The session of {appointment.reference} has ended.")
+    return HttpResponseRedirect(_after_call(appointment))
 
 
 def start_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:

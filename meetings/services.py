@@ -179,6 +179,16 @@ def join_window(appointment: Appointment) -> JoinWindow:
     )
 
 
+def token_expires_at(appointment: Appointment, now: datetime) -> datetime:
+    """Until when a join token minted at `now` lets its holder in: the join window's close, and while the session
+    is in progress (a call may run over its time) never sooner than JOIN_GRACE_MINUTES from now, so a participant
+    whose connection dropped can rejoin for as long as the call goes on (issue 17.3)."""
+    closes = join_window(appointment).closes_at
+    if appointment.status == Status.IN_PROGRESS:
+        return max(closes, now + timedelta(minutes=settings.JOIN_GRACE_MINUTES))
+    return closes
+
+
 class PageState(StrEnum):
     """What a participant's page shows (docs/decisions.md lists each)."""
 
@@ -276,7 +286,9 @@ def page_state(participant: Participant, now: datetime, browser: Browser | None 
     in_room = holder and _in_waiting_room(participant)
     if appointment.status == Status.IN_PROGRESS and in_room:
         return PageState.MEETING
-    if now > window.closes_at:
+    # A session in progress is open to its participants however long it runs (issue 17.3): one whose connection
+    # dropped, or who left by mistake, comes back in.
+    if now > window.closes_at and appointment.status != Status.IN_PROGRESS:
         return PageState.CLOSED
     if not holder and participant.browser_digest is not None:
         return PageState.ELSEWHERE
@@ -403,6 +415,14 @@ def participant_seen(*, participant: Participant, now: datetime) -> bool:
     Participant.objects.filter(pk=participant.pk).update(last_seen_at=now)
     participant.last_seen_at = now
     return True
+
+
+def agent_seen(*, appointment: Appointment, now: datetime) -> None:
+    """The agent's meeting page is open (rendered, then its heartbeat): like a participant's poll, it keeps a
+    session that runs over from being completed as abandoned (issue 17.3). One UPDATE, without history."""
+    Participant.objects.filter(appointment_id=appointment.pk, role=Role.AGENT, revoked_at__isnull=True).update(
+        last_seen_at=now
+    )
 
 
 def participant_leave(

@@ -17,7 +17,7 @@ from django.conf import settings
 from appointments.models import Appointment, Bandwidth
 from meetings.devices import device_states
 from meetings.models import Participant, Role
-from meetings.services import display_name, join_window
+from meetings.services import display_name, join_window, token_expires_at
 
 # The embedded meeting's video resolution per bandwidth setting (Jitsi's `resolution`, and the height it asks for).
 RESOLUTION = {Bandwidth.LOW: 360, Bandwidth.MEDIUM: 540, Bandwidth.HIGH: 720}
@@ -94,7 +94,8 @@ def meeting_features(appointment: Appointment, recording: bool, role: str) -> di
 
 
 def join_token(participant: Participant, *, recording: bool, now: datetime) -> str | None:
-    """A JWT for this join, valid over the join window only (nbf, exp); None when tokens are not configured.
+    """A JWT for this join, valid over the join window only (nbf, exp; while the session is in progress, also past
+    its end: token_expires_at); None when tokens are not configured.
 
     Minted when the page is rendered and never stored: a reschedule moves the window, a cancel means no page
     mints one any more. Only the agent is a moderator.
@@ -112,7 +113,7 @@ def join_token(participant: Participant, *, recording: bool, now: datetime) -> s
         "room": room_of(appointment),
         "iat": int(now.timestamp()),
         "nbf": int(window.opens_at.timestamp()),
-        "exp": int(window.closes_at.timestamp()),
+        "exp": int(token_expires_at(appointment, now).timestamp()),
         "context": {
             "user": {
                 "id": str(participant.pk),

@@ -5,12 +5,24 @@
   var data = document.getElementById("meeting-options");
   if (!holder || !data) { return; }
   var options = JSON.parse(data.textContent);
+  var csrfInput = document.querySelector("#csrf input[name=csrfmiddlewaretoken]");
+  function postJson(url) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin", referrerPolicy: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfInput ? csrfInput.value : "" }, body: "{}"
+    });
+  }
+  // The agent's page beats while it is open, as the participants' pages poll: a session nobody ended is
+  // completed only once every page has been closed for a while.
+  if (holder.dataset.heartbeatUrl) {
+    var every = Math.max(2, parseInt(holder.dataset.pollSeconds, 10) || 5) * 1000;
+    window.setInterval(function () { postJson(holder.dataset.heartbeatUrl).catch(function () {}); }, every);
+  }
   if (typeof window.JitsiMeetExternalAPI !== "function") {
     holder.textContent = "The video could not be loaded. Please check your connection and reload the page.";
     holder.setAttribute("role", "alert");
     return;
   }
-  var csrfInput = document.querySelector("#csrf input[name=csrfmiddlewaretoken]");
   var api = new window.JitsiMeetExternalAPI(options.domain, {
     roomName: options.roomName,
     jwt: options.jwt || undefined,
@@ -29,10 +41,7 @@
     var leave = holder.dataset.leaveUrl;
     var go = function () { if (after) { window.location.assign(after); } else { window.location.reload(); } };
     if (!leave) { go(); return; }
-    fetch(leave, {
-      method: "POST", credentials: "same-origin", referrerPolicy: "same-origin", keepalive: true,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfInput ? csrfInput.value : "" }, body: "{}"
-    }).catch(function () {}).then(go);
+    postJson(leave).catch(function () {}).then(go);
   }
   api.addListener("readyToClose", finished);
   window.appointmentMeeting = api;
