@@ -4,6 +4,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -100,3 +102,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 api_token_revoke(token=token)
                 revoked += 1
         messages.success(request, f"{revoked} token{'s' if revoked != 1 else ''} revoked.")
+
+
+class StaffUserAdmin(UserAdmin):
+    """Django's user page, with the sign-in dates shown rather than edited: nobody sets them by hand, and posting
+    them back through date and time inputs dropped their microseconds, so saving a user unchanged changed them
+    (issue 17.1)."""
+
+    readonly_fields = ("last_login", "date_joined")
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffUserAdmin)

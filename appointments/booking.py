@@ -4,7 +4,6 @@ rather than guessed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,39 +12,26 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from appointments.forms import form_field_for, staff_name
+from appointments.local_time import local_moment
 from appointments.models import MAX_DURATION, MIN_DURATION, Appointment, Department
 from appointments.services import appointment_create
+from appointments.widgets import DateInput, TimeInput
 from claimants.models import ClaimantDataField, FieldType
-
-
-def local_moment(day: Any, clock: Any, zone: ZoneInfo) -> datetime:
-    """The wall-clock time in the zone, as UTC; a time that does not exist or exists twice is refused."""
-    naive = datetime.combine(day, clock)
-    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-        raise ValidationError(f"{clock:%H:%M} does not exist that day in {zone.key} (the clocks go forward).")
-    if first.utcoffset() != second.utcoffset():
-        raise ValidationError(
-            f"{clock:%H:%M} happens twice that day in {zone.key} (the clocks go back): choose another time."
-        )
-    return first.astimezone(UTC)
 
 
 class BookingForm(forms.Form):
     actor: Any = None
     department: Department
 
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
+    date = forms.DateField(widget=DateInput)
+    time = forms.TimeField(widget=TimeInput)
     duration_in_minutes = forms.IntegerField(
         label="Length (minutes)", min_value=MIN_DURATION, max_value=MAX_DURATION, initial=60
     )
     claimant_name = forms.CharField(label="Claimant's name", max_length=255)
     claimant_phone_number = forms.CharField(label="Phone number", max_length=40, required=False)
     claimant_email = forms.CharField(label="Email", max_length=254, required=False)
-    claimant_date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    claimant_date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput)
     agent = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
     is_interpreter_needed = forms.BooleanField(label="Interpreter needed", required=False)
     interpreter_language = forms.CharField(max_length=100, required=False)
@@ -66,7 +52,7 @@ class BookingForm(forms.Form):
         self.data_fields = list(ClaimantDataField.objects.filter(department=department).order_by("position", "name"))
         for field in self.data_fields:
             label = f"{field.name}{' (required)' if field.required else ''}"
-            widget = forms.DateInput(attrs={"type": "date"}) if field.type == FieldType.DATE else None
+            widget = DateInput if field.type == FieldType.DATE else None
             self.fields[f"data_{field.pk}"] = forms.CharField(label=label, required=False, widget=widget)
 
     def clean(self) -> dict[str, Any]:

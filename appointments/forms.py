@@ -8,13 +8,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
-from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from appointments.models import FEATURE_FIELDS, FEATURE_LABELS, TRANSITIONS, Appointment, Department, Status
 from appointments.selectors import claimant_data_items
 from appointments.services import appointment_update
+from appointments.widgets import DateInput, LocalDateTimeField
 from claimants.models import ClaimantDataField, FieldType
 from claimants.services import claimant_data_field_plan_change
 
@@ -34,12 +34,11 @@ class AppointmentAdminForm(forms.ModelForm):
 
     actor: Any = None  # set per request by AppointmentAdmin.get_form
 
+    appointment_at = LocalDateTimeField(label="Time")
     claimant_name = forms.CharField(label="Name", max_length=255)
     claimant_phone_number = forms.CharField(label="Phone number", max_length=40, required=False)
     claimant_email = forms.CharField(label="Email", max_length=254, required=False)
-    claimant_date_of_birth = forms.DateField(
-        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    claimant_date_of_birth = forms.DateField(label="Date of birth", required=False, widget=DateInput)
     # Plain text: the service validates redirect URLs as the API does (absolute http(s)), never guessing a scheme.
     custom_user_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
     custom_agent_post_call_redirect_url = forms.CharField(max_length=2000, required=False)
@@ -60,7 +59,6 @@ class AppointmentAdminForm(forms.ModelForm):
             "custom_user_post_call_redirect_url",
             "custom_agent_post_call_redirect_url",
         ]
-        widgets = {"appointment_at": AdminSplitDateTime}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,6 +85,9 @@ class AppointmentAdminForm(forms.ModelForm):
             assert isinstance(status, forms.ChoiceField)
             status.choices = [(value, label) for value, label in Status.choices if value in allowed]
         if "appointment_at" in self.fields and not self.instance._state.adding:
+            moment = self.fields["appointment_at"]
+            assert isinstance(moment, LocalDateTimeField)
+            moment.kept = self.instance.appointment_at
             zone = self.instance.department.time_zone
             self.fields["appointment_at"].label = f"Time ({zone.replace('_', ' ')})"
             self.fields["appointment_at"].help_text = "In the department's time zone; the API shows it in UTC."
@@ -103,7 +104,7 @@ class AppointmentAdminForm(forms.ModelForm):
         if data_field.type == FieldType.BOOLEAN:
             choices = [("", "—"), ("true", "Yes"), ("false", "No")]
             return forms.ChoiceField(label=label, choices=choices, required=False, initial=value or "")
-        widget = forms.DateInput(attrs={"type": "date"}) if data_field.type == FieldType.DATE else None
+        widget = DateInput if data_field.type == FieldType.DATE else None
         return forms.CharField(
             label=label,
             required=False,  # the service decides, as for the API: a required item cannot be emptied

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
+
 from appointments.models import DEFAULT_TIME_ZONE, Department
 
 
@@ -37,3 +39,16 @@ def local_week(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(monday, time.min, tzinfo=zone)
     end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def local_moment(day: Any, clock: Any, zone: ZoneInfo) -> datetime:
+    """The wall-clock time in the zone, as UTC; a time that does not exist or exists twice is refused."""
+    naive = datetime.combine(day, clock)
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValidationError(f"{clock:%H:%M} does not exist that day in {zone.key} (the clocks go forward).")
+    if first.utcoffset() != second.utcoffset():
+        raise ValidationError(
+            f"{clock:%H:%M} happens twice that day in {zone.key} (the clocks go back): choose another time."
+        )
+    return first.astimezone(UTC)

@@ -1,7 +1,7 @@
 """The staff back office: tenancy, the change page through the services, actions, departments, tokens,
 history, and hardening (login lockout, CSP)."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -317,6 +317,36 @@ class TestChangePage:
         response = desk.post(change_url(appointment), form_data(desk, appointment))
         assert response.status_code == 302
         assert Appointment.history.filter(id=appointment.pk).count() == versions
+
+    def test_dates_and_times_are_written_as_the_browsers_inputs_read_them(self, desk, department) -> None:
+        """`<input type="date">` reads only YYYY-MM-DD: 17/03/1984 (en-GB) was shown blank and saved empty (17.1)."""
+        claimant = {"name": "Ada", "date_of_birth": date(1984, 3, 17), "data": {"Case number": "C", "Incident date":
+                    "2026-05-01"}}  # fmt: skip
+        appointment = make_appointment(department, appointment_at=in_days(3, 14, 45), claimant=claimant)
+        page = desk.get(change_url(appointment)).content.decode()
+        local = appointment.appointment_at.astimezone(appointment.zone)
+        assert 'type="date" name="claimant_date_of_birth" value="1984-03-17"' in page
+        assert 'value="2026-05-01"' in page
+        assert f'type="date" name="appointment_at_0" value="{local:%Y-%m-%d}"' in page
+        assert f'type="time" name="appointment_at_1" value="{local:%H:%M}"' in page
+        assert '<label for="id_appointment_at_0">Date</label>' in page  # each input named (17.14)
+        assert '<label for="id_appointment_at_1">Time</label>' in page
+
+    def test_the_second_half_past_one_of_the_night_the_clocks_go_back_saves_unchanged(self, desk, department) -> None:
+        """01:30 comes twice in London on 31 October 2027: the stored one is kept, not refused as ambiguous."""
+        moment = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)  # 01:30 GMT, the second one
+        appointment = make_appointment(department, appointment_at=moment)
+        data = form_data(desk, appointment) | {"appointment_at_1": "01:30", "duration_in_minutes": "45"}
+        response = desk.post(change_url(appointment), data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        saved = Appointment.objects.get(pk=appointment.pk)
+        assert (saved.appointment_at, saved.duration_in_minutes) == (moment, 45)
+        # Moving it to a time that comes twice is refused, as booking refuses it, rather than guessed.
+        data["appointment_at_1"] = "01:15"
+        response = desk.post(change_url(appointment), data)
+        assert response.status_code == 200
+        assert "happens twice that day" in str(response.context["adminform"].form.errors["appointment_at"])
+        assert Appointment.objects.get(pk=appointment.pk).appointment_at == moment
 
 
 class TestActions:

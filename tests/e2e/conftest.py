@@ -109,13 +109,17 @@ def axe_source() -> str:
     return AXE.read_text()
 
 
-def accessibility_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
+def accessibility_violations(page: Any, axe_source: str, tags: list[str] | None = None) -> list[dict[str, Any]]:
     """axe-core's serious and critical findings on the page as it is now (run through the DevTools protocol, so
-    the page's strict CSP, which forbids injected scripts, need not be loosened)."""
+    the page's strict CSP, which forbids injected scripts, need not be loosened). With `tags` (`wcag22aa`...): only
+    those rules run, and every finding counts, whatever its impact."""
     page.evaluate(axe_source)
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    options: dict[str, Any] = {"resultTypes": ["violations"]}
+    if tags:
+        options["runOnly"] = {"type": "tag", "values": tags}
+    result = page.evaluate("(options) => axe.run(document, options)", options)
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
         for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
+        if tags or v["impact"] in ("serious", "critical")
     ]
