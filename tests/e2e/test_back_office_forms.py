@@ -74,9 +74,7 @@ def back_office(department: Department) -> dict[str, Any]:
         appointment_at=datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
         claimant={**claimant, "name": "Second Bird"},
     )
-    endpoint_create(
-        department=department, data={"url": "https://hooks.example.com/in", "description": "CRM"}, actor=root
-    )
+    endpoint_create(department=department, data={"url": "https://93.184.215.14/in", "description": "CRM"}, actor=root)
     group = Group.objects.get(name="Agents")
     return {"root": root, "booked": booked, "folded": folded, "group": group}
 
