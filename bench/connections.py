@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import secrets
 import statistics
 import sys
 import threading
@@ -20,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Production settings (no DEBUG) need a SECRET_KEY; a run of its own, shared with the servers it starts.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 import django
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Production settings (no DEBUG) need a SECRET_KEY; a run of its own, shared with the servers it starts.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 import django
 

@@ -17,6 +17,7 @@ import argparse
 import http.client
 import json
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -26,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Production settings (no DEBUG) need a SECRET_KEY; a run of its own, shared with the servers it starts.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 import django
 

@@ -65,7 +65,7 @@ def env_url(name: str, default: str) -> str:
 
 
 def _local_secret_key() -> str:
-    """A per-checkout random key for local runs, so no secret ever lives in the repository."""
+    """A per-checkout random key for development (DEBUG), so no secret ever lives in the repository."""
     path = BASE_DIR / ".local" / "secret_key"
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
@@ -74,7 +74,11 @@ def _local_secret_key() -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+# Production needs one key, the same on every host and kept across releases: without DEBUG none is made up (a key
+# per host broke every session and signed value as soon as a request reached another host or a host was replaced).
+# Left empty, Django refuses to sign anything with it, and the web server and the task worker refuse to start
+# (config/startup.py). Tools that only read the code (makemigrations, mypy, the schema) need none.
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (_local_secret_key() if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
 # The claimant's page (`url` in the representation) and the video rooms live on these bases.
@@ -137,11 +141,11 @@ INSTALLED_APPS = [
     "appointments",
     "claimants",
     "meetings",
-    "django_tasks",
-    "django_tasks_db",
-    "events",
+    "events",  # before django_tasks_db: its db_worker command is the one that checks the settings first
     "webhooks",
     "notifications",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

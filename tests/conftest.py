@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -18,6 +19,12 @@ from appointments.models import Appointment, Department
 from claimants.models import FieldType
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, make_appointment
 from tests.helpers import Persona, persona
+
+# The tests run as production does (no DEBUG), which needs a SECRET_KEY: a test-only one unless one is given. The
+# settings were read before this file, so the key goes on them too; the servers and workers the tests start take it
+# from the environment.
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-never-used-outside-the-test-suite-5c1f0e7a9b2d")
+settings.SECRET_KEY = os.environ["SECRET_KEY"]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -143,6 +143,14 @@ def logged_in(user: Any) -> Client:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def server_env(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment with `env` over it, for a server or worker it starts: with this process's
+    SECRET_KEY unless `env` gives one, so production settings (no DEBUG) start and both sign alike."""
+    from django.conf import settings
+
+    return {"SECRET_KEY": settings.SECRET_KEY, **os.environ, **env}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -163,7 +171,7 @@ def gunicorn(
     process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
         [str(Path(sys.executable).with_name("gunicorn")), app, *options, "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log,
+        cwd=ROOT, env=server_env(env), stdout=log, stderr=log,
     )  # fmt: skip
     try:
         for _ in range(150):
@@ -334,7 +342,7 @@ def db_worker(env: dict[str, str], log: Any = None) -> Iterator[subprocess.Popen
     output = log if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=output,
+        cwd=ROOT, env=server_env(env), stdout=output, stderr=output,
     )  # fmt: skip
     try:
         yield process

@@ -1,9 +1,15 @@
 """The settings helpers fail loudly on malformed values instead of quietly meaning "off"."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import env_bool, env_int, env_list, env_url
+from tests.helpers import free_port
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False)])
@@ -37,3 +43,63 @@ def test_env_list_and_url(monkeypatch) -> None:
     monkeypatch.setenv("X_URL", "video.example.com")
     with pytest.raises(ImproperlyConfigured, match="X_URL"):
         env_url("X_URL", "https://meet.jit.si")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+HOW_TO_MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def environment(**env: str) -> dict[str, str]:
+    """This process's environment without a SECRET_KEY or DEBUG, with `env` over it."""
+    return {**{k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}, **env}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "manage.py", *args], capture_output=True, text=True, cwd=ROOT, env=environment(**env),
+        timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("secret_key", [None, "", "   "])
+def test_the_task_worker_without_a_secret_key_stops_at_start_up_saying_how_to_make_one(
+    secret_key: str | None,
+) -> None:
+    env = {"DEBUG": "0"} if secret_key is None else {"DEBUG": "0", "SECRET_KEY": secret_key}
+    result = manage("db_worker", "--batch", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+    assert HOW_TO_MAKE_ONE in result.stderr
+
+
+def test_gunicorn_without_a_secret_key_does_not_serve(tmp_path: Path) -> None:
+    """The production server (DEBUG is off unless asked) stops instead of serving with a key of its own."""
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        process = subprocess.run(  # noqa: S603 (our own server, arguments we build)
+            [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-c", "config/gunicorn.conf.py",
+             "--workers", "1", "--bind", f"127.0.0.1:{free_port()}"],
+            cwd=ROOT, env=environment(), stdout=output, stderr=output, timeout=60, check=False,
+        )  # fmt: skip
+    assert process.returncode != 0
+    assert "SECRET_KEY is not set" in log.read_text()
+    assert HOW_TO_MAKE_ONE in log.read_text()
+
+
+def test_without_a_secret_key_nothing_is_made_up_and_nothing_signs() -> None:
+    """Tools that only read the code run without a key; anything that would sign with one refuses."""
+    code = "from django.core import signing; signing.dumps('x')"
+    result = manage("shell", "-c", code, DEBUG="0")
+    assert result.returncode != 0
+    assert "The SECRET_KEY setting must not be empty" in result.stderr
+    assert manage("makemigrations", "--check", "--dry-run", DEBUG="0").returncode == 0
+
+
+def test_a_given_secret_key_is_used_and_development_keeps_its_own_key() -> None:
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    given = manage("shell", "-c", code, DEBUG="0", SECRET_KEY="k" * 10 + "ey-given-by-the-operator")
+    assert given.returncode == 0, given.stderr
+    assert given.stdout.strip().splitlines()[-1] == "kkkkkkkkkkey-given-by-the-operator"
+    development = manage("shell", "-c", code, DEBUG="1")
+    assert development.returncode == 0, development.stderr
+    assert development.stdout.strip().splitlines()[-1] == (ROOT / ".local" / "secret_key").read_text().strip()
