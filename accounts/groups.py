@@ -7,6 +7,8 @@ groups exist with exactly these permissions. A group's other permissions, added 
 
 from typing import Any
 
+from webhooks.permissions import MANAGE_ENDPOINTS
+
 AGENT = [
     "appointments.view_appointment",
     "appointments.change_appointment",
@@ -26,11 +28,7 @@ MANAGER = [
     "accounts.view_apitoken",
     "accounts.add_apitoken",
     "accounts.change_apitoken",
-    "webhooks.view_endpoint",
-    "webhooks.add_endpoint",
-    "webhooks.change_endpoint",
-    "webhooks.delete_endpoint",
-    "webhooks.view_delivery",
+    MANAGE_ENDPOINTS,
 ]
 GROUPS = {"Agents": AGENT, "Department managers": MANAGER}
 

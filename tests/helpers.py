@@ -75,9 +75,11 @@ class Persona:
         return client
 
 
-def persona(username: str, *departments: Department, superuser: bool = False) -> Persona:
-    """A user with a bearer token, a member of the given departments."""
+def persona(username: str, *departments: Department, superuser: bool = False, group: str | None = None) -> Persona:
+    """A user with a bearer token, a member of the given departments (and of a staff group, if named)."""
     user = UserFactory.create(username=username, is_superuser=superuser, is_staff=superuser)
+    if group is not None:
+        user.groups.add(Group.objects.get(name=group))
     for department in departments:
         department.members.add(user)
     _token, secret = api_token_create(user=user, name="tests", expires_in=timedelta(days=1))

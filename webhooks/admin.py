@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from config.admin import ReadOnlyAdmin, scoped
 from webhooks.forms import EndpointForm
 from webhooks.models import Attempt, Delivery, Endpoint
+from webhooks.permissions import may_manage_endpoints
 from webhooks.services import delivery_resend, endpoint_ping
 
 
@@ -25,6 +26,22 @@ class EndpointAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scoped(super().get_queryset(request).select_related("department"), request, "department")
+
+    # One permission for everything about endpoints, as in the API (webhooks.permissions).
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_manage_endpoints(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_manage_endpoints(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return may_manage_endpoints(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_manage_endpoints(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_manage_endpoints(request.user)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -68,7 +85,7 @@ class AttemptInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("webhooks.view_delivery")  # the attempts are part of their delivery
+        return may_manage_endpoints(request.user)  # the attempts are part of their delivery
 
 
 @admin.register(Delivery)
@@ -90,14 +107,11 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def webhook_id(self, obj: Delivery) -> str:
         return f"msg_{obj.event.id.hex}"
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("webhooks.view_delivery")
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_manage_endpoints(request.user)
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        if not request.user.has_perm("webhooks.change_endpoint"):
-            actions.pop("send_again", None)
-        return actions
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_manage_endpoints(request.user)
 
     @admin.action(description="Send selected deliveries again")
     def send_again(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:

@@ -38,6 +38,9 @@ class Endpoint(models.Model):
     class Meta:
         ordering = ["created_at"]
         verbose_name = "webhook endpoint"
+        # The one permission for endpoints, their deliveries and secrets (webhooks.permissions), instead of
+        # Django's view/add/change/delete: the API has no such split, and one rule cannot drift between doors.
+        permissions = [("manage_endpoint", "Can manage webhook endpoints, their deliveries and secrets")]
 
     def __str__(self) -> str:
         return self.url

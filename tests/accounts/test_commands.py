@@ -34,6 +34,16 @@ class TestCreateApiToken:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         assert client.get(f"/api/v1/appointments/{appointment.pk}").status_code == 200
 
+    def test_a_group_gives_the_token_its_rights(self, department) -> None:
+        """Webhook endpoints need a manager's token: --group makes one without the back office."""
+        argv = ["create_api_token", "crm", "--create-user", "--department", "Claims"]
+        token = run_command(*argv, "--group", "Department managers")[-1]
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert client.get("/api/v1/webhooks").status_code == 200
+        user = get_user_model().objects.get(username="crm")
+        assert list(user.groups.values_list("name", flat=True)) == ["Department managers"]
+
     def test_expiry_and_superuser_options(self, db) -> None:
         run_command("create_api_token", "boss", "--create-user", "--superuser", "--expires-in-days", "0")
         user = get_user_model().objects.get(username="boss")

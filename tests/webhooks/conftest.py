@@ -4,6 +4,10 @@ import socket
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
+
+from appointments.models import Department
+from tests.helpers import Persona, persona
 
 # example.com's address: a public one.
 PUBLIC = "93.184.215.14"
@@ -40,3 +44,23 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> FakeDNS:
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return fake
+
+
+MANAGERS = "Department managers"
+
+
+@pytest.fixture
+def manager(department: Department) -> Persona:
+    """A department manager with a token: who manages webhook endpoints."""
+    return persona("manager", department, group=MANAGERS)
+
+
+@pytest.fixture
+def other_manager(other_department: Department) -> Persona:
+    return persona("other-manager", other_department, group=MANAGERS)
+
+
+@pytest.fixture
+def api(manager: Persona) -> APIClient:
+    """The webhook tests call the API as a manager (an agent's token may not manage endpoints)."""
+    return manager.client()

@@ -1,5 +1,6 @@
 """`/api/v1/webhooks`: a department's webhook endpoints, with the authentication, tenancy, errors and schema of
-the rest of the API. A malformed, missing or another department's id is the same 404."""
+the rest of the API. Only a token whose user may manage endpoints (a department manager's) reaches them: any other
+gets 403 on every route. A malformed, missing or another department's id is the same 404."""
 
 import uuid
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,6 +26,7 @@ from webhooks.api.serializers import (
     EndpointWithSecretSerializer,
 )
 from webhooks.models import Delivery, Endpoint
+from webhooks.permissions import may_manage_endpoints
 from webhooks.services import endpoint_create, endpoint_ping, endpoint_update
 
 WEBHOOK_ID = OpenApiParameter("webhook", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The endpoint's id.")
@@ -39,10 +41,19 @@ QUEUED = inline_serializer(
 RECENT_DELIVERIES = 50
 
 
+class ManagesEndpoints(permissions.IsAuthenticated):
+    """The back office's rule (webhooks.permissions): a token without it gets 403 on every route, before any
+    endpoint is looked up."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return super().has_permission(request, view) and may_manage_endpoints(request.user)
+
+
 @extend_schema(tags=["webhooks"])
 class WebhookViewSet(viewsets.GenericViewSet):
     serializer_class = EndpointSerializer
     queryset = Endpoint.objects.none()
+    permission_classes = [ManagesEndpoints]
     content_negotiation_class = AlwaysJSONNegotiation
     # New endpoints, with no form-posting clients of the original to serve: JSON only (another type is a 415).
     parser_classes = [JSONParser]

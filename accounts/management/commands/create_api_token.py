@@ -5,9 +5,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from accounts.groups import GROUPS
 from accounts.services import api_token_create
 from appointments.models import Department
 
@@ -39,6 +41,14 @@ class Command(BaseCommand):
             default=[],
             metavar="NAME_OR_ID",
             help="Add the user to this department (repeatable).",
+        )
+        parser.add_argument(
+            "--group",
+            action="append",
+            default=[],
+            choices=list(GROUPS),
+            help="Add the user to this staff group (repeatable); managing webhook endpoints needs "
+            '"Department managers".',
         )
         parser.add_argument("--create-user", action="store_true", help="Create the user if it does not exist.")
         parser.add_argument("--superuser", action="store_true", help="Make the user a superuser (sees everything).")
@@ -73,6 +83,9 @@ class Command(BaseCommand):
             for department in departments:
                 department.members.add(user)
                 self.stdout.write(f"{user.username} is a member of {department.name} ({department.pk}).")
+            for name in options["group"]:
+                user.groups.add(Group.objects.get(name=name))
+                self.stdout.write(f"{user.username} is in the group {name}.")
             token, secret = api_token_create(
                 user=user, name=options["name"], expires_in=timedelta(days=days) if days else None
             )
