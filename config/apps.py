@@ -7,6 +7,10 @@ class BackOfficeConfig(AdminConfig):
 
     default_site = "config.apps.BackOfficeSite"
 
+    def ready(self) -> None:
+        super().ready()
+        from config import checks  # noqa: F401 (registers the deploy checks of the settings' secrets)
+
 
 from django.contrib.admin import AdminSite  # noqa: E402
 

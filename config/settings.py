@@ -321,7 +321,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("SECURE_HSTS_PRELOAD", False)
 # Preloading commits the whole domain to HTTPS in browsers for months and is hard to undo: the operator opts in
 # with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder about it is silenced.
-SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Django's warnings about a weak SECRET_KEY (W009) and fallback (W025) are errors of ours (config/checks.py), which
+# also check the other signing secrets: the same finding is not reported twice.
+SILENCED_SYSTEM_CHECKS = ["security.W009", "security.W025", *([] if SECURE_HSTS_PRELOAD else ["security.W021"])]
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
