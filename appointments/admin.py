@@ -467,7 +467,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             "{}: followed up by {}, {}", obj.get_outcome_display(), who, local_label(obj.followed_up_at, obj.zone)
         )
 
-    @admin.display(description="")
+    @admin.display(description="join")  # a column header names its column (issue 17.14)
     def join(self, obj: Appointment) -> str:
         window = join_window(obj)
         # A session in progress can be rejoined however long it runs over (issue 17.3).

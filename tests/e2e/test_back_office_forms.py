@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from appointments.models import Appointment, Department
 from claimants.models import ClaimantDataField, FieldType
+from tests.e2e.conftest import accessibility_violations
 from tests.factories import ClaimantDataFieldFactory, UserFactory, in_days, make_appointment
 from tests.helpers import browser_sign_in
 from webhooks.services import endpoint_create
@@ -150,3 +151,28 @@ def test_the_booking_form_keeps_and_stores_its_dates(live_server, page, back_off
     assert booked.claimant.date_of_birth == BORN
     assert booked.claimant.data.get(field__name="Incident date").value == "2026-05-01"
     assert page.console_errors == []
+
+
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def test_the_change_page_the_list_and_the_booking_form_pass_axe(
+    live_server, page, back_office, department, axe_source
+) -> None:
+    base = live_server.url
+    browser_sign_in(page, base, "root", PASSWORD)
+    pages = {
+        "change page": reverse("admin:appointments_appointment_change", args=[back_office["booked"].pk]),
+        "list": reverse("admin:appointments_appointment_changelist") + "?show=all",
+        "booking form": reverse("admin:appointments_appointment_add") + f"?department={department.pk}",
+    }
+    for name, url in pages.items():
+        page.goto(f"{base}{url}")
+        assert accessibility_violations(page, axe_source, tags=WCAG_22_AA) == [], name
+    page.goto(f"{base}{pages['change page']}")
+    # Each input of the time has a name of its own; the list's search box and its Join column are named.
+    assert page.get_by_label("Date", exact=True).input_value() != ""
+    assert page.get_by_label("Time", exact=True).input_value() != ""
+    page.goto(f"{base}{pages['list']}")
+    assert page.get_by_role("textbox", name="Search appointments").count() == 1
+    assert page.locator("#result_list thead th.column-join").text_content().strip() == "Join"
