@@ -66,7 +66,7 @@ def signing_secrets_check(app_configs: Any = None, **kwargs: Any) -> list[Error]
             )
         )
     for position, fallback in enumerate(settings.SECRET_KEY_FALLBACKS):
-        if weak_django_key(fallback):
+        if weak_django_key(fallback.decode() if isinstance(fallback, bytes) else fallback):
             errors.append(
                 Error(
                     f"SECRET_KEY_FALLBACKS[{position}] is too weak: a fallback still verifies what it signed, so it "
