@@ -13,19 +13,56 @@ from config.admin import ReadOnlyAdmin, scoped
 from webhooks.forms import EndpointForm
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.permissions import may_manage_endpoints
-from webhooks.services import delivery_resend, endpoint_ping
+from webhooks.services import delivery_resend, endpoint_keep, endpoint_ping
+
+
+class CreatorFilter(admin.SimpleListFilter):
+    """ "Needs attention": endpoints whose creator was deactivated go on sending claimants' data until a manager
+    keeps them (and answers for them) or deletes them."""
+
+    title = "created by"
+    parameter_name = "creator"
+    DEACTIVATED = "deactivated"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(self.DEACTIVATED, "A deactivated user (needs attention)"), ("active", "An active user")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == self.DEACTIVATED:
+            return queryset.filter(created_by__is_active=False)
+        if self.value() == "active":
+            return queryset.filter(created_by__is_active=True)
+        return queryset
 
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
-    list_display = ["url", "department", "is_active", "subscribed", "failing_since"]
-    list_filter = ["is_active", "department"]
-    readonly_fields = ["signing_secret", "failing_since", "disabled_reason", "created_at", "updated_at"]
-    actions = ["send_test_event"]
+    list_display = ["url", "department", "is_active", "subscribed", "failing_since", "creator"]
+    list_filter = [CreatorFilter, "is_active", "department"]
+    readonly_fields = ["signing_secret", "failing_since", "disabled_reason", "creator", "created_at", "updated_at"]
+    actions = ["send_test_event", "keep"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return scoped(super().get_queryset(request).select_related("department"), request, "department")
+        queryset = super().get_queryset(request).select_related("department", "created_by")
+        return scoped(queryset, request, "department")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        if request.method == "GET" and CreatorFilter.parameter_name not in request.GET:
+            waiting = self.get_queryset(request).filter(created_by__is_active=False).count()
+            if waiting:
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} endpoint(s) created by a deactivated user still receive events: <a href="?{}={}">keep '
+                        "or delete them</a>.",
+                        waiting,
+                        CreatorFilter.parameter_name,
+                        CreatorFilter.DEACTIVATED,
+                    ),
+                    messages.WARNING,
+                )
+        return super().changelist_view(request, extra_context)
 
     # One permission for everything about endpoints, as in the API (webhooks.permissions).
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -60,6 +97,12 @@ class EndpointAdmin(admin.ModelAdmin):
     def subscribed(self, obj: Endpoint) -> str:
         return ", ".join(obj.event_types) if obj.event_types else "every event"
 
+    @admin.display(description="created by", ordering="created_by__username")
+    def creator(self, obj: Endpoint) -> str:
+        if obj.created_by is None:
+            return "-"
+        return obj.created_by.username + ("" if obj.created_by.is_active else " (deactivated)")
+
     @admin.display(description="signing secret")
     def signing_secret(self, obj: Endpoint) -> str:
         return "Made when the endpoint is saved." if obj._state.adding else format_html("<code>{}</code>", obj.secret)
@@ -69,6 +112,12 @@ class EndpointAdmin(admin.ModelAdmin):
         for endpoint in queryset:
             endpoint_ping(endpoint=endpoint)
         self.message_user(request, f"Test events queued for {queryset.count()} endpoint(s).", messages.SUCCESS)
+
+    @admin.action(description="Keep selected endpoints (I answer for them from now on)", permissions=["change"])
+    def keep(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
+        for endpoint in queryset:
+            endpoint_keep(endpoint=endpoint, actor=request.user)
+        self.message_user(request, f"You now answer for {queryset.count()} endpoint(s).", messages.SUCCESS)
 
 
 class AttemptInline(admin.TabularInline):

@@ -6,6 +6,7 @@ import base64
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from events.models import EventType
@@ -32,6 +33,16 @@ class Endpoint(models.Model):
     # Set when a delivery first fails after a success; cleared by the next success.
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     disabled_reason = models.CharField(max_length=200, blank=True, default="", editable=False)
+    # Who created it, or who took it over (None for endpoints older than the field, or whose creator was deleted):
+    # a deactivated creator's endpoints wait for a manager to keep or remove them.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -117,7 +117,17 @@ def endpoint_create(*, department: Department, data: Mapping[str, Any], actor: A
         errors["department_id"] = ["The selected department id is invalid."]
     if errors:
         raise ValidationError(errors)
-    return Endpoint.objects.create(department=department, **changes)
+    creator = actor if getattr(actor, "pk", None) is not None else None  # None: an operator's command
+    return Endpoint.objects.create(department=department, created_by=creator, **changes)
+
+
+def endpoint_keep(*, endpoint: Endpoint, actor: Any) -> Endpoint:
+    """A manager keeps an endpoint whose creator was deactivated: they answer for it from now on."""
+    with transaction.atomic():
+        locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.created_by = actor
+        locked.save(update_fields=["created_by", "updated_at"])
+    return locked
 
 
 def endpoint_update(*, endpoint: Endpoint, data: Mapping[str, Any]) -> Endpoint:

@@ -9,6 +9,12 @@ from config.api.validation import refuse_only_unknown
 from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, Endpoint
 
 
+class CreatorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    is_active = serializers.BooleanField(help_text="False: the creator was deactivated; keep or delete the endpoint.")
+
+
 class EndpointSerializer(serializers.ModelSerializer[Endpoint]):
     department_id = serializers.UUIDField(read_only=True)
     event_types = serializers.ListField(
@@ -18,6 +24,9 @@ class EndpointSerializer(serializers.ModelSerializer[Endpoint]):
         allow_null=True, help_text="When deliveries started failing; null while they succeed."
     )
     disabled_reason = serializers.CharField(help_text="Why the service turned the endpoint off, if it did.")
+    created_by = CreatorSerializer(
+        required=False, help_text="Who created the endpoint (or kept it); absent when not known (older endpoints)."
+    )
     created_at = MillisecondsDateTimeField()
     updated_at = MillisecondsDateTimeField()
 
@@ -32,10 +41,17 @@ class EndpointSerializer(serializers.ModelSerializer[Endpoint]):
             "is_active",
             "failing_since",
             "disabled_reason",
+            "created_by",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Endpoint) -> Any:
+        data = super().to_representation(instance)
+        if data.get("created_by") is None:
+            data.pop("created_by", None)  # an additive key: absent rather than null where unknown
+        return data
 
 
 class EndpointWithSecretSerializer(EndpointSerializer):

@@ -59,7 +59,9 @@ class WebhookViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser]
 
     def get_queryset(self) -> QuerySet[Endpoint]:
-        return Endpoint.objects.filter(department__in=Department.objects.visible_to(self.request.user).values("pk"))
+        return Endpoint.objects.filter(
+            department__in=Department.objects.visible_to(self.request.user).values("pk")
+        ).select_related("created_by")
 
     def get_object(self) -> Endpoint:
         try:
