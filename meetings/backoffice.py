@@ -88,7 +88,11 @@ def agent_meeting(model_admin: ModelAdmin, request: HttpRequest, appointment_id:
         "declined_recording": appointment.features_call_recording_enable
         and not recording_allowed(appointment, everyone),
     }
-    return embedding_headers(render(request, "meetings/agent_meeting.html", context))
+    response = embedding_headers(render(request, "meetings/agent_meeting.html", context))
+    # Its address holds no token: its forms (extend, end the session) need their Origin for the CSRF check, which a
+    # no-referrer page sends as "null"; same-origin still sends nothing to the video platform.
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 # What "Extend" on the agent's meeting page adds to a session that runs over (issue 17.3).

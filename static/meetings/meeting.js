@@ -19,8 +19,19 @@
     window.setInterval(function () { postJson(holder.dataset.heartbeatUrl).catch(function () {}); }, every);
   }
   if (typeof window.JitsiMeetExternalAPI !== "function") {
-    holder.textContent = "The video could not be loaded. Please check your connection and reload the page.";
-    holder.setAttribute("role", "alert");
+    // The platform's script did not load: the page's own message (readable, with a way back and, for the agent,
+    // "End the session" above), instead of the dark stage covering everything.
+    var failed = document.getElementById("video-failed");
+    holder.classList.add("failed");
+    if (failed) {
+      holder.hidden = true;
+      failed.hidden = false;
+      failed.setAttribute("role", "alert");
+      failed.querySelector("h2").focus();
+    } else {
+      holder.textContent = "The video could not be loaded. Please check your connection and reload the page.";
+      holder.setAttribute("role", "alert");
+    }
     return;
   }
   var api = new window.JitsiMeetExternalAPI(options.domain, {

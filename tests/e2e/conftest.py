@@ -109,6 +109,10 @@ def axe_source() -> str:
     return AXE.read_text()
 
 
+# axe-core's tags for WCAG 2.2 level AA (and the A and AA criteria of 2.0 and 2.1 it includes).
+WCAG22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
 def accessibility_violations(page: Any, axe_source: str, tags: list[str] | None = None) -> list[dict[str, Any]]:
     """axe-core's serious and critical findings on the page as it is now (run through the DevTools protocol, so
     the page's strict CSP, which forbids injected scripts, need not be loosened). With `tags` (`wcag22aa`...): only
