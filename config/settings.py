@@ -418,8 +418,11 @@ EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
-# Text messages go through a small interface of ours (notifications/sms.py); the default only logs them.
-SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.LoggingBackend")
+# Text messages go through a small interface of ours (notifications/sms.py): SMS_BACKEND names the provider's backend
+# class. Without one (production's default, or `none` to say so on purpose) no text message is attempted: each is
+# listed as "not configured" in the back office, and check --deploy warns unless it is `none`. With DEBUG the default
+# writes a masked log line instead of sending.
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.LoggingBackend" if DEBUG else "").strip()
 
 # The task queue: Django's Tasks API (the django-tasks backport) on the database, run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -22,6 +22,8 @@ class NotificationStatus(models.TextChoices):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    # Not attempted: the service has no way to send by this channel (a text message without SMS_BACKEND).
+    NOT_CONFIGURED = "not_configured", "Not configured"
 
 
 class Notification(models.Model):
@@ -32,7 +34,7 @@ class Notification(models.Model):
     key = models.CharField(max_length=200, unique=True)
     recipient = models.CharField(max_length=254)
     subject = models.CharField(max_length=300, blank=True, default="")
-    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    status = models.CharField(max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -26,7 +26,7 @@ from events.models import Event, EventType
 from events.services import appointment_representation
 from meetings.calendar import calendar_sequence, invitation
 from notifications.models import Channel, Kind, Notification, NotificationStatus
-from notifications.sms import mask, send_sms
+from notifications.sms import mask, send_sms, sms_configured
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,11 @@ def _send_once(message: Message, channel: str, recipient: str, context: dict[str
         note = Notification.objects.get(key=key)
     if note.status == NotificationStatus.SENT:
         return "already sent"
+    if channel == Channel.SMS and not sms_configured():  # listed, never marked sent, and not tried again
+        note.status = NotificationStatus.NOT_CONFIGURED
+        note.error = "Not sent: no SMS backend is configured (SMS_BACKEND)."
+        note.save(update_fields=["status", "error"])
+        return "not configured"
     note.attempts += 1
     try:
         if channel == Channel.EMAIL:
