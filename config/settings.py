@@ -436,6 +436,9 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DE
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # An endpoint whose deliveries have all failed for this long is disabled, and its managers are told.
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5)
+# Test pings one endpoint may be sent a minute (API and back office together): a ping goes to whatever URL the
+# endpoint names, so the service must not become a way to flood it.
+WEBHOOK_TEST_PINGS_PER_MINUTE = env_int("WEBHOOK_TEST_PINGS_PER_MINUTE", 5)
 # Times in the claimant's messages are written in this zone until departments have their own.
 NOTIFICATION_TIME_ZONE = env_str("NOTIFICATION_TIME_ZONE", "Europe/London")
 LOGGING = {

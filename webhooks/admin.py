@@ -13,7 +13,7 @@ from config.admin import ReadOnlyAdmin, scoped
 from webhooks.forms import EndpointForm
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.permissions import may_manage_endpoints
-from webhooks.services import delivery_resend, endpoint_keep, endpoint_ping
+from webhooks.services import PingLimited, delivery_resend, endpoint_keep, endpoint_ping
 
 
 class CreatorFilter(admin.SimpleListFilter):
@@ -109,9 +109,17 @@ class EndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test event to selected endpoints", permissions=["change"])
     def send_test_event(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
+        sent, limited = 0, []
         for endpoint in queryset:
-            endpoint_ping(endpoint=endpoint)
-        self.message_user(request, f"Test events queued for {queryset.count()} endpoint(s).", messages.SUCCESS)
+            try:
+                endpoint_ping(endpoint=endpoint)
+                sent += 1
+            except PingLimited as exc:
+                limited.append(f"{endpoint.url}: {exc} Try again in {exc.retry_after} seconds.")
+        if sent:
+            self.message_user(request, f"Test events queued for {sent} endpoint(s).", messages.SUCCESS)
+        for refusal in limited:
+            self.message_user(request, f"No test event for {refusal}", messages.WARNING)
 
     @admin.action(description="Keep selected endpoints (I answer for them from now on)", permissions=["change"])
     def keep(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:

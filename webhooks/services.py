@@ -9,6 +9,8 @@ events to one endpoint go in the order of the events: a later one waits while an
 from __future__ import annotations
 
 import ipaddress
+import math
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from standardwebhooks import Webhook
 
 from appointments.models import Department
+from config.net import count_hit
 from config.queue import backoff, enqueue_at
 from events.models import Event, EventType
 from webhooks import http
@@ -144,8 +147,22 @@ def endpoint_update(*, endpoint: Endpoint, data: Mapping[str, Any]) -> Endpoint:
     return endpoint
 
 
+class PingLimited(Exception):
+    """Too many test pings for one endpoint this minute; `retry_after` seconds until the next minute."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many test events for this endpoint.")
+        self.retry_after = retry_after
+
+
 def endpoint_ping(*, endpoint: Endpoint) -> Delivery:
-    """A `webhook.test` event for this endpoint alone, delivered by the worker like any other."""
+    """A `webhook.test` event for this endpoint alone, delivered by the worker like any other; at most
+    WEBHOOK_TEST_PINGS_PER_MINUTE a minute per endpoint, whichever door asks (PingLimited past it)."""
+    # Counted per fixed minute (the key names it), so a refusal says exactly when the next ping is allowed.
+    clock = time.time()
+    minute = int(clock // 60)
+    if count_hit(f"webhook-test:{endpoint.pk}:{minute}", 61) > settings.WEBHOOK_TEST_PINGS_PER_MINUTE:
+        raise PingLimited(retry_after=max(1, math.ceil((minute + 1) * 60 - clock)))
     with transaction.atomic():
         now = timezone.now()
         data = {"endpoint_id": str(endpoint.pk), "department_id": str(endpoint.department_id)}

@@ -27,7 +27,7 @@ from webhooks.api.serializers import (
 )
 from webhooks.models import Delivery, Endpoint
 from webhooks.permissions import may_manage_endpoints
-from webhooks.services import endpoint_create, endpoint_ping, endpoint_update
+from webhooks.services import PingLimited, endpoint_create, endpoint_ping, endpoint_update
 
 WEBHOOK_ID = OpenApiParameter("webhook", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The endpoint's id.")
 LIST = inline_serializer("WebhookEndpointList", fields={"data": EndpointSerializer(many=True)})
@@ -131,7 +131,10 @@ class WebhookViewSet(viewsets.GenericViewSet):
     def ping(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A `webhook.test` event for this endpoint alone, delivered by the worker (not within this request):
         follow it in the endpoint's deliveries."""
-        delivery = endpoint_ping(endpoint=self.get_object())
+        try:
+            delivery = endpoint_ping(endpoint=self.get_object())
+        except PingLimited as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=str(exc)) from None
         return Response({"data": {"delivery_id": str(delivery.pk)}}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
