@@ -1,6 +1,6 @@
 # The service as a container image: gunicorn on port 8000, as a non-root user, static files built in.
 # Build: docker build -t appointments .   Run: see compose.yaml and docs/operating.md.
-# PYTHON_IMAGE: any Debian-based image with Python 3.11 as `python` (a mirror's copy of python:3.11-slim, say).
+# PYTHON_IMAGE: any Debian-based image with Python 3.11 to 3.13 as `python` (a mirror's copy of python:3.11-slim, say).
 ARG PYTHON_IMAGE=python:3.11-slim
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

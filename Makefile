@@ -17,19 +17,42 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: venv browser run serve test lint lock
 
+# A virtual environment is used only if $(PYTHON) made it: the same installation and version, with a Python that
+# runs and has pip. One that another interpreter made (`make PYTHON=python3.13` once, a Python upgraded or removed
+# since) or a broken one (a `python -m venv` that failed half-way) is made again, never kept until deleted by hand.
+IDENTITY := import sys; print(sys.base_prefix, *sys.version_info[:2])
+WANTED := $(shell $(PYTHON) -c '$(IDENTITY)' 2>/dev/null)
+made_by = $(shell $(1)/bin/python -c 'import pip; $(IDENTITY)' 2>/dev/null)
+ifneq ($(call made_by,$(VENV)),$(WANTED))
+.PHONY: $(STAMP)
+endif
+ifneq ($(call made_by,$(SERVE_VENV)),$(WANTED))
+.PHONY: $(SERVE_VENV)/.installed
+endif
+
+# $(call fresh_venv,DIR): DIR as $(PYTHON) makes it, unless it is that already.
+define fresh_venv
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info < (3, 14))' 2>/dev/null \
+		|| { echo "PYTHON=$(PYTHON) is not Python 3.11, 3.12 or 3.13: make PYTHON=python3.13 (say)"; exit 1; }
+	@if [ "$(call made_by,$(1))" != "$(WANTED)" ]; then \
+		if [ -e $(1) ]; then echo "$(1) was made by another Python or is broken: making it again with $(PYTHON)"; fi; \
+		rm -rf $(1) && $(PYTHON) -m venv $(1); \
+	fi
+endef
+
 venv: $(STAMP)
 
 # Rebuilt only when pyproject.toml or the lock changes, so a second `make venv` returns at once. `pip check` stops
 # here when pyproject.toml asks for something the lock does not have (then `make lock`).
 $(STAMP): pyproject.toml $(LOCK)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(call fresh_venv,$(VENV))
 	$(BIN)/$(PIP_INSTALL) --require-hashes -r $(LOCK)
 	$(BIN)/$(PIP_INSTALL) --no-deps -e .
 	$(BIN)/pip check --disable-pip-version-check || { echo "pyproject.toml and $(LOCK) disagree: make lock"; exit 1; }
 	touch $(STAMP)
 
 $(SERVE_VENV)/.installed: pyproject.toml $(SERVE_LOCK)
-	test -x $(SERVE_BIN)/python || $(PYTHON) -m venv $(SERVE_VENV)
+	$(call fresh_venv,$(SERVE_VENV))
 	$(SERVE_BIN)/$(PIP_INSTALL) --require-hashes -r $(SERVE_LOCK)
 	touch $@
 

@@ -83,15 +83,17 @@ def is_public(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%")[0])
     except ValueError:
         return False
-    if not ip.is_global or ip.is_multicast:
+    if ip.is_multicast:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
         if any(ip in net for net in _NEVER):
             return False
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
+            # The address it carries decides, before `is_global`: Python 3.13 calls all of 6to4 (2002::/16) not
+            # global, 3.11 and 3.12 none of it.
             return is_public(str(embedded))
-    return True
+    return ip.is_global
 
 
 def public_address(host: str, port: int) -> tuple[str | None, str]:
