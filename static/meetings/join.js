@@ -36,21 +36,47 @@
   var etag = null;
   var stopped = false;
   var seconds = Math.max(2, parseInt(main.dataset.pollSeconds, 10) || 5);
+  // While the service does not answer (a 503 while its database is down, a 429, the network gone) the page says so
+  // calmly, keeps what the person has done, and keeps asking, less often (and never sooner than Retry-After), until
+  // the service answers again; then the notice goes.
+  var notice = document.createElement("p");
+  notice.id = "connection-notice";
+  notice.className = "notice connection-notice";
+  notice.setAttribute("role", "status");
+  main.insertBefore(notice, main.firstChild);
+  var failures = 0;
+  var UNREACHABLE = "We cannot reach the service just now. This page keeps trying by itself: please keep it open, " +
+    "you do not need to do anything.";
+  function reached() {
+    failures = 0;
+    notice.textContent = "";
+  }
+  function unreachable(retryAfter) {
+    failures += 1;
+    notice.textContent = UNREACHABLE;
+    var wait = Math.min(seconds * Math.pow(2, Math.min(failures, 4)), 30);
+    return Math.max(wait, retryAfter || 0);
+  }
   function poll() {
     if (stopped) { return; }
     var headers = etag ? { "If-None-Match": etag } : {};
+    var next = seconds;
     fetch(main.dataset.statusUrl, { credentials: "same-origin", headers: headers, cache: "no-store" })
       .then(function (response) {
-        if (response.status === 304) { return null; }
-        if (!response.ok) { return null; }
+        if (response.status === 304) { reached(); return null; }
+        if (!response.ok) {
+          next = unreachable(parseInt(response.headers.get("Retry-After"), 10));
+          return null;
+        }
         var first = etag === null;
         etag = response.headers.get("ETag");
         return response.json().then(function (body) {
+          reached();
           if (!first || body.state !== main.dataset.state) { window.location.reload(); }
         });
       })
-      .catch(function () { /* offline for a moment: the next poll tries again */ })
-      .then(function () { window.setTimeout(poll, seconds * 1000); });
+      .catch(function () { next = unreachable(0); })
+      .then(function () { window.setTimeout(poll, next * 1000); });
   }
   // A locked page polls too: staff unlocking the link changes it by itself.
   if (["unavailable", "missed", "completed"].indexOf(main.dataset.state) === -1) { poll(); }
@@ -89,6 +115,10 @@
       if (body === null) { return; }
       post(form.action, body).then(function (response) {
         if (response.ok) { window.location.reload(); return; }
+        if (response.status === 503 || response.status === 429) {
+          if (error) { error.textContent = "The service is not answering just now. Please try again in a moment."; }
+          return;
+        }
         return response.json().then(function (data) {
           if (response.status === 423) { window.location.reload(); return; }
           if (error) { error.textContent = data.message || "Something went wrong. Please try again."; }
