@@ -13,6 +13,8 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import (
@@ -412,7 +414,13 @@ class AppointmentAdmin(admin.ModelAdmin):
         """The list as it is filtered (view, filters, search, date, tenancy) as CSV, streamed row by row."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        queryset = self.get_changelist_instance(request).get_queryset(request)
+        try:
+            queryset = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            # A filter the list cannot apply (an unknown field, a malformed value): the list's own answer, which
+            # sends the browser to the list with its error flag, rather than a 500 (issue 18.7).
+            changelist = reverse("admin:appointments_appointment_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
         response = StreamingHttpResponse(appointments_csv(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="appointments-{timezone.now():%Y%m%d-%H%M}.csv"'
         response["Cache-Control"] = "no-store"  # personal data

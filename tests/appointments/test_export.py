@@ -1,4 +1,5 @@
-"""The back office's CSV export: what a row carries, numbers left numbers, formulas made text (issue 17.12)."""
+"""The back office's CSV export: what a row carries, numbers left numbers, formulas made text (issue 17.12), and
+a filter the list cannot apply answered as the list answers it, never a 500 (issue 18.7)."""
 
 import csv
 import io
@@ -130,3 +131,26 @@ def test_the_data_columns_cost_one_query_per_chunk_not_per_row(department, desk)
         return len(captured)
 
     assert queries(2) == queries(25)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bogus=1",
+        "appointment_at__gte=garbage",
+        "appointment_at__year=abc",
+        "appointment_at__year=99999",
+        "appointment_at__year=2027&appointment_at__month=13",
+        "agent__id__exact=abc",
+        "is_interpreter_needed__exact=maybe",
+        "id__in=1,2",
+    ],
+)
+def test_a_filter_the_list_cannot_apply_is_answered_as_the_list_answers_it(department, desk, query) -> None:
+    make_appointment(department)
+    client = logged_in(desk)
+    client.raise_request_exception = False
+    listing = client.get(f"{LIST}?{query}")
+    export = client.get(f"{EXPORT}?{query}")
+    assert listing.status_code == 302
+    assert (export.status_code, export["Location"]) == (302, listing["Location"]) == (302, f"{LIST}?e=1")
