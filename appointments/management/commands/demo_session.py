@@ -62,5 +62,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Back office: http://127.0.0.1:{port}/admin/")
         for username, password in passwords.items():
             self.stdout.write(f"  {username:<13} password {password}")
-        self.stdout.write("The API, on an appointment of your own (README, API examples); paste this first:")
+        self.stdout.write("The API, on an appointment of your own (docs/integrating.md); paste this first:")
         self.stdout.write(f"export PORT={port} TOKEN={secret} ID={yours.pk}")
