@@ -29,9 +29,18 @@ def test_the_claimants_page_rides_out_a_database_outage(page: Any, appointment: 
         }
         with gunicorn(env) as port:
             polls: list[int] = []
-            page.on("response", lambda r: "/status" in r.url and polls.append(r.status))
             navigations: list[str] = []
-            page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
+
+            def on_response(response: Any) -> None:
+                if "/status" in response.url:
+                    polls.append(response.status)
+
+            def on_navigation(frame: Any) -> None:
+                if frame == page.main_frame:
+                    navigations.append(frame.url)
+
+            page.on("response", on_response)
+            page.on("framenavigated", on_navigation)
             page.goto(f"http://127.0.0.1:{port}/join/{appointment.public_token}")
             heading = page.inner_text("h1")
             page.wait_for_function(
