@@ -15,18 +15,37 @@ from django.utils import timezone
 from accounts.forms import ApiTokenCreateForm
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
+from appointments.local_time import staff_zone
 from appointments.models import Department
+from config.admin import local_time, rendered
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["token_key", "user", "name", "created", "last_used_at", "expiry", "revoked_at", "state"]
+    list_display = ["token_key", "user", "name", "created_on", "last_used", "expires", "revoked", "state"]
     list_select_related = ["user"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "name", "token_key"]
-    fields = ("token_key", "user", "name", "created", "last_used_at", "expiry", "revoked_at")
+    fields = ("token_key", "user", "name", "created_on", "last_used", "expires", "revoked")
     readonly_fields = fields
     actions = ["revoke"]
+
+    # A token belongs to a user, not a department: its times are in the signed-in staff member's zone (the one
+    # their "today" is in), labelled (issue 17.10); the views below make it the current zone.
+    created_on = local_time("created", "created")
+    last_used = local_time("last_used_at", "last used")
+    expires = local_time("expiry", "expiry")
+    revoked = local_time("revoked_at", "revoked")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        with timezone.override(staff_zone(request.user)):
+            return rendered(super().changelist_view(request, extra_context))
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        with timezone.override(staff_zone(request.user)):
+            return rendered(super().changeform_view(request, object_id, form_url, extra_context))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
@@ -79,6 +98,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "subtitle": None,
             "opts": self.model._meta,
             "token": get_object_or_404(ApiToken.objects.select_related("user"), pk=obj.pk),
+            "zone": staff_zone(request.user).key,
             "secret": request._api_token_secret,  # type: ignore[attr-defined]
         }
         response = TemplateResponse(request, "admin/accounts/apitoken/created.html", context)

@@ -35,7 +35,7 @@ from appointments.booking import BookingForm
 from appointments.dashboard import week_summary
 from appointments.exports import appointments_csv
 from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, CancelForm, ClaimantDataFieldForm, staff_name
-from appointments.local_time import local_day, local_label, local_week, staff_zone
+from appointments.local_time import local_day, local_label, local_span, local_week, staff_zone
 from appointments.models import (
     FEATURE_FIELDS,
     FEATURE_LABELS,
@@ -352,7 +352,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             booked = form.booked
             self.log_addition(request, booked, [{"added": {}}])
-            self.message_user(request, f"Booked {booked}.", messages.SUCCESS)
+            self.message_user(request, f"Booked appointment {booked}.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[booked.pk]))
         return TemplateResponse(
             request, "admin/appointments/book.html", {**context, "form": form, "department": chosen}
@@ -501,13 +501,11 @@ class AppointmentAdmin(admin.ModelAdmin):
                 ' · <a class="button join-meeting" href="{}" target="_blank" rel="noopener">Join as agent</a>',
                 reverse("admin:appointments_appointment_meeting", args=[obj.pk]),
             )
-        end = meeting.end_date.astimezone(obj.zone)
         return format_html(
-            "{} (id {}), {} to {}{}",
+            "{} (id {}), {}{}",
             meeting.room_name,
             meeting.id,
-            local_label(meeting.start_date, obj.zone),
-            f"{end:%H:%M} {end.tzname()}",
+            local_span(meeting.start_date, meeting.end_date, obj.zone),
             join,
         )
 

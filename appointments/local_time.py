@@ -1,5 +1,14 @@
-"""Times in the back office: each department's own zone, always labelled (`Wed 25 Nov 2026, 10:30 GMT`), one
-format for every page. The API stays in UTC. docs/decisions.md lists where each time is shown in which zone."""
+"""Times a person reads: each department's own zone, always labelled, one format for every page and message
+(issue 17.10). This module is where the format is declared; everything else (the back office's pages, their
+templates through `appointments.templatetags.local_time`, the services' messages, the commands' output) calls it:
+
+- `local_label`: a moment, `Thu 10 Jun 2027, 10:00 BST`;
+- `local_clock`: its time of day alone, `10:00 BST`, where the day is already said (the waiting room of today);
+- `local_span`: a start and an end, `Thu 10 Jun 2027, 10:00 to 10:45 BST` (both labelled when the clocks change
+  in between: `Sun 28 Mar 2027, 00:30 GMT to 02:30 BST`).
+
+The API's fields stay in UTC (the contract); docs/decisions.md lists where each time is shown in which zone.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +18,31 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 
-from appointments.models import DEFAULT_TIME_ZONE, Department
+
+def local_clock(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%H:%M} {local.tzname()}"
 
 
 def local_label(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
-    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M} {local.tzname()}"
+    return f"{local:%a} {local.day} {local:%b %Y}, {local_clock(local, zone)}"
+
+
+def local_span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    if first.date() != last.date():
+        return f"{local_label(first, zone)} to {local_label(last, zone)}"
+    if first.tzname() != last.tzname():
+        return f"{local_label(first, zone)} to {local_clock(last, zone)}"
+    return f"{local_label(first, zone).removesuffix(f' {first.tzname()}')} to {local_clock(last, zone)}"
 
 
 def staff_zone(user: Any) -> ZoneInfo:
-    """A staff member's own zone for "today" and "this week": their first department's (alphabetically)."""
+    """A staff member's own zone for "today" and "this week", and for times that belong to no department (an API
+    token's): their first department's (alphabetically)."""
+    from appointments.models import DEFAULT_TIME_ZONE, Department  # the models label their own times with this module
+
     name = Department.objects.visible_to(user).values_list("time_zone", flat=True).first()
     return ZoneInfo(name or DEFAULT_TIME_ZONE)
 

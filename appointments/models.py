@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from simple_history.models import HistoricalRecords
 
+from appointments.local_time import local_label
 from claimants.services import normalise_phone_number
 
 if TYPE_CHECKING:
@@ -424,7 +425,8 @@ class Appointment(FeatureSettings):
         indexes = [models.Index(fields=["department", "appointment_at"], name="appointment_dept_time")]
 
     def __str__(self) -> str:
-        return f"{self.reference} ({self.appointment_at:%Y-%m-%d %H:%M})"
+        # What the back office's heading, breadcrumb and messages call it: its time in its department's zone.
+        return f"{self.reference} ({local_label(self.appointment_at, self.zone)})"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from copy import copy
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,6 +21,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from appointments.local_time import local_label, local_span
 from appointments.models import (
     FEATURE_FIELDS,
     FINAL_STATUSES,
@@ -92,17 +94,14 @@ def draw_reference() -> str:
     return str(10 ** (REFERENCE_DIGITS - 1) + secrets.randbelow(9 * 10 ** (REFERENCE_DIGITS - 1)))
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
 def status_refusal(appointment: Appointment, target: str, now: datetime) -> str | None:
     """Why the appointment (as it will be after the change) cannot take `target` at `now`, or None. The lifecycle
     says which changes exist; this says when (issue 17.5): a no-show only once the claimant is late by the grace
     (NO_SHOW_GRACE_MINUTES, or the end of a shorter appointment) and never when the claimant came to the waiting
     room inside the join window (issue 17.2), a session only inside the join window, `waiting` only while the
     claimant is in the waiting room. One rule for every door: the API, the back office, the
-    claimant's page, the commands and the worker."""
+    claimant's page, the commands and the worker. Its times are the department's, labelled (issue 17.10)."""
+    zone = appointment.zone
     if target == Status.NO_SHOW:
         after_grace = appointment.appointment_at + timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES)
         allowed_from = min(after_grace, appointment.ends_at)
@@ -112,20 +111,18 @@ def status_refusal(appointment: Appointment, target: str, now: datetime) -> str 
                 if after_grace <= appointment.ends_at
                 else "the end of the appointment"
             )
-            return f"A no-show can be recorded only from {_when(allowed_from)}, {why}."
+            return f"A no-show can be recorded only from {local_label(allowed_from, zone)}, {why}."
         joined = claimant_appeared_at(appointment, join_window(appointment))
         if joined is not None:  # they came: whatever happened next, it is not theirs to answer for (issue 17.2)
             return (
-                f"The claimant joined the waiting room at {_when(joined)}, so this is not a no-show; cancel the "
-                "appointment instead if it cannot go ahead."
+                f"The claimant joined the waiting room at {local_label(joined, zone)}, so this is not a no-show; "
+                "cancel the appointment instead if it cannot go ahead."
             )
     elif target == Status.IN_PROGRESS:
         window = join_window(appointment)
         if not window.is_open(now):
-            return (
-                f"The session can start only inside the join window, from {window.opens_at:%Y-%m-%d %H:%M} to "
-                f"{_when(window.closes_at)}."
-            )
+            span = local_span(window.opens_at, window.closes_at, zone)
+            return f"The session can start only inside the join window, {span}."
     elif target == Status.WAITING and not claimant_in_waiting_room(appointment):
         return "The appointment can be waiting only while the claimant is in the waiting room."
     return None
@@ -279,7 +276,7 @@ def _plan_agent(appointment: Appointment, data: Mapping[str, Any], department: D
     start = planned[0].get("appointment_at", appointment.appointment_at)
     end = start + timedelta(minutes=planned[0].get("duration_in_minutes", appointment.duration_in_minutes))
     clash = agent_clash(agent_id=agent_id, start=start, end=end, exclude=appointment.pk)
-    return (changes, {"agent_id": [clash_message(clash)]}) if clash else (changes, {})
+    return (changes, {"agent_id": [clash_message(clash, ZoneInfo(department.time_zone))]}) if clash else (changes, {})
 
 
 def agent_clash(*, agent_id: Any, start: datetime, end: datetime, exclude: Any = None) -> Appointment | None:
@@ -297,12 +294,11 @@ def agent_clash(*, agent_id: Any, start: datetime, end: datetime, exclude: Any =
     return None
 
 
-def clash_message(other: Appointment) -> str:
-    ends = other.appointment_at + timedelta(minutes=other.duration_in_minutes)
-    return (
-        f"The agent already has appointment {other.reference} from {other.appointment_at:%Y-%m-%d %H:%M} to "
-        f"{ends:%H:%M} UTC, which overlaps this one."
-    )
+def clash_message(other: Appointment, zone: ZoneInfo) -> str:
+    """The clash, in the zone of the appointment being booked or changed (the one its author is reading): the API
+    and the back office give the same text."""
+    span = local_span(other.appointment_at, other.ends_at, zone)
+    return f"The agent already has appointment {other.reference}, {span}, which overlaps this one."
 
 
 def _plan_department(

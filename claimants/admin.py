@@ -9,7 +9,7 @@ from config.admin import ReadOnlyAdmin
 @admin.register(Claimant)
 class ClaimantAdmin(ReadOnlyAdmin):
     list_display = ["name", "email", "phone_number", "date_of_birth", "appointment"]
-    list_select_related = ["appointment"]
+    list_select_related = ["appointment__department"]  # the appointment is named with its local time
     search_fields = ["name", "email", "phone_number", "appointment__reference"]
     show_full_result_count = False
 

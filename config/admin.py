@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.functional import cached_property
+
+from appointments.local_time import local_label
 
 
 def scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) -> QuerySet[Any]:
@@ -22,6 +27,29 @@ def scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) 
     from appointments.models import Department  # the admin of every app imports this module first
 
     return queryset.filter(**{f"{department_path}__in": Department.objects.visible_to(request.user).values("pk")})
+
+
+def local_time(field: str, description: str, department: Callable[[Any], Any] | None = None) -> Any:
+    """A column or read-only field showing the time `field` in the back office's one format (issue 17.10), in the
+    zone of the department `department(obj)` returns (its row's joins are the admin's list_select_related or
+    get_queryset's), or, for what belongs to no department, in the zone the view made current."""
+
+    @admin.display(description=description, ordering=field)
+    def show(model_admin: Any, obj: Any) -> str:
+        value = getattr(obj, field)
+        if value is None:
+            return "—"
+        zone = ZoneInfo(department(obj).time_zone) if department is not None else timezone.get_current_timezone()
+        return local_label(value, zone)
+
+    return show
+
+
+def rendered(response: Any) -> Any:
+    """The response rendered now: a view that renders inside `timezone.override(...)` returns it done."""
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

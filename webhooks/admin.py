@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from config.admin import ReadOnlyAdmin, scoped
+from config.admin import ReadOnlyAdmin, local_time, scoped
 from webhooks.forms import EndpointForm
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.permissions import may_manage_endpoints
@@ -38,10 +38,15 @@ class CreatorFilter(admin.SimpleListFilter):
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
-    list_display = ["url", "department", "is_active", "subscribed", "failing_since", "creator"]
+    list_display = ["url", "department", "is_active", "subscribed", "failing", "creator"]
     list_filter = [CreatorFilter, "is_active", "department"]
-    readonly_fields = ["signing_secret", "failing_since", "disabled_reason", "creator", "created_at", "updated_at"]
+    readonly_fields = ["signing_secret", "failing", "disabled_reason", "creator", "created", "updated"]
     actions = ["send_test_event", "keep"]
+
+    # Times in the endpoint's department's zone, labelled (issue 17.10).
+    failing = local_time("failing_since", "failing since", lambda endpoint: endpoint.department)
+    created = local_time("created_at", "created", lambda endpoint: endpoint.department)
+    updated = local_time("updated_at", "updated", lambda endpoint: endpoint.department)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request).select_related("department", "created_by")
@@ -128,12 +133,21 @@ class EndpointAdmin(admin.ModelAdmin):
         self.message_user(request, f"You now answer for {queryset.count()} endpoint(s).", messages.SUCCESS)
 
 
+def _department(delivery: Delivery) -> Any:
+    return delivery.endpoint.department
+
+
 class AttemptInline(admin.TabularInline):
     model = Attempt
-    fields = ("at", "status_code", "error", "duration_ms", "response_body")
+    fields = ("when", "status_code", "error", "duration_ms", "response_body")
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    when = local_time("at", "at", lambda attempt: _department(attempt.delivery))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("delivery__endpoint__department")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -148,13 +162,21 @@ class AttemptInline(admin.TabularInline):
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
     department_path = "endpoint__department"
-    list_display = ["created_at", "event_type", "endpoint", "status", "attempts", "next_attempt_at"]
+    list_display = ["created", "event_type", "endpoint", "status", "attempts", "next_attempt"]
     list_filter = ["status", "event__type"]
-    list_select_related = ["event", "endpoint"]
-    fields = ("endpoint", "event_type", "webhook_id", "status", "attempts", "next_attempt_at", "finished_at")
+    list_select_related = ["event", "endpoint__department"]
+    fields = ("endpoint", "event_type", "webhook_id", "status", "attempts", "created", "next_attempt", "finished")
     readonly_fields = fields
     inlines = [AttemptInline]
     actions = ["send_again"]
+
+    # Times in the endpoint's department's zone, labelled (issue 17.10).
+    created = local_time("created_at", "created", _department)
+    next_attempt = local_time("next_attempt_at", "next attempt", _department)
+    finished = local_time("finished_at", "finished", _department)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("event", "endpoint__department")
 
     @admin.display(description="event", ordering="event__type")
     def event_type(self, obj: Delivery) -> str:

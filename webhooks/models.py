@@ -105,7 +105,8 @@ class Attempt(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.status_code or self.error} at {self.at:%Y-%m-%d %H:%M:%S}"
+        # No time: the back office shows an attempt's time beside it, in the department's zone (issue 17.10).
+        return f"HTTP {self.status_code}" if self.status_code else "no answer"
 
     @property
     def succeeded(self) -> bool:

@@ -1,22 +1,19 @@
-"""Times in a department's zone, labelled: `{{ moment|in_zone:zone }}` (`10:30 BST`) and
-`{{ moment|labelled:zone }}` (`Wed 25 Nov 2026, 10:30 GMT`, the back office's one format)."""
+"""Times in a department's zone, labelled, in the format `appointments.local_time` declares:
+`{{ moment|in_zone:zone }}` (`10:30 BST`) and `{{ moment|labelled:zone }}` (`Wed 25 Nov 2026, 10:30 GMT`)."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import template
 
-from appointments.local_time import local_label
+from appointments.local_time import local_clock, local_label
 
 register = template.Library()
 
 
 @register.filter
 def in_zone(moment: datetime | None, zone: str) -> str:
-    if moment is None:
-        return "—"
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%H:%M} {local.tzname()}"
+    return "—" if moment is None else local_clock(moment, ZoneInfo(zone))
 
 
 @register.filter

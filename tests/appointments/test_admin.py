@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
+from appointments.local_time import local_label
 from appointments.models import FEATURE_FIELDS, Appointment, Department, Status
 from appointments.services import appointment_update
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
@@ -220,7 +221,7 @@ class TestChangePage:
             "appointment_at_1": "16:00:00",
         }
         response = desk.post(change_url(appointment), data, follow=True)
-        label = f"{appointment.reference} ({new_time:%Y-%m-%d %H:%M})"
+        label = f"{appointment.reference} ({local_label(new_time, ZoneInfo('Europe/London'))})"
         message = next(str(m) for m in response.context["messages"])
         assert f">{label}</a>” was changed successfully." in message
         assert LogEntry.objects.get(object_id=str(appointment.pk)).object_repr == label

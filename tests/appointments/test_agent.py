@@ -3,16 +3,20 @@ additive) or in the back office, whose live appointments never overlap: the serv
 clashes, and on PostgreSQL the database refuses the concurrent case too."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from appointments.local_time import local_span
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from meetings.models import Participant, Role
 from tests.factories import in_days, make_appointment
 from tests.helpers import admin_change_url, admin_form_data, logged_in, patch_url, postgres_only, run_together, staff
+
+LONDON = ZoneInfo("Europe/London")  # the test department's zone
 
 
 @pytest.fixture
@@ -68,8 +72,8 @@ class TestOverTheApi:
         assert response.status_code == 422
         at = first.appointment_at
         assert response.json()["errors"]["agent_id"] == [
-            f"The agent already has appointment AT-10 from {at:%Y-%m-%d %H:%M} to "
-            f"{at + timedelta(hours=1):%H:%M} UTC, which overlaps this one."
+            f"The agent already has appointment AT-10, {local_span(at, at + timedelta(hours=1), LONDON)}, which "
+            "overlaps this one."
         ]
         unchanged = Appointment.objects.get(pk=second.pk)
         assert (unchanged.agent_id, unchanged.appointment_at) == (None, in_days(2, hour=12))

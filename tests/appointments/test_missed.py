@@ -8,12 +8,14 @@ run over time (time-machine) through the absence check that lets a silent claima
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from appointments.local_time import local_label
 from appointments.models import Appointment, Status
 from events.models import Event
 from meetings.models import Participant, Role
@@ -31,6 +33,8 @@ CLAIMANT = {
 }
 REASON = "Missed by the organisation: the claimant came to the waiting room and the session was not started."
 APOLOGY = "Sorry, your appointment could not go ahead"
+
+LONDON = ZoneInfo("Europe/London")  # the test department's zone
 
 
 @pytest.fixture(autouse=True)
@@ -156,9 +160,9 @@ class TestTheCommand:
         assert sorted(lines[:-2]) == sorted(
             [
                 f"{came.pk} {came.reference}: waiting -> cancelled, missed by the organisation "
-                f"(meeting ended {came.ends_at:%Y-%m-%dT%H:%M:%SZ})",
+                f"(meeting ended {local_label(came.ends_at, LONDON)})",
                 f"{stayed_away.pk} {stayed_away.reference}: scheduled -> no_show "
-                f"(meeting ended {stayed_away.ends_at:%Y-%m-%dT%H:%M:%SZ})",
+                f"(meeting ended {local_label(stayed_away.ends_at, LONDON)})",
             ]
         )
         assert lines[-2:] == [
@@ -178,8 +182,8 @@ class TestNotANoShowByHand:
             response = api.patch(f"/api/v1/appointments/{appointment.pk}", {"status": "no_show"}, format="json")
         joined = appointment.appointment_at - timedelta(minutes=10)
         message = (
-            f"The claimant joined the waiting room at {joined:%Y-%m-%d %H:%M} UTC, so this is not a no-show; cancel "
-            "the appointment instead if it cannot go ahead."
+            f"The claimant joined the waiting room at {local_label(joined, LONDON)}, so this is not a no-show; "
+            "cancel the appointment instead if it cannot go ahead."
         )
         assert response.status_code == 422
         assert response.json() == {"message": message, "errors": {"status": [message]}}

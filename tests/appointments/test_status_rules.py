@@ -8,6 +8,7 @@ appointments here are a couple of hours ahead."""
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from appointments.local_time import local_label, local_span
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from meetings.models import Participant, Role
@@ -24,8 +26,9 @@ from tests.helpers import admin_change_url, admin_form_data, claimant_joins, log
 from tests.helpers import patch_url as url
 
 CLAIMANT = {"name": "Ada Lovelace", "email": "ada@example.com", "data": {"Case number": "C-1"}}
-NO_SHOW_TOO_EARLY = "A no-show can be recorded only from {} UTC, 15 minutes after the start."
-OUTSIDE_WINDOW = "The session can start only inside the join window, from {} to {} UTC."
+NO_SHOW_TOO_EARLY = "A no-show can be recorded only from {}, 15 minutes after the start."
+OUTSIDE_WINDOW = "The session can start only inside the join window, {}."
+LONDON = ZoneInfo("Europe/London")  # the test department's zone
 NOBODY_WAITING = "The appointment can be waiting only while the claimant is in the waiting room."
 
 
@@ -58,7 +61,7 @@ def at() -> Iterator[Any]:
 
 
 def _minute(moment: Any) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}"
+    return local_label(moment, LONDON)  # the department's zone, labelled (issue 17.10)
 
 
 class TestTheRule:
@@ -77,7 +80,7 @@ class TestTheRule:
     def test_a_short_appointment_may_be_a_no_show_at_its_end(self, department, at, settings) -> None:
         appointment = ahead(department, minutes=10)
         at(appointment.ends_at - timedelta(seconds=1))
-        message = "A no-show can be recorded only from {} UTC, the end of the appointment."
+        message = "A no-show can be recorded only from {}, the end of the appointment."
         assert errors_of(appointment, Status.NO_SHOW) == {"status": [message.format(_minute(appointment.ends_at))]}
         at(appointment.ends_at)
         appointment_update(appointment=appointment, data={"status": Status.NO_SHOW}, actor=None)
@@ -87,7 +90,7 @@ class TestTheRule:
         settings.NO_SHOW_GRACE_MINUTES = 5
         appointment = ahead(department)
         at(appointment.appointment_at + timedelta(minutes=4, seconds=59))
-        message = "A no-show can be recorded only from {} UTC, 5 minutes after the start."
+        message = "A no-show can be recorded only from {}, 5 minutes after the start."
         five = appointment.appointment_at + timedelta(minutes=5)
         assert errors_of(appointment, Status.NO_SHOW) == {"status": [message.format(_minute(five))]}
         at(five)
@@ -98,7 +101,7 @@ class TestTheRule:
         appointment = ahead(department)
         opens = appointment.appointment_at - timedelta(minutes=30)
         closes = appointment.ends_at + timedelta(minutes=15)
-        message = OUTSIDE_WINDOW.format(_minute(opens), _minute(closes))
+        message = OUTSIDE_WINDOW.format(local_span(opens, closes, LONDON))
         for moment in (opens - timedelta(seconds=1), closes + timedelta(seconds=1)):
             at(moment)
             assert errors_of(appointment, Status.IN_PROGRESS) == {"status": [message]}
@@ -144,7 +147,7 @@ class TestEveryDoor:
         closes = appointment.ends_at + timedelta(minutes=15)
         expected = {
             "no_show": NO_SHOW_TOO_EARLY.format(_minute(grace_ends)),
-            "in_progress": OUTSIDE_WINDOW.format(_minute(opens), _minute(closes)),
+            "in_progress": OUTSIDE_WINDOW.format(local_span(opens, closes, LONDON)),
             "waiting": NOBODY_WAITING,
         }
         for status, message in expected.items():

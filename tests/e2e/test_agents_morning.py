@@ -80,7 +80,7 @@ def test_an_agents_morning_on_the_day_the_clocks_go_back(live_server, page, depa
     page.fill("label:has-text('Case number') + input", "PH-2")
     page.click("input[type=submit][value='Book the appointment']")
     error = page.inner_text(".field-agent .errorlist")
-    assert f"The agent already has appointment {booked.reference} from 2026-10-25 09:00 to 09:45 UTC" in error
+    assert f"The agent already has appointment {booked.reference}, Sun 25 Oct 2026, 09:00 to 09:45 GMT" in error
     assert not Appointment.objects.filter(claimant__name="Too Soon").exists()
 
     # Mine: Dana's own, still to come.

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from appointments.local_time import local_label
+from appointments.local_time import local_span
 from appointments.models import Appointment, Status
 from tests.factories import DepartmentFactory, UserFactory, in_days, make_appointment
 from tests.helpers import browser_sign_in
@@ -69,8 +69,7 @@ def test_an_agents_day(live_server, page, day, tmp_path) -> None:
     london = ZoneInfo("Europe/London")
     expected = datetime.combine(new_time.date(), time(14, 30), tzinfo=london).astimezone(UTC)
     meeting_text = page.inner_text(".field-meeting_details")
-    ends = (expected + timedelta(minutes=30)).astimezone(london)
-    assert f"{local_label(expected, london)} to {ends:%H:%M} {ends.tzname()}" in meeting_text
+    assert local_span(expected, expected + timedelta(minutes=30), london) in meeting_text
     # "Join as agent" opens the agent's own meeting page (its token as moderator), not the bare room.
     assert page.get_attribute("a.join-meeting", "href") == f"/admin/appointments/appointment/{day['find'].pk}/meeting/"
     rescheduled = Appointment.objects.select_related("meeting").get(pk=day["find"].pk)

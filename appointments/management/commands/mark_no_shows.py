@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from appointments.local_time import local_label
 from appointments.services import appointment_mark_no_shows
 
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
                 outcome += f", {appointment.get_outcome_display().lower()}"
             self.stdout.write(
                 f"{appointment.pk} {appointment.reference}: {previous} -> {outcome} "
-                f"(meeting ended {appointment.meeting.end_date:%Y-%m-%dT%H:%M:%SZ})"
+                f"(meeting ended {local_label(appointment.meeting.end_date, appointment.zone)})"
             )
         if missed:
             self.stdout.write(f"Recorded {missed} appointment(s) as missed by the organisation.")
