@@ -190,6 +190,10 @@ class TestExtending:
         meeting = reverse("admin:appointments_appointment_meeting", args=[appointment.pk])
         late = appointment.ends_at + timedelta(minutes=20)
         with time_machine.travel(late, tick=False):
+            # Listed under Needs attention, with its Join button (the window has closed, the call goes on).
+            listed = desk.get(reverse("admin:appointments_appointment_changelist") + "?show=attention").content.decode()
+            assert appointment.reference in listed
+            assert f'href="{meeting}"' in listed
             page = desk.get(meeting).content.decode()
             assert "Running over" in page
             assert "Extend by 15 minutes" in page
