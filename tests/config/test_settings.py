@@ -86,6 +86,18 @@ def test_gunicorn_without_a_secret_key_does_not_serve(tmp_path: Path) -> None:
     assert HOW_TO_MAKE_ONE in log.read_text()
 
 
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi"])
+def test_the_web_entry_points_without_a_secret_key_refuse_to_load(entry_point: str) -> None:
+    """What any WSGI or ASGI server (and runserver, through WSGI_APPLICATION) loads first."""
+    result = subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", f"import {entry_point}"], capture_output=True, text=True, cwd=ROOT,
+        env=environment(DEBUG="0"), timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+    assert HOW_TO_MAKE_ONE in result.stderr
+
+
 def test_without_a_secret_key_nothing_is_made_up_and_nothing_signs() -> None:
     """Tools that only read the code run without a key; anything that would sign with one refuses."""
     code = "from django.core import signing; signing.dumps('x')"
