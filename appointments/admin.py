@@ -234,6 +234,11 @@ class AppointmentAdmin(admin.ModelAdmin):
                 f"{one}/guests/", wrap(backoffice.invite_guest, post_only=True), name="appointments_appointment_guest"
             ),
             path(
+                f"{person}/admit/",
+                wrap(backoffice.admit, post_only=True),
+                name="appointments_participant_admit",
+            ),
+            path(
                 f"{person}/revoke/",
                 wrap(backoffice.revoke_link, post_only=True),
                 name="appointments_participant_revoke",

@@ -51,8 +51,8 @@ from config.history import insert_with_history, update_with_history
 from config.prepared import Prepared, VisibleTo, columns, from_row
 from config.transactions import block
 from events.models import EventType
-from events.services import appointment_change_events, events_record
-from meetings.models import Meeting
+from events.services import appointment_change_events, events_record, participant_event
+from meetings.models import Meeting, Participant
 from meetings.services import (
     claimant_appeared_at,
     claimant_in_waiting_room,
@@ -456,12 +456,13 @@ def _change(
     _save(locked, changes, actor)
     claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
     claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
-    _follow(locked, changes, actor)
+    admitted = _follow(locked, changes, actor)
     fields = _changed_fields(changes, claimant_plan)
     if fields:
         # What was just written, from the row in memory: the events carry it and the API answers with it.
         locked.recorded_representation = representation(locked)
         events = appointment_change_events(before=before, after=locked, fields=fields)
+        events += [participant_event(person, EventType.PARTICIPANT_ADMITTED) for person in admitted]
         events_record(appointment=locked, events=events, representation=locked.recorded_representation)
     return locked
 
@@ -475,17 +476,20 @@ def _changed_fields(changes: Mapping[str, Any], claimant_plan: ClaimantPlan) -> 
     return names
 
 
-def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> None:
-    """What moves with an appointment's change: its meeting's times, and its participants (admitted when the
-    session starts; the interpreter's link kept in step)."""
+def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> list[Participant]:
+    """What moves with an appointment's change: its meeting's times, and its participants (the claimant admitted
+    when the session starts, returned for their `participant.admitted` event; the interpreter's link kept in
+    step)."""
+    admitted: list[Participant] = []
     if "appointment_at" in changes or "duration_in_minutes" in changes:
         meeting_follow_appointment(meeting=appointment.meeting, appointment=appointment, actor=actor)
     if changes.get("status") == Status.IN_PROGRESS:
-        participants_admit(appointment=appointment, now=changes["session_started_at"], actor=actor)
+        admitted = participants_admit(appointment=appointment, now=changes["session_started_at"], actor=actor)
     if {"is_interpreter_needed", "interpreter_language"} & changes.keys():
         participants_follow_appointment(appointment=appointment, actor=actor)
     if "agent" in changes:
         participants_follow_agent(appointment=appointment)
+    return admitted
 
 
 class _DrawnValueTaken(Exception):

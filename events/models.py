@@ -28,6 +28,8 @@ class EventType(models.TextChoices):
     # its end (issue 17.3): follows `meeting.ended`.
     MEETING_ABANDONED = "meeting.abandoned"
     PARTICIPANT_JOINED_WAITING_ROOM = "participant.joined_waiting_room"
+    # Let in by the agent (issue 17.9): the claimant by the session's start, an interpreter or a guest one by one.
+    PARTICIPANT_ADMITTED = "participant.admitted"
     PARTICIPANT_LEFT = "participant.left"
     PARTICIPANT_DEVICE_CHECKED = "participant.device_checked"
     # Sent only to the endpoint a manager pings (`POST /api/v1/webhooks/{id}/test`, or the back office).

@@ -1,5 +1,6 @@
-"""The meeting in the back office: the agent's meeting page, starting a session, the waiting room, and the
-participants' links (invite a guest, revoke a link, unlock an identity check).
+"""The meeting in the back office: the agent's meeting page, starting a session, the waiting room (where the agent
+also lets each interpreter and guest in), and the participants' links (invite a guest, admit, revoke a link,
+unlock an identity check).
 
 Wired into the appointment admin's URLs (so they share its sign-in, permissions and department scoping); every
 change goes through the services.
@@ -26,14 +27,18 @@ from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
 from meetings.services import (
+    admitted_one_by_one,
     agent_seen,
     display_name,
     join_window,
+    participant_admit,
     participant_invite_guest,
     participant_revoke,
     participant_url,
     participants_release_absent,
     recording_allowed,
+    recording_declined_by,
+    waiting_for_admission,
 )
 from meetings.video import embedding_headers, iframe_options
 
@@ -87,6 +92,8 @@ def agent_meeting(model_admin: ModelAdmin, request: HttpRequest, appointment_id:
         "messages": messages.get_messages(request),
         "declined_recording": appointment.features_call_recording_enable
         and not recording_allowed(appointment, everyone),
+        # Let in (or waiting) and said no: the agent decides, rather than the call silently not being recorded.
+        "declined_by": [display_name(p) for p in recording_declined_by(appointment, everyone) if p.admitted_at],
     }
     response = embedding_headers(render(request, "meetings/agent_meeting.html", context))
     # Its address holds no token: its forms (extend, end the session) need their Origin for the CSRF check, which a
@@ -179,6 +186,26 @@ def invite_guest(model_admin: ModelAdmin, request: HttpRequest, appointment_id: 
     return HttpResponseRedirect(_change_page(appointment) + "#participants")
 
 
+def admit(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, participant_id: str) -> HttpResponse:
+    """The agent lets an interpreter or a guest in (the waiting room's Admit, or the appointment's page)."""
+    appointment = _appointment(model_admin, request, appointment_id)
+    participant = _participant_of(appointment, participant_id)
+    try:
+        admitted = participant_admit(participant=participant, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        note = ""
+        if appointment.features_call_recording_enable and admitted.recording_consent is False:
+            note = " They said no to the recording: do not record the call while they are in it."
+        messages.success(
+            request, f"{display_name(admitted)} ({admitted.get_role_display().lower()}) is admitted.{note}"
+        )
+    if request.POST.get("from") == "waiting-room":
+        return HttpResponseRedirect(reverse("admin:appointments_waiting_room"))
+    return HttpResponseRedirect(_change_page(appointment) + "#participants")
+
+
 def _participant_of(appointment: Appointment, participant_id: str) -> Participant:
     try:
         return Participant.objects.get(pk=participant_id, appointment=appointment)
@@ -238,13 +265,24 @@ def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dic
         for person in people:
             person.appointment = appointment
         waiting = [p for p in people if p.joined_waiting_at and not p.left_at and p.role != Role.AGENT]
+        open_to_admit = appointment.status in (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS)
         rows.append(
             {
                 "appointment": appointment,
                 "waiting": waiting,
                 "since": min((p.joined_waiting_at for p in waiting), default=None),
+                # Each interpreter and guest waiting is admitted by the agent, one by one (issue 17.9).
+                "to_admit": open_to_admit and any(waiting_for_admission(p) for p in people),
                 "people": [
-                    {"participant": p, "name": display_name(p), "readiness": readiness(p)}
+                    {
+                        "participant": p,
+                        "name": display_name(p),
+                        "role": Role(p.role).label,
+                        "readiness": readiness(p),
+                        "one_by_one": admitted_one_by_one(p),
+                        "can_admit": open_to_admit and waiting_for_admission(p),
+                        "in_meeting": p.admitted_at is not None and not p.left_at,
+                    }
                     for p in people
                     if p.role != Role.AGENT
                 ],
@@ -253,7 +291,13 @@ def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dic
                 "can_join": appointment.status == Status.IN_PROGRESS,
             }
         )
-    rows.sort(key=lambda row: (row["appointment"].status != Status.WAITING, row["appointment"].appointment_at))
+    # Whoever waits comes first: a claimant for the start, an interpreter or a guest to be let in.
+    rows.sort(
+        key=lambda row: (
+            row["appointment"].status != Status.WAITING and not row["to_admit"],
+            row["appointment"].appointment_at,
+        )
+    )
     return rows
 
 
@@ -322,9 +366,12 @@ def participants_context(appointment: Appointment) -> dict[str, Any]:
                 "url": participant_url(p),
                 "readiness": readiness(p) if p.role != Role.AGENT else "",
                 "role": Role(p.role).label,
+                "can_admit": waiting_for_admission(p)
+                and appointment.status in (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS),
             }
             for p in people
         ],
         "declined_recording": appointment.features_call_recording_enable and not recording_allowed(appointment, people),
+        "declined_by": [display_name(p) for p in recording_declined_by(appointment, people)],
         "can_invite": appointment.status not in (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW),
     }

@@ -52,6 +52,9 @@ class Role(models.TextChoices):
 
 # Roles an appointment has at most one live participant of; guests are as many as the agent invites.
 SINGLE_ROLES = (Role.AGENT, Role.CLAIMANT, Role.INTERPRETER)
+# Roles the agent admits one by one, also into a running session (issue 17.9): their link may have been forwarded.
+# The claimant is admitted by the session's start (and goes straight in once it has started).
+ADMITTED_ONE_BY_ONE = (Role.INTERPRETER, Role.GUEST)
 
 
 def _join_token() -> str:
@@ -80,6 +83,12 @@ class Participant(models.Model):
 
     joined_waiting_at = models.DateTimeField(null=True, blank=True)
     admitted_at = models.DateTimeField(null=True, blank=True)
+    # Who let them in: the staff member who started the session (the claimant waiting then) or admitted an
+    # interpreter or guest one by one (issue 17.9); null when nobody did, or when the claimant came in after the
+    # start (the session's start let them in).
+    admitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     left_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
 

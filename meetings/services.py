@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
@@ -24,7 +25,7 @@ from config.history import history_user, insert_with_history, stamp, update_with
 from events.models import EventType
 from events.services import events_record, participant_event
 from meetings.browsers import Browser
-from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
+from meetings.models import ADMITTED_ONE_BY_ONE, MEETING_ID_MAX, MEETING_ID_MIN, Meeting, Participant, Role
 
 if TYPE_CHECKING:
     from appointments.models import Appointment
@@ -131,12 +132,26 @@ def participant_invite_guest(*, appointment: Appointment, display_name: str, act
 
 
 def participant_revoke(*, participant: Participant, actor: Any) -> Participant:
-    """Revoke a link at once: it answers 404 from now on. The row stays, with what its holder did."""
-    if participant.revoked_at is None:
-        participant.revoked_at = timezone.now()
-        stamp(participant, actor)
-        participant.save(update_fields=["revoked_at"])
-    return participant
+    """Revoke a link at once: it answers 404 from now on (the open page learns it at its next poll). The row
+    stays, with what its holder did; someone in the waiting room or the meeting has left it. Under the same locks as
+    admitting, so a revoke and an Admit racing each other end revoked and never in the meeting."""
+    with transaction.atomic():
+        locked = _lock_appointment_then(participant, "appointment")
+        if locked.revoked_at is None:
+            now = timezone.now()
+            locked.revoked_at = now
+            changed = ["revoked_at"]
+            was_there = _in_waiting_room(locked)
+            if was_there:
+                locked.left_at = now
+                changed.append("left_at")
+            stamp(locked, actor)
+            locked.save(update_fields=changed)
+            if was_there:
+                left = participant_event(locked, EventType.PARTICIPANT_LEFT)
+                events_record(appointment=locked.appointment, events=[left])
+    participant.revoked_at, participant.left_at = locked.revoked_at, locked.left_at
+    return locked
 
 
 def display_name(participant: Participant) -> str:
@@ -204,6 +219,22 @@ class PageState(StrEnum):
     ELSEWHERE = "elsewhere"  # another browser holds the link: this one may take over (identity check, or join)
 
 
+def admitted_one_by_one(participant: Participant) -> bool:
+    """An interpreter or a guest: the agent lets each one in, also into a session that has started (issue 17.9)."""
+    return participant.role in ADMITTED_ONE_BY_ONE
+
+
+def waiting_for_admission(participant: Participant) -> bool:
+    """In the waiting room on a live link and not let in yet: what the agent's Admit is for. (A claimant waits for
+    the session's start instead.)"""
+    return (
+        admitted_one_by_one(participant)
+        and participant.revoked_at is None
+        and participant.admitted_at is None
+        and _in_waiting_room(participant)
+    )
+
+
 def identity_required(participant: Participant) -> bool:
     return participant.role == Role.CLAIMANT and participant.appointment.claimant.date_of_birth is not None
 
@@ -256,8 +287,13 @@ def claimant_appeared_at(appointment: Appointment, window: JoinWindow) -> dateti
 
 
 def still_waiting(participant: Participant) -> bool:
-    """In a waiting room whose session has not started: someone whose absence means they left."""
-    return _in_waiting_room(participant) and participant.appointment.status in (Status.SCHEDULED, Status.WAITING)
+    """In a waiting room whose session has not started, or waiting to be admitted into one that has: someone whose
+    absence means they left."""
+    status = participant.appointment.status
+    return _in_waiting_room(participant) and (
+        status in (Status.SCHEDULED, Status.WAITING)
+        or (status == Status.IN_PROGRESS and waiting_for_admission(participant))
+    )
 
 
 def page_state(participant: Participant, now: datetime, browser: Browser | None = None) -> PageState:
@@ -284,7 +320,9 @@ def page_state(participant: Participant, now: datetime, browser: Browser | None 
     if now < window.opens_at:
         return PageState.EARLY
     in_room = holder and _in_waiting_room(participant)
-    if appointment.status == Status.IN_PROGRESS and in_room:
+    # An interpreter or a guest goes in only once the agent has let them in (issue 17.9), the claimant with the start.
+    let_in = participant.admitted_at is not None or not admitted_one_by_one(participant)
+    if appointment.status == Status.IN_PROGRESS and in_room and let_in:
         return PageState.MEETING
     # A session in progress is open to its participants however long it runs (issue 17.3): one whose connection
     # dropped, or who left by mistake, comes back in.
@@ -294,7 +332,7 @@ def page_state(participant: Participant, now: datetime, browser: Browser | None 
         return PageState.ELSEWHERE
     # The claimant's waiting is the appointment's `waiting`: whoever moved it back to scheduled let them go.
     claimant_let_go = participant.role == Role.CLAIMANT and appointment.status != Status.WAITING
-    if appointment.status != Status.IN_PROGRESS and in_room and not claimant_let_go:
+    if in_room and not claimant_let_go and (appointment.status != Status.IN_PROGRESS or not let_in):
         return PageState.WAITING
     return PageState.CHECKS
 
@@ -343,10 +381,19 @@ def participant_record_consent(
 
 
 def recording_allowed(appointment: Appointment, participants: Iterable[Participant]) -> bool:
-    """Recording is on when the appointment asks for it and nobody asked has said no."""
+    """Recording is on when the appointment asks for it and the claimant has not said no. An interpreter's or a
+    guest's no is the agent's to act on (issue 17.9: shown before admitting them and on the meeting page), never
+    applied silently to everyone: a forwarded guest link must not switch off the organisation's record."""
     return appointment.features_call_recording_enable and not any(
-        p.recording_consent is False for p in participants if p.revoked_at is None
+        p.recording_consent is False for p in participants if p.revoked_at is None and p.role == Role.CLAIMANT
     )
+
+
+def recording_declined_by(appointment: Appointment, participants: Iterable[Participant]) -> list[Participant]:
+    """The interpreter and guests on live links who said no to the recording, for the agent to see."""
+    if not appointment.features_call_recording_enable:
+        return []
+    return [p for p in participants if admitted_one_by_one(p) and p.revoked_at is None and p.recording_consent is False]
 
 
 class JourneyError(Exception):
@@ -388,20 +435,28 @@ def participant_join(*, participant: Participant, browser: Browser, now: datetim
         locked.last_seen_at = now
         locked.left_at = None
         changed = ["joined_waiting_at", "last_seen_at", "left_at"]
-        if not browser.holds(locked):
+        taking_over = not browser.holds(locked)
+        if taking_over:
             locked.browser_digest = browser.digest
             changed.append("browser_digest")
-        if appointment.status == Status.IN_PROGRESS:
-            locked.admitted_at = now
-            changed.append("admitted_at")
+        events = [participant_event(locked, EventType.PARTICIPANT_JOINED_WAITING_ROOM)]
+        if admitted_one_by_one(locked):
+            # The agent let in the browser that held the link: one that takes it over (a forwarded link) waits to
+            # be let in again. The same browser coming back (a reload, a rejoin after hanging up) stays admitted.
+            if taking_over and locked.admitted_at is not None:
+                locked.admitted_at, locked.admitted_by = None, None
+                changed += ["admitted_at", "admitted_by"]
+        elif appointment.status == Status.IN_PROGRESS:
+            # The claimant, after the start: the session's start admitted them.
+            locked.admitted_at, locked.admitted_by = now, None
+            changed += ["admitted_at", "admitted_by"]
+            events.append(participant_event(locked, EventType.PARTICIPANT_ADMITTED))
         stamp(locked, locked)
         locked.save(update_fields=changed)
         # In the room first: `waiting` is refused unless the claimant is in the waiting room (the status rule).
         if locked.role == Role.CLAIMANT and appointment.status == Status.SCHEDULED:
             appointment_update(appointment=appointment, data={"status": Status.WAITING}, actor=locked)
-        events_record(
-            appointment=appointment, events=[participant_event(locked, EventType.PARTICIPANT_JOINED_WAITING_ROOM)]
-        )
+        events_record(appointment=appointment, events=events)
     return locked
 
 
@@ -450,22 +505,75 @@ def participants_release_absent(*, now: datetime | None = None) -> list[Particip
     """Everyone in a waiting room whose page has not polled for WAITING_ABSENCE_SECONDS has left. Safe to run
     often (the back office's waiting room does, on every refresh; so may cron): each leaves under its row lock."""
     now = now or timezone.now()
+    # still_waiting() as a query: before the start, or waiting to be admitted into a session that has started.
+    waiting = Q(appointment__status__in=[Status.SCHEDULED, Status.WAITING]) | Q(
+        appointment__status=Status.IN_PROGRESS, role__in=ADMITTED_ONE_BY_ONE, admitted_at__isnull=True
+    )
     stale = Participant.objects.filter(
+        waiting,
         joined_waiting_at__isnull=False,
         left_at__isnull=True,
-        appointment__status__in=[Status.SCHEDULED, Status.WAITING],
+        revoked_at__isnull=True,
         last_seen_at__lt=now - timedelta(seconds=settings.WAITING_ABSENCE_SECONDS),
     )
     return [participant_leave(participant=p, now=now) for p in stale.only("pk")]
 
 
-def participants_admit(*, appointment: Appointment, now: datetime, actor: Any) -> int:
-    """The agent started the session: everyone in the waiting room is let in."""
+def _admitter(actor: Any) -> Any:
+    """The staff member (or API client's user) who lets someone in; None for a participant or a command."""
+    from django.contrib.auth import get_user_model
+
+    user = history_user(actor)
+    return user if isinstance(user, get_user_model()) else None
+
+
+def participants_admit(*, appointment: Appointment, now: datetime, actor: Any) -> list[Participant]:
+    """The agent started the session: the claimant, if in the waiting room, is let in (with history, and the
+    caller records `participant.admitted`). An interpreter or a guest waiting is not: the agent admits each one
+    (participant_admit), since their link may have been forwarded (issue 17.9)."""
     waiting = Participant.objects.filter(
-        appointment=appointment, joined_waiting_at__isnull=False, left_at__isnull=True, admitted_at__isnull=True
+        appointment=appointment,
+        role=Role.CLAIMANT,
+        revoked_at__isnull=True,
+        joined_waiting_at__isnull=False,
+        left_at__isnull=True,
+        admitted_at__isnull=True,
     )
     people = list(waiting)
+    admitter = _admitter(actor)
     for person in people:
-        person.admitted_at = now
-    bulk_update_with_history(people, Participant, ["admitted_at"], default_user=history_user(actor))
-    return len(people)
+        person.admitted_at, person.admitted_by = now, admitter
+    bulk_update_with_history(people, Participant, ["admitted_at", "admitted_by"], default_user=history_user(actor))
+    return people
+
+
+def participant_admit(*, participant: Participant, actor: Any, now: datetime | None = None) -> Participant:
+    """The agent lets an interpreter or a guest in from the waiting room (issue 17.9): into the meeting at once
+    when the session is running, else as soon as it starts. Written as the claimant's admission is: `admitted_at`
+    and `admitted_by` with history (the agent as its user) and a `participant.admitted` event.
+
+    Under the appointment's lock, then the participant's (as joining, leaving and revoking take them): an Admit
+    racing a revoke, a leave or other Admits admits once or not at all. Admitting someone already let in changes
+    nothing and writes nothing. Refused (ValidationError) for the claimant or the agent, a revoked link, an
+    appointment that has ended, and someone not in the waiting room (never came, left, or released as absent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_appointment_then(participant, "appointment__claimant")
+        appointment = locked.appointment
+        name = display_name(locked)
+        if not admitted_one_by_one(locked):
+            raise ValidationError({"participant": ["The claimant is let in by starting the session."]})
+        if locked.revoked_at is not None:
+            raise ValidationError({"participant": [f"The link of {name} was revoked."]})
+        if appointment.status not in (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS):
+            label = Status(appointment.status).label.lower()
+            raise ValidationError({"participant": [f"The appointment is {label}: nobody can be admitted."]})
+        if locked.admitted_at is not None:
+            return locked
+        if not _in_waiting_room(locked):
+            raise ValidationError({"participant": [f"{name} is not in the waiting room."]})
+        locked.admitted_at, locked.admitted_by = now, _admitter(actor)
+        stamp(locked, actor)
+        locked.save(update_fields=["admitted_at", "admitted_by"])
+        events_record(appointment=appointment, events=[participant_event(locked, EventType.PARTICIPANT_ADMITTED)])
+    return locked

@@ -41,6 +41,7 @@ from meetings.services import (
     COOKIES_NEEDED,
     JourneyError,
     PageState,
+    admitted_one_by_one,
     checks_missing,
     consent_required,
     display_name,
@@ -205,6 +206,10 @@ def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
         redirect = _post_call_redirect(participant)
         if redirect:
             return HttpResponseRedirect(redirect)
+    in_progress = appointment.status == Status.IN_PROGRESS
+    # An interpreter or a guest waits for the agent to let them in, also once the session has started (issue 17.9).
+    one_by_one = admitted_one_by_one(participant)
+    admitted = participant.admitted_at is not None and browser.holds(participant)
     context: dict[str, Any] = {
         "participant": participant,
         "appointment": appointment,
@@ -216,7 +221,10 @@ def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
         "identity_required": identity_required(participant),
         "locked_here": state == PageState.LOCKED and participant.identity_locked_at is None,
         "consent_required": consent_required(participant),
-        "in_progress": appointment.status == Status.IN_PROGRESS,
+        "in_progress": in_progress,
+        "admitted_one_by_one": one_by_one,
+        "admitted": admitted,
+        "straight_in": in_progress and (admitted or not one_by_one),
         "is_claimant": participant.role == Role.CLAIMANT,
         "role_label": Role(participant.role).label,
     }

@@ -54,6 +54,14 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
     identity_check = serializers.SerializerMethodField()
     recording_consent = serializers.SerializerMethodField()
     device_check = serializers.SerializerMethodField()
+    # Additive (issue 17.9): present only when set. Not read-only, only so that the schema does not list it as
+    # required (see AppointmentSerializer.outcome); nothing writes through this serializer.
+    admitted_by_id = serializers.IntegerField(
+        required=False,
+        help_text="Present only when set: the staff member (or API client's user) who let this participant in, "
+        "by starting the session (the claimant waiting then) or admitting an interpreter or a guest. Absent "
+        "when nobody has, or when the claimant came in after the session had started.",
+    )
 
     class Meta:
         model = Participant
@@ -70,8 +78,15 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
             "identity_check",
             "recording_consent",
             "device_check",
+            "admitted_by_id",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Participant) -> dict[str, Any]:
+        shown = super().to_representation(instance)
+        if shown.get("admitted_by_id") is None:
+            del shown["admitted_by_id"]  # absent where unset
+        return dict(shown)
 
     @extend_schema_field(serializers.CharField())
     def get_display_name(self, obj: Participant) -> str:

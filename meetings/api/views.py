@@ -1,4 +1,5 @@
-"""Transport for an appointment's participants: list them, invite a guest, revoke a guest's link.
+"""Transport for an appointment's participants: list them, invite a guest, admit an interpreter or a guest from the
+waiting room, revoke a guest's link.
 
 The appointment's own representation is left as it is (integrations compare its keys); participants live on
 their own endpoints under it, with the same authentication, tenancy, errors and schema.
@@ -19,10 +20,13 @@ from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.schema import ERROR_RESPONSES
 from meetings.api.serializers import GuestCreateSerializer, ParticipantSerializer
 from meetings.models import Participant, Role
-from meetings.services import participant_invite_guest, participant_revoke
+from meetings.services import participant_admit, participant_invite_guest, participant_revoke
 
 APPOINTMENT_ID = OpenApiParameter(
     "appointment", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The UUID of the appointment."
+)
+PARTICIPANT_ID = OpenApiParameter(
+    "participant", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The participant's id."
 )
 GUEST_ID = OpenApiParameter("guest", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The guest's id.")
 LIST_ENVELOPE = inline_serializer("ParticipantList", fields={"data": ParticipantSerializer(many=True)})
@@ -87,6 +91,25 @@ class ParticipantViewSet(viewsets.GenericViewSet):
         )
         guest.appointment = appointment
         return Response({"data": ParticipantSerializer(guest).data}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Admit an interpreter or a guest",
+        parameters=[APPOINTMENT_ID, PARTICIPANT_ID],
+        request=None,
+        responses={200: ONE_ENVELOPE, **ERROR_RESPONSES},
+    )
+    def admit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Let an interpreter or a guest who is in the waiting room into the meeting (at once when the session is
+        running, else when it starts), as the agent does from the back office's waiting room. Admitting someone
+        already let in changes nothing. A 422 on `participant` for the claimant (let in by starting the session),
+        a revoked link, someone not in the waiting room, or an appointment that has ended."""
+        appointment = self.get_appointment()
+        person = Participant.objects.filter(appointment=appointment, pk=_uuid(kwargs["participant"])).first()
+        if person is None:
+            raise exceptions.NotFound()
+        admitted = participant_admit(participant=person, actor=request.user)
+        admitted.appointment = appointment
+        return Response({"data": ParticipantSerializer(admitted).data})
 
     @extend_schema(
         summary="Revoke a guest's link",

@@ -31,8 +31,8 @@
     node.textContent = new Intl.DateTimeFormat(undefined, options).format(when) + " (your time)";
   });
 
-  // Follow the appointment: any change of state (the agent started, a reschedule, a cancel, another browser took
-  // the link over: "elsewhere") reloads the page.
+  // Follow the appointment: any change of state (the agent started or let this participant in, a reschedule, a
+  // cancel, another browser took the link over: "elsewhere") reloads the page.
   var etag = null;
   var stopped = false;
   var seconds = Math.max(2, parseInt(main.dataset.pollSeconds, 10) || 5);
@@ -64,6 +64,8 @@
     fetch(main.dataset.statusUrl, { credentials: "same-origin", headers: headers, cache: "no-store" })
       .then(function (response) {
         if (response.status === 304) { reached(); return null; }
+        // The link was revoked (a guest's, while waiting or in the meeting): the page says the link is not valid.
+        if (response.status === 404) { stopped = true; window.location.reload(); return null; }
         if (!response.ok) {
           next = unreachable(parseInt(response.headers.get("Retry-After"), 10));
           return null;

@@ -73,6 +73,18 @@ def test_the_additive_outcome_is_documented_and_not_required(tmp_path) -> None:
     assert list(appointment["properties"])[-1] == "outcome"
 
 
+def test_the_additive_admitted_by_is_documented_and_not_required(tmp_path) -> None:
+    """Issue 17.9: a participant's `admitted_by_id` is present only when set, like `outcome`."""
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    participant = schema["components"]["schemas"]["Participant"]
+    assert list(participant["properties"])[-1] == "admitted_by_id"
+    assert "admitted_by_id" not in participant["required"]
+    assert "Present only when set" in participant["properties"]["admitted_by_id"]["description"]
+    assert "post" in schema["paths"]["/api/v1/appointments/{appointment}/participants/{participant}/admit"]
+
+
 def test_schema_and_docs_are_served_without_a_token() -> None:
     client = Client()
     assert client.get("/api/schema").status_code == 200

@@ -100,3 +100,71 @@ def test_the_appointments_representation_is_unchanged(api, department) -> None:
     data = api.get(f"/api/v1/appointments/{appointment.pk}").json()["data"]
     assert "participants" not in data
     assert data["url"] == appointment.url
+
+
+def _guest_in_the_waiting_room(appointment, agent) -> Participant:
+    """A guest whose page went into the waiting room of a running session (issue 17.9)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from appointments.models import Status
+    from appointments.services import appointment_update
+    from meetings.devices import participant_record_device_check
+    from meetings.services import participant_invite_guest, participant_join
+    from tests.factories import a_browser
+
+    appointment.appointment_at = timezone.now() + timedelta(minutes=5)
+    appointment_update(appointment=appointment, data={"appointment_at": appointment.appointment_at}, actor=agent.user)
+    appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=agent.user)
+    guest = participant_invite_guest(appointment=appointment, display_name="Sam Solicitor", actor=agent.user)
+    browser = a_browser()
+    participant_record_device_check(participant=guest, results={"camera": True, "microphone": True}, browser=browser)
+    return participant_join(participant=Participant.objects.get(pk=guest.pk), browser=browser)
+
+
+def test_admit_a_waiting_guest_and_the_list_says_who_let_them_in(api, agent, appointment) -> None:
+    guest = _guest_in_the_waiting_room(appointment, agent)
+    before = {row["id"]: row for row in api.get(url(appointment)).json()["data"]}
+    waiting = before[str(guest.pk)]
+    assert (waiting["admitted_at"], waiting["left_at"]) == (None, None)
+    assert waiting["joined_waiting_at"].endswith("Z")
+    assert "admitted_by_id" not in waiting  # additive: absent where unset, every other key as before
+    assert all("admitted_by_id" not in row for row in before.values())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(url(appointment, f"participants/{guest.pk}/admit"))
+    assert response.status_code == 200
+    assert len(queries) <= 12
+    admitted = response.json()["data"]
+    assert admitted["admitted_by_id"] == agent.user.pk
+    assert list(admitted) == [*list(waiting), "admitted_by_id"]  # the new key last
+    stored = Participant.objects.get(pk=guest.pk)
+    assert (stored.admitted_by_id, stored.admitted_at is not None) == (agent.user.pk, True)
+    listed = {row["id"]: row for row in api.get(url(appointment)).json()["data"]}
+    assert listed[str(guest.pk)] == admitted  # the list and the answer agree
+    assert api.post(url(appointment, f"participants/{guest.pk}/admit/")).json()["data"] == admitted  # again: same
+
+
+def test_admitting_the_claimant_or_someone_not_waiting_is_a_422_and_changes_nothing(api, agent, appointment) -> None:
+    claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+    guest = api.post(url(appointment, "guests"), {"display_name": "Sam"}, format="json").json()["data"]
+    for person, message in (
+        (str(claimant.pk), "The claimant is let in by starting the session."),
+        (guest["id"], "Sam is not in the waiting room."),
+    ):
+        response = api.post(url(appointment, f"participants/{person}/admit"))
+        assert response.status_code == 422
+        assert response.json() == {"message": message, "errors": {"participant": [message]}}
+    assert not Participant.objects.filter(appointment=appointment, admitted_at__isnull=False).exists()
+
+
+def test_admit_keeps_to_the_callers_departments_and_needs_a_token(other_agent, client, agent, appointment) -> None:
+    guest = _guest_in_the_waiting_room(appointment, agent)
+    path = url(appointment, f"participants/{guest.pk}/admit")
+    assert other_agent.client().post(path).status_code == 404
+    assert agent.client().post(url(appointment, f"participants/{uuid.uuid4()}/admit")).status_code == 404
+    assert agent.client().post(url(appointment, "participants/not-an-id/admit")).status_code == 404
+    assert client.post(path).status_code == 401
+    assert agent.client().get(path).status_code == 405
+    assert Participant.objects.get(pk=guest.pk).admitted_at is None
