@@ -13,7 +13,14 @@ from config.admin import ReadOnlyAdmin, local_time, scoped
 from webhooks.forms import EndpointForm
 from webhooks.models import Attempt, Delivery, Endpoint
 from webhooks.permissions import may_manage_endpoints
-from webhooks.services import PingLimited, delivery_resend, endpoint_keep, endpoint_ping
+from webhooks.services import (
+    SECRET_OVERLAP_DEFAULT,
+    PingLimited,
+    delivery_resend,
+    endpoint_keep,
+    endpoint_ping,
+    endpoint_rotate_secret,
+)
 
 
 class CreatorFilter(admin.SimpleListFilter):
@@ -40,13 +47,24 @@ class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
     list_display = ["url", "department", "is_active", "subscribed", "failing", "creator"]
     list_filter = [CreatorFilter, "is_active", "department"]
-    readonly_fields = ["signing_secret", "failing", "disabled_reason", "creator", "created", "updated"]
-    actions = ["send_test_event", "keep"]
+    readonly_fields = [
+        "signing_secret",
+        "previous_secret_until",
+        "failing",
+        "disabled_reason",
+        "creator",
+        "created",
+        "updated",
+    ]
+    actions = ["send_test_event", "rotate_secret", "keep"]
 
     # Times in the endpoint's department's zone, labelled (issue 17.10).
     failing = local_time("failing_since", "failing since", lambda endpoint: endpoint.department)
     created = local_time("created_at", "created", lambda endpoint: endpoint.department)
     updated = local_time("updated_at", "updated", lambda endpoint: endpoint.department)
+    previous_secret_until = local_time(
+        "previous_secret_expires_at", "previous secret also signs until", lambda endpoint: endpoint.department
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request).select_related("department", "created_by")
@@ -125,6 +143,20 @@ class EndpointAdmin(admin.ModelAdmin):
             self.message_user(request, f"Test events queued for {sent} endpoint(s).", messages.SUCCESS)
         for refusal in limited:
             self.message_user(request, f"No test event for {refusal}", messages.WARNING)
+
+    @admin.action(
+        description="Rotate the signing secret of selected endpoints (the old one also signs for 24 hours)",
+        permissions=["change"],
+    )
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
+        for endpoint in queryset:
+            endpoint_rotate_secret(endpoint=endpoint, overlap=SECRET_OVERLAP_DEFAULT)
+        self.message_user(
+            request,
+            f"New signing secrets for {queryset.count()} endpoint(s), shown on each endpoint's page; the previous "
+            "ones sign every delivery beside them for 24 hours.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Keep selected endpoints (I answer for them from now on)", permissions=["change"])
     def keep(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -29,6 +30,10 @@ class Endpoint(models.Model):
     # The event types wanted; empty means every event.
     event_types = models.JSONField(default=list, blank=True)
     secret = models.CharField(max_length=100, default=new_secret, editable=False)
+    # After a rotation the secret it replaced signs too, beside the new one, until then (Standard Webhooks' list of
+    # signatures), so receivers can switch without missing a delivery.
+    previous_secret = models.CharField(max_length=100, blank=True, default="", editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     # Set when a delivery first fails after a success; cleared by the next success.
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
@@ -55,6 +60,13 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def signing_secrets(self, at: datetime) -> list[str]:
+        """The secrets a message sent at `at` is signed with: the current one, and the previous while it lasts."""
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires is not None and at < expires:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
     def wants(self, event_type: str) -> bool:
         return event_type == EventType.WEBHOOK_TEST or not self.event_types or event_type in self.event_types

@@ -30,7 +30,7 @@ from config.net import count_hit
 from config.queue import backoff, enqueue_at
 from events.models import Event, EventType
 from webhooks import http
-from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, DeliveryStatus, Endpoint
+from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, DeliveryStatus, Endpoint, new_secret
 
 # Seconds from one attempt to the next (the Standard Webhooks reference schedule): about 28 hours in all.
 RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
@@ -122,6 +122,25 @@ def endpoint_create(*, department: Department, data: Mapping[str, Any], actor: A
         raise ValidationError(errors)
     creator = actor if getattr(actor, "pk", None) is not None else None  # None: an operator's command
     return Endpoint.objects.create(department=department, created_by=creator, **changes)
+
+
+SECRET_OVERLAP_DEFAULT = timedelta(hours=24)
+SECRET_OVERLAP_MAX = timedelta(days=7)
+
+
+def endpoint_rotate_secret(*, endpoint: Endpoint, overlap: timedelta = SECRET_OVERLAP_DEFAULT) -> Endpoint:
+    """A new signing secret; the one it replaces goes on signing beside it for `overlap` (0: stops at once, for a
+    secret that leaked). A second rotation within the overlap drops the oldest: at most two secrets sign."""
+    if not timedelta(0) <= overlap <= SECRET_OVERLAP_MAX:
+        raise ValidationError({"overlap_hours": [f"The overlap must be between 0 and {SECRET_OVERLAP_MAX.days * 24}."]})
+    with transaction.atomic():
+        locked = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+        keep = overlap > timedelta(0)
+        locked.previous_secret = locked.secret if keep else ""
+        locked.previous_secret_expires_at = timezone.now() + overlap if keep else None
+        locked.secret = new_secret()
+        locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    return locked
 
 
 def endpoint_keep(*, endpoint: Endpoint, actor: Any) -> Endpoint:
@@ -285,7 +304,10 @@ def _send(delivery: Delivery) -> http.Outcome:
         "User-Agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(sent_at.timestamp())),
-        "webhook-signature": Webhook(endpoint.secret).sign(msg_id, sent_at, body),
+        # During a rotation's overlap both signatures, space-separated: a receiver verifies with either secret.
+        "webhook-signature": " ".join(
+            Webhook(secret).sign(msg_id, sent_at, body) for secret in endpoint.signing_secrets(sent_at)
+        ),
     }
     return http.post(endpoint.url, body.encode(), headers)
 

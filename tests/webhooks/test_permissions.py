@@ -31,11 +31,21 @@ def api_actions(endpoint: Endpoint, department: Department) -> dict[str, Callabl
         "update": lambda c: c.patch(one, {"url": "https://elsewhere.example.com/in"}, format="json"),
         "deliveries": lambda c: c.get(f"{one}/deliveries"),
         "test": lambda c: c.post(f"{one}/test"),
+        "rotate secret": lambda c: c.post(f"{one}/rotate-secret"),
         "delete": lambda c: c.delete(one),
     }
 
 
-ALLOWED = {"list": 200, "read": 200, "create": 201, "update": 200, "deliveries": 200, "test": 202, "delete": 204}
+ALLOWED = {
+    "list": 200,
+    "read": 200,
+    "create": 201,
+    "update": 200,
+    "deliveries": 200,
+    "test": 202,
+    "rotate secret": 200,
+    "delete": 204,
+}
 FORBIDDEN = dict.fromkeys(ALLOWED, 403)
 UNAUTHENTICATED = dict.fromkeys(ALLOWED, 401)
 # Another department's: its list is empty, its ids unknown (404, as the contract's tenancy says), and this
@@ -98,6 +108,8 @@ def test_api_matrix(role: str, action: str, department, other_department) -> Non
     assert after != before or action in ("list", "read", "deliveries")
     if action == "create":
         assert response.json()["data"]["secret"] == Endpoint.objects.get(url="https://new.example.com/in").secret
+    if action == "rotate secret":
+        assert response.json()["data"]["secret"] == Endpoint.objects.get(pk=endpoint.pk).secret
     if action == "list":
         assert [item["id"] for item in response.json()["data"]] == [str(endpoint.pk)]
 
@@ -123,11 +135,21 @@ def admin_actions(endpoint: Endpoint, department: Department) -> dict[str, Calla
         "update": lambda c: c.post(change, {"url": "https://elsewhere.example.com/in", "is_active": "on"}),
         "deliveries": lambda c: c.get("/admin/webhooks/delivery/"),
         "test": lambda c: c.post(ADMIN, {"action": "send_test_event", "_selected_action": [str(endpoint.pk)]}),
+        "rotate secret": lambda c: c.post(ADMIN, {"action": "rotate_secret", "_selected_action": [str(endpoint.pk)]}),
         "delete": lambda c: c.post(f"{ADMIN}{endpoint.pk}/delete/", {"post": "yes"}),
     }
 
 
-ADMIN_ALLOWED = {"list": 200, "read": 200, "create": 302, "update": 302, "deliveries": 200, "test": 302, "delete": 302}
+ADMIN_ALLOWED = {
+    "list": 200,
+    "read": 200,
+    "create": 302,
+    "update": 302,
+    "deliveries": 200,
+    "test": 302,
+    "rotate secret": 302,
+    "delete": 302,
+}
 ADMIN_MATRIX = {
     "superuser": ADMIN_ALLOWED,
     "manager": ADMIN_ALLOWED,
@@ -174,7 +196,7 @@ def test_back_office_matrix(role: str, action: str, department, other_department
         if role == "deactivated manager":
             assert response["Location"].startswith("/admin/login/")
         return
-    if action in ("create", "update", "test", "delete"):
+    if action in ("create", "update", "test", "rotate secret", "delete"):
         assert state(endpoint.pk) != before
     if action == "read":
         assert endpoint.secret in page

@@ -27,6 +27,10 @@ class EndpointSerializer(serializers.ModelSerializer[Endpoint]):
     created_by = CreatorSerializer(
         required=False, help_text="Who created the endpoint (or kept it); absent when not known (older endpoints)."
     )
+    previous_secret_expires_at = MillisecondsDateTimeField(
+        allow_null=True,
+        help_text="After a rotation, until when the previous secret also signs every delivery; null when it does not.",
+    )
     created_at = MillisecondsDateTimeField()
     updated_at = MillisecondsDateTimeField()
 
@@ -41,6 +45,7 @@ class EndpointSerializer(serializers.ModelSerializer[Endpoint]):
             "is_active",
             "failing_since",
             "disabled_reason",
+            "previous_secret_expires_at",
             "created_by",
             "created_at",
             "updated_at",
@@ -77,6 +82,19 @@ class EndpointUpdateSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         # What a GET answered is known too: sent back alone it changes nothing, as for appointments.
         refuse_only_unknown(data, known=self.fields.keys() | set(EndpointWithSecretSerializer.Meta.fields))
+        return super().to_internal_value(data)
+
+
+class RotateSecretSerializer(serializers.Serializer):
+    overlap_hours = serializers.IntegerField(
+        min_value=0,
+        max_value=168,
+        default=24,
+        help_text="How long the previous secret goes on signing beside the new one (0: it stops at once).",
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        refuse_only_unknown(data, known=self.fields.keys())
         return super().to_internal_value(data)
 
 

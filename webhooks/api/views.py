@@ -3,6 +3,7 @@ the rest of the API. Only a token whose user may manage endpoints (a department 
 gets 403 on every route. A malformed, missing or another department's id is the same 404."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -24,15 +25,17 @@ from webhooks.api.serializers import (
     EndpointSerializer,
     EndpointUpdateSerializer,
     EndpointWithSecretSerializer,
+    RotateSecretSerializer,
 )
 from webhooks.models import Delivery, Endpoint
 from webhooks.permissions import may_manage_endpoints
-from webhooks.services import PingLimited, endpoint_create, endpoint_ping, endpoint_update
+from webhooks.services import PingLimited, endpoint_create, endpoint_ping, endpoint_rotate_secret, endpoint_update
 
 WEBHOOK_ID = OpenApiParameter("webhook", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The endpoint's id.")
 LIST = inline_serializer("WebhookEndpointList", fields={"data": EndpointSerializer(many=True)})
 ONE = inline_serializer("WebhookEndpointEnvelope", fields={"data": EndpointSerializer()})
 CREATED = inline_serializer("WebhookEndpointCreated", fields={"data": EndpointWithSecretSerializer()})
+ROTATED = inline_serializer("WebhookEndpointRotated", fields={"data": EndpointWithSecretSerializer()})
 DELIVERIES = inline_serializer("WebhookDeliveryList", fields={"data": DeliverySerializer(many=True)})
 QUEUED = inline_serializer(
     "WebhookPingQueued",
@@ -153,3 +156,21 @@ class WebhookViewSet(viewsets.GenericViewSet):
             .order_by("-created_at")[:RECENT_DELIVERIES]
         )
         return Response({"data": DeliverySerializer(recent, many=True).data})
+
+    @extend_schema(
+        summary="Rotate an endpoint's signing secret",
+        operation_id="webhooks_rotate_secret",
+        parameters=[WEBHOOK_ID],
+        request=RotateSecretSerializer,
+        responses={200: ROTATED, **ERROR_RESPONSES},
+    )
+    def rotate_secret(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A new `secret`, answered now. The previous one goes on signing every delivery beside it (two
+        signatures in `webhook-signature`, as the Standard Webhooks specification allows) for `overlap_hours`
+        (24 by default, 0 to 168), so a receiver can switch to the new one without missing a delivery."""
+        endpoint = self.get_object()
+        serializer = RotateSecretSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        overlap = timedelta(hours=serializer.validated_data["overlap_hours"])
+        endpoint = endpoint_rotate_secret(endpoint=endpoint, overlap=overlap)
+        return Response({"data": EndpointWithSecretSerializer(endpoint).data})
