@@ -9,6 +9,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.db.models.signals import pre_save
 from django.utils import timezone
 from django_guid import clear_guid, get_guid, set_guid
@@ -16,7 +17,9 @@ from django_tasks import TaskResult, task
 from django_tasks.base import Task
 from django_tasks.signals import log_task_started, task_finished, task_started
 
-__all__ = ["Task", "backoff", "enqueue_at", "task"]
+__all__ = ["Task", "backoff", "enqueue_at", "enqueue_unless_due", "live_arguments", "task"]
+
+READY, RUNNING = "READY", "RUNNING"
 
 
 def enqueue_at(job: Task[Any, Any], when: datetime | None, *args: Any, **kwargs: Any) -> TaskResult[Any]:
@@ -24,6 +27,28 @@ def enqueue_at(job: Task[Any, Any], when: datetime | None, *args: Any, **kwargs:
     if when is not None and when > timezone.now():
         return job.using(run_after=when).enqueue(*args, **kwargs)
     return job.enqueue(*args, **kwargs)
+
+
+def enqueue_unless_due(job: Task[Any, Any], when: datetime | None, *args: Any) -> bool:
+    """Enqueue `job(*args)` to run at `when`, unless a task of it with these arguments is already waiting to run
+    by then; True when one was enqueued. For work that may be woken from several places (an attempt, a sweep):
+    woken twice, it still runs once."""
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    by = when if when is not None and when > timezone.now() else timezone.now()
+    waiting = DBTaskResult.objects.filter(task_path=job.module_path, status=READY, args_kwargs__args=list(args))
+    if waiting.filter(Q(run_after=get_date_max()) | Q(run_after__lte=by)).exists():
+        return False
+    enqueue_at(job, when, *args)
+    return True
+
+
+def live_arguments(job: Task[Any, Any]) -> list[list[Any]]:
+    """The arguments of every task of `job` that is waiting to run or running: work that has a task."""
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(task_path=job.module_path, status__in=(READY, RUNNING))
+    return [list(stored.get("args", [])) for stored in rows.values_list("args_kwargs", flat=True)]
 
 
 def backoff(seconds: float, jitter: float = 0.2) -> timedelta:

@@ -141,10 +141,12 @@ INSTALLED_APPS = [
     "appointments",
     "claimants",
     "meetings",
-    "events",  # before django_tasks_db: its db_worker command is the one that checks the settings first
+    "events",
     "webhooks",
     "notifications",
     "django_tasks",
+    # Before django_tasks_db: its `db_worker` command is the one `manage.py db_worker` runs (worker/).
+    "worker",
     "django_tasks_db",
 ]
 
@@ -425,7 +427,23 @@ EMAIL_BACKEND = env_str(
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.LoggingBackend" if DEBUG else "").strip()
 
 # The task queue: Django's Tasks API (the django-tasks backport) on the database, run by `manage.py db_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The queues; every worker runs each in a thread of its own.
+TASK_QUEUES = ["default"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+# A running task holds a lease its worker renews every few seconds; a task whose lease has expired (its worker
+# was killed, or lost its database) is run again (issue 18.2). Longer than a heartbeat can be late, shorter than
+# anyone would wait for a lost delivery.
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 30)
+# How often each worker looks for work that has no task (a delivery or message left pending by a fault) and
+# enqueues it again, and for work stuck longer than TASK_STUCK_AFTER_SECONDS (logged at ERROR, reported by the
+# worker's /health/ready).
+TASK_SWEEP_SECONDS = env_int("TASK_SWEEP_SECONDS", 30)
+TASK_STUCK_AFTER_SECONDS = env_int("TASK_STUCK_AFTER_SECONDS", 900)
+# No task may run longer: past it the worker logs an ERROR and exits (its supervisor starts it again), since a
+# thread cannot be stopped from outside; every outside call has a timeout well below it.
+TASK_TIME_LIMIT_SECONDS = env_int("TASK_TIME_LIMIT_SECONDS", 600)
+# The worker's own /health/live and /health/ready, on this port of 0.0.0.0 (0: not served).
+WORKER_HEALTH_PORT = env_int("WORKER_HEALTH_PORT", 0)
 # Events are written in the transaction of the change they describe (an outbox); off only for benchmarks.
 EVENTS_ENABLED = env_bool("EVENTS_ENABLED", True)
 # Webhook endpoints must be https; http on a loopback address is allowed only with DEBUG (local receivers).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,3 +42,25 @@ def event_dispatch_one(sequence: int) -> bool:
         event.dispatched_at = timezone.now()
         event.save(update_fields=["dispatched_at"])
     return True
+
+
+# --- the worker's sweep (worker/sweep.py) ------------------------------------------------------------------------
+
+SWEPT_PER_RUN = 500
+
+
+def events_requeue() -> int:
+    """Enqueue a dispatch of the events not yet dispatched that no task will dispatch (theirs failed); returns how
+    many."""
+    from config.queue import live_arguments
+
+    live = {str(event_id) for args in live_arguments(events_dispatch) if args for event_id in args[0]}
+    waiting = Event.objects.filter(dispatched_at__isnull=True).values_list("id", flat=True)[:SWEPT_PER_RUN]
+    orphans = [str(event_id) for event_id in waiting if str(event_id) not in live]
+    if orphans:
+        events_dispatch.enqueue(orphans)
+    return len(orphans)
+
+
+def events_stuck(cutoff: datetime) -> int:
+    return Event.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).count()

@@ -7,3 +7,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import checks  # noqa: F401 (registers the SMS_BACKEND checks)
+        from notifications.tasks import notifications_requeue, notifications_stuck
+        from worker.sweep import Sweeper, register
+
+        register(Sweeper("messages", notifications_requeue, notifications_stuck))

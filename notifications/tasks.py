@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
-from config.queue import Task, enqueue_at, task
+from config.queue import Task, enqueue_at, live_arguments, task
+from notifications.models import Notification, NotificationStatus
 from notifications.services import Message, RetryLater, announcement, message_send, reminder, retry_delay
 
 
@@ -31,3 +33,44 @@ def reminder_send(appointment_id: str, hours: int, scheduled_for: str, attempt: 
     """A reminder, enqueued for `hours` before `scheduled_for`; it checks the appointment again when it runs."""
     message = reminder(appointment_id, hours, scheduled_for)
     return _send(message, reminder_send, appointment_id, hours, scheduled_for, attempt=attempt)
+
+
+# --- the worker's sweep (worker/sweep.py) ------------------------------------------------------------------------
+
+SWEPT_PER_RUN = 500
+
+
+def _orphans() -> list[tuple[Notification, Task[Any, Any], list[Any]]]:
+    """Messages pending (an attempt failed, or was cut short) with no task that will try them again: each with
+    the task and arguments that would."""
+    live = {(notification_send.module_path, str(args[0])) for args in live_arguments(notification_send) if args}
+    live |= {(reminder_send.module_path, ":".join(map(str, args[:3]))) for args in live_arguments(reminder_send)}
+    found = []
+    pending = Notification.objects.filter(status=NotificationStatus.PENDING).order_by("created_at")
+    for note in pending[:SWEPT_PER_RUN]:
+        kind, _, rest = note.key.partition(":")
+        subject = rest.rsplit(":", 1)[0]  # without the channel
+        job: Task[Any, Any]
+        if kind == "event":
+            job, args = notification_send, list[Any]([subject])
+        elif kind == "reminder":
+            hours, _, scheduled_for = subject.partition(":")
+            job, args = reminder_send, [str(note.appointment_id), int(hours), scheduled_for]
+        else:
+            continue
+        if (job.module_path, ":".join(map(str, args))) not in live:
+            found.append((note, job, args))
+            live.add((job.module_path, ":".join(map(str, args))))
+    return found
+
+
+def notifications_requeue() -> int:
+    """Enqueue again every pending message that no task will try again (its task failed); returns how many."""
+    orphans = _orphans()
+    for note, job, args in orphans:
+        enqueue_at(job, None, *args, attempt=note.attempts + 1)
+    return len(orphans)
+
+
+def notifications_stuck(cutoff: datetime) -> int:
+    return sum(1 for note, _job, _args in _orphans() if note.created_at < cutoff)

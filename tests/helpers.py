@@ -277,10 +277,11 @@ class Receiver:
                 receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                 time.sleep(receiver.delay)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(f"answered {status}".encode())
+                with contextlib.suppress(ConnectionError):  # the sender was killed while waiting (chaos tests)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain")
+                    self.end_headers()
+                    self.wfile.write(f"answered {status}".encode())
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -337,15 +338,20 @@ def database_env() -> dict[str, str]:
     return {"DATABASE_URL": urlunsplit(source._replace(path="/" + connection.settings_dict["NAME"]))}
 
 
-@contextlib.contextmanager
-def db_worker(env: dict[str, str], log: Any = None) -> Iterator[subprocess.Popen[bytes]]:
-    """`manage.py db_worker`, the task worker, as production runs it; stopped with SIGTERM (graceful). Its log
-    (a line per task) goes to the file `log`, or nowhere: a pipe nobody reads would fill up and stop it."""
+def start_db_worker(env: dict[str, str], log: Any = None) -> subprocess.Popen[bytes]:
+    """`manage.py db_worker`, the task worker, as production runs it, started (the caller stops it). Its log (a
+    line per task) goes to the file `log`, or nowhere: a pipe nobody reads would fill up and stop it."""
     output = log if log is not None else subprocess.DEVNULL
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
         cwd=ROOT, env=server_env(env), stdout=output, stderr=output,
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def db_worker(env: dict[str, str], log: Any = None) -> Iterator[subprocess.Popen[bytes]]:
+    """The task worker (start_db_worker) for the block; stopped with SIGTERM (graceful)."""
+    process = start_db_worker(env, log)
     try:
         yield process
     finally:

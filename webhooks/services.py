@@ -1,9 +1,10 @@
 """Webhook endpoints and their deliveries: the rules shared by the API, the back office and the worker.
 
 Delivery is at least once, with the event's id as `webhook-id` on every attempt, signed as the Standard
-Webhooks specification says. An attempt is made by the worker, never inside a request; its retry is enqueued
-before the request goes out, so a worker that dies mid-attempt loses nothing. Deliveries of one appointment's
-events to one endpoint go in the order of the events: a later one waits while an earlier one is pending.
+Webhooks specification says. An attempt is made by the worker, never inside a request; a worker that dies
+mid-attempt loses nothing: its task runs again once its lease has expired (worker/). Deliveries of one appointment's
+events to one endpoint go in the order of the events: a later one waits, without a task, while an earlier one is
+pending, and the earlier one wakes it when it is done (the worker's sweep wakes any that were missed).
 """
 
 from __future__ import annotations
@@ -20,21 +21,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from standardwebhooks import Webhook
 
 from appointments.models import Department
 from config.net import count_hit
-from config.queue import backoff, enqueue_at
+from config.queue import backoff, enqueue_at, enqueue_unless_due, live_arguments
 from events.models import Event, EventType
 from webhooks import http
 from webhooks.models import SUBSCRIBABLE, Attempt, Delivery, DeliveryStatus, Endpoint, new_secret
 
 # Seconds from one attempt to the next (the Standard Webhooks reference schedule): about 28 hours in all.
 RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
-HOLD = timedelta(seconds=60)
 USER_AGENT = "appointments-webhooks/1"
 Errors = dict[str, list[str]]
 NOT_PUBLIC = "The url is not a public address."
@@ -226,7 +227,12 @@ def deliveries_for_event(event: Event) -> list[Delivery]:
         [Delivery(endpoint=endpoint, event=event) for endpoint in endpoints], ignore_conflicts=True
     )
     for delivery in deliveries:
-        _enqueue(delivery, None)
+        # One behind an earlier pending delivery gets no task: the earlier one wakes it when it is done. Locking
+        # that one waits out an attempt finishing right now, whose wake would otherwise miss this delivery.
+        delivery.event = event
+        if not list(Delivery.objects.select_for_update().filter(_earlier(delivery)).values_list("pk", flat=True)[:1]):
+            _enqueue(delivery, None)
+    deliveries_wake_after(event)
     return deliveries
 
 
@@ -236,26 +242,72 @@ def _enqueue(delivery: Delivery, when: datetime | None) -> None:
     enqueue_at(webhook_deliver, when, str(delivery.pk))
 
 
-def _earlier_pending(delivery: Delivery) -> datetime | None:
-    """When an earlier event of the same appointment is still on its way to this endpoint (or not yet fanned
-    out), the time to look again; None when this delivery may go now."""
+def _wake(delivery: Delivery, when: datetime | None = None) -> bool:
+    """Make sure a task of this delivery runs by `when` (now when None), enqueuing one only if none will."""
+    from webhooks.tasks import webhook_deliver
+
+    return enqueue_unless_due(webhook_deliver, when, str(delivery.pk))
+
+
+def _hold() -> timedelta:
+    """How long an attempt in flight keeps others off its delivery: longer than an attempt can take (a connection,
+    the request and the answer, each within the timeout), so two attempts of one delivery do not overlap; a
+    killed worker's hold simply expires."""
+    return timedelta(seconds=3 * settings.WEBHOOK_TIMEOUT_SECONDS + 5)
+
+
+def _earlier(delivery: Delivery) -> Q:
+    """The pending deliveries of earlier events of the same appointment to the same endpoint."""
+    return Q(
+        endpoint_id=delivery.endpoint_id,
+        status=DeliveryStatus.PENDING,
+        event__appointment_id=delivery.event.appointment_id,
+        event__sequence__lt=delivery.event.sequence,
+    )
+
+
+def _must_wait(delivery: Delivery) -> bool:
+    """An earlier event of the same appointment is still on its way to this endpoint, or not yet fanned out."""
     event = delivery.event
     if event.appointment_id is None:
-        return None
-    now = timezone.now()
-    earlier = Event.objects.filter(appointment_id=event.appointment_id, sequence__lt=event.sequence)
-    if earlier.filter(dispatched_at__isnull=True).exists():
-        return now + timedelta(seconds=2)
-    blocking = list(
+        return False
+    earlier_events = Event.objects.filter(appointment_id=event.appointment_id, sequence__lt=event.sequence)
+    if earlier_events.filter(dispatched_at__isnull=True).exists():
+        return True
+    return Delivery.objects.filter(_earlier(delivery)).exists()
+
+
+def _wake_next(delivery: Delivery) -> None:
+    """This delivery is done: the first pending delivery of a later event of its appointment to its endpoint,
+    which waited without a task, may go now."""
+    if delivery.event.appointment_id is None:
+        return
+    following = (
         Delivery.objects.filter(
-            endpoint_id=delivery.endpoint_id, status=DeliveryStatus.PENDING, event__in=earlier.values("pk")
+            endpoint_id=delivery.endpoint_id,
+            status=DeliveryStatus.PENDING,
+            event__appointment_id=delivery.event.appointment_id,
+            event__sequence__gt=delivery.event.sequence,
         )
-        .order_by(F("next_attempt_at").asc(nulls_first=True))
-        .values_list("next_attempt_at", flat=True)[:1]
+        .select_related("event")
+        .order_by("event__sequence")
+        .first()
     )
-    if not blocking:
-        return None
-    return max(now, blocking[0] or now) + timedelta(seconds=1)
+    if following is not None:
+        _wake(following, following.next_attempt_at)
+
+
+def deliveries_wake_after(event: Event) -> None:
+    """An event fanned out after later events of its appointment (its dispatch was delayed by a fault): their
+    deliveries may have waited for it without a task; wake the first of each endpoint's."""
+    if event.appointment_id is None:
+        return
+    later = Event.objects.filter(appointment_id=event.appointment_id, sequence__gt=event.sequence)
+    if not later.filter(dispatched_at__isnull=False).exists():
+        return
+    for delivery in _heads().filter(event__appointment_id=event.appointment_id).select_related("event"):
+        if not _must_wait(delivery):
+            _wake(delivery, delivery.next_attempt_at)
 
 
 def delivery_attempt(delivery_id: str) -> str:
@@ -271,27 +323,72 @@ def delivery_attempt(delivery_id: str) -> str:
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             return "nothing to do"
         if delivery.held_until is not None and delivery.held_until > now:
-            _enqueue(delivery, delivery.held_until)
+            _wake(delivery, delivery.held_until)
             return "held by another attempt"
         if not delivery.endpoint.is_active:
             _finish(delivery, DeliveryStatus.FAILED)
+            _wake_next(delivery)
             return "endpoint disabled"
-        wait = _earlier_pending(delivery)
-        if wait is not None:
-            _enqueue(delivery, wait)
+        if delivery.attempts > len(RETRY_SCHEDULE):
+            # Its last attempt never came back (the worker died during it): given up, as an answer would have been.
+            _finish(delivery, DeliveryStatus.FAILED)
+            _wake_next(delivery)
+            return "gave up"
+        if _must_wait(delivery):
+            # No task meanwhile: the earlier delivery wakes this one when it is done.
             return "waiting for an earlier event"
-        # The retry first: should this worker die during the request, the retry still comes.
+        # Should this worker die during the request, this task is left RUNNING and runs again when its lease has
+        # expired (worker/sweep.py); it then finds the delivery held, and tries again when the hold ends.
         retry_at = None
         if delivery.attempts < len(RETRY_SCHEDULE):
             retry_at = now + backoff(RETRY_SCHEDULE[delivery.attempts])
-            _enqueue(delivery, retry_at)
         delivery.attempts += 1
-        delivery.held_until = now + HOLD
+        delivery.held_until = now + _hold()
         delivery.next_attempt_at = retry_at
         delivery.save(update_fields=["attempts", "held_until", "next_attempt_at"])
     outcome = _send(delivery)
     _record(delivery, outcome, now, retry_at)
     return f"{outcome.status_code or outcome.error}"
+
+
+# --- the worker's sweep (worker/sweep.py) ------------------------------------------------------------------------
+
+
+def _heads() -> Any:
+    """Pending deliveries with no pending delivery of an earlier event of their appointment to their endpoint."""
+    earlier = Delivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        status=DeliveryStatus.PENDING,
+        event__appointment_id=OuterRef("event__appointment_id"),
+        event__sequence__lt=OuterRef("event__sequence"),
+    )
+    return Delivery.objects.filter(status=DeliveryStatus.PENDING).exclude(Exists(earlier))
+
+
+SWEPT_PER_RUN = 500
+
+
+def deliveries_requeue() -> int:
+    """Enqueue again every pending delivery that has no task and is not waiting its turn (its task was lost, or
+    failed); returns how many. Those waiting behind an earlier one get none: the earlier one wakes them."""
+    from webhooks.tasks import webhook_deliver
+
+    live = {str(args[0]) for args in live_arguments(webhook_deliver) if args}
+    enqueued = 0
+    for delivery in _heads().select_related("event").order_by("created_at")[:SWEPT_PER_RUN]:
+        if str(delivery.pk) in live or _must_wait(delivery):
+            continue
+        due = [moment for moment in (delivery.next_attempt_at, delivery.held_until) if moment is not None]
+        enqueued += _wake(delivery, max(due, default=None))
+    return enqueued
+
+
+def deliveries_stuck(cutoff: datetime) -> int:
+    """Pending deliveries that may go (not waiting behind an earlier one, not held by an attempt in flight) and
+    have been due since before `cutoff`."""
+    due = Coalesce("next_attempt_at", "created_at")
+    free = Q(held_until__isnull=True) | Q(held_until__lt=timezone.now())
+    return int(_heads().annotate(due=due).filter(free, due__lt=cutoff).count())
 
 
 def _send(delivery: Delivery) -> http.Outcome:
@@ -326,15 +423,18 @@ def _record(delivery: Delivery, outcome: http.Outcome, at: datetime, retry_at: d
         endpoint = Endpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
         if outcome.succeeded:
             _finish(locked, DeliveryStatus.SUCCEEDED)
+            _wake_next(delivery)
             if endpoint.failing_since is not None:
                 endpoint.failing_since = None
                 endpoint.save(update_fields=["failing_since"])
             return
         if not outcome.retryable or retry_at is None:
             _finish(locked, DeliveryStatus.FAILED)
+            _wake_next(delivery)
         else:
             locked.held_until = None
             locked.save(update_fields=["held_until"])
+            _enqueue(locked, retry_at)
         if endpoint.failing_since is None:
             endpoint.failing_since = at
             endpoint.save(update_fields=["failing_since"])

@@ -3,13 +3,11 @@ the same webhook-id on every attempt, retried on 5xx/408/429/timeouts and not on
 appointment, never to a private address in production, and an endpoint that fails for days is turned off and
 its managers told."""
 
-import json
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
 
 from appointments.services import appointment_cancel, appointment_update
@@ -210,17 +208,3 @@ def test_send_again_delivers_the_same_event_with_the_same_id(department) -> None
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SUCCEEDED, 1)
     assert Attempt.objects.filter(delivery=delivery).count() == 2  # every attempt is kept
-
-
-def test_the_retry_is_enqueued_before_the_request_goes_out(department) -> None:
-    """A worker that dies mid-request loses nothing: the next attempt already waits in the queue."""
-    with Receiver() as receiver:
-        subscribe(department, receiver)
-        make_appointment(department)
-        run_tasks()
-    retry = DBTaskResult.objects.filter(task_path="webhooks.tasks.webhook_deliver", status="READY").get()
-    assert retry.run_after > timezone.now()
-    # ...and when it runs after a success it does nothing.
-    run_tasks(until=timezone.now() + LATER)
-    assert len(receiver.received) == 1
-    assert json.loads(receiver.received[0].body)["type"] == "appointment.created"
