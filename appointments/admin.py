@@ -216,6 +216,11 @@ class AppointmentAdmin(admin.ModelAdmin):
                 f"{one}/start/", wrap(backoffice.start_session, post_only=True), name="appointments_appointment_start"
             ),
             path(
+                f"{one}/meeting/waiting/",
+                wrap(backoffice.meeting_waiting),
+                name="appointments_appointment_meeting_waiting",
+            ),
+            path(
                 f"{one}/meeting/heartbeat/",
                 wrap(backoffice.meeting_heartbeat, post_only=True),
                 name="appointments_appointment_heartbeat",

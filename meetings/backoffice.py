@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from appointments.local_time import local_label
 from appointments.models import MAX_DURATION, Appointment, Status
 from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
-from meetings.models import Participant, Role
+from meetings.models import ADMITTED_ONE_BY_ONE, Participant, Role
 from meetings.services import (
     admitted_one_by_one,
     agent_seen,
@@ -125,6 +125,33 @@ def meeting_heartbeat(model_admin: ModelAdmin, request: HttpRequest, appointment
     return HttpResponse(status=204)
 
 
+def meeting_waiting(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Who waits to be let in, for the agent's meeting page (meeting.js polls it): an interpreter or a guest who
+    arrives during the call is seen, and admitted, without leaving it (issue 17.9)."""
+    appointment = _appointment(model_admin, request, appointment_id)
+    people = Participant.objects.filter(
+        appointment=appointment,
+        role__in=ADMITTED_ONE_BY_ONE,
+        revoked_at__isnull=True,
+        joined_waiting_at__isnull=False,
+        left_at__isnull=True,
+        admitted_at__isnull=True,
+    ).order_by("joined_waiting_at")
+    recording = appointment.features_call_recording_enable
+    waiting = [
+        {
+            "name": display_name(p),
+            "role": Role(p.role).label.lower(),
+            "declined_recording": recording and p.recording_consent is False,
+            "admit_url": reverse("admin:appointments_participant_admit", args=[appointment.pk, p.pk]),
+        }
+        for p in people
+    ]
+    response = JsonResponse({"waiting": waiting})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def extend_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent extends a session in progress (issue 17.3) to the length the page offered: through the service,
     with its rules (extend only, the agent's other appointments must not clash). Posting the length, not "plus 15",
@@ -190,9 +217,11 @@ def admit(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, pa
     """The agent lets an interpreter or a guest in (the waiting room's Admit, or the appointment's page)."""
     appointment = _appointment(model_admin, request, appointment_id)
     participant = _participant_of(appointment, participant_id)
+    failed = False
     try:
         admitted = participant_admit(participant=participant, actor=request.user)
     except ValidationError as exc:
+        failed = True
         messages.error(request, " ".join(exc.messages))
     else:
         note = ""
@@ -201,6 +230,9 @@ def admit(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, pa
         messages.success(
             request, f"{display_name(admitted)} ({admitted.get_role_display().lower()}) is admitted.{note}"
         )
+    if request.POST.get("from") == "meeting":  # meeting.js, so the agent stays in the call
+        stored = list(messages.get_messages(request))
+        return JsonResponse({"message": " ".join(str(m) for m in stored)}, status=422 if failed else 200)
     if request.POST.get("from") == "waiting-room":
         return HttpResponseRedirect(reverse("admin:appointments_waiting_room"))
     return HttpResponseRedirect(_change_page(appointment) + "#participants")

@@ -18,6 +18,48 @@
     var every = Math.max(2, parseInt(holder.dataset.pollSeconds, 10) || 5) * 1000;
     window.setInterval(function () { postJson(holder.dataset.heartbeatUrl).catch(function () {}); }, every);
   }
+  // Who waits to be let in (an interpreter, a guest), with Admit: the agent admits them without leaving the call.
+  var admission = document.getElementById("admission");
+  if (admission && admission.dataset.waitingUrl) {
+    var list = document.getElementById("admission-list");
+    var shown = "";
+    var refresh = function () {
+      fetch(admission.dataset.waitingUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (!body) { return; }
+          var key = JSON.stringify(body.waiting);
+          if (key === shown) { return; }
+          shown = key;
+          list.textContent = "";
+          body.waiting.forEach(function (person) {
+            var item = document.createElement("li");
+            var text = document.createElement("span");
+            text.textContent = person.name + " (" + person.role + ")" +
+              (person.declined_recording ? ": said no to the recording" : "");
+            var button = document.createElement("button");
+            button.type = "button";
+            button.className = "button";
+            button.textContent = "Admit " + person.name;
+            button.addEventListener("click", function () {
+              button.disabled = true;
+              fetch(person.admit_url, {
+                method: "POST", credentials: "same-origin", referrerPolicy: "same-origin",
+                headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRFToken": csrfInput ? csrfInput.value : "" },
+                body: "from=meeting"
+              }).catch(function () {}).then(refresh);
+            });
+            item.appendChild(text);
+            item.appendChild(button);
+            list.appendChild(item);
+          });
+          admission.hidden = body.waiting.length === 0;
+        })
+        .catch(function () {});
+    };
+    refresh();
+    window.setInterval(refresh, Math.max(2, parseInt(holder.dataset.pollSeconds, 10) || 5) * 1000);
+  }
   if (typeof window.JitsiMeetExternalAPI !== "function") {
     // The platform's script did not load: the page's own message (readable, with a way back and, for the agent,
     // "End the session" above), instead of the dark stage covering everything.

@@ -27,7 +27,7 @@ from meetings.services import (
     participants_release_absent,
     recording_allowed,
 )
-from tests.factories import a_browser, make_appointment
+from tests.factories import DepartmentFactory, a_browser, make_appointment
 from tests.helpers import claimant_joins, logged_in, postgres_only, run_together, staff
 
 DEVICE_OK = {"camera": True, "microphone": True, "downlink_kbps": 12000}
@@ -275,6 +275,32 @@ def test_the_waiting_room_lists_waiting_guests_with_their_role_first_and_admits_
     html = desk.get("/admin/appointments/appointment/waiting-room/").content.decode()
     assert "admit/" not in html
     assert "admitted, " in html
+
+
+def test_the_agents_meeting_page_lists_who_waits_and_admits_without_leaving_the_call(department, agent) -> None:
+    desk = logged_in(staff("desk", department))
+    appointment = soon(department, features_call_recording_enable=True)
+    started(appointment, agent.user)
+    guest = participant_invite_guest(appointment=appointment, display_name="Sam Solicitor", actor=agent.user)
+    waiting_url = f"/admin/appointments/appointment/{appointment.pk}/meeting/waiting/"
+    assert desk.get(waiting_url).json() == {"waiting": []}
+    guest_joins(guest, consent=False)
+    admit = f"/admin/appointments/appointment/{appointment.pk}/participants/{guest.pk}/admit/"
+    answer = desk.get(waiting_url)
+    assert "no-store" in answer["Cache-Control"]
+    assert answer.json() == {
+        "waiting": [{"name": "Sam Solicitor", "role": "guest", "declined_recording": True, "admit_url": admit}]
+    }
+    admitted = desk.post(admit, {"from": "meeting"})
+    assert admitted.status_code == 200
+    assert admitted.json()["message"].startswith("Sam Solicitor (guest) is admitted. They said no to the recording")
+    assert fresh(guest).admitted_by is not None
+    assert desk.get(waiting_url).json() == {"waiting": []}
+    participant_revoke(participant=fresh(guest), actor=agent.user)
+    refused = desk.post(admit, {"from": "meeting"})
+    assert (refused.status_code, refused.json()) == (422, {"message": "The link of Sam Solicitor was revoked."})
+    outsider = logged_in(staff("outsider", DepartmentFactory.create(name="Other")))
+    assert outsider.get(waiting_url).status_code == 404
 
 
 def test_the_back_office_admits_only_within_the_staff_members_departments(department, other_department) -> None:
