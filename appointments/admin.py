@@ -386,7 +386,10 @@ class AppointmentAdmin(admin.ModelAdmin):
             "attention": "Needs attention",
         }
         title = titles.get(DayFilter.current(request), "Appointments")
-        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+        # The list is the agent's desk: Django's sidebar of every model would push the Join column out of a 1366 px
+        # window (issue 17.11); the header's links (Today, Waiting room) and the breadcrumbs lead everywhere else.
+        context = {"title": title, "is_nav_sidebar_enabled": False, **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     # The record's times, in the department's zone and the page's one format (the change page's stamps).
     @admin.display(description="created")
