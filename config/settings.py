@@ -316,6 +316,8 @@ API_MAX_BODY_DEPTH = 8
 # HTTPS deployments set HTTPS=1 once and get every transport-security setting with it.
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+# Health probes come over plain HTTP from inside the host or container (config/healthcheck.py, load balancers).
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
