@@ -51,6 +51,9 @@ def test_a_guest_waits_during_the_session_until_the_agent_admits_them(
     assert page.locator("#meeting").count() == 0  # not in the call
     assert accessibility_violations(page, axe_source, WCAG22_AA) == []
     assert accessibility_violations(page, axe_source) == []
+    page.emulate_media(color_scheme="dark")
+    assert accessibility_violations(page, axe_source, WCAG22_AA) == []
+    page.emulate_media(color_scheme="light")
     page.screenshot(path=str(tmp_path / "guest-waiting.png"), full_page=True)
     assert Participant.objects.get(pk=guest.pk).admitted_at is None
 
