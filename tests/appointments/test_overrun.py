@@ -10,6 +10,7 @@ time."""
 import json
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jwt
 import pytest
@@ -19,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from appointments.admin import day_view
+from appointments.local_time import local_label
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from events.models import Event
@@ -305,8 +307,15 @@ class TestASessionNobodyEnded:
         appointment = walk_to(booked(department), Status.IN_PROGRESS)
         with time_machine.travel(appointment.ends_at + timedelta(seconds=1), tick=False):
             # Nobody's page was open since the start, long before: due at the end itself.
-            assert run_command("complete_abandoned_sessions")[-1].startswith("Completed 1 session(s)")
+            lines = run_command("complete_abandoned_sessions")
+        assert lines[-1].startswith("Completed 1 session(s)")
         assert Appointment.objects.get(pk=appointment.pk).session_ended_at == appointment.appointment_at
+        # Its time as every time a person reads (issue 17.10): the department's zone, labelled.
+        last_open = local_label(appointment.appointment_at, ZoneInfo("Europe/London"))
+        assert (
+            lines[0]
+            == f"{appointment.pk} {appointment.reference}: in_progress -> completed (last page open {last_open})"
+        )
 
 
 def _now() -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from appointments.local_time import local_label
 from appointments.overrun import appointments_complete_abandoned
 
 
@@ -20,9 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         completed = appointments_complete_abandoned()
         for appointment in completed:
+            assert appointment.session_ended_at is not None  # completed: a database constraint holds it
             self.stdout.write(
                 f"{appointment.pk} {appointment.reference}: in_progress -> completed "
-                f"(last page open {appointment.session_ended_at:%Y-%m-%dT%H:%M:%SZ})"
+                f"(last page open {local_label(appointment.session_ended_at, appointment.zone)})"
             )
         minutes = settings.SESSION_ABANDONED_MINUTES
         self.stdout.write(f"Completed {len(completed)} session(s) nobody ended, idle for {minutes} minutes or more.")
