@@ -488,7 +488,7 @@ def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) ->
     if {"is_interpreter_needed", "interpreter_language"} & changes.keys():
         participants_follow_appointment(appointment=appointment, actor=actor)
     if "agent" in changes:
-        participants_follow_agent(appointment=appointment)
+        participants_follow_agent(appointment=appointment, actor=actor)
     return admitted
 
 
@@ -565,8 +565,6 @@ def _create(
     except IntegrityError:
         raise _DrawnValueTaken from None
     participants_for_new_appointment(appointment=appointment, actor=actor)
-    if appointment.agent_id is not None:
-        participants_follow_agent(appointment=appointment)
     appointment.recorded_representation = representation(appointment, items=draft.items)
     events: list[tuple[str, dict[str, Any]]] = [(EventType.APPOINTMENT_CREATED, {})]
     events_record(appointment=appointment, events=events, representation=appointment.recorded_representation)

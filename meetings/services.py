@@ -76,7 +76,7 @@ def participants_for_new_appointment(*, appointment: Appointment, actor: Any = N
     """The participants every appointment starts with: the agent, the claimant (whose link is the appointment's
     `url`) and, when one is needed, the interpreter."""
     people = [
-        Participant(appointment=appointment, role=Role.AGENT, display_name="Agent"),
+        Participant(appointment=appointment, role=Role.AGENT, display_name="Agent", user_id=appointment.agent_id),
         # The claimant's name is read from the claimant (display_name), never copied here to go stale.
         Participant(
             appointment=appointment, role=Role.CLAIMANT, display_name="Claimant", token=appointment.public_token
@@ -88,10 +88,17 @@ def participants_for_new_appointment(*, appointment: Appointment, actor: Any = N
     return people
 
 
-def participants_follow_agent(*, appointment: Appointment) -> None:
+def participants_follow_agent(*, appointment: Appointment, actor: Any) -> None:
     """The agent's participant is the assigned agent (listed with the participants; the API's representation of
-    the appointment itself is unchanged)."""
-    Participant.objects.filter(appointment=appointment, role=Role.AGENT).update(user_id=appointment.agent_id)
+    the appointment itself is unchanged), with its history row saying who it now is (issue 19.3)."""
+    moved = [
+        participant
+        for participant in Participant.objects.filter(appointment=appointment, role=Role.AGENT)
+        if participant.user_id != appointment.agent_id
+    ]
+    for participant in moved:
+        participant.user_id = appointment.agent_id
+    update_with_history(moved, ["user"], actor)
 
 
 def _interpreter(appointment: Appointment) -> Participant:

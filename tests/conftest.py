@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from appointments.models import Appointment, Department
 from claimants.models import FieldType
+from config.history import history_drift
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, make_appointment
 from tests.helpers import Persona, persona
 
@@ -43,6 +44,27 @@ def _fresh_throttle_counts() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _every_tracked_row_is_its_latest_history(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that uses the database, each tracked row equals its latest history row (issue 19.3): a
+    write that bypassed the one history writer fails the test that made it. The test's database fixture is set up
+    here first, so it is torn down after this check: before the rollback (db) or the flush (transactional_db,
+    live_server, django_db(transaction=True)), with what the test and any server or worker it ran committed."""
+    names = request.fixturenames
+    uses = None
+    if "transactional_db" in names or "live_server" in names:
+        uses = "transactional_db"
+    elif "db" in names or request.node.get_closest_marker("django_db") is not None:
+        uses = "db"  # with a django_db marker, `db` is the marker's database (transaction=True or not)
+    if uses is None or request.node.get_closest_marker("history_unchecked") is not None:
+        yield
+        return
+    request.getfixturevalue(uses)
+    yield
+    drift = history_drift()
+    assert not drift, f"rows written without their history row (write them through config.history): {drift}"
 
 
 @pytest.fixture

@@ -52,6 +52,18 @@ class TestOverTheApi:
         assert api.patch(patch_url(appointment), {"agent_id": None}, format="json").status_code == 200
         assert Appointment.objects.get(pk=appointment.pk).agent_id is None
 
+    def test_the_agents_participant_history_names_the_agent_and_who_assigned_them(
+        self, api, agent, appointment, desk_agent
+    ) -> None:
+        """The assignment wrote the participant with a bare `.update()`, so its history still said "no user"
+        (issue 19.3): the latest history row is the participant as it now is, by whom it changed."""
+        participant = Participant.objects.get(appointment=appointment, role=Role.AGENT)
+        for assigned in (desk_agent.pk, None):
+            assert api.patch(patch_url(appointment), {"agent_id": assigned}, format="json").status_code == 200
+            latest = Participant.history.filter(id=participant.pk).latest("history_id")
+            assert (latest.user_id, latest.history_type, latest.history_user_id) == (assigned, "~", agent.user.pk)
+            assert Participant.objects.get(pk=participant.pk).user_id == assigned
+
     @pytest.mark.parametrize("value", [999_999, "1", True, 0])
     def test_someone_who_is_not_a_staff_member_of_the_department_is_refused(self, api, appointment, value) -> None:
         response = api.patch(patch_url(appointment), {"agent_id": value}, format="json")
@@ -100,7 +112,10 @@ class TestOverTheApi:
         assert created.status_code == 201
         appointment = Appointment.objects.get(pk=created.json()["data"]["id"])
         assert appointment.agent_id == desk_agent.pk
-        assert Participant.objects.get(appointment=appointment, role=Role.AGENT).user_id == desk_agent.pk
+        participant = Participant.objects.get(appointment=appointment, role=Role.AGENT)
+        assert participant.user_id == desk_agent.pk
+        created_history = Participant.history.get(id=participant.pk)  # one row: written with the agent at once
+        assert (created_history.user_id, created_history.history_type) == (desk_agent.pk, "+")
 
     def test_a_move_to_a_department_the_agent_is_not_in_is_refused(self, department, other_department, desk_agent):
         appointment = booked(department, 10, agent_id=desk_agent.pk)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData, ClaimantDataField
 from meetings.models import Meeting
-from tests.helpers import run_command
+from tests.helpers import rewrite, run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,10 @@ class TestSeedDemo:
 
     def test_tops_up_when_a_demo_appointment_was_cancelled(self, db) -> None:
         run_command("seed_demo")
-        Appointment.objects.filter(pk=Appointment.objects.all()[0].pk).update(
-            status=Status.CANCELLED, cancelled_at=timezone.now()
+        rewrite(
+            Appointment.objects.filter(pk=Appointment.objects.all()[0].pk),
+            status=Status.CANCELLED,
+            cancelled_at=timezone.now(),
         )
         run_command("seed_demo")
         assert Appointment.objects.filter(status=Status.SCHEDULED).count() == 3

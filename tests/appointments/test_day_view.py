@@ -16,7 +16,7 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from meetings.models import Meeting, Participant, Role
 from tests.factories import make_appointment
-from tests.helpers import claimant_joins, logged_in, staff
+from tests.helpers import claimant_joins, logged_in, rewrite, staff
 
 LIST = "/admin/appointments/appointment/"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -38,8 +38,8 @@ def at(department, when: datetime, reference: str, **options) -> Appointment:
     ahead = max(when, timezone.now() + timedelta(minutes=1))
     made = make_appointment(department, appointment_at=ahead, reference=reference, claimant=claimant, **options)
     if ahead != when:
-        Appointment.objects.filter(pk=made.pk).update(appointment_at=when)
-        Meeting.objects.filter(appointment=made).update(start_date=when, end_date=when + timedelta(hours=1))
+        rewrite(Appointment.objects.filter(pk=made.pk), appointment_at=when)
+        rewrite(Meeting.objects.filter(appointment=made), start_date=when, end_date=when + timedelta(hours=1))
     return Appointment.objects.get(pk=made.pk)
 
 
@@ -96,7 +96,7 @@ class TestToday:
         done = at(department, now + timedelta(minutes=5), "DONE")
         appointment_update(appointment=done, data={"status": Status.IN_PROGRESS}, actor=agent.user)
         appointment_update(appointment=done, data={"status": Status.COMPLETED}, actor=agent.user)
-        Appointment.objects.filter(pk=done.pk).update(appointment_at=now - timedelta(hours=2))
+        rewrite(Appointment.objects.filter(pk=done.pk), appointment_at=now - timedelta(hours=2))
         at(department, now + timedelta(minutes=10), "SOON")
         at(department, now + timedelta(hours=2), "LATER")
         response = desk.get(LIST)
@@ -114,7 +114,7 @@ class TestToday:
         claimant_joins(waiting)  # the claimant in the waiting room makes it waiting
         at(department, now - timedelta(minutes=20), "LATE")
         locked = at(department, now + timedelta(days=3), "LOCKED")
-        Participant.objects.filter(appointment=locked, role=Role.CLAIMANT).update(identity_locked_at=now)
+        rewrite(Participant.objects.filter(appointment=locked, role=Role.CLAIMANT), identity_locked_at=now)
         at(department, now + timedelta(days=3), "FINE")
         assert refs(desk.get(LIST, {"show": "waiting"})) == ["WAITING"]
         assert sorted(refs(desk.get(LIST, {"show": "attention"}))) == ["LATE", "LOCKED"]
@@ -214,14 +214,20 @@ class TestDashboard:
         start, _end = local_week(now, LONDON)
         monday_noon = start + timedelta(hours=12)
         done = at(department, monday_noon, "DONE")
-        Appointment.objects.filter(pk=done.pk).update(status=Status.COMPLETED, session_started_at=monday_noon,
-                                                      session_ended_at=monday_noon + timedelta(hours=1))  # fmt: skip
+        rewrite(
+            Appointment.objects.filter(pk=done.pk),
+            status=Status.COMPLETED,
+            session_started_at=monday_noon,
+            session_ended_at=monday_noon + timedelta(hours=1),
+        )
         claimant = Participant.objects.get(appointment=done, role=Role.CLAIMANT)
-        Participant.objects.filter(pk=claimant.pk).update(
-            joined_waiting_at=monday_noon - timedelta(minutes=4, seconds=30), admitted_at=monday_noon
+        rewrite(
+            Participant.objects.filter(pk=claimant.pk),
+            joined_waiting_at=monday_noon - timedelta(minutes=4, seconds=30),
+            admitted_at=monday_noon,
         )
         missed = at(department, monday_noon + timedelta(hours=2), "MISSED")
-        Appointment.objects.filter(pk=missed.pk).update(status=Status.NO_SHOW)
+        rewrite(Appointment.objects.filter(pk=missed.pk), status=Status.NO_SHOW)
         at(department, start - timedelta(days=1), "LAST-WEEK")
         response = manager.get(self.URL)
         assert response.status_code == 200

@@ -18,7 +18,7 @@ from appointments.services import appointment_cancel, appointment_update
 from meetings.models import Participant, Role
 from notifications.sms import MemoryBackend
 from tests.factories import DepartmentFactory, make_appointment
-from tests.helpers import claimant_joins, logged_in, run_command, run_tasks, staff, walk_to
+from tests.helpers import claimant_joins, logged_in, rewrite, run_command, run_tasks, staff, walk_to
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ class TestEveryClaimantPage:
         claimant_joins(waiting)
         pages["waiting"] = page(client, waiting)
         locked = soon(department)
-        Participant.objects.filter(appointment=locked, role=Role.CLAIMANT).update(identity_locked_at=timezone.now())
+        rewrite(Participant.objects.filter(appointment=locked, role=Role.CLAIMANT), identity_locked_at=timezone.now())
         pages["locked"] = page(client, locked)
         cancelled = soon(department)
         appointment_cancel(appointment=cancelled, reason=None, actor=None)

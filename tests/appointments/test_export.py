@@ -12,7 +12,7 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_cancel
 from claimants.models import FieldType
 from tests.factories import ClaimantDataFieldFactory, in_days, make_appointment
-from tests.helpers import logged_in, staff
+from tests.helpers import logged_in, rewrite, staff
 
 LIST = "/admin/appointments/appointment/"
 EXPORT = f"{LIST}export.csv"
@@ -53,8 +53,11 @@ def test_a_row_carries_the_agent_the_cancellation_the_session_and_the_data(depar
     }
     held = make_appointment(department, reference="HELD", claimant=claimant, agent_id=desk.pk)
     started = in_days(2, 10, 2)
-    Appointment.objects.filter(pk=held.pk).update(
-        status=Status.COMPLETED, session_started_at=started, session_ended_at=started + timedelta(minutes=47)
+    rewrite(
+        Appointment.objects.filter(pk=held.pk),
+        status=Status.COMPLETED,
+        session_started_at=started,
+        session_ended_at=started + timedelta(minutes=47),
     )
     called_off = make_appointment(
         department,

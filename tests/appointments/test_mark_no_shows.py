@@ -12,15 +12,17 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_mark_no_shows, appointment_update
 from meetings.models import Meeting
 from tests.factories import in_days, make_appointment
-from tests.helpers import walk_to
+from tests.helpers import rewrite, walk_to
 
 
 def in_the_past(appointment: Appointment, hours: float) -> None:
     """Move an appointment and its meeting back in time, as the clock would."""
     start = timezone.now() - timedelta(hours=hours)
-    Appointment.objects.filter(pk=appointment.pk).update(appointment_at=start)
-    Meeting.objects.filter(appointment=appointment).update(
-        start_date=start, end_date=start + timedelta(minutes=appointment.duration_in_minutes)
+    rewrite(Appointment.objects.filter(pk=appointment.pk), appointment_at=start)
+    rewrite(
+        Meeting.objects.filter(appointment=appointment),
+        start_date=start,
+        end_date=start + timedelta(minutes=appointment.duration_in_minutes),
     )
 
 

@@ -22,7 +22,7 @@ from appointments.services import appointment_update
 from meetings.models import Participant, Role
 from meetings.services import participant_leave
 from tests.factories import make_appointment
-from tests.helpers import admin_change_url, admin_form_data, claimant_joins, logged_in, snapshot, staff
+from tests.helpers import admin_change_url, admin_form_data, claimant_joins, logged_in, rewrite, snapshot, staff
 from tests.helpers import patch_url as url
 
 CLAIMANT = {"name": "Ada Lovelace", "email": "ada@example.com", "data": {"Case number": "C-1"}}
@@ -110,7 +110,7 @@ class TestTheRule:
             at(moment)
             appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=None)
             assert Appointment.objects.get(pk=appointment.pk).status == Status.IN_PROGRESS
-            Appointment.objects.filter(pk=appointment.pk).update(status=Status.SCHEDULED, session_started_at=None)
+            rewrite(Appointment.objects.filter(pk=appointment.pk), status=Status.SCHEDULED, session_started_at=None)
 
     def test_waiting_only_while_the_claimant_is_in_the_waiting_room(self, department, agent, at) -> None:
         appointment = ahead(department)
@@ -134,7 +134,7 @@ class TestTheRule:
         claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
         participant_leave(participant=claimant)
         # Another participant's link (revoked here, or an interpreter) does not make the claimant wait.
-        Participant.objects.filter(pk=claimant.pk).update(left_at=None, revoked_at=timezone.now())
+        rewrite(Participant.objects.filter(pk=claimant.pk), left_at=None, revoked_at=timezone.now())
         assert errors_of(appointment, Status.WAITING) == {"status": [NOBODY_WAITING]}
 
 

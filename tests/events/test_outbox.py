@@ -23,6 +23,7 @@ from tests.helpers import (
     claimant_waits_while_scheduled,
     logged_in,
     patch_url,
+    rewrite,
     run_command,
     staff,
 )
@@ -174,8 +175,8 @@ class TestEveryEntryPoint:
     def test_the_no_show_command(self, department) -> None:
         past = make_appointment(department)
         start = timezone.now() - timedelta(hours=3)
-        Appointment.objects.filter(pk=past.pk).update(appointment_at=start)
-        Meeting.objects.filter(appointment=past).update(start_date=start, end_date=start + timedelta(hours=1))
+        rewrite(Appointment.objects.filter(pk=past.pk), appointment_at=start)
+        rewrite(Meeting.objects.filter(appointment=past), start_date=start, end_date=start + timedelta(hours=1))
         run_command("mark_no_shows")
         assert types(past)[-2:] == ["appointment.status_changed", "appointment.no_show"]
 

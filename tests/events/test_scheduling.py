@@ -13,7 +13,7 @@ from meetings.devices import participant_record_device_check
 from meetings.models import Meeting, Participant, Role
 from meetings.services import participant_join
 from tests.factories import a_browser, make_appointment
-from tests.helpers import run_tasks
+from tests.helpers import rewrite, run_tasks
 
 CLAIMANT = {"name": "Ada", "data": {"Case number": "C-1"}}
 
@@ -30,8 +30,8 @@ def test_the_no_show_check_is_enqueued_for_the_end_of_the_meeting_and_marks_it(d
     assert checks_due(appointment) == [end + timedelta(seconds=1)]
     # The clock passes the end with nobody there (the rows moved back in time, as the clock would move forward).
     start = timezone.now() - timedelta(hours=2)
-    Appointment.objects.filter(pk=appointment.pk).update(appointment_at=start)
-    Meeting.objects.filter(appointment=appointment).update(start_date=start, end_date=start + timedelta(hours=1))
+    rewrite(Appointment.objects.filter(pk=appointment.pk), appointment_at=start)
+    rewrite(Meeting.objects.filter(appointment=appointment), start_date=start, end_date=start + timedelta(hours=1))
     DBTaskResult.objects.filter(task_path="appointments.tasks.appointment_check_no_show").update(
         run_after=timezone.now()
     )

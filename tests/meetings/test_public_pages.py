@@ -18,7 +18,7 @@ from appointments.services import appointment_update
 from meetings.models import Participant, Role
 from meetings.services import participant_invite_guest, participant_revoke
 from tests.factories import make_appointment
-from tests.helpers import walk_to
+from tests.helpers import rewrite, walk_to
 
 
 def soon(department, **options) -> Appointment:
@@ -110,8 +110,10 @@ class TestWhatEachStateShows:
     def test_completed_thanks_or_sends_the_claimant_to_the_custom_redirect(self, client, appointment, agent) -> None:
         walk_to(appointment, Status.COMPLETED, agent.user)  # started inside the join window
         assert "Thank you" in client.get(page_url(appointment)).content.decode()
-        Appointment.objects.filter(pk=appointment.pk).update(
-            use_custom_post_call_redirect=True, custom_user_post_call_redirect_url="https://example.com/after"
+        rewrite(
+            Appointment.objects.filter(pk=appointment.pk),
+            use_custom_post_call_redirect=True,
+            custom_user_post_call_redirect_url="https://example.com/after",
         )
         response = client.get(page_url(appointment))
         assert (response.status_code, response["Location"]) == (302, "https://example.com/after")
@@ -145,10 +147,12 @@ class TestStatusPoll:
             client.get(page_url(appointment, "/status"))
         assert len(reads) == 1
         person = claimant(appointment)
-        Participant.objects.filter(pk=person.pk).update(
-            joined_waiting_at=timezone.now(), last_seen_at=timezone.now() - timedelta(seconds=30)
+        rewrite(
+            Participant.objects.filter(pk=person.pk),
+            joined_waiting_at=timezone.now(),
+            last_seen_at=timezone.now() - timedelta(seconds=30),
         )
-        Appointment.objects.filter(pk=appointment.pk).update(status=Status.WAITING)
+        rewrite(Appointment.objects.filter(pk=appointment.pk), status=Status.WAITING)
         with CaptureQueriesContext(connection) as heartbeat:
             client.get(page_url(appointment, "/status"))
         assert len(heartbeat) == 2

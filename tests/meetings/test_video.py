@@ -15,6 +15,7 @@ from appointments.services import appointment_update
 from meetings.models import Participant, Role
 from meetings.services import join_window, participant_invite_guest
 from meetings.video import iframe_options, join_token, room_of
+from tests.helpers import rewrite
 
 SECRET = "test-secret-for-hs256-tokens-only-32b"
 
@@ -47,7 +48,7 @@ def test_no_token_without_configuration(appointment, settings) -> None:
 
 @pytest.mark.parametrize(("role", "moderator"), [(Role.AGENT, True), (Role.CLAIMANT, False), (Role.GUEST, False)])
 def test_claims_of_each_role(hs256, appointment, agent, role, moderator) -> None:
-    Appointment.objects.filter(pk=appointment.pk).update(features_call_recording_enable=True)
+    rewrite(Appointment.objects.filter(pk=appointment.pk), features_call_recording_enable=True)
     if role == Role.GUEST:
         participant_invite_guest(appointment=appointment, display_name="Sam", actor=agent.user)
     participant = person(appointment, role)
@@ -164,7 +165,7 @@ def test_a_device_that_failed_the_check_starts_muted_with_its_button_kept(
 ) -> None:
     claimant = person(appointment, Role.CLAIMANT)
     checked_at = timezone.now() if found else None
-    Participant.objects.filter(pk=claimant.pk).update(device_check=found, device_checked_at=checked_at)
+    rewrite(Participant.objects.filter(pk=claimant.pk), device_check=found, device_checked_at=checked_at)
     claimant.refresh_from_db()
     config = iframe_options(claimant, recording=False, now=timezone.now())["configOverwrite"]
     assert (config["startWithVideoMuted"], config["startWithAudioMuted"]) == (video_muted, audio_muted)
