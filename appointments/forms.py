@@ -11,14 +11,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from appointments.models import FEATURE_FIELDS, FEATURE_LABELS, TRANSITIONS, Appointment, Department, Status
+from appointments.models import FEATURE_LABELS, TRANSITIONS, WRITABLE_FIELDS, Appointment, Department, Status
 from appointments.selectors import claimant_data_items
 from appointments.services import appointment_update
 from appointments.widgets import DateInput, LocalDateTimeField
-from claimants.models import ClaimantDataField, FieldType
+from claimants.models import CLAIMANT_WRITABLE_FIELDS, ClaimantDataField, FieldType
 from claimants.services import claimant_data_field_plan_change
 
-CLAIMANT_FIELDS = ("name", "phone_number", "email", "date_of_birth")
+CLAIMANT_FIELDS = CLAIMANT_WRITABLE_FIELDS
 
 
 def staff_name(user: Any) -> str:
@@ -45,20 +45,7 @@ class AppointmentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Appointment
-        fields = [
-            "department",
-            "agent",
-            "appointment_at",
-            "duration_in_minutes",
-            "status",
-            "cancellation_reason",
-            "is_interpreter_needed",
-            "interpreter_language",
-            *FEATURE_FIELDS,
-            "use_custom_post_call_redirect",
-            "custom_user_post_call_redirect_url",
-            "custom_agent_post_call_redirect_url",
-        ]
+        fields = list(WRITABLE_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

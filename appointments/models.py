@@ -446,6 +446,33 @@ class Appointment(FeatureSettings):
         return can_transition(self.status, target)
 
 
+# The columns a client may write, declared once (issue 19.1): the API's write serializer (a foreign key under its
+# `<name>_id` key), the service's whitelist (every one without a rule of its own is stored as given) and the back
+# office's change form all derive their field lists from it, in this order (the PATCH body's). A column added here
+# is written by every door; tests/appointments/test_writable_fields.py PATCHes and saves each one and reads it back.
+WRITABLE_FIELDS: tuple[str, ...] = (
+    "appointment_at",
+    "duration_in_minutes",
+    "department",
+    "is_interpreter_needed",
+    "interpreter_language",
+    "status",
+    "cancellation_reason",
+    "agent",
+    *FEATURE_FIELDS,
+    "use_custom_post_call_redirect",
+    "custom_user_post_call_redirect_url",
+    "custom_agent_post_call_redirect_url",
+)
+
+
+def api_name(name: str) -> str:
+    """The key a writable column has in the API's bodies: a foreign key's `<name>_id`, else its name."""
+    column = Appointment._meta.get_field(name)
+    assert isinstance(column, models.Field)
+    return column.attname
+
+
 class IdempotencyKey(models.Model):
     """A create request's `Idempotency-Key` and the response it got, replayed to retries for 24 hours.
 

@@ -28,10 +28,12 @@ from appointments.models import (
     MAX_DURATION,
     MISSED_REASON,
     RESCHEDULABLE_STATUSES,
+    WRITABLE_FIELDS,
     Appointment,
     Department,
     Outcome,
     Status,
+    api_name,
 )
 from appointments.representation import data_items_array, items_in_row, representation
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
@@ -65,14 +67,22 @@ from meetings.services import (
     participants_for_new_appointment,
 )
 
-# Columns a client sets as given (the scheduling, interpreter and status fields have rules of their own, and the
-# service stamps the status times itself).
-OPTION_FIELDS = (
-    *FEATURE_FIELDS,
-    "use_custom_post_call_redirect",
-    "custom_user_post_call_redirect_url",
-    "custom_agent_post_call_redirect_url",
+# The writable columns with a rule of their own, each planned by its own step below (status and its reason, the
+# schedule, the interpreter, the department, the agent); every other writable column is set as given.
+RULED_FIELDS = frozenset(
+    {
+        "appointment_at",
+        "duration_in_minutes",
+        "department",
+        "is_interpreter_needed",
+        "interpreter_language",
+        "status",
+        "cancellation_reason",
+        "agent",
+    }
 )
+# Columns a client sets as given: derived from the one declaration (a column added there is written here too).
+OPTION_FIELDS = tuple(api_name(name) for name in WRITABLE_FIELDS if name not in RULED_FIELDS)
 REFERENCE_DIGITS = 9
 
 Precondition = Callable[[Appointment], None]

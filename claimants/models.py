@@ -43,6 +43,11 @@ class ClaimantDataField(models.Model):
         return f"{self.name} ({self.type}{', required' if self.required else ''})"
 
 
+# The claimant's columns a client may write (the API's `claimant` object, the change form's claimant fields), declared
+# once (issue 19.1); tests/appointments/test_writable_fields.py PATCHes and saves each one and reads it back.
+CLAIMANT_WRITABLE_FIELDS: tuple[str, ...] = ("name", "phone_number", "email", "date_of_birth")
+
+
 class Claimant(models.Model):
     """The person the appointment is with; one per appointment."""
 

@@ -5,19 +5,22 @@ types and shapes; the rules live in `appointments.services`.
 """
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
 
 from appointments.models import (
     FEATURE_FIELDS,
     MAX_DURATION,
     MIN_DURATION,
+    WRITABLE_FIELDS,
     Appointment,
-    Bandwidth,
     Department,
     Outcome,
     Status,
+    api_name,
     validate_http_url,
 )
 from claimants.api.serializers import ClaimantCreateSerializer, ClaimantSerializer, ClaimantUpdateSerializer
@@ -104,14 +107,30 @@ class AppointmentEnvelopeSerializer(serializers.Serializer):
     data = AppointmentSerializer()  # type: ignore[assignment]
 
 
-def feature_fields() -> dict[str, serializers.Field]:
-    """The writable feature settings, from the one list the model declares: booleans, and the bandwidth."""
-    return {
-        name: serializers.ChoiceField(choices=Bandwidth.choices)
-        if name == "features_bandwidth"
-        else StrictBooleanField()
-        for name in FEATURE_FIELDS
+class _ColumnFields(serializers.ModelSerializer[Appointment]):
+    """Builds a writable column's API field from the model, as DRF does (every boolean here is strict)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
     }
+
+    class Meta:
+        model = Appointment
+        fields: list[str] = []
+
+
+@cache
+def _column_spec(name: str) -> tuple[type[serializers.Field], dict[str, Any]]:
+    column = Appointment._meta.get_field(name)
+    assert isinstance(column, models.Field)
+    return _ColumnFields().build_standard_field(name, column)  # built once: a request only instantiates it
+
+
+def column_field(name: str) -> serializers.Field:
+    """The API field of a writable column the write serializer does not declare by hand (the feature settings)."""
+    field_class, kwargs = _column_spec(name)
+    return field_class(**kwargs)
 
 
 # Keys a body may carry besides its writable fields, which it ignores: the representation's (a client may send back
@@ -144,19 +163,21 @@ class AppointmentUpdateSerializer(serializers.Serializer):
         help_text="Optional: the staff member who runs it (a member of its department; null: nobody). Two live "
         "appointments of one agent may not overlap. Listed with the participants; not in the representation.",
     )
-    # The feature settings (FEATURE_FIELDS) are added by get_fields, here in the representation's order.
+    # The other writable columns (the feature settings) are built from the model by get_fields.
     use_custom_post_call_redirect = StrictBooleanField()
     custom_user_post_call_redirect_url = NullableUrlField(validators=[validate_http_url])
     custom_agent_post_call_redirect_url = NullableUrlField(validators=[validate_http_url])
 
     def get_fields(self) -> dict[str, serializers.Field]:
+        """The writable columns, from the one declaration (WRITABLE_FIELDS, in its order): the field declared here
+        where a column needs more than the model says, else the one DRF builds from the model; then the rest
+        declared here (the nested claimant)."""
         declared = super().get_fields()
-        fields: dict[str, serializers.Field] = {}
-        for name, field in declared.items():
-            if name == "use_custom_post_call_redirect":
-                fields |= feature_fields()
-            fields[name] = field
-        return fields
+        fields = {
+            api_name(name): declared.pop(api_name(name)) if api_name(name) in declared else column_field(name)
+            for name in WRITABLE_FIELDS
+        }
+        return fields | declared
 
     def to_internal_value(self, data: Any) -> Any:
         refuse_only_unknown(data, known=self.fields.keys() | READ_BACK)

@@ -2,9 +2,7 @@
 statements a PATCH costs and how times are written."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,46 +12,13 @@ from tests.factories import (
     ClaimantDataFieldFactory,
     DepartmentFactory,
     department_with_fields,
-    in_days,
     make_appointment,
 )
-from tests.helpers import claimant_waits_while_scheduled, data_item, snapshot
+from tests.helpers import data_item, snapshot
 from tests.helpers import patch_url as url
 
-# --- every field of the seed's body ---------------------------------------------------------------------------
-
-FUTURE = in_days(10, hour=8)
-SEED_FIELDS = [
-    ("appointment_at", FUTURE.strftime("%Y-%m-%dT%H:%M:%S.000Z"), FUTURE.strftime("%Y-%m-%dT%H:%M:%S.000Z")),
-    ("duration_in_minutes", 90, 90),
-    ("features_call_recording_enable", True, True),
-    ("features_breakout_room_enable", False, False),
-    ("features_webcam_access_agent_enable", False, False),
-    ("features_webcam_access_claimant_enable", False, False),
-    ("features_webcam_background_blurring_enable", False, False),
-    ("features_microphone_access_enable", False, False),
-    ("features_screen_sharing_enable", False, False),
-    ("features_messages_chat_enable", False, False),
-    ("features_participant_list_enable", False, False),
-    ("features_bandwidth", "medium", "medium"),
-    ("custom_user_post_call_redirect_url", "https://example.com/u", "https://example.com/u"),
-    ("custom_agent_post_call_redirect_url", "https://example.com/a", "https://example.com/a"),
-    ("status", "waiting", "waiting"),
-]
-
-
-@pytest.mark.parametrize(("field", "sent", "shown"), SEED_FIELDS)
-def test_patch_each_seed_field(api, appointment, field: str, sent: Any, shown: Any) -> None:
-    if field == "status":  # `waiting` needs the claimant in the waiting room (issue 17.5)
-        claimant_waits_while_scheduled(appointment)
-    before = snapshot(appointment)
-    response = api.patch(url(appointment), {field: sent}, format="json")
-    assert response.status_code == 200, response.json()
-    assert response.json()["data"][field] == shown
-    after = snapshot(appointment)
-    changed = {key for key in after if after[key] != before[key]} - {"updated_at", "meeting"}
-    column = "status" if field == "status" else field
-    assert changed == {column}
+# Every writable field, each PATCHed alone and read back from the row and its history, is generated from the write
+# serializer's fields in tests/appointments/test_writable_fields.py (issue 19.1); this file keeps the combinations.
 
 
 def test_patch_interpreter_fields_together(api, appointment) -> None:
