@@ -50,7 +50,7 @@ def test_the_change_form_offers_every_declared_column(client_for_desk) -> None:
     client, appointment = client_for_desk
     form = client.get(admin_change_url(appointment)).context["adminform"].form
     assert set(WRITABLE_FIELDS) <= set(form.fields)
-    assert list(AppointmentAdminForm._meta.fields or []) == list(WRITABLE_FIELDS)
+    assert list(AppointmentAdminForm.Meta.fields) == list(WRITABLE_FIELDS)
 
 
 def test_the_claimants_writable_fields_are_declared_once() -> None:
