@@ -415,6 +415,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP server may take to answer each step (Django waits forever without it): a stalled server fails
+# the message, which is tried again later, instead of stopping the worker (issue 18.3).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 # The claimant's emails: printed to the console in development (DEBUG); SMTP otherwise (EMAIL_HOST and the rest
 # above), so a production that forgot to configure mail keeps claimants' links out of its logs: the messages
 # fail, are retried and show as failed in the back office instead.
@@ -427,10 +430,14 @@ EMAIL_BACKEND = env_str(
 # listed as "not configured" in the back office, and check --deploy warns unless it is `none`. With DEBUG the default
 # writes a masked log line instead of sending.
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.LoggingBackend" if DEBUG else "").strip()
+# Seconds a provider's backend may wait for its provider (notifications/sms.py: every backend is given it).
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
 
 # The task queue: Django's Tasks API (the django-tasks backport) on the database, run by `manage.py db_worker`.
-# The queues; every worker runs each in a thread of its own.
-TASK_QUEUES = ["default"]
+# Three queues, each run by a thread of its own in every worker (worker/), so no kind of work waits behind
+# another (issue 18.3): "default" fans events out and runs the scheduled checks, "webhooks" delivers, "messages"
+# sends the claimant's emails and text messages.
+TASK_QUEUES = ["default", "webhooks", "messages"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 # A running task holds a lease its worker renews every few seconds; a task whose lease has expired (its worker
 # was killed, or lost its database) is run again (issue 18.2). Longer than a heartbeat can be late, shorter than

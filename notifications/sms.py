@@ -22,6 +22,13 @@ class BaseBackend:
     # Whether a message this backend accepts reaches a phone (check --deploy warns about one that does not).
     delivers: ClassVar[bool] = True
 
+    @property
+    def timeout(self) -> float:
+        """Seconds the provider may take to answer (SMS_TIMEOUT_SECONDS): a provider's backend passes it to every
+        request it makes, so a provider that stalls fails the message, which is tried again later, and never holds
+        up the worker (issue 18.3)."""
+        return float(settings.SMS_TIMEOUT_SECONDS)
+
     def send(self, to: str, text: str) -> None:
         raise NotImplementedError
 

@@ -22,13 +22,13 @@ def _send(message: Message | None, again: Task[Any, Any], *args: object, attempt
         return {"retrying" if delay else "gave up": str(exc)}
 
 
-@task()
+@task(queue_name="messages")
 def notification_send(event_id: str, attempt: int = 1) -> dict[str, str]:
     """The booking, move or cancel message of an event."""
     return _send(announcement(event_id), notification_send, event_id, attempt=attempt)
 
 
-@task()
+@task(queue_name="messages")
 def reminder_send(appointment_id: str, hours: int, scheduled_for: str, attempt: int = 1) -> dict[str, str]:
     """A reminder, enqueued for `hours` before `scheduled_for`; it checks the appointment again when it runs."""
     message = reminder(appointment_id, hours, scheduled_for)

@@ -373,12 +373,14 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
 
 class SmtpServer:
     """A stand-in SMTP server on 127.0.0.1 (enough of RFC 5321 for Django's SMTP backend): keeps each message's
-    envelope and its raw text."""
+    envelope and its raw text. With `stall`, it accepts each connection and then says nothing, ever (a server
+    that hangs); `connections` counts those accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stall: bool = False) -> None:
         import socketserver
 
         self.messages: list[tuple[str, list[str], bytes]] = []
+        self.connections = 0
         server = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -386,6 +388,10 @@ class SmtpServer:
                 self.wfile.write(line.encode() + b"\r\n")
 
             def handle(self) -> None:
+                server.connections += 1
+                if stall:
+                    self.rfile.read()  # until the client gives up and closes
+                    return
                 sender, recipients = "", list[str]()
                 self.reply("220 stand-in ESMTP")
                 while line := self.rfile.readline():

@@ -4,9 +4,11 @@ changes between the check and the connection (DNS rebinding) cannot redirect it.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -127,14 +129,33 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     kind = _PinnedTLS if parts.scheme == "https" else _Pinned
     connection = kind(host, port, address, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # The timeout bounds each wait on the socket; a receiver that sends its answer a byte at a time never trips
+    # it, so the whole attempt is cut off after three of them (issue 18.3).
+    deadline = 3 * settings.WEBHOOK_TIMEOUT_SECONDS
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        if connection.sock is not None:
+            with contextlib.suppress(OSError):
+                connection.sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(deadline, cut)
+    timer.daemon = True
+    timer.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         kept = response.read(RESPONSE_BODY_KEPT).decode("utf-8", errors="replace")
+        if cut_off.is_set():
+            return outcome(None, f"No complete answer within {deadline:g} s.")
         return outcome(response.status, "", kept)
     except TimeoutError:
         return outcome(None, f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS} s.")
     except (OSError, http.client.HTTPException) as exc:
+        if cut_off.is_set():
+            return outcome(None, f"No complete answer within {deadline:g} s.")
         return outcome(None, f"Connection failed: {exc.__class__.__name__}: {exc}")
     finally:
+        timer.cancel()
         connection.close()

@@ -2,6 +2,6 @@ from config.queue import task
 from webhooks.services import delivery_attempt
 
 
-@task()
+@task(queue_name="webhooks")
 def webhook_deliver(delivery_id: str) -> str:
     return delivery_attempt(delivery_id)
