@@ -23,8 +23,16 @@ from appointments.services import OPTION_FIELDS, RULED_FIELDS, appointment_updat
 from claimants.api.serializers import ClaimantUpdateSerializer
 from claimants.models import CLAIMANT_WRITABLE_FIELDS, Claimant, ClaimantData, FieldType
 from config.api.fields import NullableUrlField, TimeField
+from meetings.models import Meeting
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, UserFactory, in_days
-from tests.helpers import admin_change_url, admin_form_data, claimant_waits_while_scheduled, logged_in, staff
+from tests.helpers import (
+    admin_change_url,
+    admin_form_data,
+    claimant_waits_while_scheduled,
+    logged_in,
+    snapshot,
+    staff,
+)
 from tests.helpers import patch_url as url
 
 # The write serializer's keys that are not Appointment columns, with why: the claimant is a row of its own, covered
@@ -222,6 +230,7 @@ def test_patch_writes_each_data_item_alone(api, agent, appointment, item_name: s
     latest = item.history.order_by("-history_id").first()
     assert latest is not None
     assert latest.value == value
+    assert latest.history_user_id == agent.user.pk
 
 
 # --- the back office's change form ---------------------------------------------------------------------------------
@@ -271,3 +280,48 @@ def test_the_change_form_writes_each_field_alone(client_for_desk, name: str) -> 
     assert latest is not None
     assert getattr(latest, key) == getattr(appointment, key)
     assert latest.history_user_id == member.pk
+
+
+@pytest.mark.parametrize("name", CLAIMANT_WRITABLE_FIELDS)
+def test_the_change_form_writes_each_claimant_field_alone(client_for_desk, name: str) -> None:
+    client, appointment = client_for_desk
+    member = client.get("/admin/").wsgi_request.user
+    sent, stored = CLAIMANT_VALUES[name]
+    data = admin_form_data(client, appointment) | {f"claimant_{name}": sent}
+    response = client.post(admin_change_url(appointment), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    claimant = Claimant.objects.get(appointment=appointment)
+    assert getattr(claimant, name) == stored
+    latest = claimant.history.order_by("-history_id").first()
+    assert latest is not None
+    assert getattr(latest, name) == stored
+    assert latest.history_user_id == member.pk
+
+
+@pytest.mark.parametrize("item_name", ["Case number", "Incident date"])
+def test_the_change_form_writes_each_data_item_alone(client_for_desk, item_name: str) -> None:
+    client, appointment = client_for_desk
+    member = client.get("/admin/").wsgi_request.user
+    item = ClaimantData.objects.select_related("field").get(claimant__appointment=appointment, field__name=item_name)
+    value = DATA_VALUES[FieldType(item.field.type)]
+    data = admin_form_data(client, appointment) | {f"data_{item.pk}": value}
+    response = client.post(admin_change_url(appointment), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    item.refresh_from_db()
+    assert item.value == value
+    latest = item.history.order_by("-history_id").first()
+    assert latest is not None
+    assert latest.value == value
+    assert latest.history_user_id == member.pk
+
+
+def test_saving_the_change_form_unchanged_changes_nothing(client_for_desk) -> None:
+    """The other half of the loop above: posted back as shown, no row differs and no history row is written (the
+    appointment, its claimant and data items, its meeting)."""
+    client, appointment = client_for_desk
+    before = snapshot(appointment)
+    histories = [model.history.count() for model in (Appointment, Claimant, ClaimantData, Meeting)]
+    response = client.post(admin_change_url(appointment), admin_form_data(client, appointment))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert snapshot(appointment) == before
+    assert [model.history.count() for model in (Appointment, Claimant, ClaimantData, Meeting)] == histories
