@@ -20,7 +20,10 @@ STRONG_JITSI = secrets.token_urlsafe(32)
 
 def production(**env: str) -> dict[str, str]:
     """An environment as CI's production check has it (.ci/run), with `env` over it."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("JITSI_", "SECRET_KEY", "DEBUG"))}
+    # Not DJANGO_ALLOW_ASYNC_UNSAFE either: the browser tests set it for this process (tests/e2e/conftest.py), and
+    # Django's own deploy check refuses it (async.E001), which production never sets.
+    drop = ("JITSI_", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     return {**base, "DEBUG": "0", "HTTPS": "1", "ALLOWED_HOSTS": "appointments.example.com", **env}
 
 
