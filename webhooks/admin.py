@@ -46,10 +46,6 @@ class CreatorFilter(admin.SimpleListFilter):
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
 
-    class Media:
-        # The back office's WCAG 2.2 AA fixes (underlined breadcrumbs, 24 px filter links), as on appointments.
-        css = {"all": ["meetings/backoffice.css"]}
-
     list_display = ["url", "department", "is_active", "subscribed", "failing", "creator"]
     list_filter = [CreatorFilter, "is_active", "department"]
     readonly_fields = [
