@@ -366,7 +366,7 @@ class Appointment(FeatureSettings):
     custom_agent_post_call_redirect_url = HttpUrlField(max_length=2000, null=True, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
-    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    # Every change, with who made it: services write through config.history (docs/decisions.md, issue 19.3).
     history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:

@@ -57,7 +57,7 @@ class Claimant(models.Model):
     phone_number = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +447911123456")
     email = models.EmailField(max_length=254, null=True, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
-    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    # Every change, with who made it: services write through config.history (docs/decisions.md, issue 19.3).
     history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class ClaimantData(models.Model):
     value = models.TextField(null=True, blank=True, max_length=2000)
 
     objects = ClaimantDataQuerySet.as_manager()
-    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    # Every change, with who made it: services write through config.history (docs/decisions.md, issue 19.3).
     history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:

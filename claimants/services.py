@@ -27,11 +27,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from config.api.fields import parse_date
-from config.history import history_user, insert_with_history, stamp, update_with_history
+from config.history import insert_with_history, stamp, update_with_history
 from config.prepared import Prepared, columns, from_row
 
 Errors = dict[str, list[str]]
@@ -376,7 +375,7 @@ def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor:
         stamp(item, actor)
         item.delete()
     if move.moved:
-        bulk_update_with_history(move.moved, ClaimantData, ["field", "value"], default_user=history_user(actor))
+        update_with_history(move.moved, ["field", "value"], actor, reason=False)
     if move.added:
         claimant_data_for_fields(claimant=claimant, fields=move.added, actor=actor)
     if move.dropped or move.moved or move.added:
@@ -388,7 +387,8 @@ def claimant_data_for_fields(
 ) -> list[ClaimantData]:
     """One empty data item per department field, for a new claimant or a field new to the department."""
     items = [ClaimantData(claimant=claimant, field=f) for f in fields]
-    return list(bulk_create_with_history(items, ClaimantData, default_user=history_user(actor)))
+    insert_with_history(items, actor, reason=False)
+    return items
 
 
 def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Any) -> int:
@@ -401,9 +401,14 @@ def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Any) -> i
         data__field=data_field
     )
     items = [ClaimantData(claimant=claimant, field=data_field) for claimant in missing.only("pk")]
-    bulk_create_with_history(items, ClaimantData, default_user=history_user(actor), batch_size=1000)
+    for start in range(0, len(items), _BATCH):
+        insert_with_history(items[start : start + _BATCH], actor, reason=False)
     return len(items)
 
+
+# Rows a statement writes at most when a field's change reaches every claimant of a department (with their
+# history rows, copied in one more statement): well under PostgreSQL's 65,535 parameters.
+_BATCH = 1000
 
 # How many offending values a refused field change names, so the message stays readable.
 _SHOWN_VALUES = 3
@@ -464,7 +469,6 @@ def claimant_data_field_change(
             locked.full_clean()  # with the department: the name is unique within it
             locked.save(update_fields=updated)
         if converted:
-            bulk_update_with_history(
-                converted, ClaimantData, ["value"], default_user=history_user(actor), batch_size=1000
-            )
+            for start in range(0, len(converted), _BATCH):
+                update_with_history(converted[start : start + _BATCH], ["value"], actor, reason=False)
     return locked

@@ -25,7 +25,7 @@ class Meeting(models.Model):
     room_url = models.URLField(max_length=500, unique=True)
     start_date = models.DateTimeField()
     end_date = models.DateTimeField()
-    # Every change, with who made it; services set the user, bulk writes go through simple-history's helpers.
+    # Every change, with who made it: services write through config.history (docs/decisions.md, issue 19.3).
     history = HistoricalRecords(cascade_delete_history=False)
 
     if TYPE_CHECKING:

@@ -18,7 +18,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from appointments.models import FINAL_STATUSES, Outcome, Status
 from config.history import history_user, insert_with_history, stamp, update_with_history
@@ -550,7 +549,7 @@ def participants_admit(*, appointment: Appointment, now: datetime, actor: Any) -
     admitter = _admitter(actor)
     for person in people:
         person.admitted_at, person.admitted_by = now, admitter
-    bulk_update_with_history(people, Participant, ["admitted_at", "admitted_by"], default_user=history_user(actor))
+    update_with_history(people, ["admitted_at", "admitted_by"], actor, reason=False)
     return people
 
 

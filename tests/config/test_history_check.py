@@ -83,3 +83,18 @@ def test_the_check_fails_each_kind_of_test_on_postgresql() -> None:
     url = os.environ["DATABASE_URL"]
     # A database name of its own: pytest-django's test_<name> would otherwise be this run's own test database.
     _assert_each_probe_fails(_probe({**os.environ, "DATABASE_URL": url.rsplit("/", 1)[0] + "/history_probe"}))
+
+
+def test_no_application_module_writes_history_a_third_way() -> None:
+    """simple-history's bulk helpers build history rows from the instances, beside the copy config.history makes
+    from the rows: one writer (docs/decisions.md, issue 19.3)."""
+    skipped = {".venv", "tests", "bench", "migrations", "node_modules", ".git"}
+    modules = [path for path in ROOT.rglob("*.py") if not skipped & set(path.relative_to(ROOT).parts)]
+    assert len(modules) > 50
+    third_way = ("bulk_create_with_history", "bulk_update_with_history", "save_without_historical_record")
+    found = [
+        str(path.relative_to(ROOT))
+        for path in modules
+        if any(f"{name}(" in path.read_text() or f"import {name}" in path.read_text() for name in third_way)
+    ]
+    assert found == []
