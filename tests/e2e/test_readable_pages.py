@@ -24,9 +24,9 @@ video_stub = journeys.video_stub
 SCHEMES = ["light", "dark"]
 
 
-def desk_page(browser: Any, base: str, scheme: str) -> Any:
+def desk_page(browser: Any, base: str, scheme: str, viewport: dict[str, int] | None = None) -> Any:
     """The agent signed in, in a browser whose visitor prefers `scheme`."""
-    page = _watched(browser.new_context(color_scheme=scheme))
+    page = _watched(browser.new_context(color_scheme=scheme, **({"viewport": viewport} if viewport else {})))
     browser_sign_in(page, base, "desk", journeys.PASSWORD)
     return page
 
@@ -54,6 +54,33 @@ def test_the_waiting_room_reads_in_both_themes(live_server, browser, journey, ax
     assert page.evaluate("() => matchMedia('(prefers-color-scheme: dark)').matches") is (scheme == "dark")
     assert page.locator("tr.status-waiting").count() == 3
     page.screenshot(path=str(tmp_path / f"waiting-room-{scheme}.png"), full_page=True)
+    assert accessibility_violations(page, axe_source, WCAG22_AA) == []
+    assert page.console_errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_waiting_room_on_a_phone_fits_the_screen_and_its_links_read(
+    live_server, browser, journey, axe_source, scheme, tmp_path
+) -> None:
+    """Walked at 390 px, the waiting room was 531 px wide with Start and Join off the screen, and a claimant's name
+    (a link in the text of its cell) was told from that text by colour alone: 1.42:1 in the dark theme."""
+    claimant_joins(journey["appointment"])
+    make_appointment(
+        journey["appointment"].department,
+        appointment_at=timezone.now() + timedelta(minutes=20),
+        duration_in_minutes=5,
+        claimant={"name": "Grace Hopper", "data": {"Case number": "GRA"}},
+    )
+    page = desk_page(browser, live_server.url, scheme, {"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/admin/appointments/appointment/waiting-room/")
+    assert page.locator("#waiting-room-table tbody tr").count() == 2
+    page.screenshot(path=str(tmp_path / f"waiting-room-390-{scheme}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    action = page.locator("#waiting-room-table .start-session, #waiting-room-table a.button").first
+    box = action.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 390
     assert accessibility_violations(page, axe_source, WCAG22_AA) == []
     assert page.console_errors == []
     page.context.close()
