@@ -15,6 +15,7 @@ from django.utils import timezone
 from appointments.models import Appointment, Status
 from tests.e2e import test_claimant_journey as journeys
 from tests.e2e.conftest import WCAG22_AA, _watched, accessibility_violations
+from tests.e2e.test_claimant_browsers import checked_in
 from tests.factories import make_appointment
 from tests.helpers import browser_sign_in, claimant_joins
 
@@ -88,17 +89,7 @@ def test_the_waiting_room_on_a_phone_fits_the_screen_and_its_links_read(
 
 def claimant_in_the_meeting(page: Any, journey: dict[str, Any]) -> None:
     appointment: Appointment = journey["appointment"]
-    page.goto(appointment.url)
-    page.click("#device-check")
-    page.wait_for_selector("#step-device.done")
-    page.fill("#date_of_birth", "1990-05-17")
-    page.click("#identity-form button[type=submit]")
-    page.wait_for_selector(".greeting:has-text('Hello Ada Lovelace')")
-    page.check("#consent-yes")
-    page.click("#consent-form button[type=submit]")
-    page.wait_for_selector("#step-consent.done")
-    page.click("#join-form button[type=submit]")
-    page.wait_for_selector("h1:has-text('You are in the waiting room')")
+    checked_in(page, appointment)
     response = journey["api"].patch(f"/api/v1/appointments/{appointment.pk}", {"status": "in_progress"}, format="json")
     assert response.status_code == 200
 
