@@ -9,19 +9,21 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from config.actors import Actor, staff_of
 from config.prepared import insert_rows, update_columns
 
 
-def history_user(actor: Any) -> Any:
-    """The user to record, or None for a participant or a command."""
-    return None if getattr(actor, "history_label", None) is not None else actor
+def history_user(actor: Actor) -> User | None:
+    """The user to record, or None for a participant, a command or an anonymous visitor."""
+    return staff_of(actor)
 
 
-def stamp(instance: Any, actor: Any) -> None:
+def stamp(instance: Any, actor: Actor) -> None:
     """Mark the next save of `instance` with who made it."""
     label = getattr(actor, "history_label", None)
     instance._history_user = history_user(actor)
@@ -47,7 +49,7 @@ def _copy_statement(model: type[Model], count: int) -> str:
 
 
 def history_copy(
-    model: type[Model], pks: Sequence[Any], actor: Any, *, reason: bool = True, created: bool = False
+    model: type[Model], pks: Sequence[Any], actor: Actor, *, reason: bool = True, created: bool = False
 ) -> None:
     """The history rows of records just written with `QuerySet.update()` or `bulk_create()`, which send no
     signal (so django-simple-history writes none): one per record, copied in one statement from its row as it now
@@ -69,7 +71,7 @@ def history_copy(
         cursor.execute(_copy_statement(model, len(pks)), params)
 
 
-def insert_with_history(instances: Sequence[Model], actor: Any, *, reason: bool = True) -> None:
+def insert_with_history(instances: Sequence[Model], actor: Actor, *, reason: bool = True) -> None:
     """Insert new rows of one model (config.prepared.insert_rows) and their history rows (`+`), as
     simple-history's `bulk_create_with_history` would; `reason` as for `history_copy`."""
     if instances:
@@ -77,7 +79,7 @@ def insert_with_history(instances: Sequence[Model], actor: Any, *, reason: bool 
         history_copy(type(instances[0]), [instance.pk for instance in instances], actor, reason=reason, created=True)
 
 
-def update_with_history(instances: Sequence[Model], names: Sequence[str], actor: Any, *, reason: bool = True) -> None:
+def update_with_history(instances: Sequence[Model], names: Sequence[str], actor: Actor, *, reason: bool = True) -> None:
     """Write these fields of rows of one model as the instances hold them, and their history rows (`~`): one
     row with a statement built once (config.prepared.update_columns), several with `bulk_update`."""
     if not instances:
