@@ -147,7 +147,7 @@ class TestChangelist:
         assert len(queries) <= 12, [q["sql"][:80] for q in queries]
 
     def test_a_count_past_the_cap_reads_more_than(self, desk, department, monkeypatch) -> None:
-        from appointments.admin import CappedCountPaginator
+        from config.admin import CappedCountPaginator
 
         monkeypatch.setattr(CappedCountPaginator, "cap", 3)
         for n in range(5):

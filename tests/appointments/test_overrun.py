@@ -19,9 +19,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from appointments.admin import day_view
 from appointments.local_time import local_label
 from appointments.models import Appointment, Status
+from appointments.selectors import appointments_in_view
 from appointments.services import appointment_update
 from events.models import Event
 from meetings.models import Participant, Role
@@ -244,7 +244,7 @@ class TestASessionNobodyEnded:
             attention = Appointment.objects.filter(pk=appointment.pk)
             with time_machine.travel(appointment.ends_at - timedelta(minutes=1), tick=False) as clock:
                 run_tasks()
-                assert not day_view(attention, "attention", appointment.zone, _now())
+                assert not appointments_in_view(attention, "attention", appointment.zone, _now())
                 # The claimant's page keeps polling past the end: attended, so not completed, but needs attention.
                 for _minute in range(20):
                     clock.shift(timedelta(minutes=1))
@@ -252,7 +252,7 @@ class TestASessionNobodyEnded:
                     run_tasks(until=_now())
                 last_poll = _now()
                 assert Appointment.objects.get(pk=appointment.pk).status == Status.IN_PROGRESS
-                assert list(day_view(attention, "attention", appointment.zone, _now())) == [appointment]
+                assert list(appointments_in_view(attention, "attention", appointment.zone, _now())) == [appointment]
                 # The page closes. Nine minutes later it is still in progress; after ten it is completed.
                 clock.shift(timedelta(minutes=9))
                 run_tasks(until=_now())
@@ -262,7 +262,7 @@ class TestASessionNobodyEnded:
             assert "appointment_check_abandoned" in ran
             fresh = Appointment.objects.get(pk=appointment.pk)
             assert (fresh.status, fresh.session_ended_at) == (Status.COMPLETED, last_poll)
-            assert not day_view(attention, "attention", appointment.zone, _now())
+            assert not appointments_in_view(attention, "attention", appointment.zone, _now())
             types = list(Event.objects.filter(appointment=appointment).values_list("type", flat=True))
             assert types[-4:] == [
                 "appointment.updated",

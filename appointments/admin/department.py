@@ -1,0 +1,101 @@
+"""Departments in the back office: their members (a superuser's to grant), default features, zone, reminders,
+contact details and the claimant data fields they collect (written through the claimant services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Field, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.forms import Field as FormField
+from django.http import HttpRequest
+
+from appointments.forms import ClaimantDataFieldForm
+from appointments.models import FEATURE_FIELDS, FEATURE_LABELS, Department
+from appointments.selectors import departments_counted
+from claimants.models import ClaimantDataField
+from claimants.services import claimant_data_field_added, claimant_data_field_change
+from config.admin import scoped
+
+
+class ClaimantDataFieldInline(admin.TabularInline):
+    model = ClaimantDataField
+    form = ClaimantDataFieldForm
+    extra = 0
+    fields = ["position", "name", "type", "required"]
+    ordering = ["position", "name"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count", "field_count", "contact_details", "features_bandwidth"]
+
+    def formfield_for_dbfield(self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any) -> FormField | None:
+        if db_field.name in FEATURE_LABELS:
+            kwargs["label"] = FEATURE_LABELS[db_field.name]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    search_fields = ["name"]
+    filter_horizontal = ["members"]
+    inlines = [ClaimantDataFieldInline]
+    fieldsets = [
+        (None, {"fields": ["name", "members"]}),
+        ("Default features of new appointments", {"fields": list(FEATURE_FIELDS)}),
+        ("Local time and the claimant's reminders", {"fields": ["time_zone", "reminder_hours"]}),
+        (
+            "How claimants contact the department",
+            {
+                "fields": ["contact_phone", "contact_email", "contact_hours", "contact_help"],
+                "description": "Shown on every page a claimant sees and in every message they get. Without any, "
+                "they see the organisation's own details (CONTACT_* settings) or are asked to contact the "
+                "department the way they were booked.",
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Department]:
+        return departments_counted(scoped(super().get_queryset(request), request, "pk"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Department | None = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Department | None = None) -> list[str]:
+        # Membership decides what a user reaches: only a superuser grants it.
+        return [] if request.user.is_superuser else ["name", "members"]
+
+    # `obj: Any`: a Department with departments_counted's annotations (get_queryset), which its type does not know.
+    @admin.display(description="members", ordering="member_total")
+    def member_count(self, obj: Any) -> int:
+        return int(obj.member_total)
+
+    @admin.display(description="contact details")
+    def contact_details(self, obj: Department) -> str:
+        shown = [obj.contact_phone, obj.contact_email] if obj.contact_phone or obj.contact_email else []
+        return ", ".join(shown) or ("Opening hours only" if obj.contact_hours else "No contact details")
+
+    @admin.display(description="claimant data fields", ordering="field_total")
+    def field_count(self, obj: Any) -> int:
+        return int(obj.field_total)
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: ModelForm[Department],
+        formset: BaseInlineFormSet[ClaimantDataField, Department, ModelForm[ClaimantDataField]],
+        change: bool,
+    ) -> None:
+        # Data fields are written by the claimant services: a changed field re-checks and converts the values it
+        # holds, a new one gives every claimant of the department an empty item.
+        for data_field in formset.save(commit=False):
+            if data_field.pk is not None and not data_field._state.adding:
+                changes = {name: getattr(data_field, name) for name in ("position", "name", "type", "required")}
+                claimant_data_field_change(data_field=data_field, changes=changes, actor=request.user)
+            else:
+                data_field.save()
+                claimant_data_field_added(data_field=data_field, actor=request.user)
+        for deleted in formset.deleted_objects:
+            deleted.delete()

@@ -1,0 +1,167 @@
+"""The appointment admin's own pages beside Django's: booking (its add page), an appointment's history, the list as
+CSV, the managers' week, and the meeting pages of meetings.backoffice, all under its sign-in, permissions and
+department scoping. Their addresses are declared once, in `ROUTES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from appointments.booking import BookingForm
+from appointments.dashboard import week_summary
+from appointments.exports import appointments_csv
+from appointments.local_time import staff_zone
+from appointments.models import Appointment, Department
+from appointments.selectors import appointment_history
+from meetings import backoffice
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+
+def book(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
+    """The add page: an agent books an appointment (a claimant who phoned in) through the API's service, in one
+    of their departments (chosen first when they have several)."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    departments = list(Department.objects.visible_to(request.user))
+    chosen = next((d for d in departments if str(d.pk) == request.GET.get("department")), None)
+    if chosen is None and len(departments) == 1:
+        chosen = departments[0]
+    context = {**model_admin.admin_site.each_context(request), "title": "Book an appointment", "subtitle": None,
+               "opts": model_admin.model._meta}  # fmt: skip
+    if chosen is None:
+        return TemplateResponse(request, "admin/appointments/book.html", {**context, "departments": departments})
+    form = BookingForm(request.POST or None, department=chosen, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        booked = form.booked
+        model_admin.log_addition(request, booked, [{"added": {}}])
+        model_admin.message_user(request, f"Booked appointment {booked}.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:appointments_appointment_change", args=[booked.pk]))
+    return TemplateResponse(request, "admin/appointments/book.html", {**context, "form": form, "department": chosen})
+
+
+def history(model_admin: ModelAdmin[Appointment], request: HttpRequest, object_id: str) -> HttpResponse:
+    """Every recorded change to the appointment, its claimant, the claimant's data and its meeting, newest first."""
+    appointment = model_admin.get_object(request, object_id)
+    if appointment is None or not model_admin.has_view_or_change_permission(request, appointment):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"History of appointment {appointment.reference}",
+        "subtitle": None,
+        "opts": model_admin.model._meta,
+        "object": appointment,
+        "entries": appointment_history(appointment),
+        "has_view_permission": True,
+    }
+    return TemplateResponse(request, "admin/appointments/appointment/history.html", context)
+
+
+def export_csv(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponseBase:
+    """The list as it is filtered (view, filters, search, date, tenancy) as CSV, streamed row by row."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    try:
+        queryset = model_admin.get_changelist_instance(request).get_queryset(request)
+    except IncorrectLookupParameters:
+        # A filter the list cannot apply (an unknown field, a malformed value): the list's own answer, which
+        # sends the browser to the list with its error flag, rather than a 500 (issue 18.7).
+        changelist = reverse("admin:appointments_appointment_changelist")
+        return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
+    response = StreamingHttpResponse(appointments_csv(queryset), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointments-{timezone.now():%Y%m%d-%H%M}.csv"'
+    response["Cache-Control"] = "no-store"  # personal data
+    return response
+
+
+def dashboard(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
+    """The managers' week: appointments by status per day, the no-show rate, the average wait."""
+    if not request.user.has_perm("appointments.change_department"):
+        raise PermissionDenied
+    zone = staff_zone(request.user)
+    summary = week_summary(model_admin.get_queryset(request), zone, timezone.now())
+    wait = summary["average_wait"]
+    seconds = round(wait.total_seconds()) if wait is not None else 0
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "This week",
+        "subtitle": None,
+        "opts": model_admin.model._meta,
+        "summary": summary,
+        "first_day": summary["days"][0],
+        "last_day": summary["days"][-1],
+        "zone_name": zone.key.replace("_", " "),
+        "wait_minutes": seconds // 60,
+        "wait_seconds": seconds % 60,
+    }
+    return TemplateResponse(request, "admin/appointments/dashboard.html", context)
+
+
+# A page of the appointment admin, called with the model admin, the request and its address's ids.
+View = Callable[..., HttpResponseBase]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One of the admin's own pages: its address under /admin/appointments/appointment/, its view, its URL name
+    (reversed as `admin:<name>`) and whether it only takes POST (the actions a page's buttons post)."""
+
+    address: str
+    view: View
+    name: str
+    post_only: bool = False
+
+
+ONE = "<uuid:appointment_id>"
+PERSON = f"{ONE}/participants/<uuid:participant_id>"
+
+ROUTES = (
+    Route("waiting-room/", backoffice.waiting_room, "appointments_waiting_room"),
+    Route("export.csv", export_csv, "appointments_appointment_export"),
+    Route("dashboard/", dashboard, "appointments_dashboard"),
+    Route(f"{ONE}/meeting/", backoffice.agent_meeting, "appointments_appointment_meeting"),
+    Route(f"{ONE}/start/", backoffice.start_session, "appointments_appointment_start", post_only=True),
+    Route(f"{ONE}/meeting/waiting/", backoffice.meeting_waiting, "appointments_appointment_meeting_waiting"),
+    Route(
+        f"{ONE}/meeting/heartbeat/", backoffice.meeting_heartbeat, "appointments_appointment_heartbeat", post_only=True
+    ),
+    Route(f"{ONE}/meeting/extend/", backoffice.extend_session, "appointments_appointment_extend", post_only=True),
+    Route(f"{ONE}/meeting/end/", backoffice.end_session, "appointments_appointment_end", post_only=True),
+    Route(f"{ONE}/guests/", backoffice.invite_guest, "appointments_appointment_guest", post_only=True),
+    Route(f"{PERSON}/admit/", backoffice.admit, "appointments_participant_admit", post_only=True),
+    Route(f"{PERSON}/revoke/", backoffice.revoke_link, "appointments_participant_revoke", post_only=True),
+    Route(f"{PERSON}/unlock/", backoffice.unlock_identity, "appointments_participant_unlock", post_only=True),
+)
+
+
+def urls(model_admin: ModelAdmin[Appointment]) -> list[URLPattern]:
+    """`ROUTES` as URL patterns, each behind the admin site's sign-in (`admin_view`), ahead of Django's own."""
+
+    def bind(route: Route) -> View:
+        def view(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+            if route.post_only and request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return route.view(model_admin, request, *args, **kwargs)
+
+        return model_admin.admin_site.admin_view(view)
+
+    return [path(route.address, bind(route), name=route.name) for route in ROUTES]
