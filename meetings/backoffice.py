@@ -8,24 +8,25 @@ change goes through the services.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.local_time import local_label
+from appointments.local_time import local_day, local_label, staff_zone
 from appointments.models import MAX_DURATION, Appointment, Status
+from appointments.selectors import appointment_participants, appointments_of_the_day, participants_waiting_to_be_let_in
+from appointments.services import appointment_update
 from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
-from meetings.models import ADMITTED_ONE_BY_ONE, Participant, Role
+from meetings.models import Participant, Role
 from meetings.services import (
     admitted_one_by_one,
     agent_seen,
@@ -72,7 +73,8 @@ def agent_meeting(model_admin: ModelAdmin, request: HttpRequest, appointment_id:
     if agent is None:
         raise Http404
     agent.appointment = appointment
-    user: Any = request.user  # signed in: admin_view let the request through
+    user = request.user
+    assert isinstance(user, User)  # signed in: admin_view let the request through
     agent.display_name = user.get_full_name() or user.get_username()
     now = timezone.now()
     agent_seen(appointment=appointment, now=now)
@@ -129,14 +131,7 @@ def meeting_waiting(model_admin: ModelAdmin, request: HttpRequest, appointment_i
     """Who waits to be let in, for the agent's meeting page (meeting.js polls it): an interpreter or a guest who
     arrives during the call is seen, and admitted, without leaving it (issue 17.9)."""
     appointment = _appointment(model_admin, request, appointment_id)
-    people = Participant.objects.filter(
-        appointment=appointment,
-        role__in=ADMITTED_ONE_BY_ONE,
-        revoked_at__isnull=True,
-        joined_waiting_at__isnull=False,
-        left_at__isnull=True,
-        admitted_at__isnull=True,
-    ).order_by("joined_waiting_at")
+    people = participants_waiting_to_be_let_in(appointment)
     recording = appointment.features_call_recording_enable
     waiting = [
         {
@@ -156,8 +151,6 @@ def extend_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id
     """The agent extends a session in progress (issue 17.3) to the length the page offered: through the service,
     with its rules (extend only, the agent's other appointments must not clash). Posting the length, not "plus 15",
     makes a second click or a second tab harmless."""
-    from appointments.services import appointment_update
-
     appointment = _appointment(model_admin, request, appointment_id)
     try:
         minutes = int(request.POST.get("duration_in_minutes", ""))
@@ -175,8 +168,6 @@ def extend_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id
 
 def end_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent ends the session from the meeting page (also when the video could not load)."""
-    from appointments.services import appointment_update
-
     appointment = _appointment(model_admin, request, appointment_id)
     try:
         appointment_update(appointment=appointment, data={"status": Status.COMPLETED}, actor=request.user)
@@ -189,8 +180,6 @@ def end_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: s
 
 def start_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent admits the claimant: the session starts (`in_progress`) and the agent's meeting opens."""
-    from appointments.services import appointment_update
-
     appointment = _appointment(model_admin, request, appointment_id)
     try:
         appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=request.user)
@@ -271,28 +260,13 @@ def unlock_identity(
 # --- the waiting room -------------------------------------------------------------------------------------------
 
 
-def _today(now: datetime, user: Any) -> tuple[datetime, datetime]:
-    """The staff member's today, in their department's zone (appointments.local_time)."""
-    from appointments.local_time import local_day, staff_zone
-
-    return local_day(now, staff_zone(user))
-
-
 def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dict[str, Any]]:
     """Today's appointments of the staff member's departments, waiting ones first, each with who is waiting."""
     now = timezone.now()
     participants_release_absent(now=now)
-    start, end = _today(now, request.user)
-    live = Participant.objects.filter(revoked_at__isnull=True).order_by("created_at")
-    appointments = (
-        model_admin.get_queryset(request)
-        .filter(appointment_at__gte=start, appointment_at__lt=end)
-        .select_related("department", "claimant")
-        .prefetch_related(Prefetch("participants", queryset=live))
-        .order_by("appointment_at", "id")
-    )
-    rows = []
-    for appointment in appointments:
+    start, end = local_day(now, staff_zone(request.user))  # the staff member's today, in their department's zone
+    rows: list[dict[str, Any]] = []
+    for appointment in appointments_of_the_day(model_admin.get_queryset(request), start, end):
         people = list(appointment.participants.all())
         for person in people:
             person.appointment = appointment
@@ -302,7 +276,7 @@ def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dic
             {
                 "appointment": appointment,
                 "waiting": waiting,
-                "since": min((p.joined_waiting_at for p in waiting), default=None),
+                "since": min((p.joined_waiting_at for p in waiting if p.joined_waiting_at), default=None),
                 # Each interpreter and guest waiting is admitted by the agent, one by one (issue 17.9).
                 "to_admit": open_to_admit and any(waiting_for_admission(p) for p in people),
                 "people": [
@@ -386,9 +360,7 @@ def waiting_room(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
 def participants_context(appointment: Appointment) -> dict[str, Any]:
     """What the appointment's page shows of its participants: each link (to copy), readiness, identity and consent,
     with the actions staff may take (invite a guest, revoke a guest's link, unlock an identity check)."""
-    people = list(appointment.participants.select_related("user").order_by("created_at"))
-    for person in people:
-        person.appointment = appointment
+    people = appointment_participants(appointment)
     return {
         "appointment": appointment,
         "people": [
