@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
-from appointments.services import _change, _lock  # the one way an appointment changes, under its row lock
+from appointments.services.update import change, lock  # the one way an appointment changes, under its row lock
 from config.transactions import block
 from events.models import EventType
 from events.services import events_record
@@ -55,11 +55,11 @@ def appointments_complete_abandoned(*, now: datetime | None = None, appointment_
     for candidate in due.only("pk"):
         try:
             with block():
-                locked = _lock(candidate.pk)
+                locked = lock(candidate.pk)
                 if locked.status != Status.IN_PROGRESS or session_abandoned_from(locked) > now:
                     continue
                 quiet = session_quiet_since(locked)
-                updated = _change(locked, {"status": Status.COMPLETED}, None, None, quiet)
+                updated = change(locked, {"status": Status.COMPLETED}, None, None, quiet)
                 idle = {"last_seen_at": quiet, "idle_minutes": settings.SESSION_ABANDONED_MINUTES}
                 events = [(EventType.MEETING_ABANDONED, {"abandoned": idle})]
                 events_record(appointment=updated, events=events, representation=updated.recorded_representation)

@@ -1,0 +1,29 @@
+"""Cancelling an appointment (the API's cancel action and the back office's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from appointments.models import (
+    FINAL_STATUSES,
+    Appointment,
+    Status,
+)
+from appointments.services.shared import status_label
+from appointments.services.update import change, lock
+from config.transactions import block
+
+
+def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: Any, viewer: Any = None) -> Appointment:
+    """Cancel an appointment with an optional reason. Unlike a PATCH to `cancelled`, cancelling one that is
+    already final (cancelled included) is refused, so a client learns its cancel did not happen now. `viewer` as
+    for appointment_update."""
+    with block():
+        current = lock(appointment.pk, viewer)
+        if current.status in FINAL_STATUSES:
+            raise ValidationError(
+                {"status": [f"The appointment is {status_label(current.status)} and cannot be cancelled."]}
+            )
+        return change(current, {"status": Status.CANCELLED, "cancellation_reason": reason}, actor, None)

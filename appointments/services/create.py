@@ -1,0 +1,159 @@
+"""Creating an appointment, with its claimant, data items, meeting and participants."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from appointments.models import (
+    FEATURE_FIELDS,
+    Appointment,
+    Department,
+)
+from appointments.representation import representation
+from appointments.services.planning import plan_agent, plan_fields
+from appointments.services.shared import raise_if_agent_overlap
+from claimants.services import (
+    Errors,
+    claimant_create,
+    claimant_plan_create,
+    merge_errors,
+)
+from config.history import insert_with_history
+from config.prepared import VisibleTo, columns, from_row
+from events.models import EventType
+from events.services import events_record
+from meetings.services import (
+    meeting_for,
+    participants_for_new_appointment,
+)
+
+REFERENCE_DIGITS = 9
+
+
+def draw_reference() -> str:
+    """A random 9-digit numeric reference; the unique constraint says whether it is free (appointment_create
+    draws again when it is not)."""
+    return str(10 ** (REFERENCE_DIGITS - 1) + secrets.randbelow(9 * 10 ** (REFERENCE_DIGITS - 1)))
+
+
+class _DrawnValueTaken(Exception):
+    """A reference or meeting id drawn at random was taken already (rare): the create is tried again whole."""
+
+
+DRAW_ATTEMPTS = 5
+
+
+def appointment_create(
+    *,
+    department: Department,
+    appointment_at: datetime,
+    duration_in_minutes: int,
+    claimant: Mapping[str, Any],
+    actor: Any,
+    reference: str | None = None,
+    **options: Any,
+) -> Appointment:
+    """Create a scheduled appointment with its claimant, one data item per department field, and its meeting.
+
+    `department` is one the actor may use, as its caller resolved it: `department_for_create` (the API) or the
+    back office's list of the actor's departments (the commands act as the system). `options` are the writable
+    representation fields (features, interpreter, redirects); `claimant["data"]` maps a field's name or id to
+    its value. Raises ValidationError keyed by dot paths and writes nothing then. The returned instance has its
+    `recorded_representation`.
+
+    A generated reference and the meeting's id are drawn at random and inserted without checking first: should
+    one be taken, the insert fails, the transaction (or the caller's savepoint) rolls back and the whole create
+    runs again with new draws, so a create costs no check and no savepoint of its own.
+    """
+    for _attempt in range(DRAW_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _create(department, appointment_at, duration_in_minutes, claimant, actor, reference, options)
+        except _DrawnValueTaken:
+            continue
+    raise RuntimeError(f"could not draw a free reference and meeting id in {DRAW_ATTEMPTS} attempts")
+
+
+def _create(
+    department: Department,
+    appointment_at: datetime,
+    duration_in_minutes: int,
+    claimant: Mapping[str, Any],
+    actor: Any,
+    reference: str | None,
+    options: Mapping[str, Any],
+) -> Appointment:
+    errors: Errors = {}
+    if reference is not None and Appointment.objects.filter(department=department, reference=reference).exists():
+        errors["reference"] = ["The reference has already been taken."]
+    # New appointments take the department's feature settings unless the request sets them.
+    appointment = Appointment(
+        department=department,
+        reference=reference or draw_reference(),
+        **{name: getattr(department, name) for name in FEATURE_FIELDS},
+    )
+    schedule = {"appointment_at": appointment_at, "duration_in_minutes": duration_in_minutes}
+    changes, field_errors = plan_fields(appointment, {**options, **schedule}, timezone.now())
+    agent_changes, agent_errors = plan_agent(appointment, options, department, (changes, field_errors))
+    changes |= agent_changes
+    draft = claimant_plan_create(department_id=department.pk, data=claimant)
+    errors = merge_errors(errors, field_errors, agent_errors, draft.errors)
+    if errors:
+        raise ValidationError(errors)
+    for name, value in changes.items():
+        setattr(appointment, name, value)
+    _insert(appointment, actor, drawn=reference is None)
+    claimant_create(draft=draft, appointment=appointment, actor=actor)
+    try:
+        meeting_for(appointment=appointment, actor=actor)
+    except IntegrityError:
+        raise _DrawnValueTaken from None
+    participants_for_new_appointment(appointment=appointment, actor=actor)
+    appointment.recorded_representation = representation(appointment, items=draft.items)
+    events: list[tuple[str, dict[str, Any]]] = [(EventType.APPOINTMENT_CREATED, {})]
+    events_record(appointment=appointment, events=events, representation=appointment.recorded_representation)
+    return appointment
+
+
+def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
+    """Insert the new row. No savepoint: a failure spoils the transaction, which appointment_create's block rolls
+    back (the whole create, or to the caller's savepoint) before anything else runs in it."""
+    appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
+    try:
+        insert_with_history([appointment], actor)
+    except (IntegrityError, OperationalError) as exc:
+        raise_if_agent_overlap(exc)
+        if isinstance(exc, OperationalError):
+            raise
+        if drawn:
+            raise _DrawnValueTaken from None
+        # A concurrent create took the client's reference between the check and the insert.
+        raise ValidationError({"reference": ["The reference has already been taken."]}) from None
+
+
+def department_for_create(*, actor: Any, department_id: Any) -> Department:
+    """The department a new appointment goes to: the one named, or the caller's only department."""
+    if department_id is not None:
+        named = _NAMED.rows(actor, department_id)
+        if not named:
+            raise ValidationError({"department_id": ["The selected department id is invalid."]})
+        return from_row(named[0], [Department])[0]
+    only = list(Department.objects.visible_to(actor)[:2])
+    if len(only) == 1:
+        return only[0]
+    raise ValidationError(
+        {"department_id": ["The department id field is required when the caller has more than one department."]}
+        if only
+        else {"department_id": ["The caller has no department to create appointments in."]}
+    )
+
+
+# A named department the actor may use, compiled once (config.prepared).
+_NAMED = VisibleTo(Department, lambda departments, pk: departments.filter(pk=pk).values_list(*columns(Department)))

@@ -1,0 +1,200 @@
+"""Changing an appointment: the PATCH, and the one way every other change (cancel, no-show, the end of an
+abandoned session) goes, under the appointment's row lock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from appointments.models import (
+    Appointment,
+    Department,
+    Status,
+)
+from appointments.representation import data_items_array, items_in_row, representation
+from appointments.services.planning import final_errors, plan_agent, plan_department, plan_fields
+from appointments.services.shared import REQUEST_FIELD, Precondition, raise_if_agent_overlap
+from claimants.models import Claimant, ClaimantData, ClaimantDataField
+from claimants.services import (
+    ClaimantPlan,
+    claimant_apply,
+    claimant_data_apply_move,
+    claimant_plan_update,
+    merge_errors,
+)
+from config.history import update_with_history
+from config.prepared import Prepared, VisibleTo, columns, from_row
+from config.transactions import block
+from events.models import EventType
+from events.services import appointment_change_events, events_record, participant_event
+from meetings.models import Meeting, Participant
+from meetings.services import (
+    meeting_follow_appointment,
+    participants_admit,
+    participants_follow_agent,
+    participants_follow_appointment,
+)
+
+
+def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> None:
+    """Write only the changed columns (a concurrent change to another column is never overwritten)."""
+    if not changes:
+        return
+    for name, value in changes.items():
+        setattr(appointment, name, value)
+    # The department, when it changes, was checked against the actor's; re-reading it proves nothing.
+    appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
+    appointment.updated_at = timezone.now()
+    try:
+        # No savepoint: when the agent's no-overlap constraint refuses the row (a concurrent assignment), the
+        # error ends the change and the service's own block rolls it back.
+        update_with_history([appointment], [*changes, "updated_at"], actor)
+    except (IntegrityError, OperationalError) as exc:
+        raise_if_agent_overlap(exc)
+        raise
+
+
+def appointment_update(
+    *,
+    appointment: Appointment,
+    data: Mapping[str, Any],
+    actor: Any,
+    precondition: Precondition | None = None,
+    viewer: Any = None,
+) -> Appointment:
+    """Apply a partial change (the PATCH body's fields, already shaped) to an appointment.
+
+    `data` holds only the fields to change; `claimant` is a mapping of claimant fields. Rules: the status
+    lifecycle with server-stamped times; nothing changes once final; reschedules only while scheduled or
+    waiting, the meeting following; the interpreter and redirect rules; the department must be one the actor
+    may use. Raises ValidationError keyed by dot paths and writes nothing when any rule fails.
+    `precondition` runs on the locked row before anything is written (the API's If-Match check). Only the
+    appointment's pk is read: the row is read again under its lock, and only among those `viewer` may see when
+    given (the API's tenancy; Appointment.DoesNotExist otherwise). The returned instance is the locked row as
+    written, with `recorded_representation` set when something changed.
+    """
+    with block():
+        return change(lock(appointment.pk, viewer), data, actor, precondition)
+
+
+_PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"), (Meeting, "meeting__"))
+_LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in columns(model, prefix)]
+_ITEM_COLUMNS = [*columns(ClaimantData), *columns(ClaimantDataField, "field__")]
+
+
+def _locked_rows(appointments: QuerySet[Appointment]) -> Any:
+    """The lock's rows: the appointment with its department, claimant and meeting, and on PostgreSQL the
+    claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
+    locked = appointments.select_for_update(of=("self",))
+    if not items_in_row():
+        return locked.values_list(*_LOCKED_COLUMNS)
+    items = data_items_array({column: column for column in _ITEM_COLUMNS})
+    return locked.annotate(data_items=items).values_list(*_LOCKED_COLUMNS, "data_items")
+
+
+# The lock, compiled once (config.prepared) over any appointment and over a member's.
+_LOCK = VisibleTo(Appointment, lambda appointments, pk: _locked_rows(appointments.filter(pk=pk)))
+_ITEMS = Prepared(
+    lambda claimant_id: (
+        ClaimantData.objects.filter(claimant_id=claimant_id).order_by_field().values_list(*_ITEM_COLUMNS)
+    )
+)
+
+
+def _item_from_json(item: Mapping[str, Any]) -> ClaimantData:
+    """A data item with its field from the lock's JSON array, its values as the fields read them."""
+    values = []
+    for model, prefix in ((ClaimantData, ""), (ClaimantDataField, "field__")):
+        values += [field.to_python(item[prefix + field.attname]) for field in model._meta.concrete_fields]
+    data_item, data_item.field = from_row(values, [ClaimantData, ClaimantDataField])
+    return data_item
+
+
+def lock(pk: Any, viewer: Any = None) -> Appointment:
+    """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
+    representation read: its department, claimant and meeting, and the claimant's data items with their fields
+    (as `with_related()` gives them), in one statement on PostgreSQL. Appointment.DoesNotExist when not found."""
+    rows = _LOCK.rows(viewer, pk)
+    if not rows:
+        raise Appointment.DoesNotExist
+    appointment, department, claimant, meeting = from_row(rows[0], [model for model, _prefix in _PARTS])
+    appointment.department, appointment.claimant, appointment.meeting = department, claimant, meeting
+    if len(rows[0]) > len(_LOCKED_COLUMNS):
+        items = [_item_from_json(item) for item in rows[0][-1]]
+    else:
+        items = []
+        for row in _ITEMS.rows(claimant.pk):
+            item, item.field = from_row(row, [ClaimantData, ClaimantDataField])
+            items.append(item)
+    claimant.keep_data_items(items)
+    return appointment
+
+
+def change(
+    locked: Appointment,
+    data: Mapping[str, Any],
+    actor: Any,
+    precondition: Precondition | None,
+    now: datetime | None = None,
+    outcome: str | None = None,
+) -> Appointment:
+    changes, errors = plan_fields(locked, data, now or timezone.now())
+    if outcome is not None and "status" in changes:
+        changes["outcome"] = outcome  # decided by the service itself (appointment_mark_no_shows), never by a client
+    claimant_plan = claimant_plan_update(claimant=locked.claimant, data=data.get("claimant") or {})
+    department, move = plan_department(locked, data.get("department_id"), claimant_plan, actor)
+    if department is not None:
+        changes["department"] = department
+    agent_changes, agent_errors = plan_agent(locked, data, department or locked.department, (changes, errors))
+    changes |= agent_changes
+    errors = merge_errors(errors, agent_errors)
+    # A final appointment's error replaces any other about the same field: it is the one that matters.
+    errors = merge_errors(errors, claimant_plan.errors, move.errors) | final_errors(locked, changes, claimant_plan)
+    if errors:
+        raise ValidationError(errors)
+    if precondition is not None:
+        precondition(locked)
+    before = {name: getattr(locked, name) for name in ("appointment_at", "duration_in_minutes", "status")}
+    _save(locked, changes, actor)
+    claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
+    claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
+    admitted = _follow(locked, changes, actor)
+    fields = _changed_fields(changes, claimant_plan)
+    if fields:
+        # What was just written, from the row in memory: the events carry it and the API answers with it.
+        locked.recorded_representation = representation(locked)
+        events = appointment_change_events(before=before, after=locked, fields=fields)
+        events += [participant_event(person, EventType.PARTICIPANT_ADMITTED) for person in admitted]
+        events_record(appointment=locked, events=events, representation=locked.recorded_representation)
+    return locked
+
+
+def _changed_fields(changes: Mapping[str, Any], claimant_plan: ClaimantPlan) -> list[str]:
+    """What an `appointment.updated` event names: the representation's fields, as the request names them."""
+    names = [REQUEST_FIELD.get(name, name) for name in changes]
+    names += [f"claimant.{name}" for name in claimant_plan.fields]
+    if claimant_plan.items or "department" in changes:
+        names.append("claimant.data")
+    return names
+
+
+def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> list[Participant]:
+    """What moves with an appointment's change: its meeting's times, and its participants (the claimant admitted
+    when the session starts, returned for their `participant.admitted` event; the interpreter's link kept in
+    step)."""
+    admitted: list[Participant] = []
+    if "appointment_at" in changes or "duration_in_minutes" in changes:
+        meeting_follow_appointment(meeting=appointment.meeting, appointment=appointment, actor=actor)
+    if changes.get("status") == Status.IN_PROGRESS:
+        admitted = participants_admit(appointment=appointment, now=changes["session_started_at"], actor=actor)
+    if {"is_interpreter_needed", "interpreter_language"} & changes.keys():
+        participants_follow_appointment(appointment=appointment, actor=actor)
+    if "agent" in changes:
+        participants_follow_agent(appointment=appointment, actor=actor)
+    return admitted
