@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings import env_bool, env_int, env_list, env_url
+from config.settings.env import env_bool, env_int, env_list, env_url
 from tests.helpers import free_port
 
 

@@ -1,67 +1,28 @@
 """Settings for the appointments service, read from the environment.
 
 With no environment at all the service runs locally on a SQLite file and answers on 127.0.0.1.
-Every variable is parsed by a small typed helper that fails loudly on a malformed value, so a typo in
-production stops the start-up instead of silently meaning "off".
+Every variable is parsed by a small typed helper (config/settings/env.py) that fails loudly on a malformed value,
+so a typo in production stops the start-up instead of silently meaning "off".
+
+A package so that no module of it passes 400 lines: this one holds the service's own settings, and each sibling a
+concern whose settings a reader takes together (security, api, logs). They are imported whole (`*`), so a setting
+added to a sibling is a setting at once, with no second list of names here to forget it in; their helpers' names
+are lowercase or private, which Django ignores.
 """
 
 import os
 import secrets
-from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
-from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.logs import FILTERS, FORMATTERS, console_handler, scrub_event
+from config.settings.api import *  # noqa: F403 (every name there is a setting; see the docstring)
+from config.settings.env import env_bool, env_int, env_list, env_str, env_url
+from config.settings.logs import *  # noqa: F403
+from config.settings.security import *  # noqa: F403
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {raw!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def env_url(name: str, default: str) -> str:
-    value = env_str(name, default).rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ImproperlyConfigured(f"{name} must be an absolute http(s) URL, got {value!r}")
-    return value
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def _local_secret_key() -> str:
@@ -171,42 +132,6 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-AUTHENTICATION_BACKENDS = [
-    # Counts failed logins and refuses a locked-out username/address pair before the password is checked.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
-AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-# Lock the username on the address it was attacked from, so an attacker cannot lock a colleague out everywhere.
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
-# Reverse proxies in front of the service, so the lockout and the public pages' limit see the client's address.
-PROXY_COUNT = env_int("PROXY_COUNT", 0)
-# The lockout keys on the same client address as the rest of the service (X-Forwarded-For per PROXY_COUNT);
-# axes' own reading would see only the proxy, so anyone could lock anyone out from behind it.
-AXES_CLIENT_IP_CALLABLE = "config.net.axes_client_address"
-
-# A strict policy for every HTML page (admin, API docs): only this origin's own scripts, styles and images,
-# no inline code, no framing. JSON responses carry it too, harmlessly.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [NONE],
-        "frame-ancestors": [NONE],
-        "form-action": [SELF],
-    }
-}
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-
 ROOT_URLCONF = "config.urls"
 # Paths have no trailing slash in the contract; the API routes accept both, so nothing redirects.
 APPEND_SLASH = False
@@ -313,101 +238,6 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Nested brackets (`claimant[data][0][id]`) and nested JSON deeper than this are refused with 400.
 API_MAX_BODY_DEPTH = 8
 
-# HTTPS deployments set HTTPS=1 once and get every transport-security setting with it.
-HTTPS = env_bool("HTTPS", False)
-SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
-# Health probes come over plain HTTP from inside the host or container (config/healthcheck.py, load balancers).
-SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
-SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = HTTPS
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS and env_bool("SECURE_HSTS_PRELOAD", False)
-# Preloading commits the whole domain to HTTPS in browsers for months and is hard to undo: the operator opts in
-# with SECURE_HSTS_PRELOAD=1; until then check --deploy's reminder about it is silenced.
-# Django's warnings about a weak SECRET_KEY (W009) and fallback (W025) are errors of ours (config/checks.py), which
-# also check the other signing secrets: the same finding is not reported twice.
-SILENCED_SYSTEM_CHECKS = ["security.W009", "security.W025", *([] if SECURE_HSTS_PRELOAD else ["security.W021"])]
-if env_bool("BEHIND_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "config.api.parsers.JSONParser",
-        "config.api.parsers.BracketFormParser",
-        "config.api.parsers.BracketMultiPartParser",
-    ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.WindowRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE_LIMIT", "600/min")},
-    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": None,
-}
-
-REST_KNOX = {
-    # The original API sends `Authorization: Bearer <token>`; knox keeps only a SHA-512 digest of it.
-    "AUTH_HEADER_PREFIX": "Bearer",
-    "TOKEN_TTL": None,  # expiry is chosen per token when it is created
-    "TOKEN_PREFIX": "apt_",
-}
-KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model path, not a secret)
-# knox's own migrations create its default token table even when the model is swapped for ApiToken; that table
-# would be unused and its foreign key to auth_user blocks TRUNCATE (test flushes). knox's tables are not needed.
-MIGRATION_MODULES = {"knox": None}
-
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Appointments API",
-    "DESCRIPTION": (
-        "Remote video appointments between an organisation's agents and a claimant. "
-        "A drop-in replacement for the original Laravel API: same paths, bodies, envelopes and error shapes."
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "PREPROCESSING_HOOKS": ["config.api.schema.strip_optional_slash"],
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.schema.form_bodies_with_bracket_keys",
-    ],
-    "ENUM_NAME_OVERRIDES": {
-        "AppointmentStatusEnum": "appointments.models.Status",
-        "AppointmentOutcomeEnum": "appointments.models.Outcome",
-        "FeaturesBandwidthEnum": "appointments.models.Bandwidth",
-        "ClaimantDataTypeEnum": "claimants.models.FieldType",
-    },
-}
-
-# Logs: one line per event with a timestamp and the request id, in the one shape every process writes
-# (config/logs.py); JSON for log collectors (LOG_FORMAT=json, as the container image sets), readable text
-# otherwise. Errors go to ADMINS by mail when any are set, and to Sentry when SENTRY_DSN is set.
-LOG_FORMAT = env_str("LOG_FORMAT", "text")
-if LOG_FORMAT not in {"text", "json"}:
-    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
-DJANGO_GUID = {
-    "GUID_HEADER_NAME": "X-Request-ID",  # an id sent by the proxy is kept when it is a UUID, otherwise a new one
-    "VALIDATE_GUID": True,
-    "RETURN_HEADER": True,
-    "EXPOSE_HEADER": True,
-    "INTEGRATIONS": [],
-    "IGNORE_URLS": ["health/live", "health/ready"],
-}
-ADMINS = [
-    (name.strip(), address.strip(" >"))
-    for name, _, address in (entry.partition("<") for entry in env_list("ADMINS", []))
-    if address
-]
 SERVER_EMAIL = env_str("SERVER_EMAIL", "appointments@localhost")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", SERVER_EMAIL)
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -468,41 +298,3 @@ WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5)
 WEBHOOK_TEST_PINGS_PER_MINUTE = env_int("WEBHOOK_TEST_PINGS_PER_MINUTE", 5)
 # Times in the claimant's messages are written in this zone until departments have their own.
 NOTIFICATION_TIME_ZONE = env_str("NOTIFICATION_TIME_ZONE", "Europe/London")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": FILTERS,
-    "formatters": FORMATTERS,  # the same as gunicorn's (config/logs.py)
-    "handlers": {
-        "console": console_handler(LOG_FORMAT),
-        # Sends nothing while ADMINS is empty.
-        "mail_admins": {"class": "config.error_reports.AdminEmailHandler", "level": "ERROR"},
-    },
-    "root": {"handlers": ["console", "mail_admins"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Django's default configuration gives its own logger a console and a mail handler besides the root's: a
-        # 500 was mailed twice (three times from the API). Its records reach the root's handlers only.
-        "django": {"handlers": [], "propagate": True},
-        "django_guid": {"level": "WARNING"},  # not a line per request saying it made an id
-    },
-}
-# Error mails mask every setting and request value that may hold a credential (config/error_reports.py).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.ReporterFilter"
-
-SENTRY_DSN = env_str("SENTRY_DSN", "")
-if SENTRY_DSN:
-    import sentry_sdk
-
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        environment=env_str("SENTRY_ENVIRONMENT", "production"),
-        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
-        # Claimants' data stays here: no user, no cookies, and neither request bodies nor the local variables of
-        # the failing frames (which send_default_pii=False still sends: a claimant's name, a join token).
-        send_default_pii=False,
-        max_request_body_size="never",
-        include_local_variables=False,
-        # Private links and URL credentials leave no event (config/logs.py), whatever part of it they are in.
-        before_send=scrub_event,
-        before_send_transaction=scrub_event,
-    )
