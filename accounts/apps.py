@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: an AppConfig module is imported before the models are (Django's app
+        # loading), and accounts.groups imports them.
         from accounts.groups import ensure_staff_groups
 
         # Sent once per app; the last app's signal comes after every app's permissions exist.

@@ -6,4 +6,13 @@ class AppointmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: an AppConfig module is imported before the models are (Django's app
+        # loading), and these modules import the models.
         from appointments import checks  # noqa: F401 (registers the settings' checks)
+        from appointments.events import appointment_representation
+        from appointments.tasks import SCHEDULING_EVENTS, schedule_for_event
+        from events import handlers
+        from events.services import register_representation
+
+        register_representation(appointment_representation)
+        handlers.register("appointments: the checks after the meeting", schedule_for_event, SCHEDULING_EVENTS)

@@ -1,43 +1,68 @@
 """Recording events: called by the services that make a change, inside their transaction.
 
 The API, the back office, the commands and the claimant's pages all change appointments through those
-services, so every entry point raises the same events without knowing about them.
+services, so every entry point raises the same events without knowing about them. The outbox sits below the
+apps whose changes it records: it knows an appointment only as a row with a department, and reads its
+representation through the reader the appointments app registers (`register_representation`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from config.prepared import insert_rows
-from events.models import Event, EventType
-
-if TYPE_CHECKING:
-    from appointments.models import Appointment
-    from meetings.models import Participant
+from events.models import Event
+from events.tasks import events_dispatch
 
 Pending = tuple[str, Mapping[str, Any]]
 
 
-def appointment_representation(appointment: Appointment, *, fresh: bool = True) -> dict[str, Any]:
-    """The appointment exactly as the API returns it (its `data`), read again inside the caller's transaction;
-    `fresh=False` when the instance in memory is current (read `with_related()`, or just written by a service)."""
-    from appointments.models import Appointment
-    from appointments.representation import representation, representations
+class Subject(Protocol):
+    """What the outbox needs of the appointment whose change it records."""
 
-    if fresh:
-        return representations(Appointment.objects.filter(pk=appointment.pk))[0]
-    return representation(appointment)
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def department_id(self) -> Any: ...
+
+
+class Person(Protocol):
+    """What a participant's event says of them."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+Reader = Callable[[Any], dict[str, Any]]
+_readers: dict[str, Reader] = {}
+
+
+def register_representation(reader: Reader) -> None:
+    """The appointment's representation as the API returns it, read again in the change's transaction: registered
+    once by the appointments app (`AppointmentsConfig.ready()`; registering again replaces it)."""
+    _readers["appointment"] = reader
+
+
+def _represent(appointment: Subject) -> dict[str, Any]:
+    reader = _readers.get("appointment")
+    if reader is None:
+        raise ImproperlyConfigured("No representation reader: the appointments app registers it in ready().")
+    return reader(appointment)
 
 
 def events_record(
-    *, appointment: Appointment, events: Iterable[Pending], representation: dict[str, Any] | None = None
+    *, appointment: Subject, events: Iterable[Pending], representation: dict[str, Any] | None = None
 ) -> list[Event]:
     """Write the events of one change (in order) and the task that fans them out, in the current transaction.
 
@@ -49,7 +74,7 @@ def events_record(
         return []
     assert transaction.get_connection().in_atomic_block, "events are written in the change's transaction"
     if representation is None:
-        representation = appointment_representation(appointment)
+        representation = _represent(appointment)
     now = timezone.now()
     rows = [
         Event(
@@ -62,51 +87,9 @@ def events_record(
         for event_type, extra in pending
     ]
     insert_rows(rows)  # their sequence numbers are the database's, not read back: events go by id
-    from events.tasks import events_dispatch
-
     events_dispatch.enqueue([str(row.id) for row in rows])
     return rows
 
 
-def appointment_change_events(*, before: Mapping[str, Any], after: Appointment, fields: list[str]) -> list[Pending]:
-    """The events of an appointment's change: `updated` with every changed field's request name, then the
-    specific ones (rescheduled, status_changed, meeting.started/ended, cancelled and missed, no_show)."""
-    if not fields:
-        return []
-    events: list[Pending] = [(EventType.APPOINTMENT_UPDATED, {"changed_fields": fields})]
-    if before["appointment_at"] != after.appointment_at or before["duration_in_minutes"] != after.duration_in_minutes:
-        events.append(
-            (
-                EventType.APPOINTMENT_RESCHEDULED,
-                {
-                    "previous": _schedule(before["appointment_at"], before["duration_in_minutes"]),
-                    "current": _schedule(after.appointment_at, after.duration_in_minutes),
-                },
-            )
-        )
-    old, new = before["status"], after.status
-    if old != new:
-        events.append((EventType.APPOINTMENT_STATUS_CHANGED, {"from": old, "to": new}))
-        from appointments.models import Outcome, Status
-
-        if new == Status.IN_PROGRESS:
-            events.append((EventType.MEETING_STARTED, {}))
-        if old == Status.IN_PROGRESS:
-            events.append((EventType.MEETING_ENDED, {}))
-        if new == Status.CANCELLED:
-            events.append((EventType.APPOINTMENT_CANCELLED, {}))
-            if after.outcome == Outcome.MISSED_BY_ORGANISATION:
-                events.append((EventType.APPOINTMENT_MISSED, {}))
-        if new == Status.NO_SHOW:
-            events.append((EventType.APPOINTMENT_NO_SHOW, {}))
-    return events
-
-
-def _schedule(start: datetime, minutes: int) -> dict[str, Any]:
-    from config.api.fields import MillisecondsDateTimeField
-
-    return {"appointment_at": MillisecondsDateTimeField().to_representation(start), "duration_in_minutes": minutes}
-
-
-def participant_event(participant: Participant, event_type: str) -> Pending:
+def participant_event(participant: Person, event_type: str) -> Pending:
     return (event_type, {"participant": {"id": str(participant.pk), "role": participant.role}})

@@ -1,4 +1,4 @@
-"""Fanning events out, on the worker: webhooks, the claimant's messages, and the work each change schedules."""
+"""Fanning events out, on the worker: to every handler registered for the event's type (events/handlers.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from config.queue import task
+from config.queue import live_arguments, task
+from events.handlers import handlers_for
 from events.models import Event
 
 # An event still not dispatched this long after it was written had its dispatch fail (the database went away
@@ -27,18 +28,14 @@ def events_dispatch(event_ids: list[str]) -> int:
 
 
 def event_dispatch_one(sequence: int) -> bool:
-    """One event, once: under its row lock, everything it leads to is written, then it is marked dispatched."""
-    from events.scheduling import schedule_for_event
-    from notifications.services import notifications_for_event
-    from webhooks.services import deliveries_for_event
-
+    """One event, once: under its row lock, everything its handlers write is written, then it is marked
+    dispatched."""
     with transaction.atomic():
         event = Event.objects.select_for_update(skip_locked=True).filter(pk=sequence, dispatched_at=None).first()
         if event is None:
             return False
-        deliveries_for_event(event)
-        notifications_for_event(event)
-        schedule_for_event(event)
+        for handler in handlers_for(event.type):
+            handler.handle(event)
         event.dispatched_at = timezone.now()
         event.save(update_fields=["dispatched_at"])
     return True
@@ -52,8 +49,6 @@ SWEPT_PER_RUN = 500
 def events_requeue() -> int:
     """Enqueue a dispatch of the events not yet dispatched that no task will dispatch (theirs failed); returns how
     many."""
-    from config.queue import live_arguments
-
     live = {str(event_id) for args in live_arguments(events_dispatch) if args for event_id in args[0]}
     waiting = Event.objects.filter(dispatched_at__isnull=True).values_list("id", flat=True)[:SWEPT_PER_RUN]
     orphans = [str(event_id) for event_id in waiting if str(event_id) not in live]

@@ -23,7 +23,7 @@ from django.utils import timezone
 from appointments.local_time import local_day, local_label, staff_zone
 from appointments.models import MAX_DURATION, Appointment, Status
 from appointments.selectors import appointment_participants, appointments_of_the_day, participants_waiting_to_be_let_in
-from appointments.services import appointment_update
+from appointments.sessions import appointment_session_end, appointment_session_extend, appointment_session_start
 from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
@@ -36,11 +36,11 @@ from meetings.services import (
     participant_invite_guest,
     participant_revoke,
     participant_url,
-    participants_release_absent,
     recording_allowed,
     recording_declined_by,
     waiting_for_admission,
 )
+from meetings.services.journey import participants_release_absent
 from meetings.video import embedding_headers, iframe_options
 
 
@@ -158,7 +158,7 @@ def extend_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id
         messages.error(request, "Choose how long the appointment should last.")
         return HttpResponseRedirect(_meeting_page(appointment))
     try:
-        updated = appointment_update(appointment=appointment, data={"duration_in_minutes": minutes}, actor=request.user)
+        updated = appointment_session_extend(appointment=appointment, minutes=minutes, actor=request.user)
     except ValidationError as exc:
         messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
     else:
@@ -170,7 +170,7 @@ def end_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: s
     """The agent ends the session from the meeting page (also when the video could not load)."""
     appointment = _appointment(model_admin, request, appointment_id)
     try:
-        appointment_update(appointment=appointment, data={"status": Status.COMPLETED}, actor=request.user)
+        appointment_session_end(appointment=appointment, actor=request.user)
     except ValidationError as exc:
         messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
         return HttpResponseRedirect(_change_page(appointment))
@@ -182,7 +182,7 @@ def start_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id:
     """The agent admits the claimant: the session starts (`in_progress`) and the agent's meeting opens."""
     appointment = _appointment(model_admin, request, appointment_id)
     try:
-        appointment_update(appointment=appointment, data={"status": Status.IN_PROGRESS}, actor=request.user)
+        appointment_session_start(appointment=appointment, actor=request.user)
     except ValidationError as exc:
         messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
         return HttpResponseRedirect(request.POST.get("next") or reverse("admin:appointments_waiting_room"))

@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from events.models import Event as Change
+from events.models import EventType
+
 
 def calendar_uid(appointment_id: Any) -> str:
     return f"appointment-{appointment_id}@{urlsplit(settings.PUBLIC_BASE_URL).hostname}"
@@ -18,9 +21,6 @@ def calendar_uid(appointment_id: Any) -> str:
 
 def calendar_sequence(appointment_id: Any, up_to: int | None = None) -> int:
     """How many times the entry has changed: the appointment's reschedules and cancel (to event `up_to`)."""
-    from events.models import Event as Change
-    from events.models import EventType
-
     changes = Change.objects.filter(
         appointment_id=appointment_id,
         type__in=[EventType.APPOINTMENT_RESCHEDULED, EventType.APPOINTMENT_CANCELLED],

@@ -1,17 +1,23 @@
+"""The absence check of whoever joins a waiting room, enqueued when their `participant.joined_waiting_room` event is
+dispatched (registered with the outbox in `MeetingsConfig.ready()`)."""
+
+from __future__ import annotations
+
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from config.queue import enqueue_at, task
+from events.models import Event
+from meetings.models import Participant
+from meetings.services import still_waiting
+from meetings.services.journey import participant_leave
 
 
 @task()
 def participant_check_absent(participant_id: str) -> str:
     """Enqueued when someone joins a waiting room: gone when their page stopped polling, else look again later."""
-    from meetings.models import Participant
-    from meetings.services import participant_leave, still_waiting
-
     participant = Participant.objects.filter(pk=participant_id).select_related("appointment").first()
     if participant is None or not still_waiting(participant):
         return "not waiting"
@@ -23,3 +29,12 @@ def participant_check_absent(participant_id: str) -> str:
         return "left"
     enqueue_at(participant_check_absent, seen + absence + timedelta(seconds=1), participant_id)
     return "still here"
+
+
+def schedule_absence_check(event: Event) -> None:
+    """The first absence check of someone who joined a waiting room, for when their page would have stopped
+    polling."""
+    if event.appointment_id is None:
+        return
+    when = timezone.now() + timedelta(seconds=settings.WAITING_ABSENCE_SECONDS + 1)
+    enqueue_at(participant_check_absent, when, event.content["participant"]["id"])

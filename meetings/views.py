@@ -49,13 +49,12 @@ from meetings.services import (
     identity_required,
     join_window,
     page_state,
-    participant_join,
-    participant_leave,
     participant_record_consent,
     participant_seen,
     participant_url,
     recording_allowed,
 )
+from meetings.services.journey import participant_join, participant_leave
 from meetings.video import embedding_headers, iframe_options
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")

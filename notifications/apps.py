@@ -6,8 +6,13 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, not at the top: an AppConfig module is imported before the models are (Django's app
+        # loading), and these modules import the models.
+        from events import handlers
         from notifications import checks  # noqa: F401 (registers the SMS_BACKEND checks)
-        from notifications.tasks import notifications_requeue, notifications_stuck
+        from notifications.services import ANNOUNCED
+        from notifications.tasks import notifications_for_event, notifications_requeue, notifications_stuck
         from worker.sweep import Sweeper, register
 
+        handlers.register("notifications: the claimant's messages", notifications_for_event, ANNOUNCED)
         register(Sweeper("messages", notifications_requeue, notifications_stuck))

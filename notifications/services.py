@@ -21,9 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from appointments.models import Appointment, Department, Status, organisation_contact, reminder_hours
-from config.queue import backoff, enqueue_at
+from appointments.representation import representation as appointment_representation
+from config.queue import backoff
 from events.models import Event, EventType
-from events.services import appointment_representation
 from meetings.calendar import calendar_sequence, invitation
 from notifications.models import Channel, Kind, Notification, NotificationStatus
 from notifications.sms import mask, send_sms, sms_configured
@@ -38,24 +38,6 @@ ANNOUNCED = {
 }
 LIVE = (Status.SCHEDULED, Status.WAITING)
 RETRIES = (60, 5 * 60, 30 * 60, 2 * 3600)
-
-
-def notifications_for_event(event: Event) -> None:
-    """Plan the messages an event leads to (in its dispatch transaction)."""
-    from notifications.tasks import notification_send, reminder_send
-
-    kind = ANNOUNCED.get(EventType(event.type))
-    if kind is None or event.appointment_id is None:
-        return
-    if kind == Kind.CANCELLED and event.content["appointment"].get("outcome") is not None:
-        return  # a missed appointment's claimant gets the apology of `appointment.missed`, not the cancellation
-    enqueue_at(notification_send, None, str(event.id))
-    if kind in (Kind.BOOKED, Kind.RESCHEDULED):
-        appointment = Appointment.objects.select_related("department").get(pk=event.appointment_id)
-        for hours in reminder_hours(appointment.department.reminder_hours):
-            when = appointment.appointment_at - timedelta(hours=hours)
-            if when > timezone.now():
-                enqueue_at(reminder_send, when, str(appointment.pk), hours, appointment.appointment_at.isoformat())
 
 
 @dataclass(frozen=True)
@@ -108,7 +90,7 @@ def reminder(appointment_id: str, hours: int, scheduled_for: str) -> Message | N
         return None
     if appointment.appointment_at <= timezone.now():
         return None
-    representation = appointment_representation(appointment, fresh=False)
+    representation = appointment_representation(appointment)
     return Message(Kind.REMINDER, f"reminder:{hours}:{scheduled_for}", representation)
 
 

@@ -1,13 +1,25 @@
+"""The claimant's messages on the worker: planned when an event is dispatched, each sent by a task of its own."""
+
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
+from appointments.models import Appointment, reminder_hours
 from config.queue import Task, enqueue_at, live_arguments, task
-from notifications.models import Notification, NotificationStatus
-from notifications.services import Message, RetryLater, announcement, message_send, reminder, retry_delay
+from events.models import Event, EventType
+from notifications.models import Kind, Notification, NotificationStatus
+from notifications.services import (
+    ANNOUNCED,
+    Message,
+    RetryLater,
+    announcement,
+    message_send,
+    reminder,
+    retry_delay,
+)
 
 
 def _send(message: Message | None, again: Task[Any, Any], *args: object, attempt: int) -> dict[str, str]:
@@ -33,6 +45,23 @@ def reminder_send(appointment_id: str, hours: int, scheduled_for: str, attempt: 
     """A reminder, enqueued for `hours` before `scheduled_for`; it checks the appointment again when it runs."""
     message = reminder(appointment_id, hours, scheduled_for)
     return _send(message, reminder_send, appointment_id, hours, scheduled_for, attempt=attempt)
+
+
+def notifications_for_event(event: Event) -> None:
+    """Plan the messages an event leads to (in its dispatch transaction; registered with the outbox in
+    `NotificationsConfig.ready()`)."""
+    kind = ANNOUNCED.get(EventType(event.type))
+    if kind is None or event.appointment_id is None:
+        return
+    if kind == Kind.CANCELLED and event.content["appointment"].get("outcome") is not None:
+        return  # a missed appointment's claimant gets the apology of `appointment.missed`, not the cancellation
+    enqueue_at(notification_send, None, str(event.id))
+    if kind in (Kind.BOOKED, Kind.RESCHEDULED):
+        appointment = Appointment.objects.select_related("department").get(pk=event.appointment_id)
+        for hours in reminder_hours(appointment.department.reminder_hours):
+            when = appointment.appointment_at - timedelta(hours=hours)
+            if when > timezone.now():
+                enqueue_at(reminder_send, when, str(appointment.pk), hours, appointment.appointment_at.isoformat())
 
 
 # --- the worker's sweep (worker/sweep.py) ------------------------------------------------------------------------

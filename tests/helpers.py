@@ -553,7 +553,8 @@ def claimant_joins(appointment: Appointment) -> Participant:
     """The claimant goes into the waiting room the way their page does (device check, identity and consent when
     asked, join); the join window must be open. Their joining makes a scheduled appointment `waiting`."""
     from meetings.devices import participant_record_device_check
-    from meetings.services import consent_required, identity_required, participant_join, participant_record_consent
+    from meetings.services import consent_required, identity_required, participant_record_consent
+    from meetings.services.journey import participant_join
     from tests.factories import a_browser, browser_that_passed
 
     claimant = Participant.objects.select_related("appointment__claimant").get(

@@ -6,7 +6,12 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from webhooks.services import deliveries_requeue, deliveries_stuck
+        # Imported here, not at the top: an AppConfig module is imported before the models are (Django's app
+        # loading), and these modules import the models.
+        from events import handlers
+        from webhooks.services import deliveries_for_event, deliveries_requeue, deliveries_stuck
         from worker.sweep import Sweeper, register
 
+        # Every type: each endpoint says which it wants (Endpoint.wants).
+        handlers.register("webhooks: deliveries", deliveries_for_event)
         register(Sweeper("webhook deliveries", deliveries_requeue, deliveries_stuck))

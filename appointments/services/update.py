@@ -12,6 +12,7 @@ from django.db import IntegrityError, OperationalError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from appointments.events import appointment_change_events
 from appointments.models import (
     Appointment,
     Department,
@@ -32,7 +33,7 @@ from config.history import update_with_history
 from config.prepared import Prepared, VisibleTo, columns, from_row
 from config.transactions import block
 from events.models import EventType
-from events.services import appointment_change_events, events_record, participant_event
+from events.services import events_record, participant_event
 from meetings.models import Meeting, Participant
 from meetings.services import (
     meeting_follow_appointment,

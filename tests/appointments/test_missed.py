@@ -137,7 +137,7 @@ class TestARealRunOverTime:
         appointment = ahead(department)
         with time_machine.travel(appointment.appointment_at - timedelta(minutes=10), tick=False):
             claimant = claimant_joins(appointment)
-            from meetings.services import participant_leave
+            from meetings.services.journey import participant_leave
 
             participant_leave(participant=claimant)
             later = appointment.appointment_at + timedelta(days=1)

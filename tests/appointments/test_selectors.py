@@ -31,7 +31,7 @@ def test_a_change_a_claimant_made_from_their_page_names_them(department) -> None
     from appointments.selectors import appointment_history
     from meetings.devices import participant_record_device_check
     from meetings.models import Participant, Role
-    from meetings.services import participant_join
+    from meetings.services.journey import participant_join
 
     appointment = make_appointment(department, appointment_at=timezone.now() + timedelta(minutes=5))
     person = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)

@@ -20,7 +20,7 @@ from appointments.local_time import local_label, local_span
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from meetings.models import Participant, Role
-from meetings.services import participant_leave
+from meetings.services.journey import participant_leave
 from tests.factories import make_appointment
 from tests.helpers import admin_change_url, admin_form_data, claimant_joins, logged_in, rewrite, snapshot, staff
 from tests.helpers import patch_url as url

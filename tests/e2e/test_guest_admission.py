@@ -13,7 +13,8 @@ from appointments.models import Appointment, Status
 from appointments.services import appointment_update
 from meetings.devices import participant_record_device_check
 from meetings.models import Participant
-from meetings.services import participant_invite_guest, participant_join, participant_record_consent, participant_url
+from meetings.services import participant_invite_guest, participant_record_consent, participant_url
+from meetings.services.journey import participant_join
 from tests.e2e import test_claimant_journey as journeys
 from tests.e2e.conftest import WCAG22_AA, accessibility_violations
 from tests.factories import a_browser

@@ -11,7 +11,7 @@ from appointments.services import appointment_update
 from events.models import Event
 from meetings.devices import participant_record_device_check
 from meetings.models import Meeting, Participant, Role
-from meetings.services import participant_join
+from meetings.services.journey import participant_join
 from tests.factories import a_browser, make_appointment
 from tests.helpers import rewrite, run_tasks
 

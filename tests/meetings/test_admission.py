@@ -20,13 +20,11 @@ from meetings.services import (
     page_state,
     participant_admit,
     participant_invite_guest,
-    participant_join,
-    participant_leave,
     participant_record_consent,
     participant_revoke,
-    participants_release_absent,
     recording_allowed,
 )
+from meetings.services.journey import participant_join, participant_leave, participants_release_absent
 from tests.factories import DepartmentFactory, a_browser, make_appointment
 from tests.helpers import claimant_joins, logged_in, postgres_only, run_together, staff
 

@@ -111,7 +111,8 @@ def _guest_in_the_waiting_room(appointment, agent) -> Participant:
     from appointments.models import Status
     from appointments.services import appointment_update
     from meetings.devices import participant_record_device_check
-    from meetings.services import participant_invite_guest, participant_join
+    from meetings.services import participant_invite_guest
+    from meetings.services.journey import participant_join
     from tests.factories import a_browser
 
     appointment.appointment_at = timezone.now() + timedelta(minutes=5)

@@ -13,7 +13,7 @@ from appointments.models import Appointment, Status
 from meetings.devices import participant_record_device_check
 from meetings.identity import participant_check_identity
 from meetings.models import Participant, Role
-from meetings.services import participant_join
+from meetings.services.journey import participant_join
 from tests.factories import a_browser, browser_that_passed, make_appointment
 from tests.helpers import logged_in, staff
 

@@ -21,13 +21,11 @@ from meetings.services import (
     join_window,
     page_state,
     participant_invite_guest,
-    participant_join,
-    participant_leave,
     participant_record_consent,
     participant_revoke,
-    participants_release_absent,
     recording_allowed,
 )
+from meetings.services.journey import participant_join, participant_leave, participants_release_absent
 from tests.factories import a_browser, browser_that_passed, make_appointment
 from tests.helpers import STATUS_PATHS, walk_to
 

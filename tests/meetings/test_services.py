@@ -37,7 +37,7 @@ def test_a_clash_of_random_ids_draws_again(department, monkeypatch) -> None:
     taken = make_appointment(department).meeting.id
     # Each attempt draws a reference, then a meeting id: the first meeting id is taken, so the create runs again.
     draws = iter([11, taken - MEETING_ID_MIN, 12, 7])
-    monkeypatch.setattr("meetings.services.secrets.randbelow", lambda _n: next(draws))
+    monkeypatch.setattr("meetings.services.meeting.secrets.randbelow", lambda _n: next(draws))
     appointment = make_appointment(department)
     assert appointment.meeting.id == MEETING_ID_MIN + 7
     assert appointment.reference == str(10**8 + 12)
@@ -47,7 +47,7 @@ def test_a_clash_of_random_ids_draws_again(department, monkeypatch) -> None:
 def test_a_clash_of_drawn_references_draws_again(department, monkeypatch) -> None:
     taken = make_appointment(department).reference
     draws = iter([int(taken) - 10**8, 13, 6])  # the taken reference fails the insert before a meeting id is drawn
-    monkeypatch.setattr("meetings.services.secrets.randbelow", lambda _n: next(draws))
+    monkeypatch.setattr("meetings.services.meeting.secrets.randbelow", lambda _n: next(draws))
     appointment = make_appointment(department)
     assert appointment.reference == str(10**8 + 13)
     assert appointment.meeting.id == MEETING_ID_MIN + 6

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from meetings.services import participants_release_absent
+from meetings.services.journey import participants_release_absent
 
 
 class Command(BaseCommand):
