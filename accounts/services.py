@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from appointments.models import Department
+from config.actors import Staff
 
 
-def api_token_issue_errors(*, actor: Any, user: Any, departments: Iterable[Department] = ()) -> dict[str, list[str]]:
+def api_token_issue_errors(*, actor: Staff, user: Any, departments: Iterable[Department] = ()) -> dict[str, list[str]]:
     """Whether a staff member may issue a token for `user` (adding them to `departments`).
 
     A token acts as its user, so a department manager may not mint access beyond their own departments: not for
@@ -36,7 +37,7 @@ def api_token_create(
     user: Any,
     name: str = "",
     expires_in: timedelta | None,
-    actor: Any = None,
+    actor: Staff | None = None,
     departments: Iterable[Department] = (),
 ) -> tuple[ApiToken, str]:
     """Issue a bearer token for a user, first adding the user to `departments`; returns the row and the secret,

@@ -16,7 +16,8 @@ from tests.factories import make_appointment
 from tests.helpers import Receiver, run_tasks, staff
 from webhooks import http
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
-from webhooks.services import RETRY_SCHEDULE, delivery_resend
+from webhooks.services import delivery_resend
+from webhooks.tasks import RETRY_SCHEDULE
 
 LATER = timedelta(days=3)  # past every retry of the schedule
 

@@ -18,7 +18,7 @@ from notifications.models import Notification, NotificationStatus
 from tests.factories import make_appointment
 from tests.helpers import Receiver, free_port, run_tasks
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
-from webhooks.services import delivery_attempt
+from webhooks.tasks import delivery_attempt
 from worker import health
 from worker.models import WorkerBeat
 from worker.sweep import MOST_RUNS, alert, sweep
