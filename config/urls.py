@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("meetings.urls")),
     re_path(r"^api/v1/", include("appointments.api.urls")),
+    re_path(r"^api/v1/", include("meetings.api.urls")),
     re_path(r"^api/v1/", include("webhooks.api.urls")),
     re_path(
         r"^api/schema/?$",
