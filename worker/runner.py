@@ -32,6 +32,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
 from config.outage import DATABASE_UNAVAILABLE, outage
+from worker.health import serve
 from worker.models import WorkerBeat
 from worker.sweep import sweep
 
@@ -200,8 +201,6 @@ class Heart:
 
 def run(*, queues: list[str], backend: str, interval: float) -> None:
     """The worker, until SIGTERM/SIGINT (then each loop finishes its task; a second signal stops at once)."""
-    from worker.health import serve
-
     stop = threading.Event()
     loops = [QueueLoop(queue=queue, backend=backend, interval=interval, stop=stop) for queue in queues]
     heart = Heart(loops)
