@@ -10,9 +10,12 @@ class AppointmentsConfig(AppConfig):
         # loading), and these modules import the models.
         from appointments import checks  # noqa: F401 (registers the settings' checks)
         from appointments.events import appointment_representation
+        from appointments.models import Department
         from appointments.tasks import SCHEDULING_EVENTS, schedule_for_event
+        from config.admin import register_tenancy
         from events import handlers
         from events.services import register_representation
 
         register_representation(appointment_representation)
+        register_tenancy(Department.objects.visible_to)
         handlers.register("appointments: the checks after the meeting", schedule_for_event, SCHEDULING_EVENTS)

@@ -23,8 +23,8 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from simple_history.models import HistoricalRecords
 
-from appointments.local_time import local_label
 from claimants.services import normalise_phone_number
+from config.local_time import local_label
 
 if TYPE_CHECKING:
     from claimants.models import Claimant

@@ -13,7 +13,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from appointments.local_time import local_label
+from config.local_time import local_label
+
+# The tenancy rule (`Department.objects.visible_to`) is the appointments app's, above config: it registers it here
+# from AppointmentsConfig.ready(), as the outbox's consumers register their handlers (docs/layout.md, "Layers").
+_tenancy: dict[str, Callable[[Any], QuerySet[Any]]] = {}
+
+
+def register_tenancy(departments_visible_to: Callable[[Any], QuerySet[Any]]) -> None:
+    _tenancy["departments"] = departments_visible_to
 
 
 def scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) -> QuerySet[Any]:
@@ -24,9 +32,8 @@ def scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) 
     """
     if request.user.is_superuser:
         return queryset
-    from appointments.models import Department  # the admin of every app imports this module first
-
-    return queryset.filter(**{f"{department_path}__in": Department.objects.visible_to(request.user).values("pk")})
+    departments = _tenancy["departments"](request.user)
+    return queryset.filter(**{f"{department_path}__in": departments.values("pk")})
 
 
 def local_time(field: str, description: str, department: Callable[[Any], Any] | None = None) -> Any:
