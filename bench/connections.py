@@ -34,7 +34,7 @@ from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from bench.scale import fill  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
-from tests.helpers import gunicorn, throwaway_database  # noqa: E402
+from tests.support import gunicorn, throwaway_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {

@@ -550,7 +550,7 @@ class Bench:
 
         from claimants.models import ClaimantDataField, FieldType
         from tests.factories import DepartmentFactory, make_appointment
-        from tests.helpers import persona
+        from tests.support import persona
 
         UserRateThrottle.THROTTLE_RATES = {"user": f"{RATE_PER_MINUTE}/min"}
         self.department = DepartmentFactory.create(name="Bench")
@@ -806,7 +806,7 @@ def throughput(bench: Bench, port: int, prefix: str, seconds: int) -> tuple[floa
 
 
 def main() -> None:
-    from tests.helpers import gunicorn, throwaway_database
+    from tests.support import gunicorn, throwaway_database
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=300, help="requests per endpoint and side, in-process")

@@ -24,7 +24,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from tests.helpers import ROOT, demo_client_token, gunicorn, throwaway_database  # noqa: E402
+from tests.support import ROOT, demo_client_token, gunicorn, throwaway_database  # noqa: E402
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ from rest_framework.throttling import UserRateThrottle  # noqa: E402
 from appointments.services import appointment_update  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
 from tests.factories import DepartmentFactory, make_appointment  # noqa: E402
-from tests.helpers import database_env, db_worker, persona, throwaway_database  # noqa: E402
+from tests.support import database_env, db_worker, persona, throwaway_database  # noqa: E402
 from webhooks.models import Endpoint  # noqa: E402
 
 

@@ -40,7 +40,7 @@ from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from bench.scale import fill  # noqa: E402
 from claimants.models import Claimant, ClaimantDataField, FieldType  # noqa: E402
-from tests.helpers import gunicorn, throwaway_database  # noqa: E402
+from tests.support import gunicorn, throwaway_database  # noqa: E402
 
 RESTART = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main restart"
 

@@ -44,7 +44,7 @@ from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType  # noqa: E402
 from meetings.models import Meeting  # noqa: E402
-from tests.helpers import throwaway_database  # noqa: E402
+from tests.support import throwaway_database  # noqa: E402
 
 BATCH = 5000
 FIRST = ["Ada", "Alan", "Grace", "Jan", "Maria", "Olu", "Priya", "Sven", "Wei", "Zofia", "Tom", "Nia"]

@@ -41,7 +41,7 @@ from appointments.models import Appointment, Department, Status  # noqa: E402
 from bench.scale import fill  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
 from meetings.models import Participant, Role  # noqa: E402
-from tests.helpers import gunicorn, throwaway_database  # noqa: E402
+from tests.support import gunicorn, throwaway_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = "/static/meetings/join.css"

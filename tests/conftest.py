@@ -19,7 +19,7 @@ from appointments.models import Appointment, Department
 from claimants.models import FieldType
 from config.history import history_drift
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, make_appointment
-from tests.helpers import Persona, persona
+from tests.support import Persona, persona
 
 # The tests run as production does (no DEBUG), which needs a SECRET_KEY: a test-only one unless one is given. The
 # settings were read before this file, so the key goes on them too; the servers and workers the tests start take it

@@ -1,18 +1,13 @@
 """Helpers shared by test modules (fixtures stay in conftest.py; no test module imports conftest)."""
 
 import contextlib
-import http.client
 import io
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +16,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.db.models import QuerySet
 from django.test import Client
-from rest_framework.test import APIClient
 
-from accounts.services import api_token_create
 from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData
 from config.history import history_copy, tracked_models
@@ -64,38 +57,6 @@ def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
         if isinstance(result, BaseException):
             raise result
     return results
-
-
-@dataclass
-class Persona:
-    user: Any
-    token: str
-
-    def client(self) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token}")
-        return client
-
-
-def persona(username: str, *departments: Department, superuser: bool = False, group: str | None = None) -> Persona:
-    """A user with a bearer token, a member of the given departments (and of a staff group, if named)."""
-    user = UserFactory.create(username=username, is_superuser=superuser, is_staff=superuser)
-    if group is not None:
-        user.groups.add(Group.objects.get(name=group))
-    for department in departments:
-        department.members.add(user)
-    _token, secret = api_token_create(user=user, name="tests", expires_in=timedelta(days=1))
-    return Persona(user=user, token=secret)
-
-
-def demo_client_token() -> str:
-    """The demo data of `make run` (seed_demo) and a token of its demo agent."""
-    from appointments.management.commands.seed_demo import DEMO_AGENT, DEMO_DEPARTMENT
-
-    call_command("seed_demo", stdout=io.StringIO())
-    agent = Department.objects.get(name=DEMO_DEPARTMENT).members.get(username=DEMO_AGENT)
-    _token, secret = api_token_create(user=agent, expires_in=None)
-    return secret
 
 
 def patch_url(appointment: Appointment, query: str = "") -> str:
@@ -142,54 +103,6 @@ def logged_in(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def server_env(env: dict[str, str]) -> dict[str, str]:
-    """This process's environment with `env` over it, for a server or worker it starts: with this process's
-    SECRET_KEY unless `env` gives one, so production settings (no DEBUG) start and both sign alike."""
-    from django.conf import settings
-
-    return {"SECRET_KEY": settings.SECRET_KEY, **os.environ, **env}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def gunicorn(
-    env: dict[str, str], workers: int = 1, app: str = "config.wsgi", *, production: bool = False, log: Any = None
-) -> Iterator[int]:
-    """The service under gunicorn (sync workers) on a free port, with `env` over this process's environment;
-    yields the port once /health/live answers, and stops it afterwards. Used by tests and benchmarks (which may
-    serve their own WSGI `app`). `production` runs it with config/gunicorn.conf.py (its logging included); `log`
-    is a file for everything it writes (otherwise this process's output)."""
-    port = free_port()
-    # Without the conf file, what it says about the control socket (one path per user, shared by every server).
-    options = ["-c", "config/gunicorn.conf.py"] if production else ["--log-level", "warning", "--no-control-socket"]
-    process = subprocess.Popen(  # noqa: S603 (our own server, arguments we build)
-        [str(Path(sys.executable).with_name("gunicorn")), app, *options, "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=server_env(env), stdout=log, stderr=log,
-    )  # fmt: skip
-    try:
-        for _ in range(150):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health/live")
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        # gunicorn lets its workers finish for up to its graceful timeout (30 s); on a loaded machine an idle
-        # worker's exit took longer than 15 s, failing a test that had passed.
-        process.wait(timeout=45)
 
 
 @dataclass
@@ -334,35 +247,6 @@ def admin_form_data(client: Client, appointment: Appointment) -> dict[str, Any]:
     return data
 
 
-def database_env() -> dict[str, str]:
-    """The environment that points a child process (a server, a worker) at this test run's database."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    source = urlsplit(os.environ.get("DATABASE_URL", ""))
-    return {"DATABASE_URL": urlunsplit(source._replace(path="/" + connection.settings_dict["NAME"]))}
-
-
-def start_db_worker(env: dict[str, str], log: Any = None) -> subprocess.Popen[bytes]:
-    """`manage.py db_worker`, the task worker, as production runs it, started (the caller stops it). Its log (a
-    line per task) goes to the file `log`, or nowhere: a pipe nobody reads would fill up and stop it."""
-    output = log if log is not None else subprocess.DEVNULL
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
-        cwd=ROOT, env=server_env(env), stdout=output, stderr=output,
-    )  # fmt: skip
-
-
-@contextlib.contextmanager
-def db_worker(env: dict[str, str], log: Any = None) -> Iterator[subprocess.Popen[bytes]]:
-    """The task worker (start_db_worker) for the block; stopped with SIGTERM (graceful)."""
-    process = start_db_worker(env, log)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -497,22 +381,6 @@ class TcpProxy:
     def __exit__(self, *exc: object) -> None:
         self.cut()
         self.listener.close()
-
-
-@contextlib.contextmanager
-def throwaway_database(name: str) -> Iterator[dict[str, str]]:
-    """A database of a benchmark's own, created empty and migrated, dropped afterwards (never the suite's
-    test_<name>, which autoclobber would otherwise drop); yields the environment that points a server at it."""
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": name}
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        yield database_env()
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def browser_sign_in(page: Any, base: str, username: str, password: str) -> None:

@@ -400,7 +400,7 @@ class TestActions:
 class TestHistory:
     def test_history_records_api_admin_and_command_changes_with_who(self, desk, agent_user, department) -> None:
         from appointments.services import appointment_mark_no_shows
-        from tests.helpers import persona
+        from tests.support import persona
 
         appointment = make_appointment(department)
         api_user = persona("integration", department)

@@ -11,7 +11,8 @@ from appointments.models import Appointment, IdempotencyKey
 from claimants.models import ClaimantData
 from meetings.models import Meeting
 from tests.factories import DepartmentFactory, in_days
-from tests.helpers import Persona, persona, postgres_only, run_together
+from tests.helpers import postgres_only, run_together
+from tests.support import Persona, persona
 
 URL = "/api/v1/appointments"
 WHEN = in_days(3, hour=9)

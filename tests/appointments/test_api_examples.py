@@ -13,7 +13,7 @@ from appointments.models import Appointment
 from claimants.api.serializers import PHONE_HELP
 from claimants.models import Claimant
 from claimants.services import normalise_phone_number
-from tests.helpers import demo_client_token
+from tests.support import demo_client_token
 
 pytestmark = pytest.mark.django_db
 

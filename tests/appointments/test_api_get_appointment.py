@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
 from tests.factories import department_with_fields, make_appointment
-from tests.helpers import persona
+from tests.support import persona
 
 SEED_KEYS = [
     "id",

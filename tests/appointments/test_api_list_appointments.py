@@ -206,7 +206,7 @@ def test_query_count_does_not_grow_with_the_page_size(agent, department, size) -
 
 
 def test_a_user_without_departments_sees_nothing(department) -> None:
-    from tests.helpers import persona
+    from tests.support import persona
 
     make_appointment(department)
     loner = persona("loner")
@@ -232,7 +232,7 @@ def test_cancelled_time_filters_are_utc(api, department) -> None:
 def test_the_default_list_reads_what_the_filtered_one_reads(department, other_department, superuser) -> None:
     """Without filters the list's ids and total come from statements compiled once (CallerIds); they are the
     ORM's, page after page, with tenancy, for a member and a superuser."""
-    from tests.helpers import persona
+    from tests.support import persona
 
     for n in range(7):
         make_appointment(department, reference=f"D{n}", appointment_at=in_days(1 + n % 3, hour=9 + n))

@@ -13,7 +13,8 @@ import pytest
 from appointments.models import Appointment
 from appointments.services import appointment_update
 from claimants.models import ClaimantData
-from tests.helpers import Persona, postgres_only, run_together
+from tests.helpers import postgres_only, run_together
+from tests.support import Persona
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

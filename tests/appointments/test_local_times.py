@@ -22,7 +22,8 @@ from appointments.models import Appointment
 from meetings.models import Meeting
 from notifications.models import Notification
 from tests.factories import make_appointment
-from tests.helpers import Receiver, logged_in, patch_url, persona, run_tasks, staff
+from tests.helpers import Receiver, logged_in, patch_url, run_tasks, staff
+from tests.support import persona
 from webhooks.models import Attempt, Delivery, Endpoint
 
 LONDON = ZoneInfo("Europe/London")

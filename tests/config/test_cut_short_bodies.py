@@ -11,16 +11,8 @@ import pytest
 from appointments.models import Appointment, Status
 from claimants.models import ClaimantData
 from meetings.models import Participant, Role
-from tests.helpers import (
-    Persona,
-    RawResponse,
-    database_env,
-    gunicorn,
-    persona,
-    raw_http,
-    shared_database_only,
-    snapshot,
-)
+from tests.helpers import RawResponse, raw_http, shared_database_only, snapshot
+from tests.support import Persona, database_env, gunicorn, persona
 
 pytestmark = [shared_database_only, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 
 from meetings.models import Participant, Role
-from tests.helpers import SmtpServer, TcpProxy, database_env, gunicorn, postgres_only, wait_for
+from tests.helpers import SmtpServer, TcpProxy, postgres_only, wait_for
+from tests.support import database_env, gunicorn
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

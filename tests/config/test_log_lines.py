@@ -17,7 +17,8 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 
 from meetings.models import Participant, Role
 from meetings.services import participant_invite_guest
-from tests.helpers import database_env, db_worker, gunicorn, persona, postgres_only, run_tasks, wait_for
+from tests.helpers import postgres_only, run_tasks, wait_for
+from tests.support import database_env, db_worker, gunicorn, persona
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ from appointments.models import Appointment, Department
 from appointments.representation import COLUMNS
 from config.prepared import Prepared, VisibleTo
 from tests.factories import DepartmentFactory, make_appointment
-from tests.helpers import persona
+from tests.support import persona
 
 pytestmark = pytest.mark.django_db
 

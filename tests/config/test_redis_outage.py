@@ -19,7 +19,8 @@ from django.test import override_settings
 
 from config.net import Counters, counters, over_limit
 from meetings.models import Participant, Role
-from tests.helpers import database_env, free_port, gunicorn, postgres_only, wait_for
+from tests.helpers import postgres_only, wait_for
+from tests.support import database_env, free_port, gunicorn
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from rest_framework.throttling import UserRateThrottle
 
-from tests.helpers import demo_client_token
+from tests.support import demo_client_token
 
 MAX_EXAMPLES = 25
 SEED = 20261125

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import RawResponse, database_env, gunicorn, raw_http, shared_database_only
+from tests.helpers import RawResponse, raw_http, shared_database_only
+from tests.support import database_env, gunicorn
 
 pytestmark = [shared_database_only, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.env import env_bool, env_int, env_list, env_url
-from tests.helpers import free_port
+from tests.support import free_port
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False)])

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.templatetags.static import static
 
-from tests.helpers import ROOT, database_env, gunicorn
+from tests.support import ROOT, database_env, gunicorn
 
 BUNDLE = "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
 

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from appointments.models import Appointment
-from tests.helpers import database_env, gunicorn, persona, postgres_only, run_together
+from tests.helpers import postgres_only, run_together
+from tests.support import database_env, gunicorn, persona
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]

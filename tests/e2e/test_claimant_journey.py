@@ -21,7 +21,7 @@ from appointments.models import Appointment, Status
 from meetings.models import Participant, Role
 from tests.e2e.conftest import accessibility_violations
 from tests.factories import UserFactory, make_appointment
-from tests.helpers import persona
+from tests.support import persona
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a long and unguessable test password"

@@ -11,7 +11,8 @@ from django.db import connection
 
 from appointments.models import Appointment
 from tests.e2e.conftest import WCAG22_AA, accessibility_violations
-from tests.helpers import TcpProxy, database_env, gunicorn, postgres_only
+from tests.helpers import TcpProxy, postgres_only
+from tests.support import database_env, gunicorn
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 NOTICE = "We cannot reach the service just now"

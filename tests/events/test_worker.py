@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from tests.helpers import Receiver, database_env, db_worker, gunicorn, persona, shared_database_only, wait_for
+from tests.helpers import Receiver, shared_database_only, wait_for
+from tests.support import database_env, db_worker, gunicorn, persona
 from webhooks.models import Endpoint
 
 # The worker is another process: it must share the test's database, which SQLite's in-memory one cannot.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import database_env, gunicorn
+from tests.support import database_env, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("image_check", ROOT / ".ci" / "image.py")

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from appointments.models import Department
-from tests.helpers import Persona, persona
+from tests.support import Persona, persona
 
 # example.com's address: a public one.
 PUBLIC = "93.184.215.14"

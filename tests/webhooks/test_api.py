@@ -7,7 +7,8 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from events.models import Event
-from tests.helpers import Receiver, persona, run_tasks
+from tests.helpers import Receiver, run_tasks
+from tests.support import persona
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 URL = "/api/v1/webhooks"

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from accounts.groups import GROUPS
 from appointments.models import Department
-from tests.helpers import logged_in, persona, staff
+from tests.helpers import logged_in, staff
+from tests.support import persona
 from webhooks.models import Delivery, Endpoint
 from webhooks.permissions import MANAGE_ENDPOINTS
 

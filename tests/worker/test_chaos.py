@@ -22,7 +22,8 @@ from claimants.models import FieldType
 from events.models import Event
 from notifications.models import Notification, NotificationStatus
 from tests.factories import UserFactory, in_days
-from tests.helpers import Receiver, SmtpServer, database_env, start_db_worker, wait_for
+from tests.helpers import Receiver, SmtpServer, wait_for
+from tests.support import database_env, start_db_worker
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 from worker.models import WorkerBeat
 

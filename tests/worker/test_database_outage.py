@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 
 from tests.factories import make_appointment
-from tests.helpers import Receiver, TcpProxy, database_env, db_worker, postgres_only, wait_for
+from tests.helpers import Receiver, TcpProxy, postgres_only, wait_for
+from tests.support import database_env, db_worker
 from webhooks.models import Endpoint
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]

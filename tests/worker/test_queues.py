@@ -18,7 +18,8 @@ from config.history import update_with_history
 from meetings.models import Meeting
 from notifications.models import Notification, NotificationStatus
 from tests.factories import make_appointment
-from tests.helpers import Receiver, SmtpServer, database_env, db_worker, start_db_worker, wait_for
+from tests.helpers import Receiver, SmtpServer, wait_for
+from tests.support import database_env, db_worker, start_db_worker
 from tests.worker.tasks import sleep_for
 from webhooks import http
 from webhooks.models import Endpoint

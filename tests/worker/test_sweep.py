@@ -16,7 +16,8 @@ from appointments.services import appointment_update
 from events.models import Event
 from notifications.models import Notification, NotificationStatus
 from tests.factories import make_appointment
-from tests.helpers import Receiver, free_port, run_tasks
+from tests.helpers import Receiver, run_tasks
+from tests.support import free_port
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 from webhooks.tasks import delivery_attempt
 from worker import health
