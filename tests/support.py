@@ -83,9 +83,26 @@ def free_port() -> int:
 
 
 def database_env() -> dict[str, str]:
-    """The environment that points a child process (a server, a worker) at this test run's database."""
+    """The environment that points a child process (a server, a worker) at this test run's database.
+
+    On SQLite only a database in a file can be shared (a throwaway database, a file-based test database): the
+    suite's own test database lives in this process's memory, and no other process can reach it."""
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError(
+                "SQLite's test database is in this process's memory: no other process can share it "
+                "(mark the test shared_database_only, or give the process a database of its own)"
+            )
+        return {"DATABASE_URL": f"sqlite:///{Path(name).resolve()}"}
     source = urlsplit(os.environ.get("DATABASE_URL", ""))
-    return {"DATABASE_URL": urlunsplit(source._replace(path="/" + connection.settings_dict["NAME"]))}
+    return {"DATABASE_URL": urlunsplit(source._replace(path="/" + name))}
+
+
+def empty_database_env(directory: Path) -> dict[str, str]:
+    """The environment that gives a child process a database of its own (an empty SQLite file in `directory`), for
+    a server whose test reads none of the test's rows: it starts the same on PostgreSQL and on SQLite runs."""
+    return {"DATABASE_URL": f"sqlite:///{directory / 'empty.sqlite3'}"}
 
 
 @contextlib.contextmanager

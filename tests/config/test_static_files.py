@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.templatetags.static import static
 
-from tests.support import ROOT, database_env, gunicorn
+from tests.support import ROOT, empty_database_env, gunicorn
 
 BUNDLE = "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
 
@@ -28,9 +28,9 @@ def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], byte
 
 def test_a_collected_hashed_file_is_served_compressed_with_a_far_future_max_age(tmp_path) -> None:
     env = {
-        **database_env(),
+        **empty_database_env(tmp_path),  # the page and the files read no rows
         "STATIC_USE_FINDERS": "0",  # what the image and `make serve` set
-        "STATIC_ROOT": str(tmp_path),
+        "STATIC_ROOT": str(tmp_path / "static"),
         "DEBUG": "0",
         "SECRET_KEY": "static-files-test-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",

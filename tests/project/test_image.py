@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import database_env, gunicorn
+from tests.support import empty_database_env, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("image_check", ROOT / ".ci" / "image.py")
@@ -60,13 +60,13 @@ def test_both_stages_take_the_project_as_a_whole_and_production_the_lock_only() 
     assert "pip wheel --no-deps" in build_runs
 
 
-def test_the_healthcheck_passes_behind_a_real_domain_and_https() -> None:
+def test_the_healthcheck_passes_behind_a_real_domain_and_https(tmp_path: Path) -> None:
     """ALLOWED_HOSTS=<a real domain> made 127.0.0.1 a 400, HTTPS=1 made plain HTTP a redirect: the old check failed
     on a healthy container."""
     healthcheck = next(arguments for instruction, arguments in image.instructions((ROOT / "Dockerfile").read_text())
                        if instruction == "HEALTHCHECK").split(" CMD ", 1)[1]  # fmt: skip
     production = {
-        **database_env(),
+        **empty_database_env(tmp_path),
         "DEBUG": "0",
         "HTTPS": "1",
         "ALLOWED_HOSTS": "appointments.example.com",
@@ -102,8 +102,8 @@ def test_the_healthcheck_passes_behind_a_real_domain_and_https() -> None:
 
 
 @pytest.mark.parametrize("bind", ["0.0.0.0:{port}", "127.0.0.1:{port}"])
-def test_the_healthcheck_asks_where_gunicorn_binds(bind) -> None:
-    with gunicorn({**database_env(), "ALLOWED_HOSTS": "appointments.example.com"}) as port:
+def test_the_healthcheck_asks_where_gunicorn_binds(bind, tmp_path: Path) -> None:
+    with gunicorn({**empty_database_env(tmp_path), "ALLOWED_HOSTS": "appointments.example.com"}) as port:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=90)  # once the worker has booted
         conn.request("GET", "/health/live", headers={"Host": "appointments.example.com"})
         assert conn.getresponse().status == 200

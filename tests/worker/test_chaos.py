@@ -22,12 +22,12 @@ from claimants.models import FieldType
 from events.models import Event
 from notifications.models import Notification, NotificationStatus
 from tests.factories import UserFactory, in_days
-from tests.helpers import Receiver, SmtpServer, wait_for
+from tests.helpers import Receiver, SmtpServer, shared_database_only, wait_for
 from tests.support import database_env, start_db_worker
 from webhooks.models import Delivery, DeliveryStatus, Endpoint
 from worker.models import WorkerBeat
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [shared_database_only, pytest.mark.django_db(transaction=True)]
 
 APPOINTMENTS = 20
 CHANGES = 200

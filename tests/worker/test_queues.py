@@ -18,7 +18,7 @@ from config.history import update_with_history
 from meetings.models import Meeting
 from notifications.models import Notification, NotificationStatus
 from tests.factories import make_appointment
-from tests.helpers import Receiver, SmtpServer, wait_for
+from tests.helpers import Receiver, SmtpServer, shared_database_only, wait_for
 from tests.support import database_env, db_worker, start_db_worker
 from tests.worker.tasks import sleep_for
 from webhooks import http
@@ -38,7 +38,7 @@ def worker_env(smtp: SmtpServer) -> dict[str, str]:
     }
 
 
-@pytest.mark.postgres
+@shared_database_only
 @pytest.mark.django_db(transaction=True)
 def test_a_stalled_smtp_server_holds_up_neither_webhooks_nor_scheduled_checks(department) -> None:
     with SmtpServer(stall=True) as smtp, Receiver() as receiver:
@@ -74,7 +74,7 @@ def test_a_stalled_smtp_server_holds_up_neither_webhooks_nor_scheduled_checks(de
     )
 
 
-@pytest.mark.postgres
+@shared_database_only
 @pytest.mark.django_db(transaction=True)
 def test_a_task_past_the_time_limit_stops_the_worker_and_runs_again(tmp_path: Path) -> None:
     log = tmp_path / "worker.log"
