@@ -161,8 +161,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a competing writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The web server and the task worker share the file (`make run`): each waits up to `timeout` seconds for the
+    # other's write lock instead of failing with "database is locked". A transaction takes the write lock when it
+    # begins (IMMEDIATE): with SQLite's default (DEFERRED) it is taken at the first write, and a transaction that
+    # read first then fails at once, without waiting (docs/decisions.md, "SQLite: the web server and the worker").
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 else:
     # The session's zone is UTC from the start, so Django sets none on each new connection.
     # (Server-side binding, with which psycopg prepares a statement a connection runs five times, was measured
