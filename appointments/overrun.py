@@ -22,13 +22,12 @@ from appointments.services.update import change, lock  # the one way an appointm
 from config.transactions import block
 from events.models import EventType
 from events.services import events_record
-from meetings.models import Participant
 
 
 def session_quiet_since(appointment: Appointment) -> datetime:
     """When a participant's page was last open (its last poll or heartbeat), or the session's start if none was
     seen since."""
-    seen = Participant.objects.filter(appointment_id=appointment.pk).aggregate(last=Max("last_seen_at"))["last"]
+    seen = appointment.participants.aggregate(last=Max("last_seen_at"))["last"]
     started = appointment.session_started_at or appointment.appointment_at
     return max(seen, started) if seen is not None else started
 
