@@ -142,11 +142,21 @@ def validate_reminder_hours(value: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
+def sees_every_department(user: Any) -> bool:
+    """Tenancy's one branch, stated once: a superuser, or no user (the services, the commands), sees every
+    department and so every appointment; anyone else only their memberships'. Both querysets' `sees_all` and
+    `visible_to` ask it, and so does config.prepared's VisibleTo (through `sees_all`)."""
+    return user is None or bool(user.is_superuser)
+
+
 class DepartmentQuerySet(models.QuerySet["Department"]):
+    def sees_all(self, user: Any) -> bool:
+        return sees_every_department(user)
+
     def visible_to(self, user: Any) -> DepartmentQuerySet:
         """Tenancy, in one place: the departments a user may see and use (all for a superuser, otherwise the
         user's memberships). The API, the admin and the services all scope through this."""
-        if user is None or user.is_superuser:
+        if sees_every_department(user):
             return self
         return self.filter(members=user)
 
@@ -306,9 +316,12 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         by_claimant = Claimant.objects.filter(claimant).order_by().values("appointment_id")
         return self.filter(pk__in=by_reference.union(by_claimant))
 
+    def sees_all(self, user: Any) -> bool:
+        return sees_every_department(user)
+
     def visible_to(self, user: Any) -> AppointmentQuerySet:
         """Tenancy: a caller sees only its departments' appointments (a superuser sees all)."""
-        if user is None or user.is_superuser:
+        if sees_every_department(user):
             return self
         return self.filter(department__in=Department.objects.visible_to(user).values("pk"))
 

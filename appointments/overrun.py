@@ -18,7 +18,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
-from appointments.services.update import change, lock  # the one way an appointment changes, under its row lock
+from appointments.selectors import appointment_locked
+from appointments.services.update import change  # the one way an appointment changes, under its row lock
 from config.transactions import block
 from events.models import EventType
 from events.services import events_record
@@ -54,7 +55,7 @@ def appointments_complete_abandoned(*, now: datetime | None = None, appointment_
     for candidate in due.only("pk"):
         try:
             with block():
-                locked = lock(candidate.pk)
+                locked = appointment_locked(candidate.pk)
                 if locked.status != Status.IN_PROGRESS or session_abandoned_from(locked) > now:
                     continue
                 quiet = session_quiet_since(locked)

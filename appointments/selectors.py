@@ -3,12 +3,17 @@
 `appointment_history`: every recorded change to an appointment, its claimant, the claimant's data and its
 meeting. django-simple-history keeps one row per version of each record; this reads them for one appointment in
 four queries (one per model) and diffs consecutive versions in memory, so what changed is shown value by value.
+
+`appointment_locked`, `department_visible`: the reads the services start from, on the fast path (issue 19.4): queries
+compiled once (config.prepared) and rows made into instances here, so the services hold rules and no SQL plumbing.
+Only selectors, the API's token lookup and config's history writer import config.prepared (docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +25,11 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from appointments.local_time import local_day, local_label, local_week
 from appointments.models import Appointment, Department, Status
+from appointments.representation import data_items_array, items_in_row
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
+from config.actors import Actor
+from config.prepared import Prepared, VisibleTo, from_row
+from config.prepared import columns as columns_of  # `columns` names the history's columns above
 from meetings.models import ADMITTED_ONE_BY_ONE, Meeting, Participant
 
 KINDS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -198,3 +207,73 @@ def departments_counted(departments: QuerySet[Department]) -> QuerySet[Departmen
     return departments.annotate(
         member_total=Count("members", distinct=True), field_total=Count("data_fields", distinct=True)
     )
+
+
+# --- The services' reads, compiled once (config.prepared) -----------------------------------------------------------
+
+_PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"), (Meeting, "meeting__"))
+_LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in columns_of(model, prefix)]
+_ITEM_COLUMNS = [*columns_of(ClaimantData), *columns_of(ClaimantDataField, "field__")]
+
+
+def _locked_rows(appointments: QuerySet[Appointment]) -> QuerySet[Appointment, tuple[Any, ...]]:
+    """The lock's rows: the appointment with its department, claimant and meeting, and on PostgreSQL the
+    claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
+    locked = appointments.select_for_update(of=("self",))
+    if not items_in_row():
+        return locked.values_list(*_LOCKED_COLUMNS)
+    items = data_items_array({column: column for column in _ITEM_COLUMNS})
+    return locked.annotate(data_items=items).values_list(*_LOCKED_COLUMNS, "data_items")
+
+
+# The lock over any appointment and over a member's, and a claimant's data items where the lock's row cannot hold them.
+_LOCK = VisibleTo(Appointment, lambda appointments, pk: _locked_rows(appointments.filter(pk=pk)))
+_ITEMS = Prepared(
+    lambda claimant_id: (
+        ClaimantData.objects.filter(claimant_id=claimant_id).order_by_field().values_list(*_ITEM_COLUMNS)
+    )
+)
+
+
+def _item_from_json(item: Mapping[str, Any]) -> ClaimantData:
+    """A data item with its field from the lock's JSON array, its values as the fields read them."""
+    values = []
+    for model, prefix in ((ClaimantData, ""), (ClaimantDataField, "field__")):
+        # `_meta.concrete_fields` is not in Django's documented Options API (get_fields() is): pinned by
+        # tests/config/test_internals_pinned.py, as config.prepared.columns reads it in the same order.
+        values += [field.to_python(item[prefix + field.attname]) for field in model._meta.concrete_fields]
+    data_item, data_item.field = from_row(values, [ClaimantData, ClaimantDataField])
+    return data_item
+
+
+def appointment_locked(pk: Any, viewer: Actor = None) -> Appointment:
+    """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
+    representation read: its department, claimant and meeting, and the claimant's data items with their fields
+    (as `with_related()` gives them), in one statement on PostgreSQL. Appointment.DoesNotExist when not found.
+    Only inside a transaction (the services' `block()`): the lock lasts until it ends."""
+    rows = _LOCK.rows(viewer, pk)
+    if not rows:
+        raise Appointment.DoesNotExist
+    appointment, department, claimant, meeting = from_row(rows[0], [model for model, _prefix in _PARTS])
+    appointment.department, appointment.claimant, appointment.meeting = department, claimant, meeting
+    if len(rows[0]) > len(_LOCKED_COLUMNS):
+        items = [_item_from_json(item) for item in rows[0][-1]]
+    else:
+        items = []
+        for row in _ITEMS.rows(claimant.pk):
+            item, item.field = from_row(row, [ClaimantData, ClaimantDataField])
+            items.append(item)
+    claimant.keep_data_items(items)
+    return appointment
+
+
+# A department by its id, among those a user may use.
+_DEPARTMENT = VisibleTo(
+    Department, lambda departments, pk: departments.filter(pk=pk).values_list(*columns_of(Department))
+)
+
+
+def department_visible(*, actor: Actor, pk: Any) -> Department | None:
+    """The department with this id if `actor` may use it (tenancy: Department.objects.visible_to), else None."""
+    rows = _DEPARTMENT.rows(actor, pk)
+    return from_row(rows[0], [Department])[0] if rows else None

@@ -12,6 +12,14 @@ queryset.
 Only parameters may vary. Whatever changes the SQL's text is another shape of the query: the number of values in
 an `IN` (each number compiled once, as it comes), a superuser's tenancy or a member's (`VisibleTo`, two prepared
 queries). The values are UUIDs, integers, strings, or tuples of them (an `IN`).
+
+Django's internals read here (not its public API, so each is marked `internal:` beside its use and pinned by
+tests/config/test_internals_pinned.py, which also pins Django's major.minor so an upgrade forces a re-read): the SQL
+compiler (`query.get_compiler`, `as_sql`, `select`, `col_count`, `get_converters`, `apply_converters`), the
+connection's `ops.quote_name`, `Options.concrete_fields` and `Options.pk`, and `Model._state`.
+
+Only selectors (`*/selectors.py`), the API's token lookup (config.api.authentication) and config's history writer
+(config.history) import this module: services call the selectors' names (docs/decisions.md, issue 19.4).
 """
 
 from __future__ import annotations
@@ -78,6 +86,7 @@ class Prepared:
             for inner, item in enumerate(marker) if isinstance(marker, tuple) else [(None, marker)]:
                 for form, convert in _forms(item).items():
                     places[form] = (index, inner, convert)
+        # internal: the compiler and its `as_sql()`, which QuerySet iteration itself calls.
         compiler = self._build(*markers).query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
         slots = tuple(places.get(param) if isinstance(param, Hashable) else None for param in params)
@@ -85,6 +94,8 @@ class Prepared:
         expected = {(i, j) for i, m in enumerate(markers) for j in (range(len(m)) if isinstance(m, tuple) else [None])}
         if found != expected:  # a value written into the SQL's text (or left out) would be kept for every call
             raise ValueError(f"the values of a prepared query must each be a parameter of its SQL: {sql}")
+        # internal: `select` ((expression, sql, alias) triples) and `col_count` are set by as_sql(); the converters
+        # are what ValuesListIterable applies to the rows (its results_iter()).
         fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
         return _Compiled(sql, slots, tuple(params), compiler, compiler.get_converters(fields))
 
@@ -110,13 +121,14 @@ class Prepared:
 
 
 def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    # internal: `_meta.concrete_fields` (the documented Options API is get_fields()): the table's columns, in order.
     by_name = {field.name: field for field in model._meta.concrete_fields}
     return [by_name[name] for name in names]
 
 
 @functools.cache
 def _update_statement(model: type[Model], names: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
+    quote = connection.ops.quote_name  # internal: the backend's quoting of names, as its compiler quotes them
     columns = ", ".join(f"{quote(field.column)} = %s" for field in _fields(model, names))
     return f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
 
@@ -153,7 +165,7 @@ def insert_rows(instances: Sequence[Model]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    for instance in instances:  # saved, as bulk_create leaves them
+    for instance in instances:  # saved, as bulk_create leaves them (internal: `_state`, as Model.from_db sets it)
         instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
 
 
@@ -181,14 +193,24 @@ def member(user_id: int) -> Any:
 
 class VisibleTo:
     """A prepared query over the rows of `model` a user may see (`model.objects.visible_to(user)`, tenancy),
-    compiled twice: over all of them (a superuser, or no user: the services and the commands) and over a member's
-    (the user's id a parameter). `build(rows, *markers)` narrows and shapes them as `Prepared`'s build does."""
+    compiled twice: over all of them and over a member's (the user's id a parameter). `build(rows, *markers)`
+    narrows and shapes them as `Prepared`'s build does.
+
+    The model's own tenancy rule decides, not a copy of it: its queryset's `sees_all(user)` (the branch its
+    `visible_to` takes) picks the query, and both are built by its `visible_to` (None for all, a member's stand-in
+    for a member's)."""
 
     def __init__(self, model: Any, build: Callable[..., QuerySet[Any, Any]]) -> None:
-        self._all = Prepared(lambda *values: build(model.objects.all(), *values))
+        self._model = model
+        self._all = Prepared(lambda *values: build(model.objects.visible_to(None), *values))
         self._member = Prepared(lambda user_id, *values: build(model.objects.visible_to(member(user_id)), *values))
 
+    @functools.cached_property
+    def _tenancy(self) -> Any:
+        """The model's queryset, built once, whose `sees_all` is its tenancy rule (a queryset per call costs 10 µs)."""
+        return self._model.objects.all()
+
     def rows(self, user: Any, *values: Any, page: tuple[int, int] | None = None) -> list[tuple[Any, ...]]:
-        if user is None or user.is_superuser:
+        if self._tenancy.sees_all(user):
             return self._all.rows(*values, page=page)
         return self._member.rows(user.pk, *values, page=page)

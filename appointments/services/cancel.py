@@ -11,8 +11,9 @@ from appointments.models import (
     Appointment,
     Status,
 )
+from appointments.selectors import appointment_locked
 from appointments.services.shared import status_label
-from appointments.services.update import change, lock
+from appointments.services.update import change
 from config.transactions import block
 
 
@@ -21,7 +22,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: A
     already final (cancelled included) is refused, so a client learns its cancel did not happen now. `viewer` as
     for appointment_update."""
     with block():
-        current = lock(appointment.pk, viewer)
+        current = appointment_locked(appointment.pk, viewer)
         if current.status in FINAL_STATUSES:
             raise ValidationError(
                 {"status": [f"The appointment is {status_label(current.status)} and cannot be cancelled."]}

@@ -17,6 +17,7 @@ from appointments.models import (
     Department,
 )
 from appointments.representation import representation
+from appointments.selectors import department_visible
 from appointments.services.planning import plan_agent, plan_fields
 from appointments.services.shared import raise_if_agent_overlap
 from claimants.services import (
@@ -26,7 +27,6 @@ from claimants.services import (
     merge_errors,
 )
 from config.history import insert_with_history
-from config.prepared import VisibleTo, columns, from_row
 from events.models import EventType
 from events.services import events_record
 from meetings.services import (
@@ -141,10 +141,10 @@ def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
 def department_for_create(*, actor: Any, department_id: Any) -> Department:
     """The department a new appointment goes to: the one named, or the caller's only department."""
     if department_id is not None:
-        named = _NAMED.rows(actor, department_id)
-        if not named:
+        named = department_visible(actor=actor, pk=department_id)
+        if named is None:
             raise ValidationError({"department_id": ["The selected department id is invalid."]})
-        return from_row(named[0], [Department])[0]
+        return named
     only = list(Department.objects.visible_to(actor)[:2])
     if len(only) == 1:
         return only[0]
@@ -153,7 +153,3 @@ def department_for_create(*, actor: Any, department_id: Any) -> Department:
         if only
         else {"department_id": ["The caller has no department to create appointments in."]}
     )
-
-
-# A named department the actor may use, compiled once (config.prepared).
-_NAMED = VisibleTo(Department, lambda departments, pk: departments.filter(pk=pk).values_list(*columns(Department)))

@@ -16,8 +16,9 @@ from appointments.models import (
     Outcome,
     Status,
 )
+from appointments.selectors import appointment_locked
 from appointments.services.shared import Precondition
-from appointments.services.update import change, lock
+from appointments.services.update import change
 from config.transactions import block
 from meetings.services import (
     claimant_appeared_at,
@@ -48,7 +49,7 @@ def appointment_mark_no_shows(
     for candidate in due.only("pk", "status"):
         try:
             with block():
-                locked = lock(candidate.pk)
+                locked = appointment_locked(candidate.pk)
                 # The status rules read the same clock as the choice of what is due (a caller may pass its own).
                 if claimant_appeared_at(locked, join_window(locked)) is None:
                     updated = change(locked, {"status": Status.NO_SHOW}, None, _still_due(now), now)

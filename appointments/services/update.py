@@ -9,19 +9,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from appointments.events import appointment_change_events
 from appointments.models import (
     Appointment,
-    Department,
     Status,
 )
-from appointments.representation import data_items_array, items_in_row, representation
+from appointments.representation import representation
+from appointments.selectors import appointment_locked
 from appointments.services.planning import final_errors, plan_agent, plan_department, plan_fields
 from appointments.services.shared import REQUEST_FIELD, Precondition, raise_if_agent_overlap
-from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services import (
     ClaimantPlan,
     claimant_apply,
@@ -30,11 +28,10 @@ from claimants.services import (
     merge_errors,
 )
 from config.history import update_with_history
-from config.prepared import Prepared, VisibleTo, columns, from_row
 from config.transactions import block
 from events.models import EventType
 from events.services import events_record, participant_event
-from meetings.models import Meeting, Participant
+from meetings.models import Participant
 from meetings.services import (
     meeting_follow_appointment,
     participants_admit,
@@ -81,60 +78,7 @@ def appointment_update(
     written, with `recorded_representation` set when something changed.
     """
     with block():
-        return change(lock(appointment.pk, viewer), data, actor, precondition)
-
-
-_PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"), (Meeting, "meeting__"))
-_LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in columns(model, prefix)]
-_ITEM_COLUMNS = [*columns(ClaimantData), *columns(ClaimantDataField, "field__")]
-
-
-def _locked_rows(appointments: QuerySet[Appointment]) -> Any:
-    """The lock's rows: the appointment with its department, claimant and meeting, and on PostgreSQL the
-    claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
-    locked = appointments.select_for_update(of=("self",))
-    if not items_in_row():
-        return locked.values_list(*_LOCKED_COLUMNS)
-    items = data_items_array({column: column for column in _ITEM_COLUMNS})
-    return locked.annotate(data_items=items).values_list(*_LOCKED_COLUMNS, "data_items")
-
-
-# The lock, compiled once (config.prepared) over any appointment and over a member's.
-_LOCK = VisibleTo(Appointment, lambda appointments, pk: _locked_rows(appointments.filter(pk=pk)))
-_ITEMS = Prepared(
-    lambda claimant_id: (
-        ClaimantData.objects.filter(claimant_id=claimant_id).order_by_field().values_list(*_ITEM_COLUMNS)
-    )
-)
-
-
-def _item_from_json(item: Mapping[str, Any]) -> ClaimantData:
-    """A data item with its field from the lock's JSON array, its values as the fields read them."""
-    values = []
-    for model, prefix in ((ClaimantData, ""), (ClaimantDataField, "field__")):
-        values += [field.to_python(item[prefix + field.attname]) for field in model._meta.concrete_fields]
-    data_item, data_item.field = from_row(values, [ClaimantData, ClaimantDataField])
-    return data_item
-
-
-def lock(pk: Any, viewer: Any = None) -> Appointment:
-    """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
-    representation read: its department, claimant and meeting, and the claimant's data items with their fields
-    (as `with_related()` gives them), in one statement on PostgreSQL. Appointment.DoesNotExist when not found."""
-    rows = _LOCK.rows(viewer, pk)
-    if not rows:
-        raise Appointment.DoesNotExist
-    appointment, department, claimant, meeting = from_row(rows[0], [model for model, _prefix in _PARTS])
-    appointment.department, appointment.claimant, appointment.meeting = department, claimant, meeting
-    if len(rows[0]) > len(_LOCKED_COLUMNS):
-        items = [_item_from_json(item) for item in rows[0][-1]]
-    else:
-        items = []
-        for row in _ITEMS.rows(claimant.pk):
-            item, item.field = from_row(row, [ClaimantData, ClaimantDataField])
-            items.append(item)
-    claimant.keep_data_items(items)
-    return appointment
+        return change(appointment_locked(appointment.pk, viewer), data, actor, precondition)
 
 
 def change(

@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from claimants.models import Claimant, ClaimantData, ClaimantDataField
+from claimants.models import Claimant, ClaimantData
+from claimants.selectors import department_data_fields
 from claimants.services.values import (
     EARLIEST_DATE_OF_BIRTH,
     Errors,
@@ -22,7 +23,6 @@ from claimants.services.values import (
     normalise_phone_number,
 )
 from config.history import insert_with_history, update_with_history
-from config.prepared import Prepared, columns, from_row
 
 
 @dataclass
@@ -154,18 +154,10 @@ def claimant_plan_create(*, department_id: Any, data: Mapping[str, Any]) -> Clai
     return ClaimantDraft(claimant=person, items=items, errors=merge_errors(missing_name, plan.errors, item_errors))
 
 
-# A department's data fields in their order, compiled once (config.prepared).
-_FIELDS = Prepared(
-    lambda department_id: ClaimantDataField.objects.filter(department_id=department_id).values_list(
-        *columns(ClaimantDataField)
-    )
-)
-
-
 def _new_data_items(department_id: Any, values: Mapping[str, Any]) -> tuple[list[ClaimantData], Errors]:
     """One item per department field, valued from `values` keyed by field name or id."""
     errors: Errors = {}
-    fields = [from_row(row, [ClaimantDataField])[0] for row in _FIELDS.rows(department_id)]
+    fields = department_data_fields(department_id)
     known = {f.name for f in fields} | {str(f.id) for f in fields}
     for key in values:
         if key not in known:

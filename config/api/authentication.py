@@ -65,6 +65,7 @@ class BearerTokenAuthentication(TokenAuthentication):
             # Guessing tokens is limited per address, and only failures count: a valid token always passes, so
             # one client's bad token cannot lock out every integration behind the same NAT, egress or proxy. The
             # cost of a guess past the limit is the one indexed lookup a valid token costs too.
+            # internal: DRF's `request._request` (the HttpRequest it wraps), pinned by test_internals_pinned.py.
             address = f"bad-token:{client_address(request._request)}"
             if over_limit(address, settings.API_BAD_TOKEN_LIMIT_PER_MINUTE):
                 raise exceptions.Throttled(wait=60) from None

@@ -58,3 +58,13 @@ def test_a_value_the_sql_does_not_carry_as_a_parameter_is_refused(department) ->
         changed.rows("claims")
     with pytest.raises(TypeError, match="shape"):
         Prepared(lambda flag: Department.objects.filter(features_bandwidth=flag).values_list("pk")).rows(True)
+
+
+def test_visible_to_asks_the_models_own_tenancy_rule(department, monkeypatch) -> None:
+    # Not a copy of the superuser branch: were the model's rule to let members see every department, so would it.
+    theirs = make_appointment(DepartmentFactory.create(name="Other"))
+    member = persona("member", department).user
+    one = VisibleTo(Appointment, lambda appointments, pk: appointments.filter(pk=pk).values_list("pk"))
+    assert one.rows(member, theirs.pk) == []
+    monkeypatch.setattr("appointments.models.sees_every_department", lambda user: True)
+    assert one.rows(member, theirs.pk) == [(theirs.pk,)]
