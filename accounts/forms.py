@@ -7,12 +7,13 @@ from django import forms
 from accounts.models import ApiToken
 from accounts.services import api_token_issue_errors
 from appointments.models import Department
+from config.actors import Staff
 
 
 class ApiTokenCreateForm(forms.ModelForm):
     """A new token for a user, optionally adding the user to departments; the secret is shown once."""
 
-    actor: Any = None
+    actor: Staff  # set by the admin (a subclass per request): the staff member issuing
     expires_in_days = forms.IntegerField(
         min_value=0, max_value=3650, initial=365, help_text="0: the token never expires."
     )

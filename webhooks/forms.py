@@ -8,12 +8,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from appointments.models import Department
+from config.actors import Actor
 from webhooks.models import SUBSCRIBABLE, Endpoint
 from webhooks.services import endpoint_create, endpoint_update
 
 
 class EndpointForm(forms.ModelForm):
-    actor: Any = None  # set by the admin: the staff member saving
+    actor: Actor = None  # set by the admin: the staff member saving
 
     event_types = forms.MultipleChoiceField(
         choices=[(name, name) for name in SUBSCRIBABLE],
