@@ -10,12 +10,13 @@ from typing import Any
 
 from appointments.models import Appointment, Outcome, Status
 from appointments.representation import representation, representations
+from appointments.shape import AppointmentShown
 from config.api.fields import MillisecondsDateTimeField
 from events.models import EventType
 from events.services import Pending
 
 
-def appointment_representation(appointment: Appointment, *, fresh: bool = True) -> dict[str, Any]:
+def appointment_representation(appointment: Appointment, *, fresh: bool = True) -> AppointmentShown:
     """The appointment exactly as the API returns it (its `data`), read again inside the caller's transaction;
     `fresh=False` when the instance in memory is current (read `with_related()`, or just written by a service)."""
     if fresh:

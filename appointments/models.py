@@ -27,6 +27,7 @@ from claimants.services import normalise_phone_number
 from config.local_time import local_label
 
 if TYPE_CHECKING:
+    from appointments.shape import AppointmentShown
     from claimants.models import Claimant
     from meetings.models import Meeting
 
@@ -331,7 +332,7 @@ class Appointment(FeatureSettings):
 
     # Not a column: the representation a change's service built from the row it wrote, at its end and inside its
     # transaction; the events carry it and the API answers with it, nothing is read again.
-    recorded_representation: dict[str, Any] | None = None
+    recorded_representation: AppointmentShown | None = None
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="appointments")

@@ -45,7 +45,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,8 +69,10 @@ from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 from knox.crypto import hash_token  # noqa: E402
 from knox.settings import CONSTANTS  # noqa: E402
 
+from appointments import shape  # noqa: E402
 from appointments.models import FEATURE_FIELDS  # noqa: E402
-from config.api.fields import milliseconds, seconds  # noqa: E402 (the contract's two time formats)
+from appointments.representation import COLUMNS  # noqa: E402 (the shape's columns, then the claimant's id)
+from config.api.fields import milliseconds, seconds  # noqa: E402 (the contract's two time formats, for the PATCH)
 from events.tasks import events_dispatch  # noqa: E402
 
 API_PATH = "/api/v1/appointments"
@@ -78,18 +80,25 @@ RATE_PER_MINUTE = 10**9  # the benchmark measures work, not the limit (the API's
 
 # --- the floor views ------------------------------------------------------------------------------------------
 
+# The representation's columns (appointments.shape, by name), each with its table's alias; then the claimant's data
+# items as JSON objects shown as the API shows them.
+_ALIASES = {"": "a", "department": "d", "claimant": "c", "meeting": "m", "field": "f"}
+
+
+def _sql(path: str, base: str = "a") -> str:
+    relation, _, column = path.rpartition("__")
+    return f"{_ALIASES[relation] if relation else base}.{column}"
+
+
+_ITEM_PAIRS = zip(shape.ITEM_KEYS, shape.ITEM_COLUMNS, strict=True)
+_ITEMS = ", ".join(f"'{key}', {_sql(path, 'cd')}" for key, path in _ITEM_PAIRS)
 _COLUMNS = (
-    "a.id, a.reference, a.appointment_at, a.duration_in_minutes, a.is_interpreter_needed, a.interpreter_language, "
-    "a.status, a.public_token, a.created_at, a.cancelled_at, a.cancellation_reason, d.id, d.name, "
-    "c.name, c.phone_number, c.email, c.date_of_birth, m.id, m.room_name, m.room_url, m.start_date, m.end_date, "
-    "a.session_started_at, a.session_ended_at, "
-    + ", ".join(f"a.{name}" for name in FEATURE_FIELDS)
-    + ", a.use_custom_post_call_redirect, a.custom_user_post_call_redirect_url, a.custom_agent_post_call_redirect_url, "
-    "a.outcome, "
-    "(SELECT json_agg(json_build_array(cd.id, cd.value, f.name, f.type, f.required) ORDER BY f.position, f.name) "
+    ", ".join(_sql(path) for path in COLUMNS)
+    + f", (SELECT json_agg(json_build_object({_ITEMS}) ORDER BY f.position, f.name)"
     " FROM claimants_claimantdata cd JOIN claimants_claimantdatafield f ON f.id = cd.field_id"
-    " WHERE cd.claimant_id = c.id), c.id, a.department_id"
+    " WHERE cd.claimant_id = c.id)"
 )
+_CLAIMANT_ID, _DEPARTMENT_ID = COLUMNS.index("claimant__id"), COLUMNS.index("department_id")
 _FROM = (
     "FROM appointments_appointment a JOIN appointments_department d ON d.id = a.department_id "
     "JOIN claimants_claimant c ON c.appointment_id = a.id JOIN meetings_meeting m ON m.appointment_id = a.id "
@@ -99,71 +108,8 @@ _ONE = f"SELECT {_COLUMNS} {_FROM} WHERE a.id = %s AND {_TENANCY}"
 
 
 def _representation(row: tuple[Any, ...]) -> dict[str, Any]:
-    (
-        pk,
-        reference,
-        at,
-        duration,
-        interpreter,
-        language,
-        status,
-        token,
-        created,
-        cancelled,
-        reason,
-        dept_id,
-        dept_name,
-        name,
-        phone,
-        email,
-        born,
-        meeting_id,
-        room,
-        room_url,
-        start,
-        end,
-        started,
-        ended,
-    ) = row[:24]
-    features = row[24 : 24 + len(FEATURE_FIELDS)]
-    use_custom, user_url, agent_url, outcome, items = row[24 + len(FEATURE_FIELDS) : 29 + len(FEATURE_FIELDS)]
-    shown = {
-        "id": str(pk),
-        "reference": reference,
-        "appointment_at": milliseconds(at),
-        "duration_in_minutes": duration,
-        "is_interpreter_needed": interpreter,
-        "interpreter_language": language,
-        "status": status,
-        "url": f"{settings.PUBLIC_BASE_URL}/join/{token}",
-        "created_at": milliseconds(created),
-        "cancelled_at": milliseconds(cancelled),
-        "cancellation_reason": reason,
-        "department": {"id": str(dept_id), "name": dept_name},
-        "claimant": {
-            "name": name,
-            "phone_number": phone,
-            "email": email,
-            "date_of_birth": born.isoformat() if born else None,
-            "data": [{"id": i, "value": v, "name": n, "type": t, "required": r} for i, v, n, t, r in (items or [])],
-        },
-        "meeting": {
-            "id": meeting_id,
-            "room_name": room,
-            "room_url": room_url,
-            "start_date": seconds(start),
-            "end_date": seconds(end),
-        },
-        "session_started_at": milliseconds(started),
-        "session_ended_at": milliseconds(ended),
-        **dict(zip(FEATURE_FIELDS, features, strict=True)),
-        "use_custom_post_call_redirect": use_custom,
-        "custom_user_post_call_redirect_url": user_url,
-        "custom_agent_post_call_redirect_url": agent_url,
-    }
-    if outcome is not None:
-        shown["outcome"] = outcome
-    return shown
+    """The API's builder over the row (plain Python, no framework): the floor cannot drift from the shape."""
+    return cast(dict[str, Any], shape.build(row, row[-1] or []))
 
 
 def _text(value: Any) -> str:
@@ -383,7 +329,7 @@ def _patch(request: HttpRequest, cursor: Any, caller: tuple[int, bool], appointm
         if row is None:
             return _error(404)
         rep = _representation(row)
-        claimant_id, department_id = row[-2], row[-1]
+        claimant_id, department_id = row[_CLAIMANT_ID], row[_DEPARTMENT_ID]
         now = datetime.now(UTC)
         if (at is not None or minutes is not None) and rep["status"] not in ("scheduled", "waiting"):
             return _error(422, {"appointment_at": ["not reschedulable"]})

@@ -44,7 +44,7 @@ class Person(Protocol):
     def role(self) -> str: ...
 
 
-Reader = Callable[[Any], dict[str, Any]]
+Reader = Callable[[Any], Mapping[str, Any]]
 _readers: dict[str, Reader] = {}
 
 
@@ -54,7 +54,7 @@ def register_representation(reader: Reader) -> None:
     _readers["appointment"] = reader
 
 
-def _represent(appointment: Subject) -> dict[str, Any]:
+def _represent(appointment: Subject) -> Mapping[str, Any]:
     reader = _readers.get("appointment")
     if reader is None:
         raise ImproperlyConfigured("No representation reader: the appointments app registers it in ready().")
@@ -62,7 +62,7 @@ def _represent(appointment: Subject) -> dict[str, Any]:
 
 
 def events_record(
-    *, appointment: Subject, events: Iterable[Pending], representation: dict[str, Any] | None = None
+    *, appointment: Subject, events: Iterable[Pending], representation: Mapping[str, Any] | None = None
 ) -> list[Event]:
     """Write the events of one change (in order) and the task that fans them out, in the current transaction.
 

@@ -9,6 +9,7 @@ never sent. Email when the claimant has an address, a text message when they hav
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,7 +45,7 @@ RETRIES = (60, 5 * 60, 30 * 60, 2 * 3600)
 class Message:
     kind: str
     key: str
-    appointment: dict[str, Any]
+    appointment: Mapping[str, Any]
     invitation: bytes | None = None
 
 

@@ -23,6 +23,7 @@ from appointments.models import (
     api_name,
     validate_http_url,
 )
+from appointments.shape import ADDITIVE, KEYS, DepartmentShown
 from claimants.api.serializers import ClaimantCreateSerializer, ClaimantSerializer, ClaimantUpdateSerializer
 from claimants.models import ClaimantDataField, FieldType
 from config.api.fields import (
@@ -40,7 +41,7 @@ from meetings.api.serializers import MeetingSerializer
 class DepartmentSummarySerializer(serializers.ModelSerializer[Department]):
     class Meta:
         model = Department
-        fields = ["id", "name"]
+        fields = list(DepartmentShown.__annotations__)
         read_only_fields = fields
 
 
@@ -57,9 +58,9 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
     meeting = MeetingSerializer(read_only=True)
     session_started_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
     session_ended_at = MillisecondsDateTimeField(read_only=True, allow_null=True)
-    # Additive (issue 17.2): present only when set. Not read-only, only so that the schema does not list it as
-    # required (drf-spectacular lists every read-only field of a response as required); nothing writes through
-    # this serializer, which only describes the answer.
+    # Additive (issue 17.2): present only when set. Not read-only (nor any additive key), only so that the schema
+    # does not list it as required (drf-spectacular lists every read-only field of a response as required); nothing
+    # writes through this serializer, which only describes the answer.
     outcome = serializers.ChoiceField(
         choices=Outcome.choices,
         required=False,
@@ -71,35 +72,14 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
 
     class Meta:
         model = Appointment
-        fields = [
-            "id",
-            "reference",
-            "appointment_at",
-            "duration_in_minutes",
-            "is_interpreter_needed",
-            "interpreter_language",
-            "status",
-            "url",
-            "created_at",
-            "cancelled_at",
-            "cancellation_reason",
-            "department",
-            "claimant",
-            "meeting",
-            "session_started_at",
-            "session_ended_at",
-            *FEATURE_FIELDS,
-            "use_custom_post_call_redirect",
-            "custom_user_post_call_redirect_url",
-            "custom_agent_post_call_redirect_url",
-            "outcome",
-        ]
-        read_only_fields = fields
+        fields = list(KEYS)  # the one declaration of the shape (appointments.shape), in its order
+        read_only_fields = [key for key in KEYS if key not in ADDITIVE]
 
     def to_representation(self, instance: Appointment) -> dict[str, Any]:
         shown = super().to_representation(instance)
-        if shown.get("outcome") is None:
-            del shown["outcome"]  # absent where unset, as the fast representation leaves it
+        for key in ADDITIVE:
+            if shown.get(key) is None:
+                del shown[key]  # absent where unset, as the fast representation leaves it
         return dict(shown)
 
 

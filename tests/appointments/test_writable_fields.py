@@ -45,6 +45,25 @@ FUTURE = in_days(10, hour=8)
 # --- the declaration is the one place ------------------------------------------------------------------------------
 
 
+# Columns Django would let a form edit that clients never write, and why; any other editable column must be declared
+# writable (WRITABLE_FIELDS), or be made `editable=False` where only the service sets it.
+NOT_WRITTEN_BY_CLIENTS = {
+    "reference": "given once, at creation (AppointmentCreateSerializer), never changed",
+    "cancelled_at": "stamped by the service on entering `cancelled`",
+    "session_started_at": "stamped by the service on entering `in_progress`",
+    "session_ended_at": "stamped by the service on entering `completed`",
+}
+
+
+def test_every_editable_column_is_declared_writable_or_said_why_not() -> None:
+    """A column added to Appointment fails here until it is in WRITABLE_FIELDS (or NOT_WRITTEN_BY_CLIENTS)."""
+    editable = {field.name for field in Appointment._meta.concrete_fields if field.editable}
+    assert sorted(editable - set(WRITABLE_FIELDS) - NOT_WRITTEN_BY_CLIENTS.keys()) == [], (
+        "declare it in WRITABLE_FIELDS"
+    )
+    assert sorted(NOT_WRITTEN_BY_CLIENTS.keys() - editable) == []
+
+
 def test_the_write_serializer_writes_exactly_the_declared_columns() -> None:
     assert [api_name(name) for name in WRITABLE_FIELDS] == COLUMN_KEYS
 
