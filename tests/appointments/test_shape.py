@@ -71,6 +71,7 @@ def test_every_appointment_column_is_shown_or_said_why_not() -> None:
     """A column added to Appointment fails here until it is a key of AppointmentShown or named in UNSHOWN."""
     columns = {field.attname for field in Appointment._meta.concrete_fields}
     shown = {path for path in COLUMNS if "__" not in path}
+    assert sorted(shown - columns) == [], "a Column names no column of Appointment"
     assert not shown & UNSHOWN.keys()
     assert sorted(columns - shown - UNSHOWN.keys()) == [], "add it to AppointmentShown, or to UNSHOWN with why"
     assert sorted(UNSHOWN.keys() - columns) == []
