@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection, connections
 from django.db.models import QuerySet
@@ -19,9 +19,15 @@ from django.test import Client
 
 from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData
+from config.actors import Actor
 from config.history import history_copy, tracked_models
 from meetings.models import Meeting, Participant, Role
 from tests.factories import UserFactory
+
+if TYPE_CHECKING:  # only the browser tests load Playwright (tests/e2e/conftest.py)
+    from playwright.sync_api import Page
+
+T = TypeVar("T")
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -34,17 +40,17 @@ shared_database_only = pytest.mark.skipif(
 )
 
 
-def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
+def run_together(jobs: list[Callable[[], T]]) -> list[T]:
     """Start every job at the same instant in its own thread (own connection); re-raise what any raised."""
     barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
+    outcomes: list[T | BaseException | None] = [None] * len(jobs)
 
-    def worker(index: int, job: Callable[[], Any]) -> None:
+    def worker(index: int, job: Callable[[], T]) -> None:
         try:
             barrier.wait(timeout=10)
-            results[index] = job()
+            outcomes[index] = job()
         except BaseException as exc:
-            results[index] = exc
+            outcomes[index] = exc
         finally:
             connections.close_all()
 
@@ -53,10 +59,10 @@ def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return cast(list[T], outcomes)  # no exception among them: each is its job's answer
 
 
 def patch_url(appointment: Appointment, query: str = "") -> str:
@@ -89,7 +95,7 @@ def run_command(*args: str) -> list[str]:
 PASSWORD = "correct horse battery staple"
 
 
-def staff(username: str, *departments: Department, group: str = "Agents", superuser: bool = False) -> Any:
+def staff(username: str, *departments: Department, group: str = "Agents", superuser: bool = False) -> User:
     user = UserFactory.create(username=username, is_staff=True, is_superuser=superuser)
     user.set_password(PASSWORD)
     user.save()
@@ -99,7 +105,7 @@ def staff(username: str, *departments: Department, group: str = "Agents", superu
     return user
 
 
-def logged_in(user: Any) -> Client:
+def logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -144,7 +150,7 @@ def raw_http(port: int, request: bytes, *, timeout: float = 20) -> RawResponse:
     return RawResponse(int(status_line.split()[1]), headers, body, cookies)
 
 
-def run_tasks(*, until: Any = None, limit: int = 500) -> list[str]:
+def run_tasks(*, until: datetime | None = None, limit: int = 500) -> list[str]:
     """Run the queue's ready tasks in this process, as `db_worker --batch` would, until none is left (with
     `until`, also those due by then); returns their names. A task that fails fails the test."""
     from django.db.models import Q
@@ -200,7 +206,7 @@ class Receiver:
                     self.end_headers()
                     self.wfile.write(f"answered {status}".encode())
 
-            def log_message(self, *args: Any) -> None:
+            def log_message(self, *args: object) -> None:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -383,7 +389,7 @@ class TcpProxy:
         self.listener.close()
 
 
-def browser_sign_in(page: Any, base: str, username: str, password: str) -> None:
+def browser_sign_in(page: "Page", base: str, username: str, password: str) -> None:
     """Sign in to the back office in a Playwright page."""
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", username)
@@ -436,7 +442,7 @@ def claimant_joins(appointment: Appointment) -> Participant:
     return participant_join(participant=claimant, browser=browser)
 
 
-def walk_to(appointment: Appointment, status: str, actor: Any = None) -> Appointment:
+def walk_to(appointment: Appointment, status: str, actor: Actor = None) -> Appointment:
     """Move `appointment` to `status` along STATUS_PATHS, each step at a moment the rules allow it (the clock moved
     with time-machine, and back): `waiting` by the claimant joining the waiting room inside the join window, the
     session inside the window, a no-show after the grace. Returns the appointment read again."""
@@ -456,7 +462,7 @@ def walk_to(appointment: Appointment, status: str, actor: Any = None) -> Appoint
     return walked
 
 
-def claimant_waits_while_scheduled(appointment: Appointment, actor: Any = None) -> Appointment:
+def claimant_waits_while_scheduled(appointment: Appointment, actor: Actor = None) -> Appointment:
     """The claimant is in the waiting room while the appointment is `scheduled`: they joined (inside the join
     window), and an agent sent the appointment back to scheduled while they were still there. `waiting` is then
     allowed again (issue 17.5: only while the claimant is in the waiting room)."""
@@ -467,7 +473,7 @@ def claimant_waits_while_scheduled(appointment: Appointment, actor: Any = None) 
     return Appointment.objects.with_related().get(pk=appointment.pk)
 
 
-def rewrite(rows: QuerySet[Any], **values: Any) -> int:
+def rewrite(rows: QuerySet[Any], **values: object) -> int:
     """Arrange a state no service would reach (a past start, a lock already taken): `QuerySet.update()`, and for
     a tracked model the history rows the one writer copies (config.history), so the history check after every
     test (issue 19.3) still holds. Returns the number of rows written."""
