@@ -9,8 +9,8 @@ the same for cron, as a safety net.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,7 +40,9 @@ def session_abandoned_from(appointment: Appointment) -> datetime:
     return max(appointment.ends_at, session_quiet_since(appointment) + idle)
 
 
-def appointments_complete_abandoned(*, now: datetime | None = None, appointment_id: Any = None) -> list[Appointment]:
+def appointments_complete_abandoned(
+    *, now: datetime | None = None, appointment_id: uuid.UUID | str | None = None
+) -> list[Appointment]:
     """Complete each session in progress past its end whose participants' pages have all been closed for
     SESSION_ABANDONED_MINUTES. The session's end (`session_ended_at`) is when the last page was last open, not the
     moment it was noticed. Events: what a completion raises (`appointment.updated`, `status_changed`,

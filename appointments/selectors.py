@@ -246,7 +246,7 @@ def _item_from_json(item: Mapping[str, Any]) -> ClaimantData:
     return data_item
 
 
-def appointment_locked(pk: Any, viewer: Actor = None) -> Appointment:
+def appointment_locked(pk: uuid.UUID | str, viewer: Actor = None) -> Appointment:
     """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
     representation read: its department, claimant and meeting, and the claimant's data items with their fields
     (as `with_related()` gives them), in one statement on PostgreSQL. Appointment.DoesNotExist when not found.
@@ -273,7 +273,7 @@ _DEPARTMENT = VisibleTo(
 )
 
 
-def department_visible(*, actor: Actor, pk: Any) -> Department | None:
+def department_visible(*, actor: Actor, pk: uuid.UUID | str) -> Department | None:
     """The department with this id if `actor` may use it (tenancy: Department.objects.visible_to), else None."""
     rows = _DEPARTMENT.rows(actor, pk)
     return from_row(rows[0], [Department])[0] if rows else None

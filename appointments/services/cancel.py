@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 
 from appointments.models import (
@@ -14,10 +12,13 @@ from appointments.models import (
 from appointments.selectors import appointment_locked
 from appointments.services.shared import status_label
 from appointments.services.update import change
+from config.actors import Actor
 from config.transactions import block
 
 
-def appointment_cancel(*, appointment: Appointment, reason: str | None, actor: Any, viewer: Any = None) -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, reason: str | None, actor: Actor, viewer: Actor = None
+) -> Appointment:
     """Cancel an appointment with an optional reason. Unlike a PATCH to `cancelled`, cancelling one that is
     already final (cancelled included) is refused, so a client learns its cancel did not happen now. `viewer` as
     for appointment_update."""

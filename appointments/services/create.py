@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from claimants.services import (
     claimant_plan_create,
     merge_errors,
 )
+from config.actors import Actor
 from config.history import insert_with_history
 from events.models import EventType
 from events.services import events_record
@@ -56,7 +58,7 @@ def appointment_create(
     appointment_at: datetime,
     duration_in_minutes: int,
     claimant: Mapping[str, Any],
-    actor: Any,
+    actor: Actor,
     reference: str | None = None,
     **options: Any,
 ) -> Appointment:
@@ -86,7 +88,7 @@ def _create(
     appointment_at: datetime,
     duration_in_minutes: int,
     claimant: Mapping[str, Any],
-    actor: Any,
+    actor: Actor,
     reference: str | None,
     options: Mapping[str, Any],
 ) -> Appointment:
@@ -122,7 +124,7 @@ def _create(
     return appointment
 
 
-def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
+def _insert(appointment: Appointment, actor: Actor, *, drawn: bool) -> None:
     """Insert the new row. No savepoint: a failure spoils the transaction, which appointment_create's block rolls
     back (the whole create, or to the caller's savepoint) before anything else runs in it."""
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
@@ -138,7 +140,7 @@ def _insert(appointment: Appointment, actor: Any, *, drawn: bool) -> None:
         raise ValidationError({"reference": ["The reference has already been taken."]}) from None
 
 
-def department_for_create(*, actor: Any, department_id: Any) -> Department:
+def department_for_create(*, actor: Actor, department_id: uuid.UUID | str | None) -> Department:
     """The department a new appointment goes to: the one named, or the caller's only department."""
     if department_id is not None:
         named = department_visible(actor=actor, pk=department_id)

@@ -3,8 +3,8 @@ organisation (issue 17.2)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -27,7 +27,7 @@ from meetings.services import (
 
 
 def appointment_mark_no_shows(
-    *, now: datetime | None = None, appointment_id: Any = None
+    *, now: datetime | None = None, appointment_id: uuid.UUID | str | None = None
 ) -> list[tuple[Appointment, str]]:
     """Give each scheduled/waiting appointment whose meeting has ended without a session its outcome: `no_show` when
     the claimant never came, and missed by the organisation (`cancelled`, with MISSED_REASON and the `outcome`)

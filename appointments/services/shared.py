@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ LIVE_STATUSES = (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS)
 AGENT_OVERLAP_CONSTRAINT = "appointment_agent_no_overlap"
 
 
-def agent_clash(*, agent_id: Any, start: datetime, end: datetime, exclude: Any = None) -> Appointment | None:
+def agent_clash(*, agent_id: int, start: datetime, end: datetime, exclude: uuid.UUID) -> Appointment | None:
     """The agent's live appointment that overlaps [start, end), if any (durations are bounded, so one indexed
     range read finds every candidate)."""
     candidates = Appointment.objects.filter(

@@ -18,7 +18,14 @@ from appointments.models import (
 )
 from appointments.representation import representation
 from appointments.selectors import appointment_locked
-from appointments.services.planning import final_errors, plan_agent, plan_department, plan_fields
+from appointments.services.planning import (
+    INTERPRETER_FIELDS,
+    SCHEDULE_FIELDS,
+    final_errors,
+    plan_agent,
+    plan_department,
+    plan_fields,
+)
 from appointments.services.shared import REQUEST_FIELD, Precondition, raise_if_agent_overlap
 from claimants.services import (
     ClaimantPlan,
@@ -27,6 +34,7 @@ from claimants.services import (
     claimant_plan_update,
     merge_errors,
 )
+from config.actors import Actor
 from config.history import update_with_history
 from config.transactions import block
 from events.models import EventType
@@ -40,7 +48,7 @@ from meetings.services import (
 )
 
 
-def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> None:
+def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Actor) -> None:
     """Write only the changed columns (a concurrent change to another column is never overwritten)."""
     if not changes:
         return
@@ -62,9 +70,9 @@ def appointment_update(
     *,
     appointment: Appointment,
     data: Mapping[str, Any],
-    actor: Any,
+    actor: Actor,
     precondition: Precondition | None = None,
-    viewer: Any = None,
+    viewer: Actor = None,
 ) -> Appointment:
     """Apply a partial change (the PATCH body's fields, already shaped) to an appointment.
 
@@ -84,7 +92,7 @@ def appointment_update(
 def change(
     locked: Appointment,
     data: Mapping[str, Any],
-    actor: Any,
+    actor: Actor,
     precondition: Precondition | None,
     now: datetime | None = None,
     outcome: str | None = None,
@@ -129,16 +137,16 @@ def _changed_fields(changes: Mapping[str, Any], claimant_plan: ClaimantPlan) -> 
     return names
 
 
-def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Any) -> list[Participant]:
+def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Actor) -> list[Participant]:
     """What moves with an appointment's change: its meeting's times, and its participants (the claimant admitted
     when the session starts, returned for their `participant.admitted` event; the interpreter's link kept in
     step)."""
     admitted: list[Participant] = []
-    if "appointment_at" in changes or "duration_in_minutes" in changes:
+    if set(SCHEDULE_FIELDS) & changes.keys():
         meeting_follow_appointment(meeting=appointment.meeting, appointment=appointment, actor=actor)
     if changes.get("status") == Status.IN_PROGRESS:
         admitted = participants_admit(appointment=appointment, now=changes["session_started_at"], actor=actor)
-    if {"is_interpreter_needed", "interpreter_language"} & changes.keys():
+    if set(INTERPRETER_FIELDS) & changes.keys():
         participants_follow_appointment(appointment=appointment, actor=actor)
     if "agent" in changes:
         participants_follow_agent(appointment=appointment, actor=actor)

@@ -4,7 +4,7 @@ to one, checked without writing (`*_plan_*`) and then written (`*_apply`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,6 +22,7 @@ from claimants.services.values import (
     merge_errors,
     normalise_phone_number,
 )
+from config.actors import Actor
 from config.history import insert_with_history, update_with_history
 
 
@@ -92,7 +93,7 @@ def claimant_plan_update(*, claimant: Claimant, data: Mapping[str, Any], prefix:
 
 
 def _plan_data_items(
-    claimant: Claimant, entries: Iterable[tuple[str, Mapping[str, Any]]], error: Any, prefix: str
+    claimant: Claimant, entries: Iterable[tuple[str, Mapping[str, Any]]], error: Callable[[str, str], None], prefix: str
 ) -> list[ClaimantData]:
     existing = {item.id: item for item in claimant.data_items()}
     changed: dict[uuid.UUID, ClaimantData] = {}
@@ -121,7 +122,7 @@ def _plan_data_items(
     return list(changed.values())
 
 
-def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Any) -> None:
+def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Actor) -> None:
     """Write a checked plan: only the changed columns, and all changed data items in one statement, each with
     its history rows in one more."""
     if plan.fields:
@@ -141,7 +142,7 @@ class ClaimantDraft:
     errors: Errors
 
 
-def claimant_plan_create(*, department_id: Any, data: Mapping[str, Any]) -> ClaimantDraft:
+def claimant_plan_create(*, department_id: uuid.UUID, data: Mapping[str, Any]) -> ClaimantDraft:
     """Check the claimant of a new appointment: `name` is required; `data["data"]` maps a data field's name
     or id to its value, and every required field of the department needs one."""
     person = Claimant(name="")
@@ -154,7 +155,7 @@ def claimant_plan_create(*, department_id: Any, data: Mapping[str, Any]) -> Clai
     return ClaimantDraft(claimant=person, items=items, errors=merge_errors(missing_name, plan.errors, item_errors))
 
 
-def _new_data_items(department_id: Any, values: Mapping[str, Any]) -> tuple[list[ClaimantData], Errors]:
+def _new_data_items(department_id: uuid.UUID, values: Mapping[str, Any]) -> tuple[list[ClaimantData], Errors]:
     """One item per department field, valued from `values` keyed by field name or id."""
     errors: Errors = {}
     fields = department_data_fields(department_id)
@@ -176,7 +177,7 @@ def _new_data_items(department_id: Any, values: Mapping[str, Any]) -> tuple[list
     return items, errors
 
 
-def claimant_create(*, draft: ClaimantDraft, appointment: Any, actor: Any) -> Claimant:
+def claimant_create(*, draft: ClaimantDraft, appointment: Any, actor: Actor) -> Claimant:
     """Write a checked draft for a newly inserted appointment: the claimant and its data items, each with
     their history rows."""
     person = draft.claimant

@@ -3,6 +3,7 @@ field added to a department or changed in type."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import transaction
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services.claimant import ClaimantPlan
 from claimants.services.values import Errors, clean_data_value
+from config.actors import Actor
 from config.history import insert_with_history, stamp, update_with_history
 
 
@@ -26,7 +28,7 @@ class DepartmentMove:
     errors: Errors = field(default_factory=dict)
 
 
-def claimant_data_plan_move(*, claimant: Claimant, department_id: Any, plan: ClaimantPlan) -> DepartmentMove:
+def claimant_data_plan_move(*, claimant: Claimant, department_id: uuid.UUID, plan: ClaimantPlan) -> DepartmentMove:
     """Carry the claimant's data (with the changes `plan` makes) over to another department's fields, matched
     by name and type.
 
@@ -61,7 +63,7 @@ def claimant_data_plan_move(*, claimant: Claimant, department_id: Any, plan: Cla
     return move
 
 
-def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor: Any) -> None:
+def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor: Actor) -> None:
     for item in move.dropped:  # one by one, so each deletion is in the history with its user
         stamp(item, actor)
         item.delete()
@@ -74,7 +76,7 @@ def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor:
 
 
 def claimant_data_for_fields(
-    *, claimant: Claimant, fields: Iterable[ClaimantDataField], actor: Any
+    *, claimant: Claimant, fields: Iterable[ClaimantDataField], actor: Actor
 ) -> list[ClaimantData]:
     """One empty data item per department field, for a new claimant or a field new to the department."""
     items = [ClaimantData(claimant=claimant, field=f) for f in fields]
@@ -82,7 +84,7 @@ def claimant_data_for_fields(
     return items
 
 
-def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Any) -> int:
+def claimant_data_field_added(*, data_field: ClaimantDataField, actor: Actor) -> int:
     """Give every claimant of the field's department an empty item for a field new to the department, so each
     claimant keeps one item per field. Returns how many items were created.
 
@@ -141,7 +143,7 @@ def claimant_data_field_plan_change(
 
 
 def claimant_data_field_change(
-    *, data_field: ClaimantDataField, changes: Mapping[str, Any], actor: Any
+    *, data_field: ClaimantDataField, changes: Mapping[str, Any], actor: Actor
 ) -> ClaimantDataField:
     """Change a department's data field (name, type, required, position), re-validating the values it holds.
 

@@ -20,6 +20,13 @@ from appointments.api.serializers import AppointmentUpdateSerializer
 from appointments.forms import AppointmentAdminForm
 from appointments.models import WRITABLE_FIELDS, Appointment, Status, api_name
 from appointments.services import OPTION_FIELDS, RULED_FIELDS, appointment_update
+from appointments.services.planning import (
+    AGENT_FIELDS,
+    DEPARTMENT_FIELDS,
+    INTERPRETER_FIELDS,
+    SCHEDULE_FIELDS,
+    STATUS_FIELDS,
+)
 from claimants.api.serializers import ClaimantUpdateSerializer
 from claimants.models import CLAIMANT_WRITABLE_FIELDS, Claimant, ClaimantData, FieldType
 from config.api.fields import NullableUrlField, TimeField
@@ -71,6 +78,14 @@ def test_the_write_serializer_writes_exactly_the_declared_columns() -> None:
 def test_the_service_sets_every_declared_column_without_a_rule_of_its_own() -> None:
     assert set(WRITABLE_FIELDS) >= RULED_FIELDS
     assert set(OPTION_FIELDS) == {api_name(name) for name in WRITABLE_FIELDS} - {api_name(n) for n in RULED_FIELDS}
+
+
+def test_the_ruled_columns_are_the_ones_the_steps_name_each_a_declared_column() -> None:
+    steps = (STATUS_FIELDS, SCHEDULE_FIELDS, INTERPRETER_FIELDS, DEPARTMENT_FIELDS, AGENT_FIELDS)
+    named = [name for step in steps for name in step]
+    assert len(named) == len(set(named))  # each column is planned by one step
+    assert frozenset(named) == RULED_FIELDS
+    assert set(named) <= set(WRITABLE_FIELDS)  # by name: a column renamed in the declaration fails here
 
 
 def test_the_change_form_offers_every_declared_column(client_for_desk) -> None:
