@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from config.actors import Actor, staff_of
-from config.prepared import insert_rows, update_columns
+from config.writes import insert_rows, update_columns
 
 
 def history_user(actor: Actor) -> User | None:
@@ -72,7 +72,7 @@ def history_copy(
 
 
 def insert_with_history(instances: Sequence[Model], actor: Actor, *, reason: bool = True) -> None:
-    """Insert new rows of one model (config.prepared.insert_rows) and their history rows (`+`), as
+    """Insert new rows of one model (config.writes.insert_rows) and their history rows (`+`), as
     simple-history's `bulk_create_with_history` would; `reason` as for `history_copy`."""
     if instances:
         insert_rows(instances)
@@ -81,7 +81,7 @@ def insert_with_history(instances: Sequence[Model], actor: Actor, *, reason: boo
 
 def update_with_history(instances: Sequence[Model], names: Sequence[str], actor: Actor, *, reason: bool = True) -> None:
     """Write these fields of rows of one model as the instances hold them, and their history rows (`~`): one
-    row with a statement built once (config.prepared.update_columns), several with `bulk_update`."""
+    row with a statement built once (config.writes.update_columns), several with `bulk_update`."""
     if not instances:
         return
     if len(instances) == 1:

@@ -19,7 +19,8 @@ compiler (`query.get_compiler`, `as_sql`, `select`, `col_count`, `get_converters
 connection's `ops.quote_name`, `Options.concrete_fields` and `Options.pk`, and `Model._state`.
 
 Only selectors (`*/selectors.py`), the API's token lookup (config.api.authentication) and config's history writer
-(config.history) import this module: services call the selectors' names (docs/decisions.md, issue 19.4).
+(config.history) import this module: services call the selectors' names (docs/decisions.md, issue 19.4). The
+statements that write, built once in the same way, are config.writes'.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import AutoField, Field, Model, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
 
 _unique = itertools.count(1)
 
@@ -118,55 +119,6 @@ class Prepared:
         if compiled.converters:
             return [tuple(row) for row in compiled.compiler.apply_converters(found, compiled.converters)]
         return found
-
-
-def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
-    # internal: `_meta.concrete_fields` (the documented Options API is get_fields()): the table's columns, in order.
-    by_name = {field.name: field for field in model._meta.concrete_fields}
-    return [by_name[name] for name in names]
-
-
-@functools.cache
-def _update_statement(model: type[Model], names: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name  # internal: the backend's quoting of names, as its compiler quotes them
-    columns = ", ".join(f"{quote(field.column)} = %s" for field in _fields(model, names))
-    return f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
-
-
-def update_columns(instance: Model, names: Sequence[str]) -> None:
-    """Write these fields of one row as the instance holds them: `QuerySet.update()` without compiling the
-    statement on every call (it is built once per model and set of fields), and without signals."""
-    fields = _fields(type(instance), names)
-    params = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
-    params.append(instance._meta.pk.get_db_prep_value(instance.pk, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_update_statement(type(instance), tuple(names)), params)
-
-
-@functools.cache
-def _insert_statement(model: type[Model], count: int) -> tuple[str, tuple[Field[Any, Any], ...]]:
-    quote = connection.ops.quote_name
-    fields = tuple(field for field in model._meta.concrete_fields if not isinstance(field, AutoField))
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    columns = ", ".join(quote(field.column) for field in fields)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}", fields  # noqa: S608
-
-
-def insert_rows(instances: Sequence[Model]) -> None:
-    """Insert new rows of one model (its auto-numbered key left to the database, and not read back): what
-    `bulk_create` writes, with the statement built once per model and number of rows."""
-    if not instances:
-        return
-    sql, fields = _insert_statement(type(instances[0]), len(instances))
-    params = [
-        field.get_db_prep_save(field.pre_save(instance, add=True), connection)
-        for instance in instances
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    for instance in instances:  # saved, as bulk_create leaves them (internal: `_state`, as Model.from_db sets it)
-        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
 
 
 @functools.cache

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from config.prepared import insert_rows
+from config.writes import insert_rows
 from events.models import Event
 from events.tasks import events_dispatch
 

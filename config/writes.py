@@ -1,0 +1,68 @@
+"""Statements that write, built once per model and set of columns, then run with each call's values.
+
+`QuerySet.update()` and `bulk_create()` compile their statement on every call, which costs more than the database
+spends on a one-row write; these build it once. Two writers use them, and only they (an import-linter contract):
+the history's writer (config.history: a row and its history row, the one way a tracked row is written by hand)
+and the outbox (events.services: the events a change announces, in the change's transaction).
+
+Django's internals read here are marked `internal:` beside their use and pinned by
+tests/config/test_internals_pinned.py, as config.prepared's are.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import AutoField, Field, Model
+
+
+def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    # internal: `_meta.concrete_fields` (the documented Options API is get_fields()): the table's columns, in order.
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    return [by_name[name] for name in names]
+
+
+@functools.cache
+def _update_statement(model: type[Model], names: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name  # internal: the backend's quoting of names, as its compiler quotes them
+    columns = ", ".join(f"{quote(field.column)} = %s" for field in _fields(model, names))
+    return f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
+
+
+def update_columns(instance: Model, names: Sequence[str]) -> None:
+    """Write these fields of one row as the instance holds them: `QuerySet.update()` without compiling the
+    statement on every call (it is built once per model and set of fields), and without signals."""
+    fields = _fields(type(instance), names)
+    params = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+    params.append(instance._meta.pk.get_db_prep_value(instance.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(_update_statement(type(instance), tuple(names)), params)
+
+
+@functools.cache
+def _insert_statement(model: type[Model], count: int) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    quote = connection.ops.quote_name
+    fields = tuple(field for field in model._meta.concrete_fields if not isinstance(field, AutoField))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    columns = ", ".join(quote(field.column) for field in fields)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}", fields  # noqa: S608
+
+
+def insert_rows(instances: Sequence[Model]) -> None:
+    """Insert new rows of one model (its auto-numbered key left to the database, and not read back): what
+    `bulk_create` writes, with the statement built once per model and number of rows."""
+    if not instances:
+        return
+    sql, fields = _insert_statement(type(instances[0]), len(instances))
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, add=True), connection)
+        for instance in instances
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for instance in instances:  # saved, as bulk_create leaves them (internal: `_state`, as Model.from_db sets it)
+        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
