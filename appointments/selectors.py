@@ -6,26 +6,30 @@ four queries (one per model) and diffs consecutive versions in memory, so what c
 
 `appointment_locked`, `department_visible`: the reads the services start from, on the fast path (issue 19.4): queries
 compiled once (config.prepared) and rows made into instances here, so the services hold rules and no SQL plumbing.
-Only selectors, the API's token lookup and config's history writer import config.prepared (docs/decisions.md).
+`shown_rows…`, `shown_items_of`, `CallerIds`: the rows the API's appointment is built from (appointments.shape,
+appointments.representation). Only selectors and the API's token lookup import config.prepared (docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db import models
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection, models
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import JSONObject
 
+from appointments import shape
 from appointments.local_time import local_day, local_label, local_week
 from appointments.models import Appointment, Department, Status
-from appointments.representation import data_items_array, items_in_row
+from appointments.shape import ItemShown
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from config.actors import Actor
 from config.prepared import Prepared, VisibleTo, from_row
@@ -277,3 +281,80 @@ def department_visible(*, actor: Actor, pk: uuid.UUID | str) -> Department | Non
     """The department with this id if `actor` may use it (tenancy: Department.objects.visible_to), else None."""
     rows = _DEPARTMENT.rows(actor, pk)
     return from_row(rows[0], [Department])[0] if rows else None
+
+
+# The appointment as the API shows it (appointments.representation builds it from these rows).
+# The columns of one appointment's row, as `values_list` paths: the shape's (appointments.shape), then the
+# claimant's id (to find its data items).
+COLUMNS = (*shape.COLUMNS, "claimant__id")
+CLAIMANT_ID = COLUMNS.index("claimant__id")
+_SHOWN_ITEM_COLUMNS = ("claimant_id", *shape.ITEM_COLUMNS)
+
+
+def items_in_row() -> bool:
+    """On PostgreSQL a row of appointments carries its claimant's data items (a JSON array): one statement, not
+    two (SQLite reads them in one more)."""
+    return connection.vendor == "postgresql"
+
+
+def data_items_array(keys: dict[str, str]) -> Any:
+    """PostgreSQL: the row's claimant's data items in field order, as a JSON array of objects whose `keys` are
+    paths from ClaimantData (`field__name`)."""
+    items = ClaimantData.objects.filter(claimant_id=OuterRef("claimant__id")).order_by_field()
+    return ArraySubquery(items.values(item=JSONObject(**keys)))
+
+
+def shown_rows_of(queryset: QuerySet[Appointment]) -> QuerySet[Appointment, Any]:
+    """`queryset` as rows of COLUMNS, followed on PostgreSQL by the claimant's data items (keyed by their columns)."""
+    if not items_in_row():
+        return queryset.values_list(*COLUMNS)
+    items = data_items_array({path: path for path in shape.ITEM_COLUMNS})
+    return queryset.annotate(data_items=items).values_list(*COLUMNS, "data_items")
+
+
+# The hot reads, compiled once (config.prepared): one appointment the caller may see, the rows of a page's
+# appointments, and (elsewhere than PostgreSQL) the data items of a page's claimants.
+_SHOWN_ONE = VisibleTo(Appointment, lambda appointments, pk: shown_rows_of(appointments.filter(pk=pk)))
+_SHOWN_ROWS = Prepared(lambda ids: shown_rows_of(Appointment.objects.filter(pk__in=ids)))
+_SHOWN_ITEMS = Prepared(
+    lambda ids: ClaimantData.objects.filter(claimant_id__in=ids).order_by_field().values_list(*_SHOWN_ITEM_COLUMNS)
+)
+
+
+def shown_items_of(claimant_ids: Iterable[Any]) -> dict[Any, list[ItemShown]]:
+    """The data items of these claimants, in their department's field order: one query for any number."""
+    found: dict[Any, list[ItemShown]] = defaultdict(list)
+    for claimant_id, *item in _SHOWN_ITEMS.rows(tuple(claimant_ids)):
+        found[claimant_id].append(shape.item(item))
+    return found
+
+
+def shown_rows_visible_to(user: Actor, pk: Any) -> list[tuple[Any, ...]]:
+    """The row (`shown_rows_of`) of the appointment `pk` if `user` may see it (tenancy as `visible_to`), or none."""
+    return _SHOWN_ONE.rows(user, pk)
+
+
+def shown_rows(ids: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The rows (`shown_rows_of`) of these appointments, in no order: a page's, whose ids the list read."""
+    return _SHOWN_ROWS.rows(ids)
+
+
+# The ids of a caller's appointments in the list's default order, and how many there are, compiled once.
+_IDS = VisibleTo(Appointment, lambda appointments: appointments.values_list("pk"))
+_HOW_MANY = Func(F("pk"), function="COUNT", output_field=IntegerField())  # a plain function: no GROUP BY
+_COUNT = VisibleTo(Appointment, lambda appointments: appointments.order_by().values_list(_HOW_MANY))
+
+
+class CallerIds:
+    """The ids of the appointments `user` may see, in the list's default order (the model's), as a paginator
+    reads a queryset (`count()`, a slice): what an unfiltered, unsorted list reads, with statements compiled once
+    instead of for every request."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    def count(self) -> int:
+        return int(_COUNT.rows(self.user)[0][0])
+
+    def __getitem__(self, wanted: slice) -> list[Any]:
+        return [row[0] for row in _IDS.rows(self.user, page=(wanted.stop - wanted.start, wanted.start))]

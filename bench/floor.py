@@ -71,7 +71,7 @@ from knox.settings import CONSTANTS  # noqa: E402
 
 from appointments import shape  # noqa: E402
 from appointments.models import FEATURE_FIELDS  # noqa: E402
-from appointments.representation import COLUMNS  # noqa: E402 (the shape's columns, then the claimant's id)
+from appointments.selectors import COLUMNS  # noqa: E402 (the shape's columns, then the claimant's id)
 from config.api.fields import milliseconds, seconds  # noqa: E402 (the contract's two time formats, for the PATCH)
 from events.tasks import events_dispatch  # noqa: E402
 

@@ -3,7 +3,7 @@
 import pytest
 
 from appointments.models import Appointment, Department
-from appointments.representation import COLUMNS
+from appointments.selectors import COLUMNS
 from config.prepared import Prepared, VisibleTo
 from tests.factories import DepartmentFactory, make_appointment
 from tests.support import persona
