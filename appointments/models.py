@@ -10,25 +10,30 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from simple_history.models import HistoricalRecords
 
+# Declared in modules of their own, and importable from here as before (migrations name some by this path).
+from appointments.contact import Contact, organisation_contact
+from appointments.features import FEATURE_FIELDS, Bandwidth, FeatureSettings
+from appointments.features import FEATURE_LABELS as FEATURE_LABELS
+from appointments.validators import DEFAULT_TIME_ZONE, time_zone_choices, validate_http_url, validate_reminder_hours
+from appointments.validators import MAX_REMINDER_HOURS as MAX_REMINDER_HOURS
+from appointments.validators import reminder_hours as reminder_hours
+from claimants.models import Claimant, ClaimantData
 from claimants.services import normalise_phone_number
 from config.local_time import local_label
 
 if TYPE_CHECKING:
     from appointments.shape import AppointmentShown
-    from claimants.models import Claimant
     from meetings.models import Meeting
 
 MIN_DURATION = 5
@@ -71,76 +76,6 @@ RESCHEDULABLE_STATUSES = frozenset({Status.SCHEDULED, Status.WAITING})
 def can_transition(current: str, target: str) -> bool:
     """Whether the lifecycle allows `current -> target`; setting the current status again is not a transition."""
     return target in TRANSITIONS.get(current, frozenset())
-
-
-class Bandwidth(models.TextChoices):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class FeatureSettings(models.Model):
-    """The meeting features of an appointment; a department holds the defaults for its new appointments."""
-
-    features_call_recording_enable = models.BooleanField(default=False)
-    features_breakout_room_enable = models.BooleanField(default=True)
-    features_webcam_access_agent_enable = models.BooleanField(default=True)
-    features_webcam_access_claimant_enable = models.BooleanField(default=True)
-    features_webcam_background_blurring_enable = models.BooleanField(default=True)
-    features_microphone_access_enable = models.BooleanField(default=True)
-    features_screen_sharing_enable = models.BooleanField(default=True)
-    features_messages_chat_enable = models.BooleanField(default=True)
-    features_participant_list_enable = models.BooleanField(default=True)
-    features_bandwidth = models.CharField(max_length=10, choices=Bandwidth.choices, default=Bandwidth.HIGH)
-
-    class Meta:
-        abstract = True
-
-
-# The feature columns, in their declared order (the representation's order).
-FEATURE_FIELDS = tuple(field.name for field in FeatureSettings._meta.fields)
-# What the back office calls them (the API keeps the contract's names).
-FEATURE_LABELS = {
-    "features_call_recording_enable": "Call recording",
-    "features_breakout_room_enable": "Breakout rooms",
-    "features_webcam_access_agent_enable": "Agent's camera",
-    "features_webcam_access_claimant_enable": "Claimant's camera",
-    "features_webcam_background_blurring_enable": "Background blur",
-    "features_microphone_access_enable": "Microphones",
-    "features_screen_sharing_enable": "Screen sharing",
-    "features_messages_chat_enable": "Chat",
-    "features_participant_list_enable": "Participant list",
-    "features_bandwidth": "Video quality",
-}
-
-
-MAX_REMINDER_HOURS = 14 * 24
-DEFAULT_TIME_ZONE = "Europe/London"
-
-
-def time_zone_choices() -> list[tuple[str, str]]:
-    from zoneinfo import available_timezones
-
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones()) if "/" in name or name == "UTC"]
-
-
-def reminder_hours(value: str) -> list[int]:
-    """`"24, 1"` as [24, 1]: each a whole number of hours from 1 to two weeks, largest first, no repeats."""
-    hours: set[int] = set()
-    for part in (piece.strip() for piece in value.split(",")):
-        if not part:
-            continue
-        if not re.fullmatch(r"[0-9]{1,4}", part) or not 1 <= int(part) <= MAX_REMINDER_HOURS:
-            raise ValueError(f"{part!r} is not a whole number of hours from 1 to {MAX_REMINDER_HOURS}.")
-        hours.add(int(part))
-    return sorted(hours, reverse=True)
-
-
-def validate_reminder_hours(value: str) -> None:
-    try:
-        reminder_hours(value)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
 
 
 def sees_every_department(user: Any) -> bool:
@@ -234,47 +169,6 @@ class Department(FeatureSettings):
         return own if own else organisation_contact(self.name)
 
 
-@dataclass(frozen=True)
-class Contact:
-    """A department's contact details as claimants read them; falsy when it has none."""
-
-    name: str
-    phone: str = ""
-    email: str = ""
-    hours: str = ""
-    help: str = ""
-
-    def __bool__(self) -> bool:
-        return bool(self.phone or self.email or self.hours or self.help)
-
-    @property
-    def phone_shown(self) -> str:
-        """The number as people read it (+44 20 7123 4567), or as configured when it does not parse."""
-        try:
-            number = phonenumbers.parse(self.phone, settings.PHONE_DEFAULT_REGION)
-        except phonenumbers.NumberParseException:
-            return self.phone
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-    @property
-    def phone_link(self) -> str:
-        """The number for a `tel:` link (E.164)."""
-        try:
-            return normalise_phone_number(self.phone)
-        except ValueError:
-            return "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
-
-
-def organisation_contact(name: str = "") -> Contact:
-    """The organisation's own contact details (CONTACT_PHONE, CONTACT_EMAIL, CONTACT_HOURS), for a department
-    without any and for pages that name no department (an unknown link)."""
-    return Contact(name, settings.CONTACT_PHONE, settings.CONTACT_EMAIL, settings.CONTACT_HOURS, "")
-
-
-# Post-call redirects are absolute http(s) URLs (the contract): one validator for the model, the API and the admin.
-validate_http_url = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
-
-
 class HttpUrlField(models.URLField):
     """An absolute http(s) URL (Django's URLField also accepts ftp)."""
 
@@ -291,8 +185,6 @@ def _public_token() -> str:
 class AppointmentQuerySet(models.QuerySet["Appointment"]):
     def with_related(self) -> AppointmentQuerySet:
         """Everything the representation shows, in a constant number of queries whatever the data size."""
-        from claimants.models import ClaimantData
-
         return self.select_related("department", "claimant", "meeting").prefetch_related(
             Prefetch("claimant__data", queryset=ClaimantData.objects.select_related("field").order_by_field())
         )
@@ -304,8 +196,6 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         table (trigram indexes on PostgreSQL, see the search_indexes migrations) instead of an OR across a join,
         which reads every row. A phone typed in national form (`020 7123 4567`) also matches its E.164 digits.
         """
-        from claimants.models import Claimant
-
         text = text.strip()
         if not text:
             return self
