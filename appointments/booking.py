@@ -17,10 +17,11 @@ from appointments.models import MAX_DURATION, MIN_DURATION, Appointment, Departm
 from appointments.services import appointment_create
 from appointments.widgets import DateInput, TimeInput
 from claimants.models import ClaimantDataField, FieldType
+from config.actors import Actor
 
 
 class BookingForm(forms.Form):
-    actor: Any = None
+    actor: Actor = None
     department: Department
 
     date = forms.DateField(widget=DateInput)
@@ -36,7 +37,7 @@ class BookingForm(forms.Form):
     is_interpreter_needed = forms.BooleanField(label="Interpreter needed", required=False)
     interpreter_language = forms.CharField(max_length=100, required=False)
 
-    def __init__(self, *args: Any, department: Department, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, department: Department, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.department, self.actor = department, actor
         self.zone = ZoneInfo(department.time_zone)

@@ -17,6 +17,7 @@ from appointments.services import appointment_update
 from appointments.widgets import DateInput, LocalDateTimeField
 from claimants.models import CLAIMANT_WRITABLE_FIELDS, ClaimantDataField, FieldType
 from claimants.services import claimant_data_field_plan_change
+from config.actors import Actor
 
 CLAIMANT_FIELDS = CLAIMANT_WRITABLE_FIELDS
 
@@ -32,7 +33,7 @@ class AppointmentAdminForm(forms.ModelForm):
     lifecycle, rescheduling, data types), and it is what the API runs, so the messages are the same.
     """
 
-    actor: Any = None  # set per request by AppointmentAdmin.get_form
+    actor: Actor = None  # set per request by AppointmentAdmin.get_form
 
     appointment_at = LocalDateTimeField(label="Time")
     claimant_name = forms.CharField(label="Name", max_length=255)

@@ -44,7 +44,7 @@ from meetings.services.journey import participants_release_absent
 from meetings.video import embedding_headers, iframe_options
 
 
-def _appointment(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> Appointment:
+def _appointment(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> Appointment:
     """The appointment if the staff member may change it (their departments), else a 404 as for any other."""
     try:
         appointment = (
@@ -61,7 +61,7 @@ def _change_page(appointment: Appointment) -> str:
     return reverse("admin:appointments_appointment_change", args=[appointment.pk])
 
 
-def agent_meeting(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+def agent_meeting(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent's meeting page: the embedded meeting as moderator; after the call, the agent's custom redirect
     (when the appointment uses one) or back to the appointment."""
     appointment = _appointment(model_admin, request, appointment_id)
@@ -120,14 +120,14 @@ def _meeting_page(appointment: Appointment) -> str:
     return reverse("admin:appointments_appointment_meeting", args=[appointment.pk])
 
 
-def meeting_heartbeat(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+def meeting_heartbeat(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent's meeting page beats while it is open (meeting.js), as the participants' pages poll."""
     appointment = _appointment(model_admin, request, appointment_id)
     agent_seen(appointment=appointment, now=timezone.now())
     return HttpResponse(status=204)
 
 
-def meeting_waiting(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+def meeting_waiting(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> HttpResponse:
     """Who waits to be let in, for the agent's meeting page (meeting.js polls it): an interpreter or a guest who
     arrives during the call is seen, and admitted, without leaving it (issue 17.9)."""
     appointment = _appointment(model_admin, request, appointment_id)
@@ -147,7 +147,7 @@ def meeting_waiting(model_admin: ModelAdmin, request: HttpRequest, appointment_i
     return response
 
 
-def extend_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+def extend_session(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent extends a session in progress (issue 17.3) to the length the page offered: through the service,
     with its rules (extend only, the agent's other appointments must not clash). Posting the length, not "plus 15",
     makes a second click or a second tab harmless."""
@@ -166,7 +166,7 @@ def extend_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id
     return HttpResponseRedirect(_meeting_page(appointment))
 
 
-def end_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+def end_session(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent ends the session from the meeting page (also when the video could not load)."""
     appointment = _appointment(model_admin, request, appointment_id)
     try:
@@ -178,7 +178,7 @@ def end_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: s
     return HttpResponseRedirect(_after_call(appointment))
 
 
-def start_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+def start_session(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> HttpResponse:
     """The agent admits the claimant: the session starts (`in_progress`) and the agent's meeting opens."""
     appointment = _appointment(model_admin, request, appointment_id)
     try:
@@ -189,7 +189,7 @@ def start_session(model_admin: ModelAdmin, request: HttpRequest, appointment_id:
     return HttpResponseRedirect(reverse("admin:appointments_appointment_meeting", args=[appointment.pk]))
 
 
-def invite_guest(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str) -> HttpResponse:
+def invite_guest(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> HttpResponse:
     appointment = _appointment(model_admin, request, appointment_id)
     try:
         guest = participant_invite_guest(
@@ -202,7 +202,9 @@ def invite_guest(model_admin: ModelAdmin, request: HttpRequest, appointment_id: 
     return HttpResponseRedirect(_change_page(appointment) + "#participants")
 
 
-def admit(model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, participant_id: str) -> HttpResponse:
+def admit(
+    model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str, participant_id: str
+) -> HttpResponse:
     """The agent lets an interpreter or a guest in (the waiting room's Admit, or the appointment's page)."""
     appointment = _appointment(model_admin, request, appointment_id)
     participant = _participant_of(appointment, participant_id)
@@ -235,7 +237,7 @@ def _participant_of(appointment: Appointment, participant_id: str) -> Participan
 
 
 def revoke_link(
-    model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, participant_id: str
+    model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str, participant_id: str
 ) -> HttpResponse:
     appointment = _appointment(model_admin, request, appointment_id)
     participant = _participant_of(appointment, participant_id)
@@ -248,7 +250,7 @@ def revoke_link(
 
 
 def unlock_identity(
-    model_admin: ModelAdmin, request: HttpRequest, appointment_id: str, participant_id: str
+    model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str, participant_id: str
 ) -> HttpResponse:
     appointment = _appointment(model_admin, request, appointment_id)
     participant = _participant_of(appointment, participant_id)
@@ -260,7 +262,7 @@ def unlock_identity(
 # --- the waiting room -------------------------------------------------------------------------------------------
 
 
-def waiting_room_rows(model_admin: ModelAdmin, request: HttpRequest) -> list[dict[str, Any]]:
+def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> list[dict[str, Any]]:
     """Today's appointments of the staff member's departments, waiting ones first, each with who is waiting."""
     now = timezone.now()
     participants_release_absent(now=now)
@@ -339,7 +341,7 @@ def readiness(participant: Participant) -> str:
     return ", ".join(parts)
 
 
-def waiting_room(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse:
+def waiting_room(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Waiting room",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib.admin import ModelAdmin, helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -14,9 +12,6 @@ from django.template.response import TemplateResponse
 from appointments.forms import CancelForm
 from appointments.models import Appointment, Status
 from appointments.services import appointment_cancel, appointment_follow_up, appointment_update
-
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
 
 
 def _plural(count: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
@@ -44,7 +44,7 @@ class DepartmentFilter(admin.SimpleListFilter):
     title = "department"
     parameter_name = "department"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Appointment]) -> list[tuple[str, str]]:
         return [(str(d.pk), d.name) for d in Department.objects.visible_to(request.user)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
@@ -70,12 +70,12 @@ class DayFilter(admin.SimpleListFilter):
         request: HttpRequest,
         params: dict[str, str],
         model: type[Model],
-        model_admin: admin.ModelAdmin[Any],
+        model_admin: admin.ModelAdmin[Appointment],
     ) -> None:
         self.request = request  # choices() needs it (a search box's query decides the default)
         super().__init__(request, params, model, model_admin)
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Appointment]) -> list[tuple[str, str]]:
         return [(view.key, view.label) for view in VIEWS]
 
     @classmethod

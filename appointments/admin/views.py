@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.contrib import messages
+from django.contrib.admin import ModelAdmin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
@@ -32,9 +32,6 @@ from appointments.local_time import staff_zone
 from appointments.models import Appointment, Department
 from appointments.selectors import appointment_history
 from meetings import backoffice
-
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
 
 
 def book(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
