@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, models
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
 from appointments import shape
@@ -34,7 +34,7 @@ from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from config.actors import Actor
 from config.prepared import Prepared, VisibleTo, from_row
 from config.prepared import columns as columns_of  # `columns` names the history's columns above
-from meetings.models import ADMITTED_ONE_BY_ONE, Meeting, Participant
+from meetings.models import Meeting
 
 KINDS = {"+": "created", "~": "changed", "-": "deleted"}
 # Bookkeeping columns that change with every write and say nothing to a reader.
@@ -172,38 +172,6 @@ def appointment_time_zone(appointments: QuerySet[Appointment], pk: uuid.UUID) ->
     """The name of the zone of the appointment's department, or None when `appointments` does not hold it."""
     row = appointments.filter(pk=pk).values_list("department__time_zone", flat=True).first()
     return str(row) if row is not None else None
-
-
-def appointments_of_the_day(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> list[Appointment]:
-    """The waiting room's appointments from `start` to `end`, each with its participants whose links are live
-    (oldest first), in three queries."""
-    live = Participant.objects.filter(revoked_at__isnull=True).order_by("created_at")
-    return list(
-        appointments.filter(appointment_at__gte=start, appointment_at__lt=end)
-        .select_related("department", "claimant")
-        .prefetch_related(Prefetch("participants", queryset=live))
-        .order_by("appointment_at", "id")
-    )
-
-
-def participants_waiting_to_be_let_in(appointment: Appointment) -> QuerySet[Participant]:
-    """The interpreters and guests in the appointment's waiting room whom nobody has let in yet, first come first."""
-    return Participant.objects.filter(
-        appointment=appointment,
-        role__in=ADMITTED_ONE_BY_ONE,
-        revoked_at__isnull=True,
-        joined_waiting_at__isnull=False,
-        left_at__isnull=True,
-        admitted_at__isnull=True,
-    ).order_by("joined_waiting_at")
-
-
-def appointment_participants(appointment: Appointment) -> list[Participant]:
-    """Everyone with a link to the appointment, with their user, oldest first, each knowing its appointment."""
-    people = list(appointment.participants.select_related("user").order_by("created_at"))
-    for person in people:
-        person.appointment = appointment
-    return people
 
 
 def departments_counted(departments: QuerySet[Department]) -> QuerySet[Department]:

@@ -22,11 +22,11 @@ from django.utils import timezone
 
 from appointments.local_time import local_day, local_label, staff_zone
 from appointments.models import MAX_DURATION, Appointment, Status
-from appointments.selectors import appointment_participants, appointments_of_the_day, participants_waiting_to_be_let_in
 from appointments.sessions import appointment_session_end, appointment_session_extend, appointment_session_start
 from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
+from meetings.selectors import appointment_participants, appointments_of_the_day, participants_waiting_to_be_let_in
 from meetings.services import (
     admitted_one_by_one,
     agent_seen,
