@@ -11,7 +11,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from appointments.models import FEATURE_LABELS, TRANSITIONS, WRITABLE_FIELDS, Appointment, Department, Status
+from appointments.features import FEATURE_LABELS
+from appointments.models import TRANSITIONS, WRITABLE_FIELDS, Appointment, Department, Status
 from appointments.selectors import claimant_data_items
 from appointments.services import appointment_update
 from appointments.widgets import DateInput, LocalDateTimeField

@@ -24,9 +24,7 @@ from simple_history.models import HistoricalRecords
 # Declared in modules of their own, and importable from here as before (migrations name some by this path).
 from appointments.contact import Contact, organisation_contact
 from appointments.features import FEATURE_FIELDS, Bandwidth, FeatureSettings
-from appointments.features import FEATURE_LABELS as FEATURE_LABELS
 from appointments.validators import DEFAULT_TIME_ZONE, time_zone_choices, validate_http_url, validate_reminder_hours
-from appointments.validators import MAX_REMINDER_HOURS as MAX_REMINDER_HOURS
 from appointments.validators import reminder_hours as reminder_hours
 from claimants.models import Claimant, ClaimantData
 from claimants.services import normalise_phone_number

@@ -11,8 +11,9 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.forms import Field as FormField
 from django.http import HttpRequest
 
+from appointments.features import FEATURE_LABELS
 from appointments.forms import ClaimantDataFieldForm
-from appointments.models import FEATURE_FIELDS, FEATURE_LABELS, Department
+from appointments.models import FEATURE_FIELDS, Department
 from appointments.selectors import departments_counted
 from claimants.models import ClaimantDataField
 from claimants.services import claimant_data_field_added, claimant_data_field_change
