@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.actors import Actor
 from config.history import stamp
 from meetings.browsers import Browser, browser_digest, new_browser_key
 from meetings.models import Participant, ParticipantBrowser
@@ -141,7 +141,7 @@ def _copy(locked: Participant, participant: Participant, names: list[str]) -> No
         setattr(participant, name, getattr(locked, name))
 
 
-def participant_unlock_identity(*, participant: Participant, actor: Any) -> Participant:
+def participant_unlock_identity(*, participant: Participant, actor: Actor) -> Participant:
     """Staff let a locked-out claimant try again (after confirming who they are some other way): the link's lock
     and count, and every browser's, are cleared."""
     with transaction.atomic():
