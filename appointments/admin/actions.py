@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeAlias
+
 from django.contrib import admin, messages
 from django.contrib.admin import ModelAdmin, helpers
 from django.core.exceptions import ValidationError
@@ -18,11 +21,15 @@ def _plural(count: int) -> str:
     return f"{count} appointment{'s' if count != 1 else ''}"
 
 
-def _transition(request: HttpRequest, queryset: QuerySet[Appointment], target: str, done: str) -> None:
+def _each(
+    request: HttpRequest, queryset: QuerySet[Appointment], change: Callable[[Appointment], object], done: str
+) -> None:
+    """`change` each selected appointment through its service, a message for each that could not, and one for
+    how many did."""
     changed = 0
     for appointment in queryset:
         try:
-            appointment_update(appointment=appointment, data={"status": target}, actor=request.user)
+            change(appointment)
         except ValidationError as exc:
             messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
         else:
@@ -31,40 +38,40 @@ def _transition(request: HttpRequest, queryset: QuerySet[Appointment], target: s
         messages.success(request, f"{_plural(changed)} {done}.")
 
 
-@admin.action(description="Mark selected appointments as waiting", permissions=["change"])
-def mark_waiting(model_admin: ModelAdmin[Appointment], request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
-    _transition(request, queryset, Status.WAITING, "marked as waiting")
+Action: TypeAlias = Callable[[ModelAdmin[Appointment], HttpRequest, QuerySet[Appointment]], None]
 
 
-@admin.action(description="Start the session of selected appointments", permissions=["change"])
-def start_session(model_admin: ModelAdmin[Appointment], request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
-    _transition(request, queryset, Status.IN_PROGRESS, "started")
+def _moving_to(status: str, name: str, description: str, done: str) -> Action:
+    """The action that moves each selected appointment to `status` (the service's rules decide if it may)."""
+
+    def action(model_admin: ModelAdmin[Appointment], request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        _each(
+            request,
+            queryset,
+            lambda one: appointment_update(appointment=one, data={"status": status}, actor=request.user),
+            done,
+        )
+
+    action.__name__ = action.__qualname__ = name  # the action's name in the form Django posts
+    return admin.action(description=description, permissions=["change"])(action)
 
 
-@admin.action(description="End the session of selected appointments", permissions=["change"])
-def end_session(model_admin: ModelAdmin[Appointment], request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
-    _transition(request, queryset, Status.COMPLETED, "completed")
-
-
-@admin.action(description="Mark selected appointments as no-show", permissions=["change"])
-def mark_no_show(model_admin: ModelAdmin[Appointment], request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
-    _transition(request, queryset, Status.NO_SHOW, "marked as no-show")
+mark_waiting = _moving_to(Status.WAITING, "mark_waiting", "Mark selected appointments as waiting", "marked as waiting")
+start_session = _moving_to(Status.IN_PROGRESS, "start_session", "Start the session of selected appointments", "started")
+end_session = _moving_to(Status.COMPLETED, "end_session", "End the session of selected appointments", "completed")
+mark_no_show = _moving_to(Status.NO_SHOW, "mark_no_show", "Mark selected appointments as no-show", "marked as no-show")
 
 
 @admin.action(description="Mark selected missed appointments as followed up", permissions=["change"])
 def mark_followed_up(
     model_admin: ModelAdmin[Appointment], request: HttpRequest, queryset: QuerySet[Appointment]
 ) -> None:
-    done = 0
-    for appointment in queryset:
-        try:
-            appointment_follow_up(appointment=appointment, actor=request.user)
-        except ValidationError as exc:
-            messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
-        else:
-            done += 1
-    if done:
-        messages.success(request, f"{_plural(done)} marked as followed up.")
+    _each(
+        request,
+        queryset,
+        lambda one: appointment_follow_up(appointment=one, actor=request.user),
+        "marked as followed up",
+    )
 
 
 @admin.action(description="Cancel selected appointments…", permissions=["change"])
@@ -75,16 +82,12 @@ def cancel_appointments(
     form = CancelForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
         reason = form.cleaned_data["cancellation_reason"].strip() or None
-        cancelled = 0
-        for appointment in queryset:
-            try:
-                appointment_cancel(appointment=appointment, reason=reason, actor=request.user)
-            except ValidationError as exc:
-                messages.error(request, f"{appointment.reference}: {' '.join(exc.messages)}")
-            else:
-                cancelled += 1
-        if cancelled:
-            messages.success(request, f"{_plural(cancelled)} cancelled.")
+        _each(
+            request,
+            queryset,
+            lambda one: appointment_cancel(appointment=one, reason=reason, actor=request.user),
+            "cancelled",
+        )
         return None
     context = {
         **model_admin.admin_site.each_context(request),
