@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 
+from appointments import hooks
 from appointments.local_time import local_week
 from appointments.models import Status
 
@@ -24,8 +25,6 @@ STATUS_ORDER = [
 
 
 def week_summary(appointments: QuerySet[Any], zone: ZoneInfo, now: datetime) -> dict[str, Any]:
-    from meetings.models import Participant, Role
-
     start, end = local_week(now, zone)
     week = appointments.filter(appointment_at__gte=start, appointment_at__lt=end)
     counts = (
@@ -41,13 +40,7 @@ def week_summary(appointments: QuerySet[Any], zone: ZoneInfo, now: datetime) -> 
         grid[row["day"]][row["status"]] += row["total"]
     totals = {status: sum(grid[day][status] for day in days) for status in STATUS_ORDER}
     ended = totals[Status.COMPLETED] + totals[Status.NO_SHOW]
-    waited = ExpressionWrapper(F("admitted_at") - F("joined_waiting_at"), output_field=DurationField())
-    waits = Participant.objects.filter(
-        appointment__in=week.values("pk"),
-        role=Role.CLAIMANT,
-        joined_waiting_at__isnull=False,
-        admitted_at__isnull=False,
-    ).aggregate(average=Avg(waited), recorded=Count("pk"))
+    waits = hooks.claimant_waits.get()(week)  # meetings' participants: meetings.selectors.claimant_waits
     return {
         "days": days,
         "statuses": [(status, Status(status).label) for status in STATUS_ORDER],

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from django.db import connection, models
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
-from appointments import shape
+from appointments import hooks, shape
 from appointments.local_time import local_day, local_label, local_week
 from appointments.models import Appointment, Department, Status
 from appointments.shape import ItemShown
@@ -34,7 +35,6 @@ from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from config.actors import Actor
 from config.prepared import Prepared, VisibleTo, from_row
 from config.prepared import columns as columns_of  # `columns` names the history's columns above
-from meetings.models import Meeting
 
 KINDS = {"+": "created", "~": "changed", "-": "deleted"}
 # Bookkeeping columns that change with every write and say nothing to a reader.
@@ -72,7 +72,8 @@ def claimant_data_items(appointment: Appointment) -> list[ClaimantData]:
     return list(ClaimantData.objects.filter(claimant__appointment=appointment).select_related("field").order_by_field())
 
 
-def _fields(model: type[models.Model]) -> list[str]:
+def history_columns(model: type[models.Model]) -> list[str]:
+    """The columns of `model` a history page compares, version to version."""
     return [f.attname for f in model._meta.concrete_fields if f.attname not in SKIPPED]
 
 
@@ -81,10 +82,11 @@ def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
     history's change reason); one by a command (no user, no reason) as by "system"."""
     claimant_id = Claimant.objects.filter(appointment=appointment).values_list("pk", flat=True).get()
     sources: list[tuple[str, Any, list[str]]] = [
-        ("Appointment", Appointment.history.filter(id=appointment.pk), _fields(Appointment)),
-        ("Claimant", Claimant.history.filter(appointment_id=appointment.pk), _fields(Claimant)),
-        ("Claimant data", ClaimantData.history.filter(claimant_id=claimant_id), _fields(ClaimantData)),
-        ("Meeting", Meeting.history.filter(appointment_id=appointment.pk), _fields(Meeting)),
+        ("Appointment", Appointment.history.filter(id=appointment.pk), history_columns(Appointment)),
+        ("Claimant", Claimant.history.filter(appointment_id=appointment.pk), history_columns(Claimant)),
+        ("Claimant data", ClaimantData.history.filter(claimant_id=claimant_id), history_columns(ClaimantData)),
+        # After these, the parts of the apps above (meetings: "Meeting"), registered in hooks.history_sources.
+        *(source(appointment) for source in hooks.history_sources),
     ]
     fetched = [
         (label, list(records.select_related("history_user").order_by("history_date", "history_id")), columns)
@@ -183,19 +185,33 @@ def departments_counted(departments: QuerySet[Department]) -> QuerySet[Departmen
 
 # --- The services' reads, compiled once (config.prepared) -----------------------------------------------------------
 
-_PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"), (Meeting, "meeting__"))
-_LOCKED_COLUMNS = [column for model, prefix in _PARTS for column in columns_of(model, prefix)]
+_PARTS = ((Appointment, ""), (Department, "department__"), (Claimant, "claimant__"))
+
+
+@cache
+def _locked_parts() -> tuple[tuple[type[models.Model], str], ...]:
+    """What the lock's row holds: the appointment, its department and claimant, and the rows the apps above
+    registered to be read with it (hooks.locked_parts, meetings: the meeting), read when the query is first compiled
+    (after every app's ready())."""
+    return (*_PARTS, *((part.model, f"{part.name}__") for part in hooks.locked_parts))
+
+
+@cache
+def _locked_columns() -> list[str]:
+    return [column for model, prefix in _locked_parts() for column in columns_of(model, prefix)]
+
+
 _ITEM_COLUMNS = [*columns_of(ClaimantData), *columns_of(ClaimantDataField, "field__")]
 
 
 def _locked_rows(appointments: QuerySet[Appointment]) -> QuerySet[Appointment, tuple[Any, ...]]:
-    """The lock's rows: the appointment with its department, claimant and meeting, and on PostgreSQL the
+    """The lock's rows: the appointment with its department, claimant and meeting (_locked_parts), and on PostgreSQL the
     claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
     locked = appointments.select_for_update(of=("self",))
     if not items_in_row():
-        return locked.values_list(*_LOCKED_COLUMNS)
+        return locked.values_list(*_locked_columns())
     items = data_items_array({column: column for column in _ITEM_COLUMNS})
-    return locked.annotate(data_items=items).values_list(*_LOCKED_COLUMNS, "data_items")
+    return locked.annotate(data_items=items).values_list(*_locked_columns(), "data_items")
 
 
 # The lock over any appointment and over a member's, and a claimant's data items where the lock's row cannot hold them.
@@ -226,9 +242,11 @@ def appointment_locked(pk: uuid.UUID | str, viewer: Actor = None) -> Appointment
     rows = _LOCK.rows(viewer, pk)
     if not rows:
         raise Appointment.DoesNotExist
-    appointment, department, claimant, meeting = from_row(rows[0], [model for model, _prefix in _PARTS])
-    appointment.department, appointment.claimant, appointment.meeting = department, claimant, meeting
-    if len(rows[0]) > len(_LOCKED_COLUMNS):
+    appointment, department, claimant, *above = from_row(rows[0], [model for model, _prefix in _locked_parts()])
+    appointment.department, appointment.claimant = department, claimant
+    for (_model, prefix), instance in zip(_locked_parts()[len(_PARTS) :], above, strict=True):
+        setattr(appointment, prefix.removesuffix("__"), instance)  # the relation's cache, as select_related() fills it
+    if len(rows[0]) > len(_locked_columns()):
         items = [_item_from_json(item) for item in rows[0][-1]]
     else:
         items = []

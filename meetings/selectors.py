@@ -1,14 +1,19 @@
 """Reads of the meeting's participants for the back office's meeting pages (meetings.backoffice): the waiting
-room's day, who waits to be let in, everyone with a link."""
+room's day, who waits to be let in, everyone with a link; and what appointments' pages show of meetings' rows,
+provided through appointments' hook points (appointments/hooks.py) from MeetingsConfig.ready(): the claimants'
+waits in the managers' week, the meeting's versions in the appointment's history."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, QuerySet
 
+from appointments.hooks import Waits
 from appointments.models import Appointment
-from meetings.models import ADMITTED_ONE_BY_ONE, Participant
+from appointments.selectors import history_columns
+from meetings.models import ADMITTED_ONE_BY_ONE, Meeting, Participant, Role
 
 
 def appointments_of_the_day(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> list[Appointment]:
@@ -41,3 +46,20 @@ def appointment_participants(appointment: Appointment) -> list[Participant]:
     for person in people:
         person.appointment = appointment
     return people
+
+
+def claimant_waits(appointments: QuerySet[Appointment]) -> Waits:
+    """The claimants' waits in the waiting room (joined to admitted) over `appointments`, in one query."""
+    waited = ExpressionWrapper(F("admitted_at") - F("joined_waiting_at"), output_field=DurationField())
+    waits = Participant.objects.filter(
+        appointment__in=appointments.values("pk"),
+        role=Role.CLAIMANT,
+        joined_waiting_at__isnull=False,
+        admitted_at__isnull=False,
+    ).aggregate(average=Avg(waited), recorded=Count("pk"))
+    return Waits(average=waits["average"], recorded=waits["recorded"])
+
+
+def meeting_history(appointment: Appointment) -> tuple[str, QuerySet[Any], list[str]]:
+    """The meeting's versions, for the appointment's history page (appointments.hooks.history_sources)."""
+    return "Meeting", Meeting.history.filter(appointment_id=appointment.pk), history_columns(Meeting)

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
+from appointments import hooks
+from appointments.hooks import DrawnValueTaken
 from appointments.models import (
     FEATURE_FIELDS,
     Appointment,
@@ -31,10 +33,6 @@ from config.actors import Actor
 from config.history import insert_with_history
 from events.models import EventType
 from events.services import events_record
-from meetings.services import (
-    meeting_for,
-    participants_for_new_appointment,
-)
 
 REFERENCE_DIGITS = 9
 
@@ -43,10 +41,6 @@ def draw_reference() -> str:
     """A random 9-digit numeric reference; the unique constraint says whether it is free (appointment_create
     draws again when it is not)."""
     return str(10 ** (REFERENCE_DIGITS - 1) + secrets.randbelow(9 * 10 ** (REFERENCE_DIGITS - 1)))
-
-
-class _DrawnValueTaken(Exception):
-    """A reference or meeting id drawn at random was taken already (rare): the create is tried again whole."""
 
 
 DRAW_ATTEMPTS = 5
@@ -78,7 +72,7 @@ def appointment_create(
         try:
             with transaction.atomic():
                 return _create(department, appointment_at, duration_in_minutes, claimant, actor, reference, options)
-        except _DrawnValueTaken:
+        except DrawnValueTaken:
             continue
     raise RuntimeError(f"could not draw a free reference and meeting id in {DRAW_ATTEMPTS} attempts")
 
@@ -113,11 +107,8 @@ def _create(
         setattr(appointment, name, value)
     _insert(appointment, actor, drawn=reference is None)
     claimant_create(draft=draft, appointment=appointment, actor=actor)
-    try:
-        meeting_for(appointment=appointment, actor=actor)
-    except IntegrityError:
-        raise _DrawnValueTaken from None
-    participants_for_new_appointment(appointment=appointment, actor=actor)
+    for follow in hooks.after_create:  # meetings: the meeting (a drawn id) and its participants
+        follow(appointment=appointment, actor=actor)
     appointment.recorded_representation = representation(appointment, items=draft.items)
     events: list[tuple[str, dict[str, Any]]] = [(EventType.APPOINTMENT_CREATED, {})]
     events_record(appointment=appointment, events=events, representation=appointment.recorded_representation)
@@ -135,7 +126,7 @@ def _insert(appointment: Appointment, actor: Actor, *, drawn: bool) -> None:
         if isinstance(exc, OperationalError):
             raise
         if drawn:
-            raise _DrawnValueTaken from None
+            raise DrawnValueTaken from None
         # A concurrent create took the client's reference between the check and the insert.
         raise ValidationError({"reference": ["The reference has already been taken."]}) from None
 

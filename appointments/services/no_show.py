@@ -9,6 +9,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from appointments import hooks
+from appointments.join_window import join_window
 from appointments.models import (
     MISSED_REASON,
     RESCHEDULABLE_STATUSES,
@@ -20,10 +22,6 @@ from appointments.selectors import appointment_locked
 from appointments.services.shared import Precondition
 from appointments.services.update import change
 from config.transactions import block
-from meetings.services import (
-    claimant_appeared_at,
-    join_window,
-)
 
 
 def appointment_mark_no_shows(
@@ -51,7 +49,7 @@ def appointment_mark_no_shows(
             with block():
                 locked = appointment_locked(candidate.pk)
                 # The status rules read the same clock as the choice of what is due (a caller may pass its own).
-                if claimant_appeared_at(locked, join_window(locked)) is None:
+                if hooks.claimant_appeared_at.get()(locked, join_window(locked)) is None:
                     updated = change(locked, {"status": Status.NO_SHOW}, None, _still_due(now), now)
                 else:
                     missed = {"status": Status.CANCELLED, "cancellation_reason": MISSED_REASON}

@@ -16,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from appointments import hooks
+from appointments.join_window import join_window
 from appointments.local_time import local_label, local_span
 from appointments.models import (
     FINAL_STATUSES,
@@ -43,11 +45,6 @@ from claimants.services import (
     merge_errors,
 )
 from config.actors import Actor
-from meetings.services import (
-    claimant_appeared_at,
-    claimant_in_waiting_room,
-    join_window,
-)
 
 # The writable columns a step below plans by a rule of its own, each named once, by the step that plans it (and
 # read through these names wherever the change follows them). RULED_FIELDS is their union, not a list of its own.
@@ -80,7 +77,7 @@ def status_refusal(appointment: Appointment, target: str, now: datetime) -> str 
                 else "the end of the appointment"
             )
             return f"A no-show can be recorded only from {local_label(allowed_from, zone)}, {why}."
-        joined = claimant_appeared_at(appointment, join_window(appointment))
+        joined = hooks.claimant_appeared_at.get()(appointment, join_window(appointment))
         if joined is not None:  # they came: whatever happened next, it is not theirs to answer for (issue 17.2)
             return (
                 f"The claimant joined the waiting room at {local_label(joined, zone)}, so this is not a no-show; "
@@ -91,7 +88,7 @@ def status_refusal(appointment: Appointment, target: str, now: datetime) -> str 
         if not window.is_open(now):
             span = local_span(window.opens_at, window.closes_at, zone)
             return f"The session can start only inside the join window, {span}."
-    elif target == Status.WAITING and not claimant_in_waiting_room(appointment):
+    elif target == Status.WAITING and not hooks.claimant_in_waiting_room.get()(appointment):
         return "The appointment can be waiting only while the claimant is in the waiting room."
     return None
 

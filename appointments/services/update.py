@@ -11,16 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
+from appointments import hooks
 from appointments.events import appointment_change_events
 from appointments.models import (
     Appointment,
-    Status,
 )
 from appointments.representation import representation
 from appointments.selectors import appointment_locked
 from appointments.services.planning import (
-    INTERPRETER_FIELDS,
-    SCHEDULE_FIELDS,
     final_errors,
     plan_agent,
     plan_department,
@@ -37,15 +35,7 @@ from claimants.services import (
 from config.actors import Actor
 from config.history import update_with_history
 from config.transactions import block
-from events.models import EventType
-from events.services import events_record, participant_event
-from meetings.models import Participant
-from meetings.services import (
-    meeting_follow_appointment,
-    participants_admit,
-    participants_follow_agent,
-    participants_follow_appointment,
-)
+from events.services import Pending, events_record
 
 
 def _save(appointment: Appointment, changes: Mapping[str, Any], actor: Actor) -> None:
@@ -117,13 +107,17 @@ def change(
     _save(locked, changes, actor)
     claimant_apply(claimant=locked.claimant, plan=claimant_plan, actor=actor)
     claimant_data_apply_move(claimant=locked.claimant, move=move, actor=actor)
-    admitted = _follow(locked, changes, actor)
+    # What follows (meetings: the meeting's times, the participants admitted, following the interpreter and agent),
+    # with the events it raises (`participant.admitted`), recorded after the change's own.
+    followed: list[Pending] = []
+    for follow in hooks.after_change:
+        followed += follow(appointment=locked, changes=changes, actor=actor)
     fields = _changed_fields(changes, claimant_plan)
     if fields:
         # What was just written, from the row in memory: the events carry it and the API answers with it.
         locked.recorded_representation = representation(locked)
         events = appointment_change_events(before=before, after=locked, fields=fields)
-        events += [participant_event(person, EventType.PARTICIPANT_ADMITTED) for person in admitted]
+        events += followed
         events_record(appointment=locked, events=events, representation=locked.recorded_representation)
     return locked
 
@@ -135,19 +129,3 @@ def _changed_fields(changes: Mapping[str, Any], claimant_plan: ClaimantPlan) -> 
     if claimant_plan.items or "department" in changes:
         names.append("claimant.data")
     return names
-
-
-def _follow(appointment: Appointment, changes: Mapping[str, Any], actor: Actor) -> list[Participant]:
-    """What moves with an appointment's change: its meeting's times, and its participants (the claimant admitted
-    when the session starts, returned for their `participant.admitted` event; the interpreter's link kept in
-    step)."""
-    admitted: list[Participant] = []
-    if set(SCHEDULE_FIELDS) & changes.keys():
-        meeting_follow_appointment(meeting=appointment.meeting, appointment=appointment, actor=actor)
-    if changes.get("status") == Status.IN_PROGRESS:
-        admitted = participants_admit(appointment=appointment, now=changes["session_started_at"], actor=actor)
-    if set(INTERPRETER_FIELDS) & changes.keys():
-        participants_follow_appointment(appointment=appointment, actor=actor)
-    if "agent" in changes:
-        participants_follow_agent(appointment=appointment, actor=actor)
-    return admitted

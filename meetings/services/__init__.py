@@ -4,7 +4,8 @@ identity check, consent, waiting room, meeting) that their public page walks thr
 
 One module per concern (meeting, participants, pages); the names are imported here, where callers import them.
 The steps that move the appointment (joining, leaving, letting the absent go) are in meetings.services.journey,
-imported from there: they call appointments, whose services import this package (docs/layout.md, "Layers").
+imported from there; what follows an appointment's creation and change, in meetings.services.follow (registered with
+appointments/hooks.py from MeetingsConfig.ready()).
 """
 
 from meetings.services.meeting import (

@@ -1,39 +1,20 @@
-"""The join window and what a participant's page shows (page_state) and asks of them first, and the steps it
+"""What a participant's page shows (page_state) and asks of them first, and the steps it
 posts that leave the appointment as it is (consent, its heartbeat)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.utils import timezone
 
+from appointments.join_window import JoinWindow, join_window
 from appointments.models import Appointment, Outcome, Status
 from config.history import stamp
 from meetings.browsers import Browser
 from meetings.models import ADMITTED_ONE_BY_ONE, Participant, Role
-
-
-@dataclass(frozen=True)
-class JoinWindow:
-    """When a participant's link lets them in: from JOIN_OPENS_MINUTES_BEFORE the appointment until its end plus
-    JOIN_GRACE_MINUTES. It moves with every reschedule."""
-
-    opens_at: datetime
-    closes_at: datetime
-
-    def is_open(self, now: datetime) -> bool:
-        return self.opens_at <= now <= self.closes_at
-
-
-def join_window(appointment: Appointment) -> JoinWindow:
-    return JoinWindow(
-        opens_at=appointment.appointment_at - timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE),
-        closes_at=appointment.ends_at + timedelta(minutes=settings.JOIN_GRACE_MINUTES),
-    )
 
 
 def token_expires_at(appointment: Appointment, now: datetime) -> datetime:

@@ -1,0 +1,124 @@
+"""Where the apps above appointments plug in (docs/layout.md, "Layers"): appointments declares what it needs from
+above, typed, and the app that has it (meetings) registers it from its `AppConfig.ready()`, as the outbox's
+consumers register their handlers (events/handlers.py). Appointments imports nothing from above.
+
+A slot holds one thing an app above provides; reading one that nobody filled is a configuration error (the app
+is missing from INSTALLED_APPS), said by name rather than failing later as a None. Followers are what follows an
+appointment's creation or change inside its service's transaction, under its row lock, in the order the apps
+registered them (INSTALLED_APPS). Registering again (ready() run twice, as tests and reloads do) replaces what was
+there, in its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
+
+if TYPE_CHECKING:
+    from rest_framework import serializers
+
+    from appointments.join_window import JoinWindow
+    from appointments.models import Appointment
+    from config.actors import Actor
+    from events.services import Pending
+
+T = TypeVar("T")
+
+
+class Slot(Generic[T]):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._value: T | None = None
+
+    def provide(self, value: T) -> None:
+        self._value = value
+
+    def get(self) -> T:
+        if self._value is None:
+            raise ImproperlyConfigured(f"Nothing provides {self.name} (an app that registers it is not installed).")
+        return self._value
+
+
+class Followers(Generic[T]):
+    def __init__(self) -> None:
+        self._by_name: dict[str, T] = {}
+
+    def register(self, name: str, follower: T) -> None:
+        self._by_name[name] = follower
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._by_name.values()))
+
+
+class DrawnValueTaken(Exception):
+    """A value drawn at random (a reference, a meeting's id) was taken already (rare): appointment_create tries the
+    create again whole. A follower of the creation raises it for a value of its own."""
+
+
+class AfterCreate(Protocol):
+    """Writes what a new appointment comes with (meetings: its meeting and participants), after its row and its
+    claimant's are inserted."""
+
+    def __call__(self, *, appointment: Appointment, actor: Actor) -> None: ...
+
+
+class AfterChange(Protocol):
+    """Moves what follows a change (`changes`: the appointment's columns just written, by name, with their new
+    values) and returns the events it raises, recorded after the change's own (meetings: its meeting's times,
+    the participants admitted when the session starts, following the interpreter's need and the agent)."""
+
+    def __call__(self, *, appointment: Appointment, changes: Mapping[str, Any], actor: Actor) -> list[Pending]: ...
+
+
+after_create: Followers[AfterCreate] = Followers()
+after_change: Followers[AfterChange] = Followers()
+
+
+@dataclass(frozen=True)
+class LockedPart:
+    """A row the appointment's lock reads in the same statement (appointments.selectors.appointment_locked), through
+    the relation `name` of the appointment (a one-to-one), set on the appointment as select_related() sets it."""
+
+    name: str
+    model: type[Model]
+
+
+# Meetings: the meeting ("meeting"), which every change reads and the follower moves.
+locked_parts: Followers[LockedPart] = Followers()
+
+
+class HistorySource(Protocol):
+    """A part of the appointment's history page (appointments.selectors.appointment_history), after its own, its
+    claimant's and their data's: the label its rows are shown with, the history rows of the appointment's records
+    (one query), and the columns compared version to version (appointments.selectors.history_columns)."""
+
+    def __call__(self, appointment: Appointment) -> tuple[str, QuerySet[Any], list[str]]: ...
+
+
+# Meetings: the meeting's versions ("Meeting").
+history_sources: Followers[HistorySource] = Followers()
+
+
+class Waits(TypedDict):
+    average: timedelta | None  # the average wait of those admitted, None when nobody was
+    recorded: int  # how many claimants were admitted with a recorded wait
+
+
+# The managers' week (appointments.dashboard): the claimants' waits in the waiting room over these appointments,
+# in one query. Meetings: meetings.selectors.claimant_waits.
+claimant_waits: Slot[Callable[[QuerySet[Appointment]], Waits]] = Slot("the claimants' waits")
+
+# The API's appointment nests its meeting (AppointmentSerializer's `meeting` key, the schema's description of the
+# representation): the field, made anew for each serializer. Meetings: its MeetingSerializer, read-only.
+meeting_field: Slot[Callable[[], serializers.Field[Any, Any, Any, Any]]] = Slot("the appointment's meeting in the API")
+
+# The status rules ask whether and when the claimant came (their participant's rows are meetings'):
+# when they last joined the waiting room or were admitted inside the window, None if never (a no-show is only that),
+claimant_appeared_at: Slot[Callable[[Appointment, JoinWindow], datetime | None]] = Slot("the claimant's arrival")
+# and whether they are in the waiting room now (what `waiting` means). Meetings: meetings.services.pages.
+claimant_in_waiting_room: Slot[Callable[[Appointment], bool]] = Slot("the claimant's presence")
