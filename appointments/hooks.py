@@ -117,6 +117,10 @@ claimant_waits: Slot[Callable[[QuerySet[Appointment]], Waits]] = Slot("the claim
 # representation): the field, made anew for each serializer. Meetings: its MeetingSerializer, read-only.
 meeting_field: Slot[Callable[[], serializers.Field[Any, Any, Any, Any]]] = Slot("the appointment's meeting in the API")
 
+# The appointment's admin page shows its participants panel (the links, readiness, identity and consent, and the
+# actions on them), as HTML. Meetings: meetings.backoffice.participants_panel.
+participants_panel: Slot[Callable[[Appointment], str]] = Slot("the appointment's participants panel")
+
 # The status rules ask whether and when the claimant came (their participant's rows are meetings'):
 # when they last joined the waiting room or were admitted inside the window, None if never (a no-show is only that),
 claimant_appeared_at: Slot[Callable[[Appointment, JoinWindow], datetime | None]] = Slot("the claimant's arrival")

@@ -9,8 +9,10 @@ class MeetingsConfig(AppConfig):
         # Imported here, not at the top: an AppConfig module is imported before the models are (Django's app
         # loading), and these modules import the models.
         from appointments import hooks
+        from appointments.admin.views import register_routes
         from events import handlers
         from events.models import EventType
+        from meetings import backoffice
         from meetings.api.serializers import MeetingSerializer
         from meetings.models import Meeting
         from meetings.selectors import claimant_waits, meeting_history
@@ -29,3 +31,5 @@ class MeetingsConfig(AppConfig):
         hooks.claimant_in_waiting_room.provide(claimant_in_waiting_room)
         hooks.locked_parts.register("meetings: the meeting", hooks.LockedPart("meeting", Meeting))
         hooks.history_sources.register("meetings: the meeting", meeting_history)
+        hooks.participants_panel.provide(backoffice.participants_panel)
+        register_routes("meetings: the meeting pages", backoffice.ROUTES)

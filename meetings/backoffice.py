@@ -17,9 +17,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments.admin.views import ONE, PERSON, Route
 from appointments.local_time import local_day, local_label, staff_zone
 from appointments.models import MAX_DURATION, Appointment, Status
 from appointments.sessions import appointment_session_end, appointment_session_extend, appointment_session_start
@@ -381,3 +383,25 @@ def participants_context(appointment: Appointment) -> dict[str, Any]:
         "declined_by": [display_name(p) for p in recording_declined_by(appointment, people)],
         "can_invite": appointment.status not in (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW),
     }
+
+
+def participants_panel(appointment: Appointment) -> str:
+    """The participants panel of the appointment's admin page (appointments.hooks.participants_panel)."""
+    return render_to_string("admin/appointments/participants_panel.html", participants_context(appointment))
+
+
+# The meeting pages, under the appointment admin's addresses, sign-in, permissions and scoping
+# (appointments.admin.views.register_routes, from MeetingsConfig.ready()).
+ROUTES = (
+    Route("waiting-room/", waiting_room, "appointments_waiting_room"),
+    Route(f"{ONE}/meeting/", agent_meeting, "appointments_appointment_meeting"),
+    Route(f"{ONE}/start/", start_session, "appointments_appointment_start", post_only=True),
+    Route(f"{ONE}/meeting/waiting/", meeting_waiting, "appointments_appointment_meeting_waiting"),
+    Route(f"{ONE}/meeting/heartbeat/", meeting_heartbeat, "appointments_appointment_heartbeat", post_only=True),
+    Route(f"{ONE}/meeting/extend/", extend_session, "appointments_appointment_extend", post_only=True),
+    Route(f"{ONE}/meeting/end/", end_session, "appointments_appointment_end", post_only=True),
+    Route(f"{ONE}/guests/", invite_guest, "appointments_appointment_guest", post_only=True),
+    Route(f"{PERSON}/admit/", admit, "appointments_participant_admit", post_only=True),
+    Route(f"{PERSON}/revoke/", revoke_link, "appointments_participant_revoke", post_only=True),
+    Route(f"{PERSON}/unlock/", unlock_identity, "appointments_participant_unlock", post_only=True),
+)

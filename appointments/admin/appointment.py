@@ -14,21 +14,20 @@ from django.contrib import admin
 from django.db.models import Case, QuerySet, Value, When
 from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from appointments import hooks
 from appointments.admin import views
 from appointments.admin.actions import ACTIONS
 from appointments.admin.filters import DayFilter, DepartmentFilter
 from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, staff_name
+from appointments.join_window import join_window
 from appointments.local_time import local_label, local_span
 from appointments.models import FEATURE_FIELDS, FINAL_STATUSES, Appointment, AppointmentQuerySet, Status
 from appointments.selectors import appointment_history, appointment_time_zone, claimant_data_items
 from config.admin import CappedCountPaginator, scoped
-from meetings.backoffice import participants_context
-from meetings.services import join_window
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldsetSpec  # django-stubs' own type, not at run time
@@ -296,7 +295,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="participants")
     def participants_panel(self, obj: Appointment) -> str:
-        return render_to_string("admin/appointments/participants_panel.html", participants_context(obj))
+        return hooks.participants_panel.get()(obj)  # meetings' (meetings.backoffice.participants_panel)
 
     @admin.display(description="recent changes")
     def recent_history(self, obj: Appointment) -> str:

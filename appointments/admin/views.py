@@ -1,11 +1,12 @@
 """The appointment admin's own pages beside Django's: booking (its add page), an appointment's history, the list as
-CSV, the managers' week, and the meeting pages of meetings.backoffice, all under its sign-in, permissions and
-department scoping. Their addresses are declared once, in `ROUTES`.
+CSV, the managers' week, and the meeting pages of meetings.backoffice (which meetings registers from its ready():
+`register_routes`), all under its sign-in, permissions and department scoping. Each address is declared once, in
+`ROUTES` or in the routes registered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -31,7 +32,6 @@ from appointments.exports import appointments_csv
 from appointments.local_time import staff_zone
 from appointments.models import Appointment, Department
 from appointments.selectors import appointment_history
-from meetings import backoffice
 
 
 def book(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
@@ -132,26 +132,27 @@ ONE = "<uuid:appointment_id>"
 PERSON = f"{ONE}/participants/<uuid:participant_id>"
 
 ROUTES = (
-    Route("waiting-room/", backoffice.waiting_room, "appointments_waiting_room"),
     Route("export.csv", export_csv, "appointments_appointment_export"),
     Route("dashboard/", dashboard, "appointments_dashboard"),
-    Route(f"{ONE}/meeting/", backoffice.agent_meeting, "appointments_appointment_meeting"),
-    Route(f"{ONE}/start/", backoffice.start_session, "appointments_appointment_start", post_only=True),
-    Route(f"{ONE}/meeting/waiting/", backoffice.meeting_waiting, "appointments_appointment_meeting_waiting"),
-    Route(
-        f"{ONE}/meeting/heartbeat/", backoffice.meeting_heartbeat, "appointments_appointment_heartbeat", post_only=True
-    ),
-    Route(f"{ONE}/meeting/extend/", backoffice.extend_session, "appointments_appointment_extend", post_only=True),
-    Route(f"{ONE}/meeting/end/", backoffice.end_session, "appointments_appointment_end", post_only=True),
-    Route(f"{ONE}/guests/", backoffice.invite_guest, "appointments_appointment_guest", post_only=True),
-    Route(f"{PERSON}/admit/", backoffice.admit, "appointments_participant_admit", post_only=True),
-    Route(f"{PERSON}/revoke/", backoffice.revoke_link, "appointments_participant_revoke", post_only=True),
-    Route(f"{PERSON}/unlock/", backoffice.unlock_identity, "appointments_participant_unlock", post_only=True),
 )
+
+# The pages of the apps above, by the name they registered under (meetings: the waiting room, the agent's meeting
+# page and the participants panel's actions, meetings.backoffice.ROUTES), registered from their AppConfig.ready():
+# registering again replaces them in place. No address here overlaps another, so their order does not matter.
+_registered: dict[str, tuple[Route, ...]] = {}
+
+
+def register_routes(name: str, routes: Iterable[Route]) -> None:
+    _registered[name] = tuple(routes)
+
+
+def all_routes() -> tuple[Route, ...]:
+    return (*ROUTES, *(route for routes in _registered.values() for route in routes))
 
 
 def urls(model_admin: ModelAdmin[Appointment]) -> list[URLPattern]:
-    """`ROUTES` as URL patterns, each behind the admin site's sign-in (`admin_view`), ahead of Django's own."""
+    """`ROUTES` and the routes registered as URL patterns, each behind the admin site's sign-in (`admin_view`),
+    ahead of Django's own."""
 
     def bind(route: Route) -> View:
         def view(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
@@ -161,4 +162,4 @@ def urls(model_admin: ModelAdmin[Appointment]) -> list[URLPattern]:
 
         return model_admin.admin_site.admin_view(view)
 
-    return [path(route.address, bind(route), name=route.name) for route in ROUTES]
+    return [path(route.address, bind(route), name=route.name) for route in all_routes()]
