@@ -118,7 +118,7 @@ claimant_waits: Slot[Callable[[QuerySet[Appointment]], Waits]] = Slot("the claim
 meeting_field: Slot[Callable[[], serializers.Field[Any, Any, Any, Any]]] = Slot("the appointment's meeting in the API")
 
 # The appointment's admin page shows its participants panel (the links, readiness, identity and consent, and the
-# actions on them), as HTML. Meetings: meetings.backoffice.participants_panel.
+# actions on them), as HTML. Meetings: meetings.participants_panel.participants_panel.
 participants_panel: Slot[Callable[[Appointment], str]] = Slot("the appointment's participants panel")
 
 # The status rules ask whether and when the claimant came (their participant's rows are meetings'):

@@ -12,7 +12,7 @@ class MeetingsConfig(AppConfig):
         from appointments.admin.views import register_routes
         from events import handlers
         from events.models import EventType
-        from meetings import backoffice
+        from meetings import backoffice, participants_panel
         from meetings.api.serializers import MeetingSerializer
         from meetings.models import Meeting
         from meetings.selectors import claimant_waits, meeting_history
@@ -31,5 +31,5 @@ class MeetingsConfig(AppConfig):
         hooks.claimant_in_waiting_room.provide(claimant_in_waiting_room)
         hooks.locked_parts.register("meetings: the meeting", hooks.LockedPart("meeting", Meeting))
         hooks.history_sources.register("meetings: the meeting", meeting_history)
-        hooks.participants_panel.provide(backoffice.participants_panel)
+        hooks.participants_panel.provide(participants_panel.participants_panel)
         register_routes("meetings: the meeting pages", backoffice.ROUTES)

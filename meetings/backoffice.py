@@ -17,7 +17,6 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,10 +24,10 @@ from appointments.admin.views import ONE, PERSON, Route
 from appointments.local_time import local_day, local_label, staff_zone
 from appointments.models import MAX_DURATION, Appointment, Status
 from appointments.sessions import appointment_session_end, appointment_session_extend, appointment_session_start
-from meetings.devices import device_states
 from meetings.identity import participant_unlock_identity
 from meetings.models import Participant, Role
-from meetings.selectors import appointment_participants, appointments_of_the_day, participants_waiting_to_be_let_in
+from meetings.participants_panel import readiness
+from meetings.selectors import appointments_of_the_day, participants_waiting_to_be_let_in
 from meetings.services import (
     admitted_one_by_one,
     agent_seen,
@@ -311,38 +310,6 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
     return rows
 
 
-_DEVICE_WORDS = {
-    "working": "ok",
-    "blocked": "blocked by the browser",
-    "missing": "not found",
-    "unavailable": "not available",
-}
-
-
-def readiness(participant: Participant) -> str:
-    """A line the agent reads: device check, identity, consent."""
-    parts = []
-    check = participant.device_check or {}
-    if participant.device_checked_at is None:
-        parts.append("device not checked")
-    else:
-        for name, state in device_states(participant).items():
-            parts.append(f"{name} {_DEVICE_WORDS.get(state, 'not available')}")
-        if check.get("downlink_kbps"):
-            parts.append(f"{check['downlink_kbps']} kbit/s")
-    if participant.identity_locked_at:
-        parts.append("identity LOCKED")
-    elif participant.identity_checked_at:
-        parts.append("identity confirmed")
-    elif participant.identity_failures:
-        parts.append(f"identity: {participant.identity_failures} wrong")
-    if participant.recording_consent is True:
-        parts.append("consents to recording")
-    elif participant.recording_consent is False:
-        parts.append("DECLINED recording")
-    return ", ".join(parts)
-
-
 def waiting_room(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
     context = {
         **model_admin.admin_site.each_context(request),
@@ -359,35 +326,6 @@ def waiting_room(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> 
     response = render(request, template, context)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def participants_context(appointment: Appointment) -> dict[str, Any]:
-    """What the appointment's page shows of its participants: each link (to copy), readiness, identity and consent,
-    with the actions staff may take (invite a guest, revoke a guest's link, unlock an identity check)."""
-    people = appointment_participants(appointment)
-    return {
-        "appointment": appointment,
-        "people": [
-            {
-                "participant": p,
-                "name": display_name(p),
-                "url": participant_url(p),
-                "readiness": readiness(p) if p.role != Role.AGENT else "",
-                "role": Role(p.role).label,
-                "can_admit": waiting_for_admission(p)
-                and appointment.status in (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS),
-            }
-            for p in people
-        ],
-        "declined_recording": appointment.features_call_recording_enable and not recording_allowed(appointment, people),
-        "declined_by": [display_name(p) for p in recording_declined_by(appointment, people)],
-        "can_invite": appointment.status not in (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW),
-    }
-
-
-def participants_panel(appointment: Appointment) -> str:
-    """The participants panel of the appointment's admin page (appointments.hooks.participants_panel)."""
-    return render_to_string("admin/appointments/participants_panel.html", participants_context(appointment))
 
 
 # The meeting pages, under the appointment admin's addresses, sign-in, permissions and scoping

@@ -295,7 +295,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="participants")
     def participants_panel(self, obj: Appointment) -> str:
-        return hooks.participants_panel.get()(obj)  # meetings' (meetings.backoffice.participants_panel)
+        return hooks.participants_panel.get()(obj)  # meetings' (meetings.participants_panel)
 
     @admin.display(description="recent changes")
     def recent_history(self, obj: Appointment) -> str:

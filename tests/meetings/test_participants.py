@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
-from meetings.backoffice import readiness
 from meetings.browsers import Browser
 from meetings.devices import device_states, participant_record_device_check
 from meetings.identity import IdentityOutcome, participant_check_identity, participant_unlock_identity
 from meetings.models import Participant, ParticipantBrowser, Role
+from meetings.participants_panel import readiness
 from meetings.services import (
     JourneyError,
     PageState,
