@@ -12,10 +12,10 @@ class AppointmentsConfig(AppConfig):
         from appointments.events import appointment_representation
         from appointments.models import Department
         from appointments.tasks import SCHEDULING_EVENTS, schedule_for_event
-        from config.admin import register_tenancy
+        from config.admin import departments_visible_to
         from events import handlers
-        from events.services import register_representation
+        from events.services import representation_reader
 
-        register_representation(appointment_representation)
-        register_tenancy(Department.objects.visible_to)
+        representation_reader.provide(appointment_representation)
+        departments_visible_to.provide(Department.objects.visible_to)
         handlers.register("appointments: the checks after the meeting", schedule_for_event, SCHEDULING_EVENTS)

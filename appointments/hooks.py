@@ -2,22 +2,21 @@
 above, typed, and the app that has it (meetings) registers it from its `AppConfig.ready()`, as the outbox's
 consumers register their handlers (events/handlers.py). Appointments imports nothing from above.
 
-A slot holds one thing an app above provides; reading one that nobody filled is a configuration error (the app
-is missing from INSTALLED_APPS), said by name rather than failing later as a None. Followers are what follows an
-appointment's creation or change inside its service's transaction, under its row lock, in the order the apps
-registered them (INSTALLED_APPS). Registering again (ready() run twice, as tests and reloads do) replaces what was
-there, in its place.
+Each is a `Slot` (one thing an app above provides) or a `Registry` (things by name, in the order the apps
+registered them), config.registry's two kinds. The followers are what follows an appointment's creation or
+change inside its service's transaction, under its row lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
+
+from config.registry import Registry, Slot
 
 if TYPE_CHECKING:
     from rest_framework import serializers
@@ -26,33 +25,6 @@ if TYPE_CHECKING:
     from appointments.models import Appointment
     from config.actors import Actor
     from events.services import Pending
-
-T = TypeVar("T")
-
-
-class Slot(Generic[T]):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._value: T | None = None
-
-    def provide(self, value: T) -> None:
-        self._value = value
-
-    def get(self) -> T:
-        if self._value is None:
-            raise ImproperlyConfigured(f"Nothing provides {self.name} (an app that registers it is not installed).")
-        return self._value
-
-
-class Followers(Generic[T]):
-    def __init__(self) -> None:
-        self._by_name: dict[str, T] = {}
-
-    def register(self, name: str, follower: T) -> None:
-        self._by_name[name] = follower
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(list(self._by_name.values()))
 
 
 class DrawnValueTaken(Exception):
@@ -75,8 +47,8 @@ class AfterChange(Protocol):
     def __call__(self, *, appointment: Appointment, changes: Mapping[str, Any], actor: Actor) -> list[Pending]: ...
 
 
-after_create: Followers[AfterCreate] = Followers()
-after_change: Followers[AfterChange] = Followers()
+after_create: Registry[AfterCreate] = Registry()
+after_change: Registry[AfterChange] = Registry()
 
 
 @dataclass(frozen=True)
@@ -89,7 +61,7 @@ class LockedPart:
 
 
 # Meetings: the meeting ("meeting"), which every change reads and the follower moves.
-locked_parts: Followers[LockedPart] = Followers()
+locked_parts: Registry[LockedPart] = Registry()
 
 
 class HistorySource(Protocol):
@@ -101,7 +73,7 @@ class HistorySource(Protocol):
 
 
 # Meetings: the meeting's versions ("Meeting").
-history_sources: Followers[HistorySource] = Followers()
+history_sources: Registry[HistorySource] = Registry()
 
 
 class Waits(TypedDict):

@@ -14,14 +14,11 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from config.local_time import local_label
+from config.registry import Slot
 
-# The tenancy rule (`Department.objects.visible_to`) is the appointments app's, above config: it registers it here
+# The tenancy rule (`Department.objects.visible_to`) is the appointments app's, above config: it provides it here
 # from AppointmentsConfig.ready(), as the outbox's consumers register their handlers (docs/layout.md, "Layers").
-_tenancy: dict[str, Callable[[Any], QuerySet[Any]]] = {}
-
-
-def register_tenancy(departments_visible_to: Callable[[Any], QuerySet[Any]]) -> None:
-    _tenancy["departments"] = departments_visible_to
+departments_visible_to: Slot[Callable[[Any], QuerySet[Any]]] = Slot("the departments a user may see")
 
 
 def scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) -> QuerySet[Any]:
@@ -32,7 +29,7 @@ def scoped(queryset: QuerySet[Any], request: HttpRequest, department_path: str) 
     """
     if request.user.is_superuser:
         return queryset
-    departments = _tenancy["departments"](request.user)
+    departments = departments_visible_to.get()(request.user)
     return queryset.filter(**{f"{department_path}__in": departments.values("pk")})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from config.registry import Registry
 from events.models import Event, EventType
 
 
@@ -27,14 +28,13 @@ class Handler:
         return self.types is None or event_type in self.types
 
 
-# By name, in the order the apps registered (INSTALLED_APPS): registering again (ready() run twice, as tests and
-# reloads do) replaces the handler in its place rather than adding a second one.
-_handlers: dict[str, Handler] = {}
+# By name, in the order the apps registered (config.registry: registering again replaces a handler in its place).
+handlers: Registry[Handler] = Registry()
 
 
 def register(name: str, handle: Callable[[Event], object], types: Iterable[EventType] | None = None) -> None:
-    _handlers[name] = Handler(name, handle, None if types is None else frozenset(types))
+    handlers.register(name, Handler(name, handle, None if types is None else frozenset(types)))
 
 
 def handlers_for(event_type: str) -> list[Handler]:
-    return [handler for handler in _handlers.values() if handler.wants(event_type)]
+    return [handler for handler in handlers if handler.wants(event_type)]

@@ -3,7 +3,7 @@
 The API, the back office, the commands and the claimant's pages all change appointments through those
 services, so every entry point raises the same events without knowing about them. The outbox sits below the
 apps whose changes it records: it knows an appointment only as a row with a department, and reads its
-representation through the reader the appointments app registers (`register_representation`).
+representation through the reader the appointments app provides (`representation_reader`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from config.registry import Slot
 from config.writes import insert_rows
 from events.models import Event
 from events.tasks import events_dispatch
@@ -44,21 +44,9 @@ class Person(Protocol):
     def role(self) -> str: ...
 
 
-Reader = Callable[[Any], Mapping[str, Any]]
-_readers: dict[str, Reader] = {}
-
-
-def register_representation(reader: Reader) -> None:
-    """The appointment's representation as the API returns it, read again in the change's transaction: registered
-    once by the appointments app (`AppointmentsConfig.ready()`; registering again replaces it)."""
-    _readers["appointment"] = reader
-
-
-def _represent(appointment: Subject) -> Mapping[str, Any]:
-    reader = _readers.get("appointment")
-    if reader is None:
-        raise ImproperlyConfigured("No representation reader: the appointments app registers it in ready().")
-    return reader(appointment)
+# The appointment's representation as the API returns it, read again in the change's transaction: provided by the
+# appointments app (`AppointmentsConfig.ready()`).
+representation_reader: Slot[Callable[[Any], Mapping[str, Any]]] = Slot("the appointment's representation")
 
 
 def events_record(
@@ -74,7 +62,7 @@ def events_record(
         return []
     assert transaction.get_connection().in_atomic_block, "events are written in the change's transaction"
     if representation is None:
-        representation = _represent(appointment)
+        representation = representation_reader.get()(appointment)
     now = timezone.now()
     rows = [
         Event(

@@ -9,7 +9,7 @@ class MeetingsConfig(AppConfig):
         # Imported here, not at the top: an AppConfig module is imported before the models are (Django's app
         # loading), and these modules import the models.
         from appointments import hooks
-        from appointments.admin.views import register_routes
+        from appointments.admin.views import registered_routes
         from events import handlers
         from events.models import EventType
         from meetings import backoffice, participants_panel
@@ -32,4 +32,4 @@ class MeetingsConfig(AppConfig):
         hooks.locked_parts.register("meetings: the meeting", hooks.LockedPart("meeting", Meeting))
         hooks.history_sources.register("meetings: the meeting", meeting_history)
         hooks.participants_panel.provide(participants_panel.participants_panel)
-        register_routes("meetings: the meeting pages", backoffice.ROUTES)
+        registered_routes.register("meetings: the meeting pages", backoffice.ROUTES)

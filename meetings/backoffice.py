@@ -329,7 +329,7 @@ def waiting_room(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> 
 
 
 # The meeting pages, under the appointment admin's addresses, sign-in, permissions and scoping
-# (appointments.admin.views.register_routes, from MeetingsConfig.ready()).
+# (appointments.admin.views.registered_routes, from MeetingsConfig.ready()).
 ROUTES = (
     Route("waiting-room/", waiting_room, "appointments_waiting_room"),
     Route(f"{ONE}/meeting/", agent_meeting, "appointments_appointment_meeting"),

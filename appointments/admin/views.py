@@ -1,12 +1,12 @@
 """The appointment admin's own pages beside Django's: booking (its add page), an appointment's history, the list as
 CSV, the managers' week, and the meeting pages of meetings.backoffice (which meetings registers from its ready():
-`register_routes`), all under its sign-in, permissions and department scoping. Each address is declared once, in
+`registered_routes`), all under its sign-in, permissions and department scoping. Each address is declared once, in
 `ROUTES` or in the routes registered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -32,6 +32,7 @@ from appointments.exports import appointments_csv
 from appointments.local_time import staff_zone
 from appointments.models import Appointment, Department
 from appointments.selectors import appointment_history
+from config.registry import Registry
 
 
 def book(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
@@ -139,15 +140,12 @@ ROUTES = (
 # The pages of the apps above, by the name they registered under (meetings: the waiting room, the agent's meeting
 # page and the participants panel's actions, meetings.backoffice.ROUTES), registered from their AppConfig.ready():
 # registering again replaces them in place. No address here overlaps another, so their order does not matter.
-_registered: dict[str, tuple[Route, ...]] = {}
-
-
-def register_routes(name: str, routes: Iterable[Route]) -> None:
-    _registered[name] = tuple(routes)
+# The apps above appointments' pages (meetings: the meeting pages), by app (config.registry).
+registered_routes: Registry[tuple[Route, ...]] = Registry()
 
 
 def all_routes() -> tuple[Route, ...]:
-    return (*ROUTES, *(route for routes in _registered.values() for route in routes))
+    return (*ROUTES, *(route for routes in registered_routes for route in routes))
 
 
 def urls(model_admin: ModelAdmin[Appointment]) -> list[URLPattern]:

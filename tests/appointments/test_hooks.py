@@ -1,16 +1,11 @@
 """appointments/hooks.py: what appointments need from the apps above, filled by them from their ready()."""
 
-import pytest
 from django.apps import apps
-from django.core.exceptions import ImproperlyConfigured
 
 from appointments import hooks
-
-
-def test_a_slot_nobody_filled_says_what_is_missing() -> None:
-    slot: hooks.Slot[int] = hooks.Slot("the answer")
-    with pytest.raises(ImproperlyConfigured, match="Nothing provides the answer"):
-        slot.get()
+from appointments.admin.views import registered_routes
+from config.admin import departments_visible_to
+from events.services import representation_reader
 
 
 def test_meetings_fill_every_hook_once_however_often_ready_runs() -> None:
@@ -25,3 +20,10 @@ def test_meetings_fill_every_hook_once_however_often_ready_runs() -> None:
         slot.get()
     assert [part.name for part in hooks.locked_parts] == ["meeting"]
     assert len(list(hooks.after_create)) == len(list(hooks.after_change)) == len(list(hooks.history_sources)) == 1
+    assert len(list(registered_routes)) == 1
+
+
+def test_appointments_fill_what_config_and_the_outbox_ask_for() -> None:
+    apps.get_app_config("appointments").ready()
+    departments_visible_to.get()
+    representation_reader.get()

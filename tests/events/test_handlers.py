@@ -7,6 +7,7 @@ from django.apps import apps
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from config.registry import Registry
 from events import handlers
 from events.models import Event, EventType
 from events.tasks import event_dispatch_one
@@ -20,7 +21,7 @@ CONSUMERS = ["appointments", "meetings", "webhooks", "notifications"]
 
 
 def registered() -> list[tuple[str, frozenset[EventType] | None]]:
-    return [(handler.name, handler.types) for handler in handlers._handlers.values()]
+    return [(handler.name, handler.types) for handler in handlers.handlers]
 
 
 def test_each_consumer_registers_its_handler_from_ready() -> None:
@@ -55,7 +56,7 @@ def test_an_event_no_handler_wants_is_dispatched_and_nothing_else(department, mo
         for _ in range(2)
     )
     tasks_before = DBTaskResult.objects.count()
-    monkeypatch.setattr(handlers, "_handlers", {})
+    monkeypatch.setattr(handlers, "handlers", Registry())
 
     assert event_dispatch_one(event.pk) is True
 
