@@ -9,19 +9,19 @@ from datetime import datetime
 from typing import Any
 
 from appointments.models import Appointment, Outcome, Status
-from appointments.representation import representation, representations
+from appointments.representation import visible_one
 from appointments.shape import AppointmentShown
 from config.api.fields import MillisecondsDateTimeField
 from events.models import EventType
 from events.services import Pending
 
 
-def appointment_representation(appointment: Appointment, *, fresh: bool = True) -> AppointmentShown:
-    """The appointment exactly as the API returns it (its `data`), read again inside the caller's transaction;
-    `fresh=False` when the instance in memory is current (read `with_related()`, or just written by a service)."""
-    if fresh:
-        return representations(Appointment.objects.filter(pk=appointment.pk))[0]
-    return representation(appointment)
+def appointment_representation(appointment: Appointment) -> AppointmentShown:
+    """The appointment exactly as the API returns it (its `data`), read again inside the caller's transaction, with
+    the API's own read compiled once (the caller has its appointment already, so no tenancy: None sees all)."""
+    shown = visible_one(None, appointment.pk)
+    assert shown is not None, "the appointment of a change being recorded exists"
+    return shown
 
 
 def appointment_change_events(*, before: Mapping[str, Any], after: Appointment, fields: list[str]) -> list[Pending]:

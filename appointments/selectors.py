@@ -210,7 +210,7 @@ def _locked_rows(appointments: QuerySet[Appointment]) -> QuerySet[Appointment, t
     locked = appointments.select_for_update(of=("self",))
     if not items_in_row():
         return locked.values_list(*_locked_columns())
-    items = data_items_array({column: column for column in _ITEM_COLUMNS})
+    items = data_items_array(_ITEM_COLUMNS)
     return locked.annotate(data_items=items).values_list(*_locked_columns(), "data_items")
 
 
@@ -283,18 +283,18 @@ def items_in_row() -> bool:
     return connection.vendor == "postgresql"
 
 
-def data_items_array(keys: dict[str, str]) -> Any:
-    """PostgreSQL: the row's claimant's data items in field order, as a JSON array of objects whose `keys` are
-    paths from ClaimantData (`field__name`)."""
+def data_items_array(paths: Iterable[str]) -> Any:
+    """PostgreSQL: the row's claimant's data items in field order, as a JSON array of objects keyed by `paths`
+    from ClaimantData (`field__name`), each holding that path's value."""
     items = ClaimantData.objects.filter(claimant_id=OuterRef("claimant__id")).order_by_field()
-    return ArraySubquery(items.values(item=JSONObject(**keys)))
+    return ArraySubquery(items.values(item=JSONObject(**{path: path for path in paths})))
 
 
 def shown_rows_of(queryset: QuerySet[Appointment]) -> QuerySet[Appointment, Any]:
     """`queryset` as rows of COLUMNS, followed on PostgreSQL by the claimant's data items (keyed by their columns)."""
     if not items_in_row():
         return queryset.values_list(*COLUMNS)
-    items = data_items_array({path: path for path in shape.ITEM_COLUMNS})
+    items = data_items_array(shape.ITEM_COLUMNS)
     return queryset.annotate(data_items=items).values_list(*COLUMNS, "data_items")
 
 

@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from appointments.models import Appointment, Department, Status, organisation_contact, reminder_hours
-from appointments.representation import representation as appointment_representation
+from appointments.representation import representation
 from config.queue import backoff
 from events.models import Event, EventType
 from meetings.calendar import calendar_sequence, invitation
@@ -91,8 +91,8 @@ def reminder(appointment_id: str, hours: int, scheduled_for: str) -> Message | N
         return None
     if appointment.appointment_at <= timezone.now():
         return None
-    representation = appointment_representation(appointment)
-    return Message(Kind.REMINDER, f"reminder:{hours}:{scheduled_for}", representation)
+    shown = representation(appointment)
+    return Message(Kind.REMINDER, f"reminder:{hours}:{scheduled_for}", shown)
 
 
 def when_in_words(value: str) -> str:

@@ -28,6 +28,7 @@ from appointments.models import (
     Status,
     api_name,
 )
+from appointments.selectors import department_visible
 from appointments.services.shared import (
     LIVE_STATUSES,
     REQUEST_FIELD,
@@ -247,7 +248,7 @@ def plan_department(
     """The department an appointment moves to (None: it stays), and how its claimant's data follows."""
     if department_id is None or department_id == appointment.department_id:
         return None, DepartmentMove()
-    department = Department.objects.visible_to(actor).filter(pk=department_id).first()
+    department = department_visible(actor=actor, pk=department_id)
     if department is None:
         return None, DepartmentMove(errors={"department_id": ["The selected department id is invalid."]})
     move = claimant_data_plan_move(claimant=appointment.claimant, department_id=department.pk, plan=claimant_plan)
