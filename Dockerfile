@@ -23,6 +23,7 @@ COPY --from=build /venv /venv
 COPY . .
 # collectstatic needs settings but no database or secret of the deployment: a throwaway key for this step only.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && python -m config.translations \
     && chown -R appointments /app/staticfiles
 USER appointments
 EXPOSE 8000

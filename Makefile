@@ -15,7 +15,7 @@ PIP_INSTALL = pip install --quiet --disable-pip-version-check
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: venv browser run serve test lint lock
+.PHONY: venv browser gettext messages run serve test lint lock
 
 # A virtual environment is used only if $(PYTHON) made it: the same installation and version, with a Python that
 # runs and has pip. One that another interpreter made (`make PYTHON=python3.13` once, a Python upgraded or removed
@@ -63,7 +63,7 @@ lock: venv
 # Development only: DEBUG on (demo passwords are refused without it), the demo data, a demo agent and manager,
 # a token and an appointment of your own, then the web server and the task worker together.
 run: export DEBUG ?= 1
-run: venv
+run: venv messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_session --port $(PORT)
 	@echo "Then try:  curl -s -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:\$$PORT/api/v1/appointments/\$$ID"
@@ -81,6 +81,7 @@ serve: export STATIC_USE_FINDERS = 0
 serve: $(SERVE_VENV)/.installed
 	$(SERVE_BIN)/python manage.py migrate --noinput
 	$(SERVE_BIN)/python manage.py collectstatic --noinput
+	$(SERVE_BIN)/python -m config.translations
 	LOG_FORMAT=$${LOG_FORMAT:-json} $(SERVE_BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 # The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
@@ -90,13 +91,25 @@ browser:
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 		|| echo "chromium could not be installed: the browser tests will be skipped"; }
 
+# The Welsh catalogue compiled (locale/*.po into .mo, with babel: config/translations.py).
+messages: venv
+	$(BIN)/python -m config.translations
+
+# GNU gettext's xgettext finds the texts to translate (`manage.py makemessages`); the test that the Welsh catalogue
+# holds every text the code marks (tests/project/test_translations.py) needs it.
+gettext:
+	@command -v xgettext >/dev/null 2>&1 || { \
+		echo "Installing Debian's gettext for the translation check"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext \
+		|| echo "gettext could not be installed: the translation check will be skipped"; }
+
 # axe-core checks the claimant's page for accessibility in the browser tests; it comes from the npm registry.
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 $(AXE):
 	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4 \
 		|| echo "axe-core could not be installed: the accessibility check will be skipped"
 
-test: venv browser $(AXE)
+test: venv messages browser gettext $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv

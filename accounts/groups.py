@@ -1,5 +1,5 @@
-"""Staff groups: Agents run appointments; Department managers also manage their departments, API tokens and
-webhook endpoints.
+"""Staff groups: Agents run appointments; Department managers also manage their departments, API tokens, webhook
+endpoints and their claimants' personal data (erasure, export, legal holds).
 
 Kept by a post_migrate handler, as Django keeps permissions: after every migrate (and every test flush) the
 groups exist with exactly these permissions. A group's other permissions, added by hand, are left alone.
@@ -7,6 +7,7 @@ groups exist with exactly these permissions. A group's other permissions, added 
 
 from typing import Any
 
+from privacy.permissions import MANAGE_PERSONAL_DATA
 from webhooks.permissions import MANAGE_ENDPOINTS
 
 AGENT = [
@@ -25,10 +26,16 @@ MANAGER = [
     "claimants.add_claimantdatafield",
     "claimants.change_claimantdatafield",
     "claimants.delete_claimantdatafield",
+    *(
+        f"appointments.{action}_{model}"
+        for model in ("bookingrules", "workinghours", "hoursexception")
+        for action in ("view", "add", "change", "delete")
+    ),
     "accounts.view_apitoken",
     "accounts.add_apitoken",
     "accounts.change_apitoken",
     MANAGE_ENDPOINTS,
+    MANAGE_PERSONAL_DATA,
 ]
 GROUPS = {"Agents": AGENT, "Department managers": MANAGER}
 

@@ -52,6 +52,27 @@ after_change: Registry[AfterChange] = Registry()
 
 
 @dataclass(frozen=True)
+class Foreseen:
+    """What a follower of a change would do, found without writing (a dry run): the event types it would record
+    before the change's own (`earlier`) and after them (`later`), and whether a participant would get a new link."""
+
+    earlier: tuple[str, ...] = ()
+    later: tuple[str, ...] = ()
+    join_links_renewed: bool = False
+
+
+class ForeseeChange(Protocol):
+    """An `AfterChange` follower's dry run: from the same decisions, what it would write and raise, reading only. It
+    may move what follows in memory (meetings: the meeting's times), so the representation shows the change whole."""
+
+    def __call__(self, *, appointment: Appointment, changes: Mapping[str, Any]) -> Foreseen: ...
+
+
+# Meetings: meetings.services.follow.follow_foreseen, beside follow_change.
+change_foreseen: Registry[ForeseeChange] = Registry()
+
+
+@dataclass(frozen=True)
 class LockedPart:
     """A row the appointment's lock reads in the same statement (appointments.selectors.appointment_locked), through
     the relation `name` of the appointment (a one-to-one), set on the appointment as select_related() sets it."""
@@ -84,6 +105,11 @@ class Waits(TypedDict):
 # The managers' week (appointments.dashboard): the claimants' waits in the waiting room over these appointments,
 # in one query. Meetings: meetings.selectors.claimant_waits.
 claimant_waits: Slot[Callable[[QuerySet[Appointment]], Waits]] = Slot("the claimants' waits")
+# The managers' numbers per agent (appointments.numbers): the same, grouped by the appointments' agent (None: nobody
+# assigned), in one query. Meetings: meetings.selectors.claimant_waits_by_agent.
+claimant_waits_by_agent: Slot[Callable[[QuerySet[Appointment]], dict[Any, Waits]]] = Slot(
+    "the claimants' waits by agent"
+)
 
 # The API's appointment nests its meeting (AppointmentSerializer's `meeting` key, the schema's description of the
 # representation): the field, made anew for each serializer. Meetings: its MeetingSerializer, read-only.
@@ -98,3 +124,14 @@ participants_panel: Slot[Callable[[Appointment], str]] = Slot("the appointment's
 claimant_appeared_at: Slot[Callable[[Appointment, JoinWindow], datetime | None]] = Slot("the claimant's arrival")
 # and whether they are in the waiting room now (what `waiting` means). Meetings: meetings.services.pages.
 claimant_in_waiting_room: Slot[Callable[[Appointment], bool]] = Slot("the claimant's presence")
+
+# The appointment's admin page shows, to staff with the permission, its claimant's personal data section (erasure,
+# legal hold, the export), as HTML. Privacy: privacy.backoffice.panel, with privacy.permissions' permission.
+personal_data_panel: Slot[tuple[str, Callable[[Appointment], str]]] = Slot("the appointment's personal data panel")
+
+# The appointment's admin page shows its internal notes (staff only) and a box to add one, as HTML. Desk:
+# desk.backoffice.notes_panel.
+notes_panel: Slot[Callable[[Appointment], str]] = Slot("the appointment's notes")
+# The appointment's admin page lists what the claimant was sent (each message by channel, its status, "Send again"
+# for a failed one), as HTML. Notifications: notifications.backoffice.panel (issue 24.4).
+messages_panel: Slot[Callable[[Appointment], str]] = Slot("the appointment's messages panel")

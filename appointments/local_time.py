@@ -7,9 +7,30 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from appointments.models import DEFAULT_TIME_ZONE, Department
-from config.local_time import local_clock, local_day, local_label, local_moment, local_span, local_week
+from config.local_time import (
+    local_clock,
+    local_date,
+    local_day,
+    local_iso,
+    local_label,
+    local_moment,
+    local_readings,
+    local_span,
+    local_week,
+)
 
-__all__ = ["local_clock", "local_day", "local_label", "local_moment", "local_span", "local_week", "staff_zone"]
+__all__ = [
+    "local_clock",
+    "local_date",
+    "local_day",
+    "local_iso",
+    "local_label",
+    "local_moment",
+    "local_readings",
+    "local_span",
+    "local_week",
+    "staff_zone",
+]
 
 
 def staff_zone(user: Any) -> ZoneInfo:

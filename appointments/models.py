@@ -22,13 +22,18 @@ from django.db.models import Prefetch, Q
 from simple_history.models import HistoricalRecords
 
 # Declared in modules of their own, and importable from here as before (migrations name some by this path).
+from appointments.availability import Buffered  # and Django learns of the booking rules and hours there
 from appointments.contact import Contact, organisation_contact
 from appointments.features import FEATURE_FIELDS, Bandwidth, FeatureSettings
+from appointments.idempotency_key import IdempotencyKey as IdempotencyKey
+from appointments.indexes import APPOINTMENT_INDEXES
 from appointments.validators import DEFAULT_TIME_ZONE, time_zone_choices, validate_http_url, validate_reminder_hours
 from appointments.validators import reminder_hours as reminder_hours
 from claimants.models import Claimant, ClaimantData
 from claimants.services import normalise_phone_number
+from config.languages import BILINGUAL_HELP, LANGUAGE_HELP
 from config.local_time import local_label
+from config.personal import Category, Erase, personal
 
 if TYPE_CHECKING:
     from appointments.shape import AppointmentShown
@@ -56,6 +61,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NO_SHOW: frozenset(),
 }
 FINAL_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+LIVE_STATUSES = frozenset(TRANSITIONS) - FINAL_STATUSES  # not over yet: an agent's time is taken, a link works
 
 
 class Outcome(models.TextChoices):
@@ -134,6 +140,14 @@ class Department(FeatureSettings):
         default="",
         help_text="A sentence for claimants who need help (have your case number ready when you call).",
     )
+    # The claimant's language until they choose one (issue 22.1); bilingual: messages in Welsh then English.
+    default_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", help_text=LANGUAGE_HELP)
+    bilingual = models.BooleanField(default=False, help_text=BILINGUAL_HELP)
+    # Days after an appointment ends until its claimant's data is erased (issue 21.1, appointments/retention.py).
+    retention_days = models.PositiveIntegerField(
+        "retention period (days)", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    calendar_feed_shows_names = models.BooleanField("staff's calendar feeds show claimants' names", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DepartmentQuerySet.as_manager()
@@ -190,17 +204,19 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
     def search(self, text: str) -> AppointmentQuerySet:
         """Appointments whose reference, or claimant's name, email or phone, contains the text.
 
-        Matched as `id IN (ids by reference UNION ids by claimant)`, so each side is one indexed scan of one
-        table (trigram indexes on PostgreSQL, see the search_indexes migrations) instead of an OR across a join,
-        which reads every row. A phone typed in national form (`020 7123 4567`) also matches its E.164 digits.
+        Matched as `id IN (ids by reference UNION ids by claimant)`, each side one indexed scan of one table
+        (trigram indexes on PostgreSQL) instead of an OR across a join. A phone typed in national form
+        (`020 7123 4567`) also matches its E.164 digits; one typed from its "+" is a prefix.
         """
         text = text.strip()
         if not text:
             return self
-        claimant = Q(name__icontains=text) | Q(email__icontains=text) | Q(phone_number__icontains=text)
+        prefix = text.startswith("+")  # E.164's one "+" comes first: a range of claimant_phone_prefix (decisions.md)
+        phone = "phone_number__startswith" if prefix else "phone_number__icontains"
+        claimant = Q(name__icontains=text) | Q(email__icontains=text) | Q(**{phone: text})
         digits = "".join(ch for ch in text if ch.isdigit())
-        if len(digits) >= 4 and _PHONE_LIKE.fullmatch(text):
-            claimant |= Q(phone_number__icontains=digits.lstrip("0"))
+        if len(digits) >= 4 and _PHONE_LIKE.fullmatch(text) and text != "+" + digits:
+            claimant |= Q(**{phone: "+" + digits if prefix else digits.lstrip("0")})
         by_reference = Appointment.objects.filter(reference__icontains=text).order_by().values("pk")
         by_claimant = Claimant.objects.filter(claimant).order_by().values("appointment_id")
         return self.filter(pk__in=by_reference.union(by_claimant))
@@ -215,7 +231,7 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         return self.filter(department__in=Department.objects.visible_to(user).values("pk"))
 
 
-class Appointment(FeatureSettings):
+class Appointment(FeatureSettings, Buffered):
     """A remote video appointment between a department's agents and one claimant."""
 
     # Not a column: the representation a change's service built from the row it wrote, at its end and inside its
@@ -225,7 +241,7 @@ class Appointment(FeatureSettings):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="appointments")
     # The staff member who runs it (a member of its department), or nobody yet. Two live appointments of one agent
-    # never overlap: the service checks, and on PostgreSQL an exclusion constraint holds it (migration 0005).
+    # never overlap, buffers included: the service checks, on PostgreSQL an exclusion constraint too (0005, 0009).
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -242,11 +258,18 @@ class Appointment(FeatureSettings):
     interpreter_language = models.CharField(max_length=100, null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
     # The claimant's page is addressed by this secret, never by the reference, so it cannot be guessed.
-    public_token = models.CharField(max_length=64, unique=True, default=_public_token, editable=False)
+    public_token = personal(
+        models.CharField(max_length=64, unique=True, default=_public_token, editable=False),
+        Category.IDENTIFIER,
+        "the claimant's private link to their page",
+        Erase.NEW_SECRET,
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancellation_reason = models.TextField(null=True, blank=True, max_length=2000)
+    cancellation_reason = personal(
+        models.TextField(null=True, blank=True, max_length=2000), Category.CASE_DATA, "why it was cancelled (free text)"
+    )
     # Set only with `cancelled`; the representation shows it only when set.
     outcome = models.CharField(max_length=40, choices=Outcome.choices, null=True, blank=True, editable=False)
     # Who in the organisation followed a missed appointment up (called the claimant back), and when; until then the
@@ -324,7 +347,9 @@ class Appointment(FeatureSettings):
                 name="appointment_session_ended_stamp",
             ),
         ]
-        indexes = [models.Index(fields=["department", "appointment_at"], name="appointment_dept_time")]
+        # The list's order within a department, to the id (its ids read from the index alone), and the status
+        # filter's (issue 26.3).
+        indexes = APPOINTMENT_INDEXES  # appointments.indexes: what each one serves
 
     def __str__(self) -> str:
         # What the back office's heading, breadcrumb and messages call it: its time in its department's zone.
@@ -373,26 +398,3 @@ def api_name(name: str) -> str:
     column = Appointment._meta.get_field(name)
     assert isinstance(column, models.Field)
     return column.attname
-
-
-class IdempotencyKey(models.Model):
-    """A create request's `Idempotency-Key` and the response it got, replayed to retries for 24 hours.
-
-    Keys are per caller. The row is written in the same transaction as the appointment, so a key is taken
-    exactly when its appointment exists; a concurrent request with the same key waits on the unique index.
-    """
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body as parsed.")
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    location = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
-        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
-
-    def __str__(self) -> str:
-        return self.key

@@ -64,7 +64,9 @@ def appointments_complete_abandoned(
                 updated = change(locked, {"status": Status.COMPLETED}, None, None, quiet)
                 idle = {"last_seen_at": quiet, "idle_minutes": settings.SESSION_ABANDONED_MINUTES}
                 events = [(EventType.MEETING_ABANDONED, {"abandoned": idle})]
-                events_record(appointment=updated, events=events, representation=updated.recorded_representation)
+                events_record(
+                    appointment=updated, events=events, actor=None, representation=updated.recorded_representation
+                )
         except ValidationError:
             continue
         completed.append(updated)

@@ -18,19 +18,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, models
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
 from appointments import hooks, shape
-from appointments.local_time import local_day, local_label, local_week
-from appointments.models import Appointment, Department, Status
+from appointments.availability import EpochMinutes, WorkingHours
+from appointments.local_time import local_day, local_week
+from appointments.models import LIVE_STATUSES, Appointment, Department, Status
 from appointments.shape import ItemShown
+from appointments.words import change_words, field_label, staff_name, value_words
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from config.actors import Actor
 from config.prepared import Prepared, VisibleTo, from_row
@@ -43,9 +45,14 @@ SKIPPED = {"updated_at", "public_token"}
 
 @dataclass
 class Change:
+    """One field's change in words: the form's label, the old and new values as the form shows them."""
+
     field: str
     old: str
     new: str
+
+    def __str__(self) -> str:
+        return change_words(self.field, self.old, self.new)  # `Status: Scheduled → Cancelled`
 
 
 @dataclass
@@ -55,16 +62,6 @@ class HistoryEntry:
     what: str
     kind: str
     changes: list[Change] = field(default_factory=list)
-
-
-def _display(value: Any, names: dict[Any, str], zone: ZoneInfo) -> str:
-    if value is None or value == "":
-        return "—"
-    if value in names:
-        return names[value]
-    if isinstance(value, datetime):
-        return local_label(value, zone)  # the back office's one format, in the department's zone
-    return str(value)
 
 
 def claimant_data_items(appointment: Appointment) -> list[ClaimantData]:
@@ -96,9 +93,13 @@ def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
     # removed, or a department the appointment left, still has its name here.
     department_ids = {record.department_id for record in fetched[0][1]}
     field_ids = {record.field_id for record in fetched[2][1]}
-    names = {
-        **{d.pk: d.name for d in Department.objects.filter(pk__in=department_ids).only("pk", "name")},
-        **{f.pk: f.name for f in ClaimantDataField.objects.filter(pk__in=field_ids).only("pk", "name")},
+    # Staff named in the versions (the agent, who followed up): by their names, as the form's choices show them.
+    user_ids = {record.agent_id for record in fetched[0][1]} | {record.followed_up_by_id for record in fetched[0][1]}
+    names: dict[tuple[Any, Any], str] = {
+        ("appointments.appointment", appointment.pk): appointment.reference,
+        **{("appointments.department", d.pk): d.name for d in Department.objects.filter(pk__in=department_ids)},
+        **{("claimants.claimantdatafield", f.pk): f.name for f in ClaimantDataField.objects.filter(pk__in=field_ids)},
+        **{(User._meta.label_lower, u.pk): staff_name(u) for u in User.objects.filter(pk__in=user_ids - {None})},
     }
     entries: list[HistoryEntry] = []
     for label, records, columns in fetched:
@@ -115,11 +116,12 @@ def appointment_history(appointment: Appointment) -> list[HistoryEntry]:
 
 
 def _entry(
-    label: str, record: Any, previous: Any, columns: list[str], names: dict[Any, str], zone: ZoneInfo
+    label: str, record: Any, previous: Any, columns: list[str], names: dict[tuple[Any, Any], str], zone: ZoneInfo
 ) -> HistoryEntry:
     what = label
     if label == "Claimant data":
-        what = f"Claimant data: {names.get(record.field_id, 'removed field')}"
+        what = f"Claimant data: {names.get(('claimants.claimantdatafield', record.field_id), 'removed field')}"
+    fields = {f.attname: f for f in record.instance_type._meta.concrete_fields}
     user = record.history_user
     by_user = (user.get_full_name() or user.get_username()) if user is not None else None
     who = by_user or record.history_change_reason or "system"
@@ -132,13 +134,17 @@ def _entry(
         if previous is None and record.history_type == "+" and new in (None, ""):
             continue
         if previous is None or old != new:
-            label_name = column.removesuffix("_id") if column.endswith("_id") else column
-            old_text, new_text = _display(old, names, zone), _display(new, names, zone)
-            entry.changes.append(Change(label_name.replace("_", " "), old_text, new_text))
+            model_field = fields[column]
+            old_text, new_text = value_words(model_field, old, names, zone), value_words(model_field, new, names, zone)
+            entry.changes.append(Change(field_label(model_field), old_text, new_text))
     return entry
 
 
 # --- the back office's reads (issue 19.6: the queries its pages used to build in the admin) ---------------------
+
+
+# Not started, and its agent has left (was deactivated, issue 25.3): a manager gives it to another agent.
+AGENT_LEFT = Q(status__in=[Status.SCHEDULED, Status.WAITING], agent__is_active=False)
 
 
 def appointments_in_view(
@@ -161,12 +167,25 @@ def appointments_in_view(
     if view == "attention":
         # Late (its time passed with nobody started), a link locked by wrong dates of birth, missed by the
         # organisation (the claimant waited and nobody admitted them) until someone has followed it up, or a
-        # session running past its end that nobody ended (issue 17.3; completed by itself once nobody is there).
-        late = Q(status__in=live, appointment_at__lt=now - timedelta(minutes=5))
-        locked = Q(status__in=[*live, Status.IN_PROGRESS], participants__identity_locked_at__isnull=False)
-        missed = Q(outcome__isnull=False, followed_up_at__isnull=True)
-        overrun = Q(status=Status.IN_PROGRESS, meeting__end_date__lt=now)
-        return appointments.filter(late | locked | missed | overrun).distinct()
+        # session running past its end that nobody ended (issue 17.3; completed by itself once nobody is there),
+        # or one whose agent has left (AGENT_LEFT).
+        # Each is read on its own from an index that holds only its candidates (appointment_live_dept_time,
+        # appointment_missed_open, participant_identity_locked, the status's), their ids merged by UNION: one OR
+        # across the joins read every appointment to find the few that need attention (issue 26.3).
+        every = Appointment.objects.order_by()
+        late = every.filter(status__in=live, appointment_at__lt=now - timedelta(minutes=5))
+        participant = cast(type[models.Model], Appointment._meta.get_field("participants").related_model)
+        participants = participant._default_manager.order_by()  # meetings' model: above appointments in the layers
+        locked = participants.filter(
+            identity_locked_at__isnull=False, appointment__status__in=[*live, Status.IN_PROGRESS]
+        ).values("appointment_id")
+        missed = every.filter(outcome__isnull=False, followed_up_at__isnull=True)
+        overrun = every.filter(status=Status.IN_PROGRESS, meeting__end_date__lt=now)
+        left = every.filter(AGENT_LEFT)
+        ids = late.values("pk").union(locked, missed.values("pk"), overrun.values("pk"), left.values("pk"))
+        # Read first, then looked up by primary key: as a subquery, PostgreSQL guessed every live row late (its
+        # statistics cannot see that the live ones are the future) and hashed all the caller's appointments.
+        return appointments.filter(pk__in=list(ids.values_list("pk", flat=True)))
     return appointments
 
 
@@ -204,10 +223,10 @@ def _locked_columns() -> list[str]:
 _ITEM_COLUMNS = [*columns_of(ClaimantData), *columns_of(ClaimantDataField, "field__")]
 
 
-def _locked_rows(appointments: QuerySet[Appointment]) -> QuerySet[Appointment, tuple[Any, ...]]:
+def _locked_rows(appointments: QuerySet[Appointment], lock: bool = True) -> QuerySet[Appointment, tuple[Any, ...]]:
     """The lock's rows: the appointment with its department, claimant and meeting (_locked_parts), and on PostgreSQL the
     claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
-    locked = appointments.select_for_update(of=("self",))
+    locked = appointments.select_for_update(of=("self",)) if lock else appointments
     if not items_in_row():
         return locked.values_list(*_locked_columns())
     items = data_items_array(_ITEM_COLUMNS)
@@ -216,6 +235,8 @@ def _locked_rows(appointments: QuerySet[Appointment]) -> QuerySet[Appointment, t
 
 # The lock over any appointment and over a member's, and a claimant's data items where the lock's row cannot hold them.
 _LOCK = VisibleTo(Appointment, lambda appointments, pk: _locked_rows(appointments.filter(pk=pk)))
+# The same rows without the lock, for a change tried and not made (a dry run waits for no writer and holds none up).
+_UNLOCKED = VisibleTo(Appointment, lambda appointments, pk: _locked_rows(appointments.filter(pk=pk), lock=False))
 _ITEMS = Prepared(
     lambda claimant_id: (
         ClaimantData.objects.filter(claimant_id=claimant_id).order_by_field().values_list(*_ITEM_COLUMNS)
@@ -234,12 +255,13 @@ def _item_from_json(item: Mapping[str, Any]) -> ClaimantData:
     return data_item
 
 
-def appointment_locked(pk: uuid.UUID | str, viewer: Actor = None) -> Appointment:
+def appointment_locked(pk: uuid.UUID | str, viewer: Actor = None, *, lock: bool = True) -> Appointment:
     """The appointment's row under a lock (among those `viewer` may see, when given), with what the rules and the
     representation read: its department, claimant and meeting, and the claimant's data items with their fields
     (as `with_related()` gives them), in one statement on PostgreSQL. Appointment.DoesNotExist when not found.
-    Only inside a transaction (the services' `block()`): the lock lasts until it ends."""
-    rows = _LOCK.rows(viewer, pk)
+    Only inside a transaction (the services' `block()`): the lock lasts until it ends. `lock=False`: the same read
+    without the lock (a dry run, which writes nothing)."""
+    rows = (_LOCK if lock else _UNLOCKED).rows(viewer, pk)
     if not rows:
         raise Appointment.DoesNotExist
     appointment, department, claimant, *above = from_row(rows[0], [model for model, _prefix in _locked_parts()])
@@ -325,22 +347,53 @@ def shown_rows(ids: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     return _SHOWN_ROWS.rows(ids)
 
 
-# The ids of a caller's appointments in the list's default order, and how many there are, compiled once.
+# The ids of a caller's appointments in the list's default order (and in reverse, for pages nearer the end), and how
+# many there are, compiled once. The count is COUNT(*), which PostgreSQL answers from the department's index alone
+# (an index-only scan); COUNT(id) reads every row's id from the table (issue 26.3).
 _IDS = VisibleTo(Appointment, lambda appointments: appointments.values_list("pk"))
-_HOW_MANY = Func(F("pk"), function="COUNT", output_field=IntegerField())  # a plain function: no GROUP BY
+_IDS_REVERSED = VisibleTo(Appointment, lambda appointments: appointments.reverse().values_list("pk"))
+_HOW_MANY = Func(template="COUNT(*)", output_field=IntegerField())  # a plain aggregate: no GROUP BY
 _COUNT = VisibleTo(Appointment, lambda appointments: appointments.order_by().values_list(_HOW_MANY))
 
 
 class CallerIds:
     """The ids of the appointments `user` may see, in the list's default order (the model's), as a paginator
-    reads a queryset (`count()`, a slice): what an unfiltered, unsorted list reads, with statements compiled once
-    instead of for every request."""
+    reads a queryset (`count()`, a slice, `reverse()`): what an unfiltered, unsorted list reads, with statements
+    compiled once instead of for every request."""
 
-    def __init__(self, user: Any) -> None:
-        self.user = user
+    totally_ordered = True  # the model's order ends with the id
+
+    def __init__(self, user: Any, reversed_order: bool = False) -> None:
+        self.user, self.reversed_order = user, reversed_order
 
     def count(self) -> int:
         return int(_COUNT.rows(self.user)[0][0])
 
+    def reverse(self) -> CallerIds:
+        return CallerIds(self.user, not self.reversed_order)
+
     def __getitem__(self, wanted: slice) -> list[Any]:
-        return [row[0] for row in _IDS.rows(self.user, page=(wanted.stop - wanted.start, wanted.start))]
+        ids = _IDS_REVERSED if self.reversed_order else _IDS
+        return [row[0] for row in ids.rows(self.user, page=(wanted.stop - wanted.start, wanted.start))]
+
+
+# A department's free times (appointments.slots), compiled once (issue 26); SLOT_BUSY leaves `but` out (nil: none).
+_STAFF = lambda department_id: User.objects.filter(is_active=True, is_staff=True, departments=department_id)  # noqa: E731
+SLOT_HOURS = Prepared(
+    lambda department_id: (
+        WorkingHours.objects.filter(department_id=department_id)
+        .filter(Q(agent__isnull=True) | Q(agent__in=_STAFF(department_id)))
+        .values_list("agent_id", "weekday", "starts_at", "ends_at")
+    )
+)
+_BUFFERS = ("buffer_before_minutes", "buffer_after_minutes")
+SLOT_BUSY = Prepared(
+    lambda agents, after, before, but: (
+        Appointment.objects.filter(
+            agent_id__in=agents, status__in=LIVE_STATUSES, appointment_at__gt=after, appointment_at__lt=before
+        )
+        .exclude(pk=but)
+        .order_by()
+        .values_list("agent_id", EpochMinutes("appointment_at"), "duration_in_minutes", *_BUFFERS)
+    )
+)

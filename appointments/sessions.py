@@ -7,8 +7,10 @@ through `appointment_update`, so its rules, its history and its events are the A
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from appointments.models import Appointment, Status
-from appointments.services import appointment_update
+from appointments.services import appointment_claimant_cancel, appointment_claimant_reschedule, appointment_update
 from config.actors import Actor
 
 
@@ -36,3 +38,22 @@ def appointment_session_extend(*, appointment: Appointment, minutes: int, actor:
 def appointment_session_end(*, appointment: Appointment, actor: Actor) -> Appointment:
     """The agent ends the session: `completed`."""
     return appointment_update(appointment=appointment, data={"status": Status.COMPLETED}, actor=actor)
+
+
+def appointment_claimant_chose_language(*, appointment: Appointment, language: str, actor: Actor) -> Appointment:
+    """The claimant chose the language of their page (issue 22.1): kept as their `preferred_language`, so every
+    later message is in it too."""
+    return appointment_update(appointment=appointment, data={"claimant": {"preferred_language": language}}, actor=actor)
+
+
+def appointment_claimant_move(
+    *, appointment: Appointment, start: datetime, agent_id: int | None, actor: Actor
+) -> Appointment:
+    """The claimant moves their appointment to a time they were offered (issue 23.2): the department's rules for them
+    first (appointments.services.claimant_change), then the change as any other."""
+    return appointment_claimant_reschedule(appointment=appointment, start=start, agent_id=agent_id, actor=actor)
+
+
+def appointment_claimant_cancelled(*, appointment: Appointment, reason: str | None, actor: Actor) -> Appointment:
+    """The claimant cancels their appointment, within the department's notice to cancel (issue 23.2)."""
+    return appointment_claimant_cancel(appointment=appointment, reason=reason, actor=actor)

@@ -64,11 +64,15 @@ class DepartmentShown(TypedDict):
 
 
 class ClaimantShown(TypedDict):
-    name: Annotated[str, Column("claimant__name")]
+    name: Annotated[str | None, Column("claimant__name")]  # null only once erased
     phone_number: Annotated[str | None, Column("claimant__phone_number")]
     email: Annotated[str | None, Column("claimant__email")]
     date_of_birth: Annotated[str | None, Column("claimant__date_of_birth", date.isoformat)]
     data: Annotated[list[ItemShown], DATA_ITEMS]
+    # Additive (issue 22.1): set only once the claimant, the API or staff chose it.
+    preferred_language: NotRequired[Annotated[str, Column("claimant__preferred_language")]]
+    # Additive (issue 21.2): set only once the claimant's personal data was erased.
+    erased_at: NotRequired[Annotated[str, Column("claimant__erased_at", milliseconds)]]
 
 
 class MeetingShown(TypedDict):
@@ -122,6 +126,8 @@ UNSHOWN = {
     "updated_at": "not in the original's representation; the ETag tells a client that it changed",
     "followed_up_at": "the organisation's own record of following up a missed appointment (issue 17.2)",
     "followed_up_by_id": "the organisation's own record of following up a missed appointment (issue 17.2)",
+    "buffer_before_minutes": "the department's buffer the agent's time was taken with (issue 23.3), not the client's",
+    "buffer_after_minutes": "the department's buffer the agent's time was taken with (issue 23.3), not the client's",
 }
 
 

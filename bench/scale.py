@@ -1,33 +1,44 @@
-"""How the back office and the API scale with the number of appointments. Run by hand:
+"""Flat at a million (issue 26.3): how the API and the back office scale with the number of appointments. By hand:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/appointments .venv/bin/python bench/scale.py [--sizes 1000 100000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/appointments .venv/bin/python bench/scale.py \\
+        --sizes 1000 100000 1000000
 
-It builds a throwaway test database, fills it to each size, and times (median of --repeat runs, in-process
-through Django's test client, so no network) the admin changelist and the API list against baselines measured
-in the same run at the same size: the admin index page and a GET of one appointment. It reports the ratios,
-the query counts and the peak Python memory of a 100-row API page. Ratios that stay flat from the smallest to
-the largest size mean the page does not grow with the table.
+It builds a throwaway database and fills it to each size in SQL (INSERT ... SELECT over generate_series, not the
+ORM): appointments over ten departments, so the caller (a member of one) sees a tenth of them, each with its
+claimant, two data items, its meeting, two participants and a history row; one appointment every 30 seconds back
+from tomorrow, so a day holds as many at every size from 100,000 on and the table grows by its past. Then, at
+each size, in-process through Django's test client (no network), the median of --repeat runs of each request:
+GET one (the baseline, measured in the same run), both lists (first and last page), every filter and sort
+docs/integrating.md lists, `q` by name, email and phone (a prefix of thousands of matches), the back office's
+Today, This week, All, Needs attention and search, its dashboard, and the export's first byte (and its whole
+time, which grows with its rows). It prints each request's time as a ratio to GET one at that size and the
+growth from the previous size; then, at the largest size, EXPLAIN ANALYZE of each request's slowest statement;
+the worst growth from the second-largest size to the largest is printed last.
 """
+
+# The fill is SQL built from this module's constants and the model's columns (no input reaches a statement).
+# ruff: noqa: S608
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import secrets
 import statistics
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Production settings (no DEBUG) need a SECRET_KEY; a run of its own, shared with the servers it starts.
+# Production settings (no DEBUG) need a SECRET_KEY; a run of its own.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-os.environ.setdefault("API_RATE_LIMIT", "1000000/min")
+os.environ.setdefault("API_RATE_LIMIT", "1000000000/min")
+# The back office's pages are measured signed in with a password alone (the second factor is not what is timed).
+os.environ.setdefault("STAFF_SECOND_FACTOR_REQUIRED", "false")
 
 import django
 
@@ -36,6 +47,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Model  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -43,69 +55,146 @@ from django.utils import timezone  # noqa: E402
 from accounts.services import api_token_create  # noqa: E402
 from appointments.models import Appointment, Department  # noqa: E402
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType  # noqa: E402
-from meetings.models import Meeting  # noqa: E402
+from config.admin import CappedCountPaginator  # noqa: E402
+from meetings.models import Meeting, Participant  # noqa: E402
 from tests.support import throwaway_database  # noqa: E402
 
-BATCH = 5000
+DEPARTMENTS = 10  # the caller is a member of the first: it sees a tenth of the appointments
+SPACING_SECONDS = 30  # one appointment every 30 seconds back from tomorrow
 FIRST = ["Ada", "Alan", "Grace", "Jan", "Maria", "Olu", "Priya", "Sven", "Wei", "Zofia", "Tom", "Nia"]
 LAST = ["Lovelace", "Turing", "Hopper", "Kowalski", "Garcia", "Adeyemi", "Patel", "Larsen", "Chen", "Nowak"]
+API = "/api/v1/appointments"
+ADMIN = "/admin/appointments/appointment/"
 
 
-def email_of(n: int) -> str:
-    return f"{hashlib.sha256(str(n).encode()).hexdigest()[:12]}@example.com"
+def _array(values: list[str]) -> str:
+    return "(ARRAY[" + ", ".join(f"'{value}'" for value in values) + "])"
 
 
-def fill(department: Department, fields: list[ClaimantDataField], up_to: int) -> None:
-    """Bulk rows straight into the tables: a benchmark's data, not a path a user can take."""
-    have = Appointment.objects.count()
-    start = timezone.now().replace(minute=0, second=0, microsecond=0)
-    while have < up_to:
-        size = min(BATCH, up_to - have)
-        appointments = [
-            Appointment(
-                department=department,
-                reference=f"{100_000_000 + have + n}",
-                appointment_at=start + timedelta(minutes=30 * (have + n)),
-                duration_in_minutes=30,
-            )
-            for n in range(size)
-        ]
-        Appointment.objects.bulk_create(appointments, batch_size=BATCH)
-        claimants = [
-            Claimant(
-                appointment=a,
-                name=f"{FIRST[(have + n) % len(FIRST)]} {LAST[(have + n) // len(FIRST) % len(LAST)]}",
-                email=email_of(have + n),
-                phone_number=f"+4479{(have + n):08d}",
-            )
-            for n, a in enumerate(appointments)
-        ]
-        Claimant.objects.bulk_create(claimants, batch_size=BATCH)
-        ClaimantData.objects.bulk_create(
-            [ClaimantData(claimant=c, field=f, value="x") for c in claimants for f in fields], batch_size=BATCH
-        )
-        Meeting.objects.bulk_create(
-            [
-                Meeting(
-                    id=1_000_000_000 + have + n,
-                    appointment=a,
-                    room_name=f"Appointment {a.reference}",
-                    room_url=f"https://meet.jit.si/bench{have + n}",
-                    start_date=a.appointment_at,
-                    end_date=a.appointment_at + timedelta(minutes=30),
-                )
-                for n, a in enumerate(appointments)
-            ],
-            batch_size=BATCH,
-        )
-        have += size
+def _insert_select(model: type[Model], given: dict[str, str], source: str, params: list[Any]) -> None:
+    """INSERT INTO the model's table SELECT `given` SQL for the named columns, every other column its default (or
+    NULL), FROM `source`: a new column of the model is filled with its default without touching this."""
+    quote = connection.ops.quote_name
+    columns, values, args = [], [], []
+    for field in model._meta.concrete_fields:
+        columns.append(quote(field.column))
+        if field.attname in given or field.name in given:
+            values.append(given.get(field.attname, given.get(field.name, "")))
+        elif field.has_default():
+            values.append("%s")
+            args.append(field.get_db_prep_save(field.get_default(), connection))
+        elif field.null:
+            values.append("NULL")
+        else:
+            raise AssertionError(f"{model.__name__}.{field.name}: no value, no default")
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(values)} {source}",
+            [*args, *params],
+        )
 
 
-def timed(call: Callable[[], object], repeat: int) -> float:
-    call()  # warm caches and the token's last-use write
+def _history(model: type[Model], where: str, params: list[Any]) -> None:
+    """One history row ('+') per row of `model` matching `where`, copied in one statement."""
+    table = model._meta.db_table
+    history = table.replace("_", "_historical", 1)
+    with connection.cursor() as cursor:
+        kept = {c.name for c in connection.introspection.get_table_description(cursor, history)}
+        columns = [c.name for c in connection.introspection.get_table_description(cursor, table) if c.name in kept]
+        cursor.execute(
+            f"INSERT INTO {history} ({', '.join(columns)}, history_date, history_change_reason, history_type, "
+            f"history_user_id) SELECT {', '.join(columns)}, now(), NULL, '+', NULL FROM {table} WHERE {where}",
+            params,
+        )
+
+
+def fill(departments: list[Department], fields: list[str], tomorrow: datetime, have: int, up_to: int) -> None:
+    """Appointments have .. up_to - 1 (n), with their claimants, data, meetings, participants and history."""
+    ids = _array([str(d.pk) for d in departments])
+    series = "FROM generate_series(%s, %s) AS n"
+    span = [have, up_to - 1]
+    status = "(ARRAY['completed', 'completed', 'cancelled', 'no_show'])[mod(n, 4) + 1]"
+    at = f"('{tomorrow.isoformat()}'::timestamptz - n * interval '{SPACING_SECONDS} seconds')"
+    _insert_select(
+        Appointment,
+        {
+            "id": "md5('a' || n)::uuid",
+            "department_id": f"({ids})[mod(n, {DEPARTMENTS}) + 1]::uuid",
+            "reference": "(100000000 + n)::text",
+            "appointment_at": at,
+            "duration_in_minutes": "30",
+            "is_interpreter_needed": "mod(n, 7) = 0",
+            "interpreter_language": "CASE WHEN mod(n, 7) = 0 THEN 'Welsh' END",
+            "status": f"CASE WHEN {at} > now() THEN 'scheduled' ELSE {status} END",
+            "cancelled_at": f"CASE WHEN {at} <= now() AND {status} = 'cancelled' THEN {at} - interval '1 day' END",
+            "session_started_at": f"CASE WHEN {at} <= now() AND {status} = 'completed' THEN {at} END",
+            "session_ended_at": f"CASE WHEN {at} <= now() AND {status} = 'completed' THEN {at} + interval '25 min' END",
+            "public_token": "md5('t' || n)",
+            "created_at": f"{at} - interval '7 days'",
+            "updated_at": f"{at} - interval '7 days'",
+        },
+        series,
+        span,
+    )
+    _insert_select(
+        Claimant,
+        {
+            "id": "md5('c' || n)::uuid",
+            "appointment_id": "md5('a' || n)::uuid",
+            "name": f"{_array(FIRST)}[mod(n, {len(FIRST)}) + 1] || ' ' || "
+            f"{_array(LAST)}[mod(n / {len(FIRST)}, {len(LAST)}) + 1]",
+            "email": "substr(md5(n::text), 1, 12) || '@example.com'",
+            "phone_number": "'+4479' || lpad(n::text, 8, '0')",
+        },
+        series,
+        span,
+    )
+    _insert_select(
+        ClaimantData,
+        {
+            "id": "md5('d' || n || k)::uuid",
+            "claimant_id": "md5('c' || n)::uuid",
+            "field_id": f"({_array(fields)})[mod(n, {DEPARTMENTS}) * 2 + k + 1]::uuid",
+            "value": "'V-' || n",
+        },
+        series + " CROSS JOIN (VALUES (0), (1)) AS item(k)",
+        span,
+    )
+    _insert_select(
+        Meeting,
+        {
+            "id": "1000000000 + n",
+            "appointment_id": "md5('a' || n)::uuid",
+            "room_name": "'Appointment ' || (100000000 + n)",
+            "room_url": "'https://meet.jit.si/bench' || n",
+            "start_date": at,
+            "end_date": f"{at} + interval '30 minutes'",
+        },
+        series,
+        span,
+    )
+    _insert_select(
+        Participant,
+        {
+            "id": "md5('p' || n || role)::uuid",
+            "appointment_id": "md5('a' || n)::uuid",
+            "role": "role",
+            "display_name": "initcap(role)",
+            "token": "md5('j' || n || role)",
+            "created_at": f"{at} - interval '7 days'",
+        },
+        series + " CROSS JOIN (VALUES ('agent'), ('claimant')) AS side(role)",
+        span,
+    )
+    references = [str(100_000_000 + have), str(100_000_000 + up_to - 1)]
+    _history(Appointment, "reference BETWEEN %s AND %s", references)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum leaves a table: statistics and the visibility map
+
+
+def timed(name: str, call: Callable[[], Any], repeat: int) -> float:
+    response = call()  # warms caches and the token's last-use write
+    assert response.status_code == 200, (name, response.status_code, getattr(response, "content", b"")[:300])
     samples = []
     for _ in range(repeat):
         began = time.perf_counter()
@@ -114,68 +203,184 @@ def timed(call: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def queries(call: Callable[[], object]) -> int:
+def first_byte(client: Client, url: str, params: dict[str, str]) -> Callable[[], Any]:
+    """The export, read to its first chunk (a streamed answer): what the person waits for before it starts."""
+
+    def call() -> Any:
+        response = client.get(url, params)
+        next(iter(response.streaming_content))  # type: ignore[attr-defined]
+        response.close()
+        return response
+
+    return call
+
+
+def slowest_statement(call: Callable[[], Any]) -> tuple[int, str]:
     with CaptureQueriesContext(connection) as captured:
         call()
-    return len(captured)
+    statements = [q for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    if not statements:
+        return len(captured), ""
+    return len(captured), max(statements, key=lambda q: float(q["time"]))["sql"]
+
+
+def explain(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {sql}")
+        return "\n".join(f"      {row[0]}" for row in cursor.fetchall())
+
+
+def requests(api: Client, admin: Client, one: str, term: dict[str, str]) -> dict[str, Callable[[], Any]]:
+    """Per name, one call; `term` holds search texts found at this size."""
+    week = "?show=week"
+
+    def api_get(params: dict[str, str] | None = None) -> Callable[[], Any]:
+        return lambda: api.get(API, params or {})
+
+    def last_page(params: dict[str, str]) -> Callable[[], Any]:
+        last = api.get(API, params).json()["meta"]["last_page"]
+        return lambda: api.get(API, {**params, "page": str(last)})
+
+    def admin_get(params: dict[str, str]) -> Callable[[], Any]:
+        return lambda: admin.get(ADMIN, params)
+
+    calls: dict[str, Callable[[], Any]] = {
+        "API GET one": lambda: api.get(f"{API}/{one}"),
+        "API list, first page": api_get(),
+        "API list, last page": last_page({}),
+        "API list 100, last page": last_page({"per_page": "100"}),
+        "API ?status=scheduled&sort=-appointment_at": api_get({"status": "scheduled", "sort": "-appointment_at"}),
+        "API ?status=completed, last page": last_page({"status": "completed"}),
+        "API ?status=scheduled,waiting": api_get({"status": "scheduled,waiting"}),
+        "API ?department_id": api_get({"department_id": term["department"]}),
+        "API ?appointment_at_from&_to (a day)": api_get(
+            {"appointment_at_from": term["day_from"], "appointment_at_to": term["day_to"]}
+        ),
+        "API ?reference": api_get({"reference": term["reference"]}),
+        "API ?is_interpreter_needed=true": api_get({"is_interpreter_needed": "true"}),
+        "API ?q=name": api_get({"q": term["name"]}),
+        "API ?q=email prefix": api_get({"q": term["email"]}),
+        "API ?q=phone prefix": api_get({"q": term["phone"]}),
+    }
+    for key in ("appointment_at", "-appointment_at", "created_at", "reference", "-reference", "status",
+                "duration_in_minutes"):  # fmt: skip
+        calls[f"API ?sort={key}"] = api_get({"sort": key})
+    calls.update(
+        {
+            "admin Today": admin_get({}),
+            "admin This week": lambda: admin.get(ADMIN + week),
+            "admin All": admin_get({"show": "all"}),
+            "admin All, last page": lambda: admin.get(ADMIN, {"show": "all", "p": term["admin_last"]}),
+            "admin Needs attention": admin_get({"show": "attention"}),
+            "admin search (email)": admin_get({"q": term["email"]}),
+            "admin search (phone prefix)": admin_get({"q": term["phone"]}),
+            "admin dashboard": lambda: admin.get(ADMIN + "dashboard/"),
+            "export, first byte": first_byte(admin, ADMIN + "export.csv", {"show": "all"}),
+        }
+    )
+    return calls
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-explain", action="store_true", help="skip the EXPLAIN ANALYZE at the largest size")
     args = parser.parse_args()
+    assert connection.vendor == "postgresql", "bench/scale.py fills with PostgreSQL's generate_series"
 
-    with throwaway_database("bench_appointments"):
-        department = Department.objects.create(name="Bench")
+    with throwaway_database("bench_scale"):
+        departments = [Department.objects.create(name=f"Bench {n}") for n in range(DEPARTMENTS)]
         fields = [
-            ClaimantDataField.objects.create(department=department, name="Case number", type=FieldType.STRING),
-            ClaimantDataField.objects.create(department=department, name="Incident date", type=FieldType.DATE),
+            str(ClaimantDataField.objects.create(department=d, name=name, type=kind, position=k).pk)
+            for d in departments
+            for k, (name, kind) in enumerate((("Case number", FieldType.STRING), ("Incident date", FieldType.DATE)))
         ]
         agent = get_user_model().objects.create_user("bench-agent", is_staff=True)
-        agent.groups.add(Group.objects.get(name="Agents"))
-        department.members.add(agent)
+        agent.groups.add(*Group.objects.filter(name__in=["Agents", "Department managers"]))
+        departments[0].members.add(agent)
         _token, secret = api_token_create(user=agent, expires_in=None)
         admin = Client()
         admin.force_login(agent)
         api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        from django.contrib import admin as site
 
-        print(f"database: {connection.vendor}; median of {args.repeat} runs each; times in ms")
-        header = (
-            f"{'rows':>8} {'admin index':>11} {'day view':>10} {'ratio':>6} {'search':>7} {'ratio':>6} "
-            f"{'API one':>8} {'API list':>8} {'ratio':>6} {'list 100':>8} {'ratio':>6} "
-            f"{'queries cl/list':>15} {'peak KiB list 100':>17} {'export':>8} {'ratio':>7} {'rows/s':>8}"
-        )
-        print(header)
+        per_page = site.site.get_model_admin(Appointment).list_per_page
+        tomorrow = (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+
+        table: dict[str, dict[int, tuple[float, int]]] = {}
+        baseline: dict[int, float] = {}
+        plans: dict[str, tuple[int, str]] = {}
+        have = 0
+        print(f"database: {connection.vendor}; median of {args.repeat} runs each; the caller sees 1/{DEPARTMENTS}")
         for size in args.sizes:
-            fill(department, fields, size)
-            one = Appointment.objects.order_by("appointment_at")[size // 2]
-            index = timed(lambda: admin.get("/admin/"), args.repeat)
-            changelist = timed(lambda: admin.get("/admin/appointments/appointment/"), args.repeat)
-            # One claimant's email fragment: what a person pastes to find one appointment.
-            term = email_of(size // 2)[:10]
-            search = timed(lambda term=term: admin.get("/admin/appointments/appointment/", {"q": term}), args.repeat)
-            single = timed(lambda one=one: api.get(f"/api/v1/appointments/{one.pk}"), args.repeat)
-            listed = timed(lambda: api.get("/api/v1/appointments"), args.repeat)
-            listed_100 = timed(lambda: api.get("/api/v1/appointments", {"per_page": 100}), args.repeat)
-            changelist_queries = queries(lambda: admin.get("/admin/appointments/appointment/"))
-            list_queries = queries(lambda: api.get("/api/v1/appointments", {"per_page": 100}))
-            tracemalloc.start()
-            api.get("/api/v1/appointments", {"per_page": 100})
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            # The whole table as CSV, streamed and read to the end (once per size: it is the long one).
             started = time.perf_counter()
-            exported = b"".join(admin.get("/admin/appointments/appointment/export.csv", {"show": "all"}))
-            export = time.perf_counter() - started
-            exported_rows = exported.count(b"\n") - 1
-            print(
-                f"{size:>8} {index * 1000:>11.1f} {changelist * 1000:>10.1f} {changelist / index:>6.2f} "
-                f"{search * 1000:>7.1f} {search / index:>6.2f} {single * 1000:>8.1f} {listed * 1000:>8.1f} "
-                f"{listed / single:>6.2f} {listed_100 * 1000:>8.1f} {listed_100 / single:>6.2f} "
-                f"{f'{changelist_queries}/{list_queries}':>15} {peak / 1024:>17.0f} "
-                f"{export * 1000:>8.0f} {export / index:>7.0f} {exported_rows / export:>8.0f}"
-            )
+            fill(departments, fields, tomorrow, have, size)
+            have = size
+            print(f"filled to {size:,} in {time.perf_counter() - started:.1f} s")
+            mine = size // DEPARTMENTS // 2 * DEPARTMENTS  # in the caller's department, half way back
+            one = Appointment.objects.get(reference=str(100_000_000 + mine))
+            day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            term = {
+                "department": str(departments[0].pk),
+                "day_from": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "day_to": (day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "reference": one.reference,
+                "name": "Lovelace",
+                "email": str(Claimant.objects.get(appointment=one).email)[:2],
+                "phone": "+44790000",  # the first 10,000 numbers: a thousand of the caller's at every size from 10,000
+                # The admin pages up to its count's cap (config.admin.CappedCountPaginator): its last page.
+                "admin_last": str(
+                    min(
+                        -(-Appointment.objects.filter(department=departments[0]).count() // per_page),
+                        CappedCountPaginator.cap // per_page,
+                    )
+                ),
+            }
+            calls = requests(api, admin, str(one.pk), term)
+            for name, call in calls.items():
+                try:
+                    elapsed = timed(name, call, args.repeat)
+                    count, sql = slowest_statement(call)
+                except AssertionError as failed:  # said, and the run goes on
+                    print(f"  {name}: not measured: {failed}")
+                    continue
+                table.setdefault(name, {})[size] = (elapsed, count)
+                print(f"  {size:>9,} {name:<44} {elapsed * 1000:9.1f} ms [{count}]")  # as it comes: a long run
+                if size == args.sizes[-1]:
+                    plans[name] = (count, sql)
+            whole_started = time.perf_counter()
+            exported = b"".join(admin.get(ADMIN + "export.csv", {"show": "all"}).streaming_content)  # type: ignore[attr-defined]
+            whole = time.perf_counter() - whole_started
+            table.setdefault("export, whole (linear)", {})[size] = (whole, exported.count(b"\n") - 1)
+            baseline[size] = table["API GET one"][size][0]
+
+        sizes = args.sizes
+        print("\nms (ratio to GET one at that size) [statements]; growth from the size before")
+        print(f"  {'request':<44}" + "".join(f"{size:>28,}" for size in sizes))
+        growths: list[tuple[float, str]] = []
+        for name, by_size in table.items():
+            cells = []
+            if set(by_size) != set(sizes):
+                continue
+            for i, size in enumerate(sizes):
+                elapsed, count = by_size[size]
+                cell = f"{elapsed * 1000:8.1f} ({elapsed / baseline[size]:6.1f}x) [{count}]"
+                if i:
+                    growth = elapsed / by_size[sizes[i - 1]][0]
+                    cell += f" {growth:4.2f}x"
+                    if i == len(sizes) - 1 and not name.startswith("export, whole"):
+                        growths.append((growth, name))
+                cells.append(f"{cell:>28}")
+            print(f"  {name:<44}" + "".join(cells))
+        if not args.no_explain:
+            print(f"\nEXPLAIN ANALYZE of each request's slowest statement at {sizes[-1]:,}:")
+            for name, (_count, sql) in plans.items():
+                if sql:
+                    print(f"  {name}:\n{explain(sql)}")
+        if growths:
+            worst = max(growths)
+            print(f"\nWorst growth from {sizes[-2]:,} to {sizes[-1]:,}: {worst[0]:.2f}x ({worst[1]})")
 
 
 if __name__ == "__main__":

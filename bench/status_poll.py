@@ -1,13 +1,16 @@
-"""What 1,000 waiting claimants cost: the status poll against a static file served by the same server. By hand:
+"""What waiting claimants cost: the status poll against a static file served by the same server. By hand:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/appointments .venv/bin/python bench/status_poll.py
 
-It builds a throwaway database with 1,000 appointments whose claimants sit in the waiting room, starts gunicorn
-with ONE sync worker (persistent database connections), and drives it over HTTP from client threads, in
-alternating rounds: a static file (the page's CSS, served by WhiteNoise) and the status poll, each claimant
-polling with its ETag (so it gets a 304) and its poll also being its heartbeat (an UPDATE when due). It prints
-requests per second for each, their ratio, latency percentiles, and how many waiting claimants one worker holds
-at the page's poll interval (STATUS_POLL_SECONDS, 5 s by default).
+It builds a throwaway database with 3,000 appointments whose claimants sit in the waiting room, each in the browser
+that holds its link (the signed cookie the page sets, its digest on the participant, as after the identity check),
+starts gunicorn with ONE sync worker (persistent database connections), and drives it over HTTP from client
+threads, in alternating rounds: a static file (the page's CSS, served by WhiteNoise) and the status poll, each
+claimant polling with its cookie and the ETag of its last answer (so it gets a 304: every claimant's ETag is taken
+before the rounds), its poll also being its heartbeat (an UPDATE when due: with 3,000 claimants each comes round
+about as often as a real page polls, every STATUS_POLL_SECONDS). It prints requests per second for each, their
+ratio, latency percentiles, the share of polls that wrote a heartbeat, and how many waiting claimants one worker
+holds at the page's poll interval (STATUS_POLL_SECONDS, 5 s by default).
 """
 
 from __future__ import annotations
@@ -34,48 +37,76 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.core import signing  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appointments.models import Appointment, Department, Status  # noqa: E402
-from bench.scale import fill  # noqa: E402
+from bench.scale import DEPARTMENTS, fill  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
+from meetings.browsers import browser_digest, new_browser_key  # noqa: E402
 from meetings.models import Participant, Role  # noqa: E402
 from tests.support import gunicorn, throwaway_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = "/static/meetings/join.css"
+BROWSER_COOKIE = "join_browser"  # meetings.views' cookie
 
 
-def waiting_claimants(count: int) -> list[str]:
-    department = Department.objects.create(name="Bench")
-    field = ClaimantDataField.objects.create(department=department, name="Case number", type=FieldType.STRING)
-    fill(department, [field], count)
+def waiting_claimants(count: int) -> dict[str, str]:
+    """`count` appointments filled as bench/scale.py fills them (with an agent and a claimant each), every one in
+    the waiting room with its claimant there (the device checked, joined, just seen) in the browser that holds the
+    link; each claimant's poll path and the Cookie header that browser sends."""
+    departments = [Department.objects.create(name=f"Bench {n}") for n in range(DEPARTMENTS)]
+    fields = [
+        str(ClaimantDataField.objects.create(department=d, name=name, type=FieldType.STRING, position=k).pk)
+        for d in departments
+        for k, name in enumerate(("Case number", "Reference"))
+    ]
     now = timezone.now()
-    Appointment.objects.update(status=Status.WAITING, appointment_at=now + timedelta(minutes=5))
-    Participant.objects.bulk_create(
-        [
-            Participant(
-                appointment=a,
-                role=Role.CLAIMANT,
-                display_name="Claimant",
-                token=a.public_token,
-                device_checked_at=now,
-                joined_waiting_at=now,
-                last_seen_at=now,
-            )
-            for a in Appointment.objects.only("pk", "public_token")
-        ],
-        batch_size=1000,
+    fill(departments, fields, now + timedelta(days=1), 0, count)
+    Appointment.objects.update(  # the fill's past ones were completed or cancelled: each now waits to start
+        status=Status.WAITING,
+        appointment_at=now + timedelta(minutes=5),
+        cancelled_at=None,
+        cancellation_reason=None,
+        outcome=None,
+        followed_up_at=None,
+        followed_up_by=None,
+        session_started_at=None,
+        session_ended_at=None,
     )
-    return list(Participant.objects.values_list("token", flat=True))
+    claimants = Participant.objects.filter(role=Role.CLAIMANT)
+    claimants.update(device_checked_at=now, joined_waiting_at=now, last_seen_at=now)
+    cookies: dict[str, str] = {}
+    held = []
+    for participant in claimants.only("pk", "token"):
+        key = new_browser_key()
+        participant.browser_digest = browser_digest(key)
+        held.append(participant)
+        # As meetings.views sets it: signed with the link in its salt (HttpRequest.get_signed_cookie reads it).
+        signed = signing.get_cookie_signer(salt=f"{BROWSER_COOKIE}{participant.token}").sign(key)
+        cookies[f"/join/{participant.token}/status"] = f"{BROWSER_COOKIE}={signed}"
+    Participant.objects.bulk_update(held, ["browser_digest"], batch_size=1000)
+    return cookies
+
+
+def heartbeats() -> int:
+    """Rows updated in the participants' table so far (PostgreSQL's statistics: the heartbeats), once the server's
+    idle connection has reported its own (a backend reports at most once a second)."""
+    time.sleep(2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = %s", [Participant._meta.db_table])
+        return int(cursor.fetchone()[0])
 
 
 def load(
-    port: int, paths: list[str], seconds: float, threads: int, etags: dict[str, str]
+    port: int, paths: list[str], seconds: float, threads: int, etags: dict[str, str], cookies: dict[str, str]
 ) -> tuple[float, list[float], Counter[int]]:
-    """Requests per second over `seconds` from `threads` clients cycling through `paths`; each claimant keeps the
-    ETag of its last answer in `etags`, as the page does."""
+    """Requests per second over `seconds` (at most one pass over `paths` when `seconds` is 0) from `threads`
+    clients cycling through `paths`; each claimant sends its browser's cookie and the ETag of its last answer,
+    kept in `etags`, as the page does."""
     latencies: list[float] = []
     codes: Counter[int] = Counter()
     lock = threading.Lock()
@@ -85,10 +116,12 @@ def load(
         mine: list[float] = []
         seen: Counter[int] = Counter()
         n = offset
-        while time.perf_counter() < stop:
+        while time.perf_counter() < stop if seconds else n < len(paths):
             path = paths[n % len(paths)]
             n += threads
             headers = {"If-None-Match": etags[path]} if path in etags else {}
+            if path in cookies:
+                headers["Cookie"] = cookies[path]
             began = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", path, headers=headers)
@@ -120,14 +153,14 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--claimants", type=int, default=1000)
+    parser.add_argument("--claimants", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
     with throwaway_database("bench_status_poll") as database:
-        tokens = waiting_claimants(args.claimants)
+        cookies = waiting_claimants(args.claimants)
         connection.close()
         env = {
             **database,
@@ -137,26 +170,28 @@ def main() -> None:
             "DEBUG": "0",
         }
         with gunicorn(env, workers=1) as port:
-            measure(port, tokens, args)
+            measure(port, cookies, args)
 
 
-def measure(port: int, tokens: list[str], args: argparse.Namespace) -> None:
+def measure(port: int, cookies: dict[str, str], args: argparse.Namespace) -> None:
     """Interleaved rounds of the static file and the status poll; prints the table."""
-    polls = [f"/join/{token}/status" for token in tokens]
+    polls = list(cookies)
     etags: dict[str, str] = {}
-    load(port, [*polls, STATIC], 3.0, args.threads, etags)  # warm up: connections, ETags, caches
+    load(port, [*polls, STATIC], 0, args.threads, etags, cookies)  # warm up: connections, caches, every ETag
     static_rates, poll_rates = [], []
     static_lat: list[float] = []
     poll_lat: list[float] = []
     poll_codes: Counter[int] = Counter()
+    written = -heartbeats()
     for _ in range(args.rounds):
-        rate, lat, _codes = load(port, [STATIC], args.seconds, args.threads, etags)
+        rate, lat, _codes = load(port, [STATIC], args.seconds, args.threads, etags, cookies)
         static_rates.append(rate)
         static_lat += lat
-        rate, lat, codes = load(port, polls, args.seconds, args.threads, etags)
+        rate, lat, codes = load(port, polls, args.seconds, args.threads, etags, cookies)
         poll_rates.append(rate)
         poll_lat += lat
         poll_codes += codes
+    written += heartbeats()
     static, poll = statistics.median(static_rates), statistics.median(poll_rates)
     interval = settings.STATUS_POLL_SECONDS
     print(f"{args.claimants} waiting claimants, 1 gunicorn sync worker, {args.threads} client threads, "
@@ -164,8 +199,10 @@ def measure(port: int, tokens: list[str], args: argparse.Namespace) -> None:
     print(f"{'':14} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7}")
     for name, rate, lat in (("static file", static, static_lat), ("status poll", poll, poll_lat)):
         print(f"{name:14} {rate:>8.0f} {percentile(lat, 0.5):>7.1f} {percentile(lat, 0.95):>7.1f}")
-    print(f"poll / static throughput: {poll / static:.2f}; poll answers: {dict(poll_codes)}")
+    total = sum(poll_codes.values())
+    print(f"poll answers: {dict(poll_codes)}; heartbeats written: {written} ({written / max(total, 1):.0%} of polls)")
     print(f"one worker holds about {poll * interval:.0f} waiting claimants polling every {interval} s")
+    print(f"poll / static throughput: {poll / static:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
+
+from config.personal import Category, personal
+
+_WHO = "to know who the appointment is with (the agent, the claimant's messages and page)"
 
 
 class FieldType(models.TextChoices):
@@ -45,7 +50,7 @@ class ClaimantDataField(models.Model):
 
 # The claimant's columns a client may write (the API's `claimant` object, the change form's claimant fields), declared
 # once (issue 19.1); tests/appointments/test_writable_fields.py PATCHes and saves each one and reads it back.
-CLAIMANT_WRITABLE_FIELDS: tuple[str, ...] = ("name", "phone_number", "email", "date_of_birth")
+CLAIMANT_WRITABLE_FIELDS: tuple[str, ...] = ("name", "phone_number", "email", "date_of_birth", "preferred_language")
 
 
 class Claimant(models.Model):
@@ -53,10 +58,39 @@ class Claimant(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     appointment = models.OneToOneField("appointments.Appointment", on_delete=models.CASCADE, related_name="claimant")
-    name = models.CharField(max_length=255)
-    phone_number = models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +447911123456")
-    email = models.EmailField(max_length=254, null=True, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    # Null only once erased (erased_at): the claimant's name is required until then.
+    name = personal(models.CharField(max_length=255, null=True), Category.NAME, _WHO)
+    phone_number = personal(
+        models.CharField(max_length=20, null=True, blank=True, help_text="E.164, e.g. +447911123456"),
+        Category.CONTACT,
+        "to send the claimant their link, reminders and changes by text message",
+    )
+    email = personal(
+        models.EmailField(max_length=254, null=True, blank=True),
+        Category.CONTACT,
+        "to send the claimant their link, reminders and changes by email",
+    )
+    date_of_birth = personal(
+        models.DateField(null=True, blank=True),
+        Category.DATE_OF_BIRTH,
+        "to check the claimant's identity on their page",
+    )
+    # The language the claimant reads (issue 22.1, BCP 47: en, cy): their pages and every message from then on.
+    # Null until they, the API or staff choose it (the department's default applies); absent from the API then.
+    preferred_language = personal(
+        models.CharField(
+            "preferred language",
+            max_length=8,
+            choices=settings.LANGUAGES,
+            null=True,
+            blank=True,
+            help_text="Their pages, emails, text messages and calendar invitations are in this language.",
+        ),
+        Category.CONTACT,
+        "to show the claimant's pages and write their messages in the language they chose",
+    )
+    # When the claimant's personal data was erased (privacy.erasure): the appointment stays, without them.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Every change, with who made it: services write through config.history (docs/decisions.md, issue 19.3).
     history = HistoricalRecords(cascade_delete_history=False)
 
@@ -67,13 +101,21 @@ class Claimant(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="claimant_name_not_empty"),
             models.CheckConstraint(
+                condition=Q(name__isnull=False) | Q(erased_at__isnull=False), name="claimant_name_until_erased"
+            ),
+            models.CheckConstraint(
                 condition=Q(phone_number__isnull=True) | Q(phone_number__startswith="+"),
                 name="claimant_phone_e164",
             ),
         ]
+        # A search by a phone's beginning (+44790…) reads a range of this index (AppointmentQuerySet.search): the
+        # pattern operator class lets PostgreSQL use a btree for LIKE 'prefix%' whatever the collation.
+        indexes = [
+            models.Index(fields=["phone_number"], name="claimant_phone_prefix", opclasses=["varchar_pattern_ops"])
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.name or "(erased)"
 
     def data_items(self) -> list[ClaimantData]:
         """The data items with their fields, in the department's order: the ones read with the claimant
@@ -107,7 +149,11 @@ class ClaimantData(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     claimant = models.ForeignKey(Claimant, on_delete=models.CASCADE, related_name="data")
     field = models.ForeignKey(ClaimantDataField, on_delete=models.PROTECT, related_name="values")
-    value = models.TextField(null=True, blank=True, max_length=2000)
+    value = personal(
+        models.TextField(null=True, blank=True, max_length=2000),
+        Category.CASE_DATA,
+        "the data the department collects for the appointment (its data fields)",
+    )
 
     objects = ClaimantDataQuerySet.as_manager()
     # Every change, with who made it: services write through config.history (docs/decisions.md, issue 19.3).

@@ -13,7 +13,9 @@ class BackOfficeConfig(AdminConfig):
 
 
 from typing import Any  # noqa: E402
+from urllib.parse import quote  # noqa: E402
 
+from django.conf import settings  # noqa: E402
 from django.contrib.admin import AdminSite  # noqa: E402
 from django.contrib.auth import REDIRECT_FIELD_NAME  # noqa: E402
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect  # noqa: E402
@@ -27,7 +29,24 @@ class BackOfficeSite(AdminSite):
     site_url = "/admin/appointments/appointment/"
 
     def get_urls(self) -> list[Any]:
-        return [path("start/", self.admin_view(self.start), name="start"), *super().get_urls()]
+        from config import second_factor
+
+        return [
+            path("start/", self.admin_view(self.start), name="start"),
+            # Before the back office opens: not behind admin_view, which asks for the second factor.
+            path("second-factor/", lambda r: second_factor.second_factor_view(self, r), name="second_factor"),
+            path(
+                "second-factor/recovery-codes/",
+                self.admin_view(lambda r: second_factor.recovery_codes_view(self, r)),
+                name="recovery_codes",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        from config.second_factor import second_factor_passed
+
+        return super().has_permission(request) and second_factor_passed(request)
 
     def start(self, request: HttpRequest) -> HttpResponse:
         """Where signing in lands (issue 17.11): the day's appointments for whoever may see them, otherwise the
@@ -37,6 +56,25 @@ class BackOfficeSite(AdminSite):
         return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        user = request.user
+        if request.method == "GET" and user.is_authenticated and user.is_active and user.is_staff:
+            # Signed in with a password, without the second factor yet (has_permission said no): ask for it.
+            from config.second_factor import second_factor_passed
+
+            if not second_factor_passed(request):
+                wanted = request.GET.get(REDIRECT_FIELD_NAME, "")
+                return HttpResponseRedirect(
+                    reverse("admin:second_factor", current_app=self.name) + (f"?next={quote(wanted)}" if wanted else "")
+                )
+        providers = [
+            {
+                "id": provider["id"],
+                "name": provider.get("name", provider["id"]),
+                "url": reverse("organisation_login", kwargs={"provider_id": provider["id"]}),
+            }
+            for provider in settings.OIDC_PROVIDERS
+        ]
+        extra_context = {"organisation_providers": providers, **(extra_context or {})}
         # Django sends a sign-in without a page to return to to its index of models; staff start on their day.
         if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
             start = reverse("admin:start", current_app=self.name)

@@ -1,9 +1,14 @@
 """gunicorn in production: `make serve`, the container image and compose use this file.
 
-Workers default to 2 x cores + 1 (sync workers: the service is database-bound and short requests); WEB_CONCURRENCY
-overrides it. A request that runs over TIMEOUT seconds is killed and logged; on SIGTERM a worker finishes what it
-has for up to GRACEFUL_TIMEOUT seconds. Every line, the access log's included, is in the one shape of
-config/logs.py (JSON with LOG_FORMAT=json), with the request id.
+Workers default to one per core, each with 4 threads (gunicorn's threaded worker, gthread); WEB_CONCURRENCY and
+WEB_THREADS override them (WEB_THREADS=1: the sync worker). Chosen by bench/throughput.py (docs/benchmarks.md,
+"PATCH throughput"): at 8 connections the threaded worker made 1.2 to 3.3 times the PATCHes of 5 sync workers, for
+a fifth to a third less processor a request, since it keeps a client's connection open between its requests. TIMEOUT:
+a worker process silent for that many seconds is killed and logged; under sync workers that is a request running
+that long, under gthread it is not (the worker's main thread keeps answering while a request's thread waits, so a
+request is bounded by its own calls' timeouts: Redis's 1 s, the webhook test's, PostgreSQL's settings). On SIGTERM
+a worker finishes what it has for up to GRACEFUL_TIMEOUT seconds. Every line, the access log's included, is in the
+one shape of config/logs.py (JSON with LOG_FORMAT=json), with the request id.
 """
 
 import multiprocessing
@@ -12,8 +17,14 @@ import os
 from config.logs import gunicorn_logging
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "config.gunicorn_worker.JsonErrorSyncWorker"  # sync, answering its own errors in JSON
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+# Threads per worker: above 1, gunicorn's threaded worker (gthread), which keeps a client's connection open between
+# its requests; 1, the sync worker (one request at a time, a connection closed after each). Both answer their own
+# errors in JSON. Each thread holds its own database connection (DB_CONN_MAX_AGE).
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = (
+    "config.gunicorn_worker.JsonErrorThreadWorker" if threads > 1 else "config.gunicorn_worker.JsonErrorSyncWorker"
+)
 timeout = int(os.environ.get("TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

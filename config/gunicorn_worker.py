@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from gunicorn import util
+from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
 MESSAGES = {
@@ -50,3 +51,13 @@ class JsonErrorSyncWorker(SyncWorker):
             super().handle_error(req, client, addr, exc)
         finally:
             util.write_error = html_page
+
+
+class JsonErrorThreadWorker(ThreadWorker):
+    """gunicorn's threaded worker (config/gunicorn.conf.py, WEB_THREADS above 1), its own error answers in JSON. Its
+    threads may answer errors at once, so the page is swapped for the worker process's whole life, before any thread
+    starts: every error page it writes is the JSON one, as the sync worker's are."""
+
+    def init_process(self) -> None:
+        util.write_error = write_json_error
+        super().init_process()

@@ -21,7 +21,11 @@ REDACTED = "[redacted]"
 # Paths whose next segment is a bearer secret: whoever has the link is let in (the claimant's, an interpreter's
 # and a guest's `/join/<token>`, and every step under it). A new route with a secret in its path is added here;
 # tests/config/test_error_reports.py fails for a route with a `token` in its path that this does not cover.
-SECRET_PATHS = re.compile(r"(?P<prefix>\bjoin/)[^/?#\s'\"<>\\]+")  # with or without its leading slash
+SECRET_PATHS = re.compile(
+    # and a staff member's calendar feed, `/calendar/<token>.ics` (issue 24.6; only that shape, not a page's
+    # `…/calendar/<day>/`)
+    r"(?P<prefix>\bjoin/|(?<![\w-])calendar/(?=[^/?#\s'\"<>\\]+\.ics))[^/?#\s'\"<>\\]+"
+)  # with or without its leading slash
 
 # The user and password of a URL (`redis://:password@host`, `postgres://user:password@host`, a Sentry DSN's key),
 # and query parameters that carry a credential (`?password=...`).

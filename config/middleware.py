@@ -7,13 +7,22 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.core.handlers.wsgi import LimitedStream
-from django.http import HttpRequest, HttpResponse
+from django.core.signals import setting_changed
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
 from gunicorn.http.errors import ParseException
 
 from config.api.errors import report_unhandled
+from config.outage import DATABASE_UNAVAILABLE, database_unavailable_response
 
 
 def _json_error(status: int, message: str) -> HttpResponse:
@@ -154,3 +163,107 @@ class ApiGuardMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+
+def lean(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Marks a GET view that uses no session, user, CSRF token or message: LeanMiddleware serves it without the
+    middleware that provide them (issue 26.5: the claimant's status poll, which a waiting room asks every few
+    seconds per claimant)."""
+    view.lean = True  # type: ignore[attr-defined]
+    return view
+
+
+# The Content Security Policy headers of lean answers, by what decides them (LeanMiddleware._policy_headers).
+_POLICIES: dict[str, tuple[tuple[str, str], ...]] = {}
+_EXCLUDED = "EXCLUDE_URL_PREFIXES"
+# What a view sets on its answer to change or skip the policy (django-csp's decorators), report-only's too.
+_DECIDE = [f"_csp_{part}{ro}" for ro in ("", "_ro") for part in ("config", "update", "replace", "exempt")]
+setting_changed.connect(lambda **kwargs: _POLICIES.clear(), weak=False)
+
+
+class LeanMiddleware:
+    """Serves a GET or HEAD of a `lean` view at once, skipping the middleware after it (sessions, CSRF, the user,
+    the second factor, allauth, messages, the single sign-on re-check, axes), and giving its answer what of theirs
+    an answer carries: the host check and the rest of CommonMiddleware, X-Frame-Options, the Content Security
+    Policy, and `Vary: Cookie` (the answer depends on the browser's cookie). Everything before it (the request id,
+    the security headers) applies as to any request, and the database outage's 503 is given as
+    DatabaseUnavailableMiddleware gives it; the view keeps its own guards (the link's check, the rate limit, cache
+    headers). tests/meetings/test_public_pages.py::TestLeanPoll compares its answers with the whole stack's, header
+    by header.
+
+    What it spares a lean answer besides (issue 26.5): the connection's health check (a `SELECT 1` before the
+    first query of every request; a lean view, a GET, is run once more on a new connection instead when a reused
+    one turns out to be broken), and building the CSP headers, which are the same for every answer of a view (kept
+    by what decides them: the view's changes to the policy, exemptions, the settings)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.common = CommonMiddleware(get_response)
+        self.frame = XFrameOptionsMiddleware(get_response)
+        self.csp = CSPMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in ("GET", "HEAD") or request.path.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        if not getattr(match.func, "lean", False):
+            return self.get_response(request)
+        redirect = self.common.process_request(request)  # the host check (DisallowedHost: a 400)
+        if redirect is not None:
+            return redirect
+        request.resolver_match = match
+        self.csp.process_request(request)
+        try:
+            response = self._answer(request, match.func, match.args, match.kwargs)
+        except DATABASE_UNAVAILABLE as exc:
+            # DatabaseUnavailableMiddleware's process_exception sees only the views Django's handler calls: the
+            # poll's 503 in an outage is given here, the same answer and the same one alert (config/outage.py).
+            response = database_unavailable_response(request, exc)
+        patch_vary_headers(response, ("Cookie",))
+        response = self.common.process_response(request, response)
+        response = self.frame.process_response(request, response)  # type: ignore[arg-type]
+        return self._policy_headers(request, response)
+
+    @staticmethod
+    def _answer(
+        request: HttpRequest, view: Callable[..., HttpResponseBase], args: Any, kwargs: Any
+    ) -> HttpResponseBase:
+        """The view's answer without the health check's `SELECT 1`: a connection kept from an earlier request that
+        turns out broken (the server restarted, or closed it) is closed and the view run once more, on a new one,
+        as the health check would have done before it. A connection opened by this request is not retried: its
+        failure is an outage's."""
+        reused = connection.connection is not None
+        # internal: the flag Django's health check sets once it has checked the connection for this request
+        # (BaseDatabaseWrapper.close_if_health_check_failed; pinned by tests/config/test_internals_pinned.py).
+        connection.health_check_done = True  # type: ignore[attr-defined]
+        try:
+            return view(request, *args, **kwargs)
+        except DATABASE_UNAVAILABLE:
+            if not reused:
+                raise
+            connection.close()
+        return view(request, *args, **kwargs)
+
+    def _policy_headers(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """CSPMiddleware's headers, built by it once per policy and then copied: only for an answer that used no
+        nonce and has no CSP header of its own (any other is given to CSPMiddleware whole)."""
+        if getattr(request, "_csp_nonce", None) is not None or HEADER in response or HEADER_REPORT_ONLY in response:
+            return self.csp.process_response(request, response)
+        excluded = [
+            request.path_info.startswith(tuple((getattr(settings, name, None) or {}).get(_EXCLUDED) or ()))
+            for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+        ]
+        key = repr((response.status_code, settings.DEBUG, excluded, [getattr(response, n, None) for n in _DECIDE]))
+        headers = _POLICIES.get(key)
+        if headers is None:
+            response = self.csp.process_response(request, response)
+            _POLICIES[key] = tuple((name, response[name]) for name in (HEADER, HEADER_REPORT_ONLY) if name in response)
+            return response
+        for name, value in headers:
+            response[name] = value
+        # As CSPMiddleware leaves it: a nonce asked for after the header is written is an error, not a silent gap.
+        request.csp_nonce = CheckableLazyObject(CSPMiddleware._csp_nonce_post_response)  # type: ignore[attr-defined]
+        return response

@@ -78,13 +78,17 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DATABASE_UNAVAILABLE):
             return None
-        if request.path.startswith("/api/"):
-            response = HttpResponse(
-                f'{{"message":"{UNAVAILABLE_MESSAGE}"}}', status=503, content_type="application/json"
-            )
-        else:
-            # Rendered without the request: its context processors could need the database.
-            response = HttpResponse(render_to_string("service_unavailable.html"), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        report_database_unavailable(request, response, exception)
-        return response
+        return database_unavailable_response(request, exception)
+
+
+def database_unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """The 503 of a request the database could not answer, reported once per outage: DatabaseUnavailableMiddleware's,
+    and LeanMiddleware's for the views it calls itself (config/middleware.py)."""
+    if request.path.startswith("/api/"):
+        response = HttpResponse(f'{{"message":"{UNAVAILABLE_MESSAGE}"}}', status=503, content_type="application/json")
+    else:
+        # Rendered without the request: its context processors could need the database.
+        response = HttpResponse(render_to_string("service_unavailable.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    report_database_unavailable(request, response, exception)
+    return response

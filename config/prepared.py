@@ -11,7 +11,7 @@ queryset.
 
 Only parameters may vary. Whatever changes the SQL's text is another shape of the query: the number of values in
 an `IN` (each number compiled once, as it comes), a superuser's tenancy or a member's (`VisibleTo`, two prepared
-queries). The values are UUIDs, integers, strings, or tuples of them (an `IN`).
+queries). The values are UUIDs, integers, strings, dates, aware datetimes, or tuples of them (an `IN`).
 
 Django's internals read here (not its public API, so each is marked `internal:` beside its use and pinned by
 tests/config/test_internals_pinned.py, which also pins Django's major.minor so an upgrade forces a re-read): the SQL
@@ -30,6 +30,7 @@ import itertools
 import uuid
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -49,17 +50,30 @@ def _marker(value: Any) -> Any:
         return -(10**12) - next(_unique)
     if isinstance(value, str):
         return f"\x1fprepared-marker-{next(_unique)}"
+    if isinstance(value, datetime):  # before date: a datetime is a date
+        return datetime(2, 1, 1, tzinfo=UTC) + timedelta(microseconds=next(_unique))
+    if isinstance(value, date):
+        return date(2, 1, 1) + timedelta(days=next(_unique))
     if isinstance(value, tuple | list):
         return tuple(_marker(item) for item in value)
-    raise TypeError(f"a prepared query's value is a UUID, an int, a str or a tuple of them, not {type(value)}")
+    raise TypeError(
+        f"a prepared query's value is a UUID, an int, a str, a date, a datetime or a tuple of them, not {type(value)}"
+    )
 
 
-def _forms(marker: Any) -> dict[Any, Callable[[Any], Any]]:
-    """How a marker may appear among the compiled parameters (as given, or as a backend stores a UUID)."""
+def _forms(marker: Any, using: str) -> dict[Any, Callable[[Any], Any]]:
+    """How a marker may appear among the compiled parameters (as given, or as a backend stores a UUID, a date or a
+    datetime: SQLite's text)."""
     forms: dict[Any, Callable[[Any], Any]] = {marker: lambda value: value}
     if isinstance(marker, uuid.UUID):
         forms[marker.hex] = lambda value: value.hex
         forms[str(marker)] = str
+    elif isinstance(marker, datetime):
+        adapt = connections[using].ops.adapt_datetimefield_value
+        forms[adapt(marker)] = adapt
+    elif isinstance(marker, date):
+        adapt_day = connections[using].ops.adapt_datefield_value
+        forms[adapt_day(marker)] = adapt_day
     return forms
 
 
@@ -85,7 +99,7 @@ class Prepared:
         places: dict[Any, tuple[int, int | None, Callable[[Any], Any]]] = {}
         for index, marker in enumerate(markers):
             for inner, item in enumerate(marker) if isinstance(marker, tuple) else [(None, marker)]:
-                for form, convert in _forms(item).items():
+                for form, convert in _forms(item, self._using).items():
                     places[form] = (index, inner, convert)
         # internal: the compiler and its `as_sql()`, which QuerySet iteration itself calls.
         compiler = self._build(*markers).query.get_compiler(using=self._using)

@@ -41,3 +41,7 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         return iter(list(self._by_name.values()))
+
+    def items(self) -> list[tuple[str, T]]:
+        """The names with what each names, in registration order."""
+        return list(self._by_name.items())

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import connection, transaction
 
 _whole: ContextVar[bool] = ContextVar("all_or_nothing", default=False)
 
@@ -30,3 +30,18 @@ def all_or_nothing() -> Iterator[None]:
 def block() -> transaction.Atomic:
     """A service's transaction: its own, a savepoint in its caller's, or part of an `all_or_nothing` one."""
     return transaction.atomic(savepoint=not _whole.get())
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """A transaction that writes nothing and is rolled back at its end, never committed: a dry run's. On PostgreSQL
+    the database itself refuses any write in it (`SET TRANSACTION READ ONLY`, which the rollback undoes also when
+    it is a savepoint in a caller's transaction); elsewhere the tests that capture its statements prove it."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION READ ONLY")
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)

@@ -1,9 +1,12 @@
 """Statements that write, built once per model and set of columns, then run with each call's values.
 
 `QuerySet.update()` and `bulk_create()` compile their statement on every call, which costs more than the database
-spends on a one-row write; these build it once. Two writers use them, and only they (an import-linter contract):
-the history's writer (config.history: a row and its history row, the one way a tracked row is written by hand)
-and the outbox (events.services: the events a change announces, in the change's transaction).
+spends on a one-row write; these build it once. Only these writers use them (an import-linter contract): the
+history's writer (config.history: a row and its history row, the one way a tracked row is written by hand), the
+outbox (events.services: the events a change announces, in the change's transaction), the ledger, the
+participant's heartbeat (meetings.services.pages: its page's poll notes the time, without history, issue 26.5),
+and the webhook worker (webhooks.tasks and worker.runner: a batch of deliveries and their tasks, each row with its
+own values).
 
 Django's internals read here are marked `internal:` beside their use and pinned by
 tests/config/test_internals_pinned.py, as config.prepared's are.
@@ -32,14 +35,43 @@ def _update_statement(model: type[Model], names: tuple[str, ...]) -> str:
     return f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(model._meta.pk.column)} = %s"  # noqa: S608
 
 
-def update_columns(instance: Model, names: Sequence[str]) -> None:
+# PostgreSQL: true, and the statement's own transaction then commits without waiting for its WAL to reach the disk.
+_WITHOUT_FLUSH = " AND set_config('synchronous_commit', 'off', true) = 'off'"
+
+
+def update_columns(instance: Model, names: Sequence[str], *, durable: bool = True) -> None:
     """Write these fields of one row as the instance holds them: `QuerySet.update()` without compiling the
-    statement on every call (it is built once per model and set of fields), and without signals."""
+    statement on every call (it is built once per model and set of fields), and without signals.
+
+    `durable=False` is for a write whose loss in a crash of the database server costs nothing (a heartbeat's time,
+    written again a few seconds later): outside a transaction on PostgreSQL its commit does not wait for the disk
+    (synchronous_commit off for that statement's own transaction), a few milliseconds a write on this machine. It
+    is visible to every other session at once, as any commit is; only its survival of a crash is given up. Inside a
+    transaction it is written as any other: the setting would reach the caller's other writes."""
     fields = _fields(type(instance), names)
     params = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
     params.append(instance._meta.pk.get_db_prep_value(instance.pk, connection))
+    sql = _update_statement(type(instance), tuple(names))
+    if not durable and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        sql += _WITHOUT_FLUSH
     with connection.cursor() as cursor:
-        cursor.execute(_update_statement(type(instance), tuple(names)), params)
+        cursor.execute(sql, params)
+
+
+def update_rows(instances: Sequence[Model], names: Sequence[str]) -> None:
+    """`update_columns` for many rows of one model, each with its own values: one statement sent once per row in
+    one batch (the driver's executemany), where `bulk_update` compiles a CASE per field and row on every call."""
+    if not instances:
+        return
+    model = type(instances[0])
+    fields = _fields(model, names)
+    params = [
+        [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+        + [instance._meta.pk.get_db_prep_value(instance.pk, connection)]
+        for instance in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(_update_statement(model, tuple(names)), params)
 
 
 @functools.cache

@@ -8,8 +8,9 @@ always was, since it reaches its endpoint without the outbox's fan-out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from config.registry import Registry
 from events.models import Event, EventType
@@ -38,3 +39,17 @@ def register(name: str, handle: Callable[[Event], object], types: Iterable[Event
 
 def handlers_for(event_type: str) -> list[Handler]:
     return [handler for handler in handlers if handler.wants(event_type)]
+
+
+class MessagesForeseen(Protocol):
+    """The messages a handler would send for an event of `event_type` carrying `representation` (the appointment as
+    the event would carry it; `previous`, as it is now), told without sending or planning anything (a dry run):
+    (channel, kind) pairs, in the order they would go. From the same rules the handler plans by."""
+
+    def __call__(
+        self, event_type: str, representation: Mapping[str, Any], previous: Mapping[str, Any]
+    ) -> list[tuple[str, str]]: ...
+
+
+# Notifications: notifications.tasks.notifications_foreseen.
+messages_foreseen: Registry[MessagesForeseen] = Registry()

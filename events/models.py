@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import models
 
+from config.personal import Category, Erase, personal
+
 
 class EventType(models.TextChoices):
     APPOINTMENT_CREATED = "appointment.created"
@@ -22,6 +24,9 @@ class EventType(models.TextChoices):
     APPOINTMENT_NO_SHOW = "appointment.no_show"
     # The claimant came to the waiting room and nobody admitted them (issue 17.2): follows `appointment.cancelled`.
     APPOINTMENT_MISSED = "appointment.missed"
+    # The claimant's personal data was erased (issue 21.2): carries the appointment's id, reference, department and
+    # the time, nothing personal, so subscribers can erase their copies.
+    APPOINTMENT_ERASED = "appointment.erased"
     MEETING_STARTED = "meeting.started"
     MEETING_ENDED = "meeting.ended"
     # A session nobody ended, completed by the service once no participant's page had been open for a while after
@@ -48,7 +53,9 @@ class Event(models.Model):
     department = models.ForeignKey("appointments.Department", on_delete=models.CASCADE, related_name="events")
     # The webhook's `data` as JSON text, written once (the API's own renderer, keys in the API's order): the
     # appointment's representation as the API returns it, and what changed. Every attempt sends these bytes.
-    data = models.TextField()
+    data = personal(
+        models.TextField(), Category.COPY, "what was sent to the department's webhook endpoints", Erase.SCRUB
+    )
     created_at = models.DateTimeField()
     dispatched_at = models.DateTimeField(null=True, blank=True)
 

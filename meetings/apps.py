@@ -15,8 +15,8 @@ class MeetingsConfig(AppConfig):
         from meetings import backoffice, participants_panel
         from meetings.api.serializers import MeetingSerializer
         from meetings.models import Meeting
-        from meetings.selectors import claimant_waits, meeting_history
-        from meetings.services.follow import follow_change, follow_create
+        from meetings.selectors import claimant_waits, claimant_waits_by_agent, meeting_history
+        from meetings.services.follow import follow_change, follow_create, follow_foreseen
         from meetings.services.pages import claimant_appeared_at, claimant_in_waiting_room
         from meetings.tasks import schedule_absence_check
 
@@ -24,9 +24,11 @@ class MeetingsConfig(AppConfig):
             "meetings: the absence check", schedule_absence_check, [EventType.PARTICIPANT_JOINED_WAITING_ROOM]
         )
         hooks.claimant_waits.provide(claimant_waits)
+        hooks.claimant_waits_by_agent.provide(claimant_waits_by_agent)
         hooks.meeting_field.provide(lambda: MeetingSerializer(read_only=True))
         hooks.after_create.register("meetings: the meeting and participants", follow_create)
         hooks.after_change.register("meetings: the meeting and participants follow", follow_change)
+        hooks.change_foreseen.register("meetings: the meeting and participants follow", follow_foreseen)
         hooks.claimant_appeared_at.provide(claimant_appeared_at)
         hooks.claimant_in_waiting_room.provide(claimant_in_waiting_room)
         hooks.locked_parts.register("meetings: the meeting", hooks.LockedPart("meeting", Meeting))

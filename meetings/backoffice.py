@@ -8,8 +8,6 @@ change goes through the services.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
@@ -21,28 +19,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.admin.views import ONE, PERSON, Route
-from appointments.local_time import local_day, local_label, staff_zone
-from appointments.models import MAX_DURATION, Appointment, Status
+from appointments.local_time import local_label
+from appointments.models import FINAL_STATUSES, MAX_DURATION, Appointment, Status
 from appointments.sessions import appointment_session_end, appointment_session_extend, appointment_session_start
 from meetings.identity import participant_unlock_identity
+from meetings.live import live
 from meetings.models import Participant, Role
-from meetings.participants_panel import readiness
-from meetings.selectors import appointments_of_the_day, participants_waiting_to_be_let_in
+from meetings.selectors import participants_waiting_to_be_let_in
 from meetings.services import (
-    admitted_one_by_one,
     agent_seen,
     display_name,
-    join_window,
     participant_admit,
     participant_invite_guest,
     participant_revoke,
     participant_url,
     recording_allowed,
     recording_declined_by,
-    waiting_for_admission,
 )
-from meetings.services.journey import participants_release_absent
 from meetings.video import embedding_headers, iframe_options
+from meetings.waiting import participant_send_message
+from meetings.waiting_room import waiting_room
 
 
 def _appointment(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str) -> Appointment:
@@ -66,7 +62,7 @@ def agent_meeting(model_admin: ModelAdmin[Appointment], request: HttpRequest, ap
     """The agent's meeting page: the embedded meeting as moderator; after the call, the agent's custom redirect
     (when the appointment uses one) or back to the appointment."""
     appointment = _appointment(model_admin, request, appointment_id)
-    if appointment.status in (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW):
+    if appointment.status in FINAL_STATUSES:
         messages.error(request, f"The appointment is {appointment.get_status_display().lower()}: no meeting to join.")
         return HttpResponseRedirect(_change_page(appointment))
     everyone = list(appointment.participants.all())
@@ -237,6 +233,27 @@ def _participant_of(appointment: Appointment, participant_id: str) -> Participan
         raise Http404 from None
 
 
+def send_message(
+    model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str, participant_id: str
+) -> HttpResponse:
+    """The waiting room's message to someone waiting (issue 22.6): a prepared one or a short text."""
+    appointment = _appointment(model_admin, request, appointment_id)
+    participant = _participant_of(appointment, participant_id)
+    participant.appointment = appointment
+    try:
+        participant_send_message(
+            participant=participant,
+            actor=request.user,
+            prepared=request.POST.get("prepared", ""),
+            text=request.POST.get("text", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Your message to {display_name(participant)} is sent.")
+    return HttpResponseRedirect(reverse("admin:appointments_waiting_room"))
+
+
 def revoke_link(
     model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: str, participant_id: str
 ) -> HttpResponse:
@@ -260,78 +277,11 @@ def unlock_identity(
     return HttpResponseRedirect(_change_page(appointment) + "#participants")
 
 
-# --- the waiting room -------------------------------------------------------------------------------------------
-
-
-def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> list[dict[str, Any]]:
-    """Today's appointments of the staff member's departments, waiting ones first, each with who is waiting."""
-    now = timezone.now()
-    participants_release_absent(now=now)
-    start, end = local_day(now, staff_zone(request.user))  # the staff member's today, in their department's zone
-    rows: list[dict[str, Any]] = []
-    for appointment in appointments_of_the_day(model_admin.get_queryset(request), start, end):
-        people = list(appointment.participants.all())
-        for person in people:
-            person.appointment = appointment
-        waiting = [p for p in people if p.joined_waiting_at and not p.left_at and p.role != Role.AGENT]
-        open_to_admit = appointment.status in (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS)
-        rows.append(
-            {
-                "appointment": appointment,
-                "waiting": waiting,
-                "since": min((p.joined_waiting_at for p in waiting if p.joined_waiting_at), default=None),
-                # Each interpreter and guest waiting is admitted by the agent, one by one (issue 17.9).
-                "to_admit": open_to_admit and any(waiting_for_admission(p) for p in people),
-                "people": [
-                    {
-                        "participant": p,
-                        "name": display_name(p),
-                        "role": Role(p.role).label,
-                        "readiness": readiness(p),
-                        "one_by_one": admitted_one_by_one(p),
-                        "can_admit": open_to_admit and waiting_for_admission(p),
-                        "in_meeting": p.admitted_at is not None and not p.left_at,
-                    }
-                    for p in people
-                    if p.role != Role.AGENT
-                ],
-                "can_start": appointment.status in (Status.SCHEDULED, Status.WAITING)
-                and join_window(appointment).is_open(now),
-                "can_join": appointment.status == Status.IN_PROGRESS,
-            }
-        )
-    # Whoever waits comes first: a claimant for the start, an interpreter or a guest to be let in.
-    rows.sort(
-        key=lambda row: (
-            row["appointment"].status != Status.WAITING and not row["to_admit"],
-            row["appointment"].appointment_at,
-        )
-    )
-    return rows
-
-
-def waiting_room(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": "Waiting room",
-        "subtitle": None,
-        "opts": model_admin.model._meta,
-        "rows": waiting_room_rows(model_admin, request),
-        "now": timezone.now(),
-        "fragment": request.GET.get("fragment") == "1",
-    }
-    template = (
-        "admin/appointments/waiting_room_rows.html" if context["fragment"] else "admin/appointments/waiting_room.html"
-    )
-    response = render(request, template, context)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 # The meeting pages, under the appointment admin's addresses, sign-in, permissions and scoping
 # (appointments.admin.views.registered_routes, from MeetingsConfig.ready()).
 ROUTES = (
     Route("waiting-room/", waiting_room, "appointments_waiting_room"),
+    Route("live/", live, "appointments_live"),
     Route(f"{ONE}/meeting/", agent_meeting, "appointments_appointment_meeting"),
     Route(f"{ONE}/start/", start_session, "appointments_appointment_start", post_only=True),
     Route(f"{ONE}/meeting/waiting/", meeting_waiting, "appointments_appointment_meeting_waiting"),
@@ -340,6 +290,7 @@ ROUTES = (
     Route(f"{ONE}/meeting/end/", end_session, "appointments_appointment_end", post_only=True),
     Route(f"{ONE}/guests/", invite_guest, "appointments_appointment_guest", post_only=True),
     Route(f"{PERSON}/admit/", admit, "appointments_participant_admit", post_only=True),
+    Route(f"{PERSON}/message/", send_message, "appointments_participant_message", post_only=True),
     Route(f"{PERSON}/revoke/", revoke_link, "appointments_participant_revoke", post_only=True),
     Route(f"{PERSON}/unlock/", unlock_identity, "appointments_participant_unlock", post_only=True),
 )

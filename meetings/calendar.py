@@ -1,6 +1,7 @@
 """The appointment as an iCalendar invitation (RFC 5546), for the participant's page and the claimant's emails:
 one UID for the appointment's whole life, a SEQUENCE that grows with each reschedule and with the cancel, and
-METHOD:CANCEL once cancelled, so a calendar updates its one entry instead of adding another."""
+METHOD:CANCEL once cancelled, so a calendar updates its one entry instead of adding another. Its words are in the
+language active when it is made (the caller's: the page's, or the claimant's message's)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from events.models import Event as Change
@@ -41,6 +43,7 @@ def invitation(
     sequence: int,
     stamp: datetime,
     cancelled: bool = False,
+    description: str | None = None,
 ) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Appointments service//EN")
@@ -53,7 +56,7 @@ def invitation(
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=minutes))
     event.add("summary", title)
-    event.add("description", f"Join from your link: {link}")
+    event.add("description", description or gettext("Join from your link: %(link)s") % {"link": link})
     event.add("url", link)
     event.add("location", vText(link))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")

@@ -12,16 +12,22 @@ under the participant's row lock, and each is told what its own guess did (never
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from config.actors import Actor
 from config.history import stamp
+from ledger.services import Happening, about, lock_appointment, record
 from meetings.browsers import Browser, browser_digest, new_browser_key
 from meetings.models import Participant, ParticipantBrowser
 from meetings.services import COOKIES_NEEDED, JourneyError, PageState, identity_required, page_state
@@ -47,30 +53,82 @@ class IdentityAnswer:
 # The states in which a browser is asked who they are (a locked link or browser answers LOCKED, even inside them).
 _OPEN_STATES = (PageState.CHECKS, PageState.ELSEWHERE)
 _ENDED = {
-    PageState.UNAVAILABLE: "This appointment can no longer be joined.",
-    PageState.COMPLETED: "This appointment can no longer be joined.",
-    PageState.CLOSED: "The time for this appointment has passed.",
+    PageState.UNAVAILABLE: _("This appointment can no longer be joined."),
+    PageState.COMPLETED: _("This appointment can no longer be joined."),
+    PageState.CLOSED: _("The time for this appointment has passed."),
 }
 
 
+_NUMBER = re.compile(r"^\s*(\d{1,4})\s*$")
+
+
+def date_of_birth_entered(body: Mapping[str, Any]) -> date:
+    """The date of birth as the page sends it: three fields, `day`, `month` and `year` (GOV.UK's memorable date,
+    issue 22.2), or `date_of_birth` as YYYY-MM-DD. A date that cannot be read is a ValidationError naming the
+    field to correct, raised before any check: a mistake in the format never counts as a wrong try."""
+    if "day" not in body and "month" not in body and "year" not in body:
+        written = body.get("date_of_birth")
+        if isinstance(written, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", written):
+            try:
+                return date.fromisoformat(written.strip())
+            except ValueError:
+                pass
+        raise ValidationError({"date_of_birth": [_("Enter your date of birth (day, month and year).")]})
+    parts: dict[str, int] = {}
+    missing = []
+    for name in ("day", "month", "year"):
+        value = body.get(name)
+        found = _NUMBER.match(value) if isinstance(value, str) else None
+        if found is None:
+            missing.append(name)
+        else:
+            parts[name] = int(found.group(1))
+    if len(missing) == 3:
+        raise ValidationError({"day": [_("Enter your date of birth.")]})
+    if missing:
+        messages = {
+            "day": _("Your date of birth must include a day, in numbers."),
+            "month": _("Your date of birth must include a month, in numbers."),
+            "year": _("Your date of birth must include a year, in numbers."),
+        }
+        raise ValidationError({missing[0]: [messages[missing[0]]]})
+    if parts["year"] < 1000:
+        raise ValidationError({"year": [_("The year must have 4 numbers, for example 1985.")]})
+    try:
+        born = date(parts["year"], parts["month"], parts["day"])
+    except ValueError:
+        field = "month" if not 1 <= parts["month"] <= 12 else "day"
+        raise ValidationError({field: [_("Your date of birth must be a real date.")]}) from None
+    if born > timezone.localdate():
+        raise ValidationError({"year": [_("Your date of birth must be in the past.")]})
+    return born
+
+
 def participant_check_identity(
-    *, participant: Participant, browser: Browser, date_of_birth: date, now: datetime | None = None
+    *,
+    participant: Participant,
+    browser: Browser,
+    date_of_birth: date,
+    now: datetime | None = None,
+    before_window: bool = False,
 ) -> IdentityAnswer:
     """Compare the date of birth typed in this browser with the one on record, counting a wrong one against the
     browser and the link. A locked link or browser answers LOCKED whatever is typed, even the right date; outside
-    the join window (or once the appointment is over) the check is a JourneyError and counts nothing."""
+    the join window (or once the appointment is over) the check is a JourneyError and counts nothing, except
+    `before_window`: the claimant's "Change or cancel" page (issue 23.2) asks it days ahead, with the same tries."""
     now = now or timezone.now()
     digest = browser.digest
     if digest is None:
         raise JourneyError(COOKIES_NEEDED)
     with transaction.atomic():
+        lock_appointment(participant.appointment_id)  # as every change takes it first; the ledger's entry under it
         locked = (
             Participant.objects.select_for_update(of=("self",))
             .select_related("appointment__claimant")
             .get(pk=participant.pk)
         )
         if not identity_required(locked):
-            raise JourneyError("No identity check is needed on this link.")
+            raise JourneyError(_("No identity check is needed on this link."))
         # Under the participant's lock, so this browser's row is read and written by one guess at a time.
         tries = ParticipantBrowser.objects.filter(participant=locked, digest=digest).first()
         here = Browser(digest=digest, locked_out=tries is not None and tries.identity_locked_at is not None)
@@ -81,8 +139,8 @@ def participant_check_identity(
             return IdentityAnswer(IdentityOutcome.PASSED, _tries_left(locked, tries))
         if state == PageState.LOCKED:
             return _locked(locked)
-        if state not in _OPEN_STATES:
-            raise JourneyError("The identity check opens with the join window.")
+        if state not in _OPEN_STATES and not (before_window and state == PageState.EARLY):
+            raise JourneyError(_("The identity check opens with the join window."))
         if date_of_birth == locked.appointment.claimant.date_of_birth:
             return _pass(locked, participant, now)
         return _count_wrong(locked, participant, tries or ParticipantBrowser(participant=locked, digest=digest), now)
@@ -96,6 +154,7 @@ def _pass(locked: Participant, participant: Participant, now: datetime) -> Ident
     changed = ["identity_checked_at", "browser_digest"]
     stamp(locked, locked)
     locked.save(update_fields=changed)
+    record(locked.appointment_id, [Happening("identity.checked", {**about(locked), "result": "passed"})], actor=locked)
     _copy(locked, participant, changed)
     return IdentityAnswer(IdentityOutcome.PASSED, settings.IDENTITY_MAX_FAILURES, browser_key=key)
 
@@ -104,16 +163,20 @@ def _count_wrong(
     locked: Participant, participant: Participant, tries: ParticipantBrowser, now: datetime
 ) -> IdentityAnswer:
     tries.identity_failures += 1
+    happened = [Happening("identity.checked", {**about(locked), "result": "failed"})]
     if tries.identity_failures >= settings.IDENTITY_MAX_FAILURES:
         tries.identity_locked_at = now
+        happened.append(Happening("identity.locked", {**about(locked), "scope": "browser"}))
     tries.save()
     locked.identity_failures += 1
     changed = ["identity_failures"]
     if locked.identity_failures >= settings.IDENTITY_LINK_MAX_FAILURES:
         locked.identity_locked_at = now
         changed.append("identity_locked_at")
+        happened.append(Happening("identity.locked", {**about(locked), "scope": "link"}))
     stamp(locked, locked)
     locked.save(update_fields=changed)
+    record(locked.appointment_id, happened, actor=locked)
     _copy(locked, participant, changed)
     if locked.identity_locked_at is not None:
         return IdentityAnswer(IdentityOutcome.LOCKED, 0)
@@ -145,9 +208,11 @@ def participant_unlock_identity(*, participant: Participant, actor: Actor) -> Pa
     """Staff let a locked-out claimant try again (after confirming who they are some other way): the link's lock
     and count, and every browser's, are cleared."""
     with transaction.atomic():
+        lock_appointment(participant.appointment_id)
         participant.identity_locked_at = None
         participant.identity_failures = 0
         stamp(participant, actor)
         participant.save(update_fields=["identity_locked_at", "identity_failures"])
         ParticipantBrowser.objects.filter(participant=participant).delete()
+        record(participant.appointment_id, [Happening("identity.unlocked", about(participant))], actor=actor)
     return participant

@@ -11,6 +11,10 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from config.personal import Category, Erase, personal
+
+_IDENTITY = "to stop someone else with the link from guessing the claimant's date of birth"
+_BROWSER = "to know the browser that holds the link (the key's SHA-256; the key is never kept)"
 MEETING_ID_MIN = 1_000_000_000
 MEETING_ID_MAX = 9_999_999_999
 
@@ -73,8 +77,15 @@ class Participant(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     appointment = models.ForeignKey("appointments.Appointment", on_delete=models.CASCADE, related_name="participants")
     role = models.CharField(max_length=20, choices=Role.choices)
-    display_name = models.CharField(max_length=200)
-    token = models.CharField(max_length=64, unique=True, default=_join_token, editable=False)
+    display_name = personal(
+        models.CharField(max_length=200), Category.NAME, "to name them on the pages and to the agent"
+    )
+    token = personal(
+        models.CharField(max_length=64, unique=True, default=_join_token, editable=False),
+        Category.IDENTIFIER,
+        "their own link to the meeting",
+        Erase.NEW_SECRET,
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -93,27 +104,48 @@ class Participant(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
 
     # The link's own identity check: when it was last passed, wrong answers from every browser, the link's lock.
-    identity_checked_at = models.DateTimeField(null=True, blank=True)
-    identity_failures = models.PositiveSmallIntegerField(default=0)
-    identity_locked_at = models.DateTimeField(null=True, blank=True)
+    identity_checked_at = personal(models.DateTimeField(null=True, blank=True), Category.IDENTITY_CHECK, _IDENTITY)
+    identity_failures = personal(models.PositiveSmallIntegerField(default=0), Category.IDENTITY_CHECK, _IDENTITY)
+    identity_locked_at = personal(models.DateTimeField(null=True, blank=True), Category.IDENTITY_CHECK, _IDENTITY)
     # The browser that holds the link: the SHA-256 of the key in its cookie for this link (meetings.browsers), set
     # by passing the identity check or, on a link without one, by joining; null until then. The key itself is
     # never stored. Another browser that does the same takes over.
-    browser_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    browser_digest = personal(
+        models.CharField(max_length=64, null=True, blank=True, editable=False), Category.IDENTIFIER, _BROWSER
+    )
 
     recording_consent = models.BooleanField(null=True, blank=True)
     recording_consent_at = models.DateTimeField(null=True, blank=True)
 
-    device_check = models.JSONField(null=True, blank=True)
+    device_check = personal(
+        models.JSONField(null=True, blank=True), Category.IDENTITY_CHECK, "to help them when the camera or sound fails"
+    )
     device_checked_at = models.DateTimeField(null=True, blank=True)
+    # When the back office's waiting room last showed this participant waiting (issue 22.6): from then on, until
+    # they join again, their page says the agent knows they are here. Written by the waiting room's read, without
+    # history, as the heartbeat is.
+    shown_to_staff_at = models.DateTimeField(null=True, blank=True)
+    # When staff last sent them a message (WaitingMessage): the status poll reads the message only when one came
+    # since they joined, so a poll without one stays a single read.
+    message_sent_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False, excluded_fields=["last_seen_at"])
+    history = HistoricalRecords(
+        cascade_delete_history=False, excluded_fields=["last_seen_at", "shown_to_staff_at", "message_sent_at"]
+    )
 
     if TYPE_CHECKING:
         appointment_id: uuid.UUID
 
     class Meta:
         ordering = ["appointment", "created_at"]
+        # The few links locked by wrong dates of birth: the back office's Needs attention reads only these.
+        indexes = [
+            models.Index(
+                fields=["appointment"],
+                name="participant_identity_locked",
+                condition=Q(identity_locked_at__isnull=False),
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="participant_role_valid"),
             models.UniqueConstraint(
@@ -145,9 +177,13 @@ class ParticipantBrowser(models.Model):
     (Participant.identity_failures, IDENTITY_LINK_MAX_FAILURES) keeps a new browser each time from guessing on."""
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="browsers")
-    digest = models.CharField(max_length=64)
-    identity_failures = models.PositiveSmallIntegerField(default=0)
-    identity_locked_at = models.DateTimeField(null=True, blank=True)
+    digest = personal(models.CharField(max_length=64), Category.IDENTIFIER, _BROWSER, Erase.DELETE)
+    identity_failures = personal(
+        models.PositiveSmallIntegerField(default=0), Category.IDENTITY_CHECK, _IDENTITY, Erase.DELETE
+    )
+    identity_locked_at = personal(
+        models.DateTimeField(null=True, blank=True), Category.IDENTITY_CHECK, _IDENTITY, Erase.DELETE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -155,3 +191,39 @@ class ParticipantBrowser(models.Model):
 
     def __str__(self) -> str:
         return f"a browser of {self.participant}"
+
+
+class WaitingMessage(models.Model):
+    """A short message staff sent to a participant in the waiting room (issue 22.6): one of the prepared messages
+    (`prepared`, shown in the participant's language) or free text (`text`, shown as written, escaped). Kept as
+    the record of what the participant was told; their page shows the latest."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="waiting_messages")
+    prepared = models.CharField(max_length=40, blank=True, default="")
+    # Staff's own words to the person waiting may name them or their case; erasure removes the message (a prepared
+    # one says nothing about them, but an empty row would say nothing at all).
+    text = personal(
+        models.CharField(max_length=300, blank=True, default=""),
+        Category.CASE_DATA,
+        "what staff told them while they waited",
+        Erase.DELETE,
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    if TYPE_CHECKING:
+        participant_id: uuid.UUID
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "-created_at"], name="waiting_message_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(prepared="") & ~Q(text="")) | (~Q(prepared="") & Q(text="")),
+                name="waiting_message_prepared_or_text",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"a message to {self.participant}"

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from appointments.models import Appointment, Status
-from meetings.devices import device_states
+from appointments.models import FINAL_STATUSES, LIVE_STATUSES, Appointment
+from meetings.devices import VIDEO_MIN_KBPS, device_states
 from meetings.models import Participant, Role
 from meetings.selectors import appointment_participants
 from meetings.services import (
@@ -39,7 +39,9 @@ def readiness(participant: Participant) -> str:
         for name, state in device_states(participant).items():
             parts.append(f"{name} {_DEVICE_WORDS.get(state, 'not available')}")
         if check.get("downlink_kbps"):
-            parts.append(f"{check['downlink_kbps']} kbit/s")
+            # In words, as the device check says it to the claimant (issue 22.5), not the measured number.
+            fast = check["downlink_kbps"] >= VIDEO_MIN_KBPS
+            parts.append("connection fast enough for video" if fast else "slow connection (audio only advised)")
     if participant.identity_locked_at:
         parts.append("identity LOCKED")
     elif participant.identity_checked_at:
@@ -66,14 +68,13 @@ def participants_context(appointment: Appointment) -> dict[str, Any]:
                 "url": participant_url(p),
                 "readiness": readiness(p) if p.role != Role.AGENT else "",
                 "role": Role(p.role).label,
-                "can_admit": waiting_for_admission(p)
-                and appointment.status in (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS),
+                "can_admit": waiting_for_admission(p) and appointment.status in LIVE_STATUSES,
             }
             for p in people
         ],
         "declined_recording": appointment.features_call_recording_enable and not recording_allowed(appointment, people),
         "declined_by": [display_name(p) for p in recording_declined_by(appointment, people)],
-        "can_invite": appointment.status not in (Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW),
+        "can_invite": appointment.status not in FINAL_STATUSES,
     }
 
 

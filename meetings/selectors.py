@@ -13,6 +13,9 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Pr
 from appointments.hooks import Waits
 from appointments.models import Appointment
 from appointments.selectors import history_columns
+from config.prepared import Prepared, from_row
+from config.prepared import columns as columns_of
+from meetings.browsers import participants_seen_by
 from meetings.models import ADMITTED_ONE_BY_ONE, Meeting, Participant, Role
 
 
@@ -60,6 +63,54 @@ def claimant_waits(appointments: QuerySet[Appointment]) -> Waits:
     return Waits(average=waits["average"], recorded=waits["recorded"])
 
 
+def claimant_waits_by_agent(appointments: QuerySet[Appointment]) -> dict[Any, Waits]:
+    """The claimants' waits over `appointments`, per the appointment's agent (None: nobody assigned), in one query."""
+    waited = ExpressionWrapper(F("admitted_at") - F("joined_waiting_at"), output_field=DurationField())
+    rows = (
+        Participant.objects.filter(
+            appointment__in=appointments.values("pk"),
+            role=Role.CLAIMANT,
+            joined_waiting_at__isnull=False,
+            admitted_at__isnull=False,
+        )
+        .values("appointment__agent_id")
+        .annotate(average=Avg(waited), recorded=Count("pk"))
+        .order_by()
+    )
+    return {row["appointment__agent_id"]: Waits(average=row["average"], recorded=row["recorded"]) for row in rows}
+
+
 def meeting_history(appointment: Appointment) -> tuple[str, QuerySet[Any], list[str]]:
     """The meeting's versions, for the appointment's history page (appointments.hooks.history_sources)."""
     return "Meeting", Meeting.history.filter(appointment_id=appointment.pk), history_columns(Meeting)
+
+
+# The claimant's status poll (issue 26.5): the participant of a live link with its appointment and this browser's
+# lock-out, in one query compiled once (the ORM's compile of it cost more than the database's answer).
+_LINK_COLUMNS = (*columns_of(Participant), *columns_of(Appointment, "appointment__"))
+_LINK = Prepared(
+    lambda token: (
+        participants_seen_by(None)
+        .filter(token=token, revoked_at__isnull=True)
+        .values_list(*_LINK_COLUMNS, "browser_locked_out")
+    )
+)
+_LINK_SEEN_BY = Prepared(
+    lambda token, digest: (
+        participants_seen_by(digest)
+        .filter(token=token, revoked_at__isnull=True)
+        .values_list(*_LINK_COLUMNS, "browser_locked_out")
+    )
+)
+
+
+def participant_of_link(token: str, digest: str | None) -> Participant | None:
+    """The live participant of this link with its appointment (as `select_related("appointment")` reads them) and
+    `browser_locked_out` for the browser of this digest (meetings.browsers.participants_seen_by), or None."""
+    rows = _LINK_SEEN_BY.rows(token, digest) if digest is not None else _LINK.rows(token)
+    if not rows:
+        return None
+    participant, appointment = from_row(rows[0][:-1], [Participant, Appointment])
+    participant.appointment = appointment
+    participant.browser_locked_out = rows[0][-1]
+    return participant

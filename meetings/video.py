@@ -13,8 +13,11 @@ from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 from appointments.models import Appointment, Bandwidth
+from config.languages import first_of
 from meetings.devices import device_states
 from meetings.models import Participant, Role
 from meetings.services import display_name, join_window, token_expires_at
@@ -66,7 +69,12 @@ def embedding_headers(response: Any) -> Any:
     video platform's origin, and only that, added to the CSP's script-src and frame-src."""
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
-    response._csp_update = {"script-src": [video_origin()], "frame-src": [video_origin()]}
+    # connect-src: the device check times a download from the video platform's host where it can (issue 22.5).
+    response._csp_update = {
+        "script-src": [video_origin()],
+        "frame-src": [video_origin()],
+        "connect-src": [video_origin()],
+    }
     return response
 
 
@@ -149,6 +157,7 @@ def iframe_options(participant: Participant, *, recording: bool, now: datetime) 
     if not features["microphone"]:
         buttons.remove("microphone")
     devices = device_states(participant)
+    audio_only = (participant.device_check or {}).get("audio_only") is True
     height = RESOLUTION[Bandwidth(appointment.features_bandwidth)]
     room = room_of(appointment)
     token = join_token(participant, recording=recording, now=now)
@@ -157,12 +166,17 @@ def iframe_options(participant: Participant, *, recording: bool, now: datetime) 
         "roomName": f"{settings.JITSI_APP_ID}/{room}" if token and _jaas() else room,
         "jwt": token,
         "userInfo": {"displayName": display_name(participant)},
+        # The platform's own buttons and messages in the page's language (issue 22.1), where it has it.
+        "lang": first_of(translation.get_language()),
         "configOverwrite": {
+            "defaultLanguage": first_of(translation.get_language()),
             "prejoinConfig": {"enabled": False},  # the service's own page did the device check
             "disableDeepLinking": True,
             # Muted too when the device check found it refused or broken: the platform would otherwise ask again
             # or fail at the start; the button stays, to turn it on once access is allowed.
-            "startWithVideoMuted": not features["camera"] or devices["camera"] not in ("", "working"),
+            # ... and when the participant chose to join by audio only at the end of the test call (issue 22.5).
+            "startWithVideoMuted": not features["camera"] or devices["camera"] not in ("", "working") or audio_only,
+            "startAudioOnly": audio_only,
             "startWithAudioMuted": not features["microphone"] or devices["microphone"] not in ("", "working"),
             "toolbarButtons": buttons,
             "disableChat": not features["chat"],
@@ -176,7 +190,7 @@ def iframe_options(participant: Participant, *, recording: bool, now: datetime) 
             },
             "resolution": height,
             "constraints": {"video": {"height": {"ideal": height, "max": height, "min": 180}}},
-            "subject": f"{appointment.department.name} appointment",
+            "subject": gettext("%(department)s appointment") % {"department": appointment.department.name},
         },
         "interfaceConfigOverwrite": {"SHOW_JITSI_WATERMARK": False, "MOBILE_APP_PROMO": False},
     }

@@ -13,10 +13,9 @@ identity check (or joined, on a link without one) holds the link. Neither the ke
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -26,17 +25,32 @@ from django.core.exceptions import BadRequest, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.http.request import RawPostDataException
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Status, organisation_contact
 from config.api.http import representation_etag
+from config.local_time import local_clock, local_words
+from config.middleware import lean
 from config.net import client_address, over_limit
 from meetings.browsers import Browser, browser_digest, browser_of, new_browser_key, participants_seen_by
 from meetings.calendar import calendar_sequence, invitation
-from meetings.devices import device_states, participant_record_device_check
-from meetings.identity import IdentityOutcome, participant_check_identity
+from meetings.call_check import test_call_context
+from meetings.devices import device_states
+from meetings.identity import IdentityOutcome, date_of_birth_entered, participant_check_identity
 from meetings.models import Participant, Role
+from meetings.page_language import (
+    chosen_now,
+    language_switch,
+    participant_language,
+    remember_language,
+    request_language,
+    role_words,
+    use_language,
+)
+from meetings.selectors import participant_of_link
 from meetings.services import (
     COOKIES_NEEDED,
     JourneyError,
@@ -54,8 +68,9 @@ from meetings.services import (
     participant_url,
     recording_allowed,
 )
-from meetings.services.journey import participant_join, participant_leave
+from meetings.services.journey import participant_choose_language, participant_join, participant_leave
 from meetings.video import embedding_headers, iframe_options
+from meetings.waiting import waiting_page, waiting_poll
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _BROWSER_COOKIE = "join_browser"
@@ -63,9 +78,6 @@ _BROWSER_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # The browser's cookie outlives the join window by a day (refreshed by every page load, so a reschedule moves it).
 _BROWSER_COOKIE_AFTER_WINDOW = timedelta(days=1)
 _MAX_BODY = 2048
-# A fixed-size asset for the downlink estimate: random bytes, so no compression makes it smaller on the wire.
-SPEED_TEST_BYTES = 256 * 1024
-_SPEED_TEST_BODY = os.urandom(SPEED_TEST_BYTES)
 
 
 class _RateLimited(Exception):
@@ -74,7 +86,11 @@ class _RateLimited(Exception):
 
 def _plain(request: HttpRequest, template: str, status: int) -> HttpResponse:
     # No appointment is known here: the organisation's own contact details, never a department's.
-    context = {"poll_seconds": settings.STATUS_POLL_SECONDS, "contact": organisation_contact()}
+    context = {
+        "poll_seconds": settings.STATUS_POLL_SECONDS,
+        "contact": organisation_contact(),
+        "languages": language_switch(),
+    }
     return render(request, template, context, status=status)
 
 
@@ -84,15 +100,19 @@ def public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseB
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            if over_limit(f"join:{client_address(request)}", settings.PUBLIC_PAGE_RATE_PER_MINUTE):
-                raise _RateLimited
-            response = view(request, *args, **kwargs)
-        except Http404:
-            response = _plain(request, "meetings/not_found.html", 404)
-        except _RateLimited:
-            response = _plain(request, "meetings/too_many.html", 429)
-            response["Retry-After"] = "60"
+        # The page's language: the browser's here, the participant's once the view knows them (meetings.page_language).
+        with translation.override(request_language(request)):
+            try:
+                if over_limit(f"join:{client_address(request)}", settings.PUBLIC_PAGE_RATE_PER_MINUTE):
+                    raise _RateLimited
+                response = view(request, *args, **kwargs)
+            except Http404:
+                translation.activate(request_language(request))
+                response = _plain(request, "meetings/not_found.html", 404)
+            except _RateLimited:
+                response = _plain(request, "meetings/too_many.html", 429)
+                response["Retry-After"] = "60"
+            remember_language(response, request)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return embedding_headers(response)
 
@@ -129,6 +149,11 @@ def _participant(request: HttpRequest, token: str, *related: str) -> tuple[Parti
         raise Http404
     key = _browser_key(request, token)
     digest = browser_digest(key) if key else None
+    if not related:  # the poll's: one query compiled once
+        found = participant_of_link(token, digest)
+        if found is None:
+            raise Http404
+        return found, browser_of(found, digest)
     try:
         participant = (
             participants_seen_by(digest)
@@ -146,15 +171,15 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     except BadRequest as exc:  # cut short (config.middleware.IncompleteBody)
         raise ValidationError({"body": [str(exc)]}) from None
     except RawPostDataException:  # a form the CSRF check already read as a form: not the JSON the page posts
-        raise ValidationError({"body": ["The request body is not valid JSON."]}) from None
+        raise ValidationError({"body": [_("The request body is not valid JSON.")]}) from None
     if len(body) > _MAX_BODY:
-        raise ValidationError({"body": ["The request body is too large."]})
+        raise ValidationError({"body": [_("The request body is too large.")]})
     try:
         data = json.loads(body or b"{}")
     except (ValueError, UnicodeDecodeError):
-        raise ValidationError({"body": ["The request body is not valid JSON."]}) from None
+        raise ValidationError({"body": [_("The request body is not valid JSON.")]}) from None
     if not isinstance(data, dict):
-        raise ValidationError({"body": ["The request body must be a JSON object."]})
+        raise ValidationError({"body": [_("The request body must be a JSON object.")]})
     return data
 
 
@@ -174,9 +199,10 @@ def _posted(step: Callable[[HttpRequest, Participant, Browser], JsonResponse]) -
     @require_POST
     @wraps(step)
     def view(request: HttpRequest, token: str) -> HttpResponseBase:
-        participant, browser = _participant(request, token, "appointment__claimant")
+        participant, browser = _participant(request, token, "appointment__claimant", "appointment__department")
+        use_language(request, participant_language(request, participant))
         if browser.digest is None:
-            return _error(COOKIES_NEEDED, 400)
+            return _error(str(COOKIES_NEEDED), 400)
         try:
             return step(request, participant, browser)
         except ValidationError as exc:
@@ -196,8 +222,12 @@ def _posted(step: Callable[[HttpRequest, Participant, Browser], JsonResponse]) -
 @require_GET
 def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
     participant, browser = _participant(
-        request, token, "appointment__department", "appointment__claimant", "appointment__meeting"
+        request, token, "appointment__department", "appointment__claimant", "appointment__meeting", "appointment__agent"
     )
+    language = chosen_now(request)
+    if language:  # the claimant's switch: kept for their later pages and messages, from their own browser only
+        participant_choose_language(participant=participant, browser=browser, language=language)
+    use_language(request, participant_language(request, participant))
     appointment = participant.appointment
     now = timezone.now()
     state = page_state(participant, now, browser)
@@ -213,10 +243,10 @@ def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
         "participant": participant,
         "appointment": appointment,
         "state": state,
-        "window": join_window(appointment),
         "poll_seconds": settings.STATUS_POLL_SECONDS,
         "missing": checks_missing(participant, browser),
         "device": device_states(participant),
+        "test_call": test_call_context(participant),
         "identity_required": identity_required(participant),
         "locked_here": state == PageState.LOCKED and participant.identity_locked_at is None,
         "consent_required": consent_required(participant),
@@ -225,10 +255,18 @@ def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
         "admitted": admitted,
         "straight_in": in_progress and (admitted or not one_by_one),
         "is_claimant": participant.role == Role.CLAIMANT,
-        "role_label": Role(participant.role).label,
+        "role_label": role_words(participant),
+        "languages": language_switch(welsh_first=appointment.department.bilingual),
+        # In the department's zone and the page's language (config/local_time.py), never the browser's locale.
+        "when": local_words(appointment.appointment_at, appointment.zone, translation.get_language()),
+        "opens": local_clock(join_window(appointment).opens_at, appointment.zone),
     }
     if identity_passed(participant, browser) or not identity_required(participant):
         context["name"] = display_name(participant)  # nothing personal before the identity check, in this browser
+    # Issue 23.2: the claimant's own change of time or cancel (meetings/change_views.py asks who they are first).
+    context["may_change"] = participant.role == Role.CLAIMANT and state in (PageState.EARLY, PageState.CHECKS)
+    if state == PageState.WAITING:
+        context["waiting"] = waiting_page(participant, now)
     if state == PageState.MEETING:
         everyone = list(appointment.participants.all())
         context["meeting"] = iframe_options(participant, recording=recording_allowed(appointment, everyone), now=now)
@@ -245,6 +283,7 @@ def _post_call_redirect(participant: Participant) -> str | None:
     return None
 
 
+@lean
 @public
 @require_GET
 def join_status(request: HttpRequest, token: str) -> HttpResponseBase:
@@ -259,6 +298,8 @@ def join_status(request: HttpRequest, token: str) -> HttpResponseBase:
         "appointment_at": appointment.appointment_at.isoformat(),
         "duration_in_minutes": appointment.duration_in_minutes,
     }
+    if body["state"] == PageState.WAITING:
+        body.update(waiting_poll(participant, request))  # only keys that are set
     if browser.holds(participant) or participant.browser_digest is None:
         participant_seen(participant=participant, now=now)  # the page of a browser the link was taken from is no sign
     etag = representation_etag(body)
@@ -274,7 +315,8 @@ def join_status(request: HttpRequest, token: str) -> HttpResponseBase:
 @require_GET
 def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
     """The appointment as an iCalendar file, to add to the participant's own calendar."""
-    participant, _browser = _participant(request, token, "appointment__department")
+    participant, _browser = _participant(request, token, "appointment__department", "appointment__claimant")
+    use_language(request, participant_language(request, participant))
     appointment = participant.appointment
     if appointment.status in (Status.CANCELLED, Status.NO_SHOW):
         raise Http404
@@ -282,7 +324,7 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
         appointment_id=appointment.pk,
         start=appointment.appointment_at,
         minutes=appointment.duration_in_minutes,
-        title=f"Video appointment with {appointment.department.name}",
+        title=_("Video appointment with %(department)s") % {"department": appointment.department.name},
         link=participant_url(participant),
         organizer=appointment.department.name,
         sequence=calendar_sequence(appointment.pk),
@@ -293,41 +335,22 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
     return response
 
 
-@public
-@require_GET
-def speed_test(request: HttpRequest, token: str) -> HttpResponseBase:
-    _participant(request, token)
-    return HttpResponse(_SPEED_TEST_BODY, content_type="application/octet-stream")
-
-
-# --- the steps the page posts -----------------------------------------------------------------------------------
-
-
-@_posted
-def device_check(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
-    participant_record_device_check(participant=participant, results=_json_body(request), browser=browser)
-    return _state_response(participant, browser)
-
-
-def _date(value: Any) -> date:
-    try:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            raise ValueError
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationError({"date_of_birth": ["Enter your date of birth (day, month and year)."]}) from None
+# --- the steps the page posts (the device check's: meetings/device_views.py) -------------------------------------
 
 
 _LOCKED_ANSWERS = {
-    IdentityOutcome.LOCKED: "This link is locked after too many attempts. Please contact the organisation.",
-    IdentityOutcome.BROWSER_LOCKED: "This link is locked in this browser after too many attempts. "
-    "Please contact the organisation.",
+    IdentityOutcome.LOCKED: gettext_lazy(
+        "This link is locked after too many attempts. Please contact the organisation."
+    ),
+    IdentityOutcome.BROWSER_LOCKED: gettext_lazy(
+        "This link is locked in this browser after too many attempts. Please contact the organisation."
+    ),
 }
 
 
 @_posted
 def identity_check(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
-    born = _date(_json_body(request).get("date_of_birth"))
+    born = date_of_birth_entered(_json_body(request))
     answer = participant_check_identity(participant=participant, browser=browser, date_of_birth=born)
     if answer.outcome == IdentityOutcome.PASSED:
         if not answer.browser_key:
@@ -337,19 +360,23 @@ def identity_check(request: HttpRequest, participant: Participant, browser: Brow
         _keep_browser_key(response, request, participant, answer.browser_key)
         return response
     if answer.outcome in _LOCKED_ANSWERS:
-        return _error(_LOCKED_ANSWERS[answer.outcome], 423)
+        return _error(str(_LOCKED_ANSWERS[answer.outcome]), 423)
     left = answer.tries_left
-    message = f"That date of birth does not match our records. {left} {'try' if left == 1 else 'tries'} left."
+    message = ngettext(
+        "That date of birth does not match our records. %(left)d try left.",
+        "That date of birth does not match our records. %(left)d tries left.",
+        left,
+    ) % {"left": left}
     return _error(message, 422, errors={"date_of_birth": [message]}, tries_left=left)
 
 
 @_posted
 def consent(request: HttpRequest, participant: Participant, browser: Browser) -> JsonResponse:
     if not consent_required(participant):
-        raise JourneyError("This meeting is not recorded.")
+        raise JourneyError(_("This meeting is not recorded."))
     answer = _json_body(request).get("consent")
     if not isinstance(answer, bool):
-        raise ValidationError({"consent": ["Choose yes or no."]})
+        raise ValidationError({"consent": [_("Choose yes or no.")]})
     participant_record_consent(participant=participant, consent=answer, browser=browser)
     return _state_response(participant, browser)
 

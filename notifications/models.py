@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from config.personal import Category, Erase, personal
+
 
 class Kind(models.TextChoices):
     BOOKED = "booked"
@@ -24,6 +26,9 @@ class NotificationStatus(models.TextChoices):
     FAILED = "failed"
     # Not attempted: the service has no way to send by this channel (a text message without SMS_BACKEND).
     NOT_CONFIGURED = "not_configured", "Not configured"
+    # Not sent, and never will be: a later change made it moot before it went (a booking moved again before its
+    # message left, a reminder of a time that moved or of an appointment no longer live), issue 24.4.
+    OVERTAKEN = "overtaken"
 
 
 class Notification(models.Model):
@@ -32,11 +37,18 @@ class Notification(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     # What this message is the one of: the event it announces, or the reminder's hours and the time it is for.
     key = models.CharField(max_length=200, unique=True)
-    recipient = models.CharField(max_length=254)
+    recipient = personal(
+        models.CharField(max_length=254), Category.CONTACT, "where the claimant's message went (sent once each)"
+    )
     subject = models.CharField(max_length=300, blank=True, default="")
     status = models.CharField(max_length=20, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.CharField(max_length=300, blank=True, default="")
+    error = personal(
+        models.CharField(max_length=300, blank=True, default=""),
+        Category.COPY,
+        "why a message failed (a mail server may name the address)",
+        Erase.SCRUB,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -19,12 +19,18 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from appointments.models import Appointment, Department, Status, organisation_contact, reminder_hours
 from appointments.representation import representation
-from config.queue import backoff
+from claimants.models import Claimant
+from config.actors import Actor
+from config.languages import ENGLISH, WELSH
+from config.local_time import local_words
+from config.queue import backoff, enqueue_at
 from events.models import Event, EventType
+from ledger.services import Happening, lock_appointment, record
 from meetings.calendar import calendar_sequence, invitation
 from notifications.models import Channel, Kind, Notification, NotificationStatus
 from notifications.sms import mask, send_sms, sms_configured
@@ -43,10 +49,13 @@ RETRIES = (60, 5 * 60, 30 * 60, 2 * 3600)
 
 @dataclass(frozen=True)
 class Message:
+    """A message to send: its kind, its key (sent once per channel), the appointment as announced and, when it
+    carries one, its calendar invitation's details (written in the claimant's language when sent)."""
+
     kind: str
     key: str
     appointment: Mapping[str, Any]
-    invitation: bytes | None = None
+    calendar: Mapping[str, Any] | None = None
 
 
 def announcement(event_id: str) -> Message | None:
@@ -65,19 +74,17 @@ def announcement(event_id: str) -> Message | None:
             return None
     if kind == Kind.MISSED:  # the time has passed: nothing for a calendar to do
         return Message(kind, f"event:{event.id}", representation)
-    department = representation["department"]["name"]
-    ical = invitation(
-        appointment_id=event.appointment_id,
-        start=datetime.fromisoformat(representation["appointment_at"].replace("Z", "+00:00")),
-        minutes=representation["duration_in_minutes"],
-        title=f"Video appointment with {department}",
-        link=representation["url"],
-        organizer=department,
-        sequence=calendar_sequence(event.appointment_id, up_to=event.sequence),
-        stamp=event.created_at,
-        cancelled=kind == Kind.CANCELLED,
-    )
-    return Message(kind, f"event:{event.id}", representation, ical)
+    calendar = {
+        "appointment_id": event.appointment_id,
+        "start": datetime.fromisoformat(representation["appointment_at"].replace("Z", "+00:00")),
+        "minutes": representation["duration_in_minutes"],
+        "link": representation["url"],
+        "organizer": representation["department"]["name"],
+        "sequence": calendar_sequence(event.appointment_id, up_to=event.sequence),
+        "stamp": event.created_at,
+        "cancelled": kind == Kind.CANCELLED,
+    }
+    return Message(kind, f"event:{event.id}", representation, calendar)
 
 
 def reminder(appointment_id: str, hours: int, scheduled_for: str) -> Message | None:
@@ -95,25 +102,27 @@ def reminder(appointment_id: str, hours: int, scheduled_for: str) -> Message | N
     return Message(Kind.REMINDER, f"reminder:{hours}:{scheduled_for}", shown)
 
 
-def when_in_words(value: str) -> str:
-    """`2026-12-01T10:30:00.000Z` as "Tuesday 1 December 2026 at 10:30 GMT" in the claimant's time zone."""
-    local = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(settings.NOTIFICATION_TIME_ZONE))
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"
+def when_in_words(value: str, language: str = ENGLISH) -> str:
+    """`2026-12-01T10:30:00.000Z` as "Tuesday 1 December 2026 at 10:30 GMT" in the claimant's time zone and
+    language (config/local_time.py)."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return local_words(moment, ZoneInfo(settings.NOTIFICATION_TIME_ZONE), language)
 
 
 def message_send(message: Message) -> dict[str, str]:
     """Send the message by each channel the claimant has, once each; returns what happened per channel.
     Raises when a channel failed and should be tried again (the task retries it)."""
     claimant = message.appointment["claimant"]
-    channels = {Channel.EMAIL: claimant.get("email"), Channel.SMS: claimant.get("phone_number")}
+    channels = channels_of(claimant)
     department = Department.objects.filter(pk=message.appointment["department"]["id"]).first()
+    languages = message_languages(message.appointment["id"], department)
     context = {
         "appointment": message.appointment,
         "claimant_name": claimant["name"],
         "department": message.appointment["department"]["name"],
         # How to reach the department, as it is when the message is sent (issue 17.8).
         "contact": department.contact if department is not None else organisation_contact(),
-        "when": when_in_words(message.appointment["appointment_at"]),
+        "languages": languages,
         "duration": message.appointment["duration_in_minutes"],
         "link": message.appointment["url"],
     }
@@ -132,13 +141,51 @@ def message_send(message: Message) -> dict[str, str]:
     return results
 
 
+def channels_of(claimant: Mapping[str, Any]) -> dict[str, str | None]:
+    """Each channel with the claimant's address on it (the representation's claimant), None where they have none:
+    email when they have an address, a text message when they have a phone number."""
+    return {Channel.EMAIL: claimant.get("email"), Channel.SMS: claimant.get("phone_number")}
+
+
 class RetryLater(Exception):
     pass
 
 
+def message_languages(appointment_id: Any, department: Department | None) -> list[str]:
+    """The languages a message is written in (issue 22.1): the claimant's choice as it is when it is sent; else the
+    department's default language, or Welsh and English, Welsh first, for a bilingual department."""
+    chosen = Claimant.objects.filter(appointment_id=appointment_id).values_list("preferred_language", flat=True)
+    language = chosen.first()
+    if language:
+        return [language]
+    if department is None:
+        return [ENGLISH]
+    return [WELSH, ENGLISH] if department.bilingual else [department.default_language]
+
+
+def _written(template: str, context: dict[str, Any], between: str) -> str:
+    """`template` in each of the message's languages, in order, with the time in words in each."""
+    texts = []
+    for language in context["languages"]:
+        with translation.override(language):
+            when = when_in_words(context["appointment"]["appointment_at"], language)
+            texts.append(render_to_string(template, {**context, "when": when}).strip())
+    return between.join(texts)
+
+
+def _written_html(template: str, context: dict[str, Any]) -> str:
+    """The HTML message: one document, each language's body in a block of its own `lang` (Welsh first)."""
+    first, *others = [_written(template, {**context, "languages": [code]}, "") for code in context["languages"]]
+    for code, other in zip(context["languages"][1:], others, strict=True):
+        body = other.split(">", 1)[1] if other.startswith("<body") else other.partition("<body")[2].partition(">")[2]
+        body = body.rpartition("</body>")[0]
+        first = first.replace("</body>", f'<hr><div lang="{code}">{body}</div>\n</body>', 1)
+    return first
+
+
 def _send_once(message: Message, channel: str, recipient: str, context: dict[str, Any]) -> str:
     key = f"{message.key}:{channel}"
-    subject = render_to_string(f"notifications/{message.kind}_subject.txt", context).strip()
+    subject = _written(f"notifications/{message.kind}_subject.txt", context, " / ")
     try:
         with transaction.atomic():
             note, _ = Notification.objects.get_or_create(
@@ -165,33 +212,130 @@ def _send_once(message: Message, channel: str, recipient: str, context: dict[str
         if channel == Channel.EMAIL:
             _email(message, recipient, subject, context)
         else:
-            send_sms(recipient, render_to_string(f"notifications/{message.kind}_sms.txt", context).strip())
+            send_sms(recipient, _written(f"notifications/{message.kind}_sms.txt", context, "\n\n"))
     except Exception as exc:  # any backend's failure: kept, and tried again
         logger.warning("Sending %s by %s failed: %s", message.kind, channel, exc.__class__.__name__)
         note.error = f"{exc.__class__.__name__}: {exc}"[:300]
         note.status = NotificationStatus.FAILED if note.attempts > len(RETRIES) else NotificationStatus.PENDING
-        note.save(update_fields=["attempts", "error", "status"])
+        with transaction.atomic():
+            note.save(update_fields=["attempts", "error", "status"])
+            _ledger(note, "message.failed", final=note.status == NotificationStatus.FAILED)
         return "failed" if note.status == NotificationStatus.PENDING else "gave up"
     note.status = NotificationStatus.SENT
     note.sent_at = timezone.now()
     note.error = ""
-    note.save(update_fields=["attempts", "status", "sent_at", "error"])
+    with transaction.atomic():
+        note.save(update_fields=["attempts", "status", "sent_at", "error"])
+        _ledger(note, "message.sent")
     return "sent"
+
+
+def _ledger(note: Notification, kind: str, **details: Any) -> None:
+    """The appointment's ledger entry of a message: which kind, by which channel (never its text or address)."""
+    lock_appointment(note.appointment_id)
+    data = {"notification_id": note.pk, "kind": note.kind, "channel": note.channel, "attempt": note.attempts}
+    record(note.appointment_id, [Happening(kind, data | details)], actor=None)
 
 
 def _email(message: Message, recipient: str, subject: str, context: dict[str, Any]) -> None:
     email = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"notifications/{message.kind}.txt", context),
+        body=_written(f"notifications/{message.kind}.txt", context, "\n\n----------\n\n") + "\n",
         to=[recipient],
     )
-    email.attach_alternative(render_to_string(f"notifications/{message.kind}.html", context), "text/html")
-    if message.invitation is not None:
+    email.attach_alternative(_written_html(f"notifications/{message.kind}.html", context), "text/html")
+    if message.calendar is not None:
         method = "CANCEL" if message.kind == Kind.CANCELLED else "REQUEST"
-        email.attach("appointment.ics", message.invitation, f"text/calendar; method={method}; charset=utf-8")
+        ical = _invitation(message.calendar, context["languages"])
+        email.attach("appointment.ics", ical, f"text/calendar; method={method}; charset=utf-8")
     email.send()
+
+
+def _invitation(calendar: Mapping[str, Any], languages: list[str]) -> bytes:
+    """The calendar invitation with its summary and description in the message's languages."""
+    titles, descriptions = [], []
+    for language in languages:
+        with translation.override(language):
+            titles.append(gettext("Video appointment with %(department)s") % {"department": calendar["organizer"]})
+            descriptions.append(gettext("Join from your link: %(link)s") % {"link": calendar["link"]})
+    return invitation(**calendar, title=" / ".join(titles), description="\n\n".join(descriptions))
 
 
 def retry_delay(attempt: int) -> timedelta | None:
     """The wait before attempt `attempt + 1` of a message, or None when it has had its tries."""
     return backoff(RETRIES[attempt - 1]) if attempt - 1 < len(RETRIES) else None
+
+
+# --- what the appointment's page lists (issue 24.4): messages overtaken, and a failed one sent again ------------
+
+
+def announcement_overtaken(event_id: str) -> int:
+    """Record that the message of an event was not sent because a later change made it moot (`announcement`
+    returned None): one row per channel the claimant had an address on, so the appointment's page lists it
+    as overtaken rather than not at all. A row already tried (pending a retry, or failed) becomes overtaken;
+    returns how many rows say so."""
+    event = Event.objects.filter(id=event_id).first()
+    if event is None or event.appointment_id is None:
+        return 0
+    kind = ANNOUNCED[EventType(event.type)]
+    claimant = event.content["appointment"]["claimant"]
+    return _overtaken(event.appointment_id, kind, f"event:{event.id}", channels_of(claimant))
+
+
+def reminder_overtaken(appointment_id: str, hours: int, scheduled_for: str) -> int:
+    """As `announcement_overtaken`, for a reminder that `reminder` decided not to send."""
+    claimant = Claimant.objects.filter(appointment_id=appointment_id).values("email", "phone_number").first()
+    if claimant is None:
+        return 0
+    return _overtaken(appointment_id, Kind.REMINDER, f"reminder:{hours}:{scheduled_for}", channels_of(claimant))
+
+
+def _overtaken(appointment_id: Any, kind: str, key: str, channels: Mapping[str, str | None]) -> int:
+    marked = 0
+    for channel, recipient in channels.items():
+        if not recipient:
+            continue
+        note, created = Notification.objects.get_or_create(
+            key=f"{key}:{channel}",
+            defaults={
+                "appointment_id": appointment_id,
+                "kind": kind,
+                "channel": channel,
+                "recipient": recipient if channel == Channel.EMAIL else mask(recipient),
+                "status": NotificationStatus.OVERTAKEN,
+            },
+        )
+        if not created and note.status in (NotificationStatus.PENDING, NotificationStatus.FAILED):
+            note.status = NotificationStatus.OVERTAKEN
+            note.save(update_fields=["status"])
+        marked += note.status == NotificationStatus.OVERTAKEN
+    return marked
+
+
+class CannotSendAgain(Exception):
+    """Only a message that failed (had its tries and gave up) is sent again."""
+
+
+def notification_send_again(*, notification_id: int, appointment_id: Any, actor: Actor) -> Notification:
+    """A failed message tried again, as a staff member asked from the appointment's page: its tries start anew
+    (the same retries as a first send), it is recorded in the appointment's ledger with who asked, and the task
+    that sends it is enqueued in this transaction. The task decides again when it runs, as for a first send: a
+    message a later change has made moot is then overtaken, not sent. Raises CannotSendAgain for a message that
+    did not fail (sent, pending, overtaken, not configured) or is not the appointment's."""
+    from notifications.tasks import resend_task  # the task module imports this one
+
+    with transaction.atomic():
+        lock_appointment(appointment_id)
+        note = (
+            Notification.objects.select_for_update().filter(pk=notification_id, appointment_id=appointment_id).first()
+        )
+        if note is None or note.status != NotificationStatus.FAILED:
+            raise CannotSendAgain("Only a message that failed can be sent again.")
+        job, args = resend_task(note)
+        note.status = NotificationStatus.PENDING
+        note.attempts = 0
+        note.save(update_fields=["status", "attempts"])
+        data = {"notification_id": note.pk, "kind": note.kind, "channel": note.channel}
+        record(note.appointment_id, [Happening("message.resend_requested", data)], actor=actor)
+        enqueue_at(job, None, *args)
+    return note

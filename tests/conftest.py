@@ -18,8 +18,16 @@ from rest_framework.test import APIClient
 from appointments.models import Appointment, Department
 from claimants.models import FieldType
 from config.history import history_drift
+from config.translations import compile_catalogues
 from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, make_appointment
 from tests.support import Persona, persona
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The Welsh pages need the compiled catalogue: built here when a .po is newer than its .mo (config/translations.py),
+    # so a test run straight after editing the Welsh texts reads them.
+    compile_catalogues()
+
 
 # The tests run as production does (no DEBUG), which needs a SECRET_KEY: a test-only one unless one is given. The
 # settings were read before this file, so the key goes on them too; the servers and workers the tests start take it

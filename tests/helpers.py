@@ -16,6 +16,8 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.db.models import QuerySet
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from appointments.models import Appointment, Department, Status
 from claimants.models import ClaimantData
@@ -65,6 +67,48 @@ def run_together(jobs: list[Callable[[], T]]) -> list[T]:
     return cast(list[T], outcomes)  # no exception among them: each is its job's answer
 
 
+def hours_forms(department: Department) -> dict[str, str]:
+    """The department page's booking rules, working hours and days that differ (issue 23.1), posted back as they
+    are: their management forms and each row unchanged."""
+    from appointments.availability import BookingRules, HoursException, WorkingHours
+
+    data: dict[str, str] = {}
+    rows: list[tuple[str, list[Any], tuple[str, ...]]] = [
+        ("booking_rules", list(BookingRules.objects.filter(department=department)), _RULES),
+        ("working_hours", list(WorkingHours.objects.filter(department=department)), _HOURS),
+        ("hours_exceptions", list(HoursException.objects.filter(department=department)), _EXCEPTIONS),
+    ]
+    for prefix, found, columns in rows:
+        data |= {
+            f"{prefix}-TOTAL_FORMS": str(len(found)),
+            f"{prefix}-INITIAL_FORMS": str(len(found)),
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
+        for index, row in enumerate(found):
+            data[f"{prefix}-{index}-{'department' if prefix == 'booking_rules' else 'id'}"] = str(row.pk)
+            data[f"{prefix}-{index}-department"] = str(department.pk)
+            for name in columns:
+                value = getattr(row, f"{name}_id" if name == "agent" else name)
+                shown = value.strftime("%H:%M") if name.endswith("_at") and value is not None else value
+                data[f"{prefix}-{index}-{name}"] = "" if shown is None else str(shown)
+    return data
+
+
+_RULES = (
+    "slot_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "notice_to_book_minutes",
+    "notice_to_reschedule_minutes",
+    "notice_to_cancel_minutes",
+    "horizon_days",
+    "max_claimant_reschedules",
+)
+_HOURS = ("agent", "weekday", "starts_at", "ends_at")
+_EXCEPTIONS = ("agent", "day", "kind", "starts_at", "ends_at", "note")
+
+
 def patch_url(appointment: Appointment, query: str = "") -> str:
     return f"/api/v1/appointments/{appointment.pk}{query}"
 
@@ -105,9 +149,22 @@ def staff(username: str, *departments: Department, group: str = "Agents", superu
     return user
 
 
+def recovery_code(user: User) -> str:
+    """A fresh one-time recovery code of the user's (django-otp's StaticDevice): what a test types as the second
+    factor (STAFF_SECOND_FACTOR_REQUIRED is on in the tests, as in production), rather than turning it off."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Test recovery codes", defaults={"confirmed": True})
+    return device.token_set.create(token=StaticToken.random_token()).token
+
+
 def logged_in(user: User) -> Client:
+    """A client signed in as the user, past the second factor (its session verified by a device of theirs, as
+    entering a code makes it)."""
     client = Client()
     client.force_login(user)
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Test recovery codes", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 
@@ -389,13 +446,17 @@ class TcpProxy:
         self.listener.close()
 
 
-def browser_sign_in(page: "Page", base: str, username: str, password: str) -> None:
-    """Sign in to the back office in a Playwright page."""
+def browser_sign_in(page: "Page", base: str, username: str, password: str, *, lands: str | None = None) -> None:
+    """Sign in to the back office in a Playwright page: the password, then a recovery code as the second factor."""
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/appointments/appointment/")  # staff land on today's list (issue 17.11)
+    page.wait_for_url(f"{base}/admin/second-factor/**")
+    page.fill("#id_code", recovery_code(User.objects.get(username=username)))
+    page.click("input[type=submit]")
+    # Staff land on today's list (issue 17.11).
+    page.wait_for_url(lands or f"{base}/admin/appointments/appointment/")
 
 
 # The stamps each status carries; moving an appointment to a status means walking an allowed path.

@@ -163,6 +163,8 @@ def throwaway_database(name: str) -> Iterator[dict[str, str]]:
     test_<name>, which autoclobber would otherwise drop); yields the environment that points a server at it.
     On SQLite it is the file `name` (in the working directory), which a server or worker can share."""
     setup_test_environment()
+    if connection.vendor == "postgresql":  # one server for every worktree: a name of this database's own
+        name = f"{name}_{connection.settings_dict['NAME']}"
     connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": name}
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 
+from config.personal import Category, personal
 from events.models import EventType
 
 # Events an endpoint may ask for (the ping is sent to whoever asks for one, whatever they subscribed to).
@@ -111,7 +112,9 @@ class Attempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     # Why there is no status code (timeout, refused address, connection error), or "" when there is one.
     error = models.CharField(max_length=300, blank=True, default="")
-    response_body = models.TextField(blank=True, default="")
+    response_body = personal(
+        models.TextField(blank=True, default=""), Category.COPY, "what the receiver answered, to find a fault"
+    )
 
     class Meta:
         ordering = ["-at"]

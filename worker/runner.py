@@ -21,7 +21,10 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
@@ -32,6 +35,8 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
 from config.outage import DATABASE_UNAVAILABLE, outage
+from config.queue import RUNNING, SUCCESSFUL
+from config.writes import update_rows
 from worker.health import serve
 from worker.models import WorkerBeat
 from worker.sweep import sweep
@@ -99,20 +104,78 @@ class QueueLoop:
                 connection.close()
 
     def once(self) -> bool:
-        """Take and run one task; False when none was ready."""
+        """Take and run one task (or, of a kind run together, up to its batch's size); False when none was ready."""
         close_old_connections()  # a connection the database dropped while we slept is replaced, not used
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend, queue_name=self.queue)
         with exclusive_transaction(tasks.db):
             result = tasks.get_locked()
             if result is None:
                 return False
-            result.claim(self.worker_id)
+            together = batched.get(result.task_path)
+            results = [result]
+            if together is not None and together.size() > 1:
+                more = tasks.filter(task_path=result.task_path).exclude(pk=result.pk)
+                results += list(more.select_for_update(skip_locked=True)[: together.size() - 1])
+            claim(results, self.worker_id)
+        # The heart's beat names the first; those claimed with it share its start and worker (worker/sweep.py).
         self.current, self.since = str(result.id), time.monotonic()
         try:
-            execute(result)
+            if together is None:
+                execute(result)
+            else:
+                execute_together(results, together)
         finally:
             self.current = self.since = None
         return True
+
+
+@dataclass(frozen=True)
+class Batched:
+    """Tasks of one kind a loop takes up to `size()` at a time and runs with one call: `run` gets each task's
+    arguments and returns each one's result, in order (for work that is cheaper done together: webhooks)."""
+
+    size: Callable[[], int]
+    run: Callable[[list[list[Any]]], list[Any]]
+
+
+# By task path; registered by the app that owns the task, from its AppConfig.ready().
+batched: dict[str, Batched] = {}
+
+
+def register_batched(task_path: str, together: Batched) -> None:
+    batched[task_path] = together
+
+
+def claim(results: list[DBTaskResult], worker_id: str) -> None:
+    """Mark these tasks RUNNING, as `DBTaskResult.claim` does, in one batch: one start time for all."""
+    if len(results) == 1:
+        results[0].claim(worker_id)
+        return
+    now = timezone.now()
+    for result in results:
+        result.status, result.started_at = RUNNING, now
+        result.worker_ids = [*result.worker_ids, worker_id]
+    update_rows(results, ["status", "started_at", "worker_ids"])
+
+
+def execute_together(results: list[DBTaskResult], together: Batched) -> None:
+    """Run claimed tasks with one call and record each one's result in one batch; as `execute`, a task the
+    database failed under stays RUNNING (its lease runs it again). No line per task: one for them all."""
+    try:
+        values = together.run([list(result.task_result.args) for result in results])
+    except DATABASE_UNAVAILABLE:
+        raise
+    except Exception as exc:
+        for result in results:
+            result.set_failed(exc)
+        logger.exception("Tasks %s: %d failed together", results[0].task_name, len(results))
+        return
+    now = timezone.now()
+    for result, value in zip(results, values, strict=True):
+        result.status, result.finished_at, result.return_value = SUCCESSFUL, now, value
+        result.exception_class_path = result.traceback = ""
+    update_rows(results, ["status", "finished_at", "return_value", "exception_class_path", "traceback"])
+    logger.info("Tasks %s: %d ran together", results[0].task_name, len(results))
 
 
 def execute(result: DBTaskResult) -> None:

@@ -56,9 +56,13 @@ def leases_recover(now: datetime) -> int:
     lease = now - timedelta(seconds=settings.TASK_LEASE_SECONDS)
     renewed = WorkerBeat.objects.filter(seen_at__gte=lease, task_id__isnull=False).values("task_id")
     expired = DBTaskResult.objects.filter(status=RUNNING, started_at__lt=lease).exclude(id__in=renewed)
+    # Tasks a loop took together (worker.runner.Batched) share the start and the worker of the one its beat names.
+    together = {(named.started_at, named.worker_ids[-1]) for named in DBTaskResult.objects.filter(id__in=renewed)}
     recovered = 0
     with transaction.atomic():
         for result in expired.select_for_update(skip_locked=True):
+            if result.worker_ids and (result.started_at, result.worker_ids[-1]) in together:
+                continue
             if len(result.worker_ids) >= MOST_RUNS:
                 result.set_failed(LeaseExpired(f"lost its worker {len(result.worker_ids)} times"))
                 logger.error("Task %s id=%s lost its worker %d times: failed", result.task_name, result.id,

@@ -21,10 +21,11 @@ from django.utils.html import format_html, format_html_join
 from appointments import hooks
 from appointments.admin import views
 from appointments.admin.actions import ACTIONS
-from appointments.admin.filters import DayFilter, DepartmentFilter
+from appointments.admin.calendar import live_context
+from appointments.admin.filters import ONE_DAY_VIEWS, DayFilter, DepartmentFilter
 from appointments.forms import CLAIMANT_FIELDS, AppointmentAdminForm, staff_name
 from appointments.join_window import join_window
-from appointments.local_time import local_label, local_span
+from appointments.local_time import local_clock, local_label, local_span
 from appointments.models import FEATURE_FIELDS, FINAL_STATUSES, Appointment, AppointmentQuerySet, Status
 from appointments.selectors import appointment_history, appointment_time_zone, claimant_data_items
 from config.admin import CappedCountPaginator, scoped
@@ -71,8 +72,11 @@ class AppointmentAdmin(admin.ModelAdmin):
         "session_ended",
         "meeting_details",
         "participants_panel",
+        "messages_panel",
         "recent_history",
         "outcome_note",
+        "personal_data_panel",
+        "notes_panel",
     ]
 
     def get_urls(self) -> list[URLPattern]:
@@ -86,6 +90,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                 {
                     "fields": [
                         "appointment_at",
+                        *(["free_time"] if obj is not None and obj.agent_id and obj.status == "scheduled" else []),
                         "duration_in_minutes",
                         "claimant_name",
                         "meeting_details",
@@ -103,6 +108,8 @@ class AppointmentAdmin(admin.ModelAdmin):
             ),
             ("Interpreter", {"fields": ["is_interpreter_needed", "interpreter_language"]}),
             ("Participants", {"fields": ["participants_panel"]}),
+            *([("Notes", {"fields": ["notes_panel"]})] if obj is not None else []),
+            *([("Messages to the claimant", {"fields": ["messages_panel"]})] if obj is not None else []),
             (
                 "Record",
                 {
@@ -130,7 +137,16 @@ class AppointmentAdmin(admin.ModelAdmin):
                 },
             ),
             ("History", {"fields": ["recent_history"]}),
+            *self._personal_data(request, obj),
         ]
+
+    def _personal_data(self, request: HttpRequest, obj: Appointment | None) -> _FieldsetSpec:
+        permission, _panel = hooks.personal_data_panel.get()
+        return (
+            [("Personal data", {"fields": ["personal_data_panel"]})]
+            if obj and request.user.has_perm(permission)
+            else []
+        )
 
     def changeform_view(
         self,
@@ -197,7 +213,8 @@ class AppointmentAdmin(admin.ModelAdmin):
         title = DayFilter.title_of(request)
         # The list is the agent's desk: Django's sidebar of every model would push the Join column out of a 1366 px
         # window (issue 17.11); the header's links (Today, Waiting room) and the breadcrumbs lead everywhere else.
-        context = {"title": title, "is_nav_sidebar_enabled": False, **(extra_context or {})}
+        live = live_context(self, request)  # issue 24.2: the rows drawn again when the day changes
+        context = {"title": title, "is_nav_sidebar_enabled": False, **live, **(extra_context or {})}
         return super().changelist_view(request, context)
 
     # The record's times, in the department's zone and the page's one format (the change page's stamps).
@@ -236,6 +253,26 @@ class AppointmentAdmin(admin.ModelAdmin):
     def when(self, obj: Appointment) -> str:
         return local_label(obj.appointment_at, obj.zone)
 
+    @admin.display(description="time", ordering="appointment_at")
+    def when_today(self, obj: Appointment) -> str:
+        """A one-day list's time (issue 24: the date was repeated on every row): the clock alone when the
+        appointment falls today in its own zone, else the date too, so nothing is read as today that is not."""
+        local = obj.appointment_at.astimezone(obj.zone)
+        if local.date() == timezone.now().astimezone(obj.zone).date():
+            return local_clock(obj.appointment_at, obj.zone)
+        return local_label(obj.appointment_at, obj.zone)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return [self._time_column(request, name) for name in super().get_list_display(request)]
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
+        links = super().get_list_display_links(request, list_display)
+        return [self._time_column(request, name) for name in links] if links else links
+
+    @staticmethod
+    def _time_column(request: HttpRequest, name: Any) -> Any:
+        return "when_today" if name == "when" and DayFilter.current(request) in ONE_DAY_VIEWS else name
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj: Appointment) -> str:
         badge = format_html('<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display())
@@ -270,7 +307,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="claimant", ordering="claimant__name")
     def claimant_name(self, obj: Appointment) -> str:
-        return obj.claimant.name
+        return obj.claimant.name or "(erased)"
 
     @admin.display(description="interpreter", ordering="interpreter_language")
     def interpreter(self, obj: Appointment) -> str:
@@ -297,6 +334,18 @@ class AppointmentAdmin(admin.ModelAdmin):
     def participants_panel(self, obj: Appointment) -> str:
         return hooks.participants_panel.get()(obj)  # meetings' (meetings.participants_panel)
 
+    @admin.display(description="internal notes")
+    def notes_panel(self, obj: Appointment) -> str:
+        return hooks.notes_panel.get()(obj)  # desk's (desk.backoffice)
+
+    @admin.display(description="messages")
+    def messages_panel(self, obj: Appointment) -> str:
+        return hooks.messages_panel.get()(obj)  # notifications' (notifications.backoffice)
+
+    @admin.display(description="personal data")
+    def personal_data_panel(self, obj: Appointment) -> str:
+        return hooks.personal_data_panel.get()[1](obj)  # privacy's (privacy.backoffice)
+
     @admin.display(description="recent changes")
     def recent_history(self, obj: Appointment) -> str:
         entries = appointment_history(obj)[:5]
@@ -311,14 +360,19 @@ class AppointmentAdmin(admin.ModelAdmin):
                     e.who,
                     e.what,
                     e.kind,
-                    "; ".join(f"{c.field} {c.old} → {c.new}" for c in e.changes) or "—",
+                    "; ".join(str(c) for c in e.changes) or "—",
                 )
                 for e in entries
             ),
         )
         history = reverse("admin:appointments_appointment_history", args=[obj.pk])
+        timeline = reverse("admin:appointments_appointment_timeline", args=[obj.pk])
         return format_html(
-            '<ul class="recent-history">{}</ul><a class="full-history" href="{}">Full history</a>', rows, history
+            '<ul class="recent-history">{}</ul><a class="full-history" href="{}">Full history</a> · '
+            '<a class="timeline" href="{}">Timeline</a>',
+            rows,
+            history,
+            timeline,
         )
 
     def history_view(

@@ -4,6 +4,7 @@ contact details and the claimant data fields they collect (written through the c
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin
 from django.db.models import Field, QuerySet
@@ -11,20 +12,26 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.forms import Field as FormField
 from django.http import HttpRequest
 
+from appointments.admin.hours import HOURS_INLINES
 from appointments.features import FEATURE_LABELS
 from appointments.forms import ClaimantDataFieldForm
 from appointments.models import FEATURE_FIELDS, Department
+from appointments.retention import oldest_erased_on, retention_days
 from appointments.selectors import departments_counted
 from claimants.models import ClaimantDataField
 from claimants.services import claimant_data_field_added, claimant_data_field_change
-from config.admin import scoped
+from config.admin import TabularInline, scoped
+from config.local_time import local_label
+
+# A data field's columns staff edit on the department's page, and so the ones a save hands the claimant services.
+DATA_FIELD_COLUMNS = ("position", "name", "type", "required")
 
 
-class ClaimantDataFieldInline(admin.TabularInline):
+class ClaimantDataFieldInline(TabularInline):
     model = ClaimantDataField
     form = ClaimantDataFieldForm
     extra = 0
-    fields = ["position", "name", "type", "required"]
+    fields = DATA_FIELD_COLUMNS
     ordering = ["position", "name"]
 
 
@@ -39,11 +46,22 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     search_fields = ["name"]
     filter_horizontal = ["members"]
-    inlines = [ClaimantDataFieldInline]
+    inlines = [ClaimantDataFieldInline, *HOURS_INLINES]
     fieldsets = [
         (None, {"fields": ["name", "members"]}),
         ("Default features of new appointments", {"fields": list(FEATURE_FIELDS)}),
         ("Local time and the claimant's reminders", {"fields": ["time_zone", "reminder_hours"]}),
+        ("The claimant's language", {"fields": ["default_language", "bilingual"]}),
+        ("Staff's calendar feeds", {"fields": ["calendar_feed_shows_names"]}),
+        (
+            "Keeping claimants' personal data",
+            {
+                "fields": ["retention_days", "retention_summary"],
+                "description": "Each appointment's claimant data (name, contact details, date of birth, data values, "
+                "and every copy) is erased this many days after the appointment ends, unless it is on legal "
+                "hold; blank for the service's default (PERSONAL_DATA_RETENTION_DAYS).",
+            },
+        ),
         (
             "How claimants contact the department",
             {
@@ -66,7 +84,18 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Department | None = None) -> list[str]:
         # Membership decides what a user reaches: only a superuser grants it.
-        return [] if request.user.is_superuser else ["name", "members"]
+        return ["retention_summary"] if request.user.is_superuser else ["name", "members", "retention_summary"]
+
+    @admin.display(description="oldest erased on")
+    def retention_summary(self, obj: Department) -> str:
+        if obj.pk is None:
+            return "—"
+        days = retention_days(obj)
+        when = oldest_erased_on(obj)
+        kept = f"{days} days after each appointment ends"
+        if when is None:
+            return f"{kept}; no appointment's claimant data is kept now."
+        return f"{kept}; the oldest kept now is erased {local_label(when, ZoneInfo(obj.time_zone))}."
 
     # `obj: Any`: a Department with departments_counted's annotations (get_queryset), which its type does not know.
     @admin.display(description="members", ordering="member_total")
@@ -89,11 +118,14 @@ class DepartmentAdmin(admin.ModelAdmin):
         formset: BaseInlineFormSet[ClaimantDataField, Department, ModelForm[ClaimantDataField]],
         change: bool,
     ) -> None:
+        if formset.model is not ClaimantDataField:  # the booking rules and hours: rows of their own (issue 23.1)
+            super().save_formset(request, form, formset, change)
+            return
         # Data fields are written by the claimant services: a changed field re-checks and converts the values it
         # holds, a new one gives every claimant of the department an empty item.
         for data_field in formset.save(commit=False):
             if data_field.pk is not None and not data_field._state.adding:
-                changes = {name: getattr(data_field, name) for name in ("position", "name", "type", "required")}
+                changes = {name: getattr(data_field, name) for name in DATA_FIELD_COLUMNS}
                 claimant_data_field_change(data_field=data_field, changes=changes, actor=request.user)
             else:
                 data_field.save()

@@ -36,6 +36,8 @@ VIEWS = (
     View("attention", "Needs attention", "Needs attention"),
     View("all", "All", "Appointments"),
 )
+# The views whose rows are all of today: their time column gives the clock alone (the heading says the day).
+ONE_DAY_VIEWS = frozenset({"today", "waiting"})
 
 
 class DepartmentFilter(admin.SimpleListFilter):

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
@@ -26,13 +29,18 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from appointments.booking import BookingForm
-from appointments.dashboard import week_summary
+from appointments.admin.calendar import calendar_move, calendar_page
+from appointments.booking import SHOW_FREE_TIMES, BookingForm
+from appointments.dashboard import range_summary
 from appointments.exports import appointments_csv
 from appointments.local_time import staff_zone
 from appointments.models import Appointment, Department
+from appointments.numbers import agent_numbers, agent_numbers_csv, chosen_range, range_bounds
+from appointments.record_pdf import pdf_answer
 from appointments.selectors import appointment_history
+from appointments.timeline import lines
 from config.registry import Registry
+from ledger.services import entries_of, verify
 
 
 def book(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
@@ -48,8 +56,12 @@ def book(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResp
                "opts": model_admin.model._meta}  # fmt: skip
     if chosen is None:
         return TemplateResponse(request, "admin/appointments/book.html", {**context, "departments": departments})
-    form = BookingForm(request.POST or None, department=chosen, actor=request.user)
-    if request.method == "POST" and form.is_valid():
+    if SHOW_FREE_TIMES in request.POST:  # the form again, as typed, with the free times of the agent now chosen
+        typed = {name: request.POST.get(name) for name in request.POST if name not in ("free_time", SHOW_FREE_TIMES)}
+        form = BookingForm(initial=typed, department=chosen, actor=request.user)
+    else:
+        form = BookingForm(request.POST or None, department=chosen, actor=request.user)
+    if request.method == "POST" and form.is_bound and form.is_valid():
         booked = form.booked
         model_admin.log_addition(request, booked, [{"added": {}}])
         model_admin.message_user(request, f"Booked appointment {booked}.", messages.SUCCESS)
@@ -74,6 +86,33 @@ def history(model_admin: ModelAdmin[Appointment], request: HttpRequest, object_i
     return TemplateResponse(request, "admin/appointments/appointment/history.html", context)
 
 
+def timeline(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: object) -> HttpResponse:
+    """The appointment's ledger in words a person reads, in the department's zone, with whether its chain verifies
+    (issue 20.3), and its record as a PDF to download."""
+    appointment = model_admin.get_object(request, str(appointment_id))
+    if appointment is None or not model_admin.has_view_or_change_permission(request, appointment):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Timeline of appointment {appointment.reference}",
+        "subtitle": None,
+        "opts": model_admin.model._meta,
+        "object": appointment,
+        "lines": lines(list(entries_of(appointment.pk)), appointment.zone),
+        "broken": verify(appointment.pk),
+        "zone_name": appointment.zone.key.replace("_", " "),
+    }
+    return TemplateResponse(request, "admin/appointments/appointment/timeline.html", context)
+
+
+def record(model_admin: ModelAdmin[Appointment], request: HttpRequest, appointment_id: object) -> HttpResponseBase:
+    """The record as a PDF (the Timeline's "Download record"), as the API's `GET …/events?format=pdf` answers it."""
+    appointment = model_admin.get_object(request, str(appointment_id))
+    if appointment is None or not model_admin.has_view_or_change_permission(request, appointment):
+        raise PermissionDenied
+    return pdf_answer(appointment)
+
+
 def export_csv(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponseBase:
     """The list as it is filtered (view, filters, search, date, tenancy) as CSV, streamed row by row."""
     if not model_admin.has_view_permission(request):
@@ -91,27 +130,49 @@ def export_csv(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> Ht
     return response
 
 
-def dashboard(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
-    """The managers' week: appointments by status per day, the no-show rate, the average wait."""
+def _dashboard_range(request: HttpRequest) -> tuple[ZoneInfo, date, date, str | None]:
     if not request.user.has_perm("appointments.change_department"):
         raise PermissionDenied
     zone = staff_zone(request.user)
-    summary = week_summary(model_admin.get_queryset(request), zone, timezone.now())
+    return zone, *chosen_range(request.GET, timezone.now().astimezone(zone).date())
+
+
+def dashboard(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponse:
+    """The managers' numbers over a range of days (this week unless asked, issue 24.7): appointments by status per
+    day, the no-show rate, the average wait, and per agent (appointments.numbers)."""
+    zone, first, last, error = _dashboard_range(request)
+    if error:
+        messages.error(request, error)
+    appointments = model_admin.get_queryset(request)
+    summary = range_summary(appointments, zone, first, last)
     wait = summary["average_wait"]
     seconds = round(wait.total_seconds()) if wait is not None else 0
+    this_week = request.GET.get("from") is None and request.GET.get("to") is None
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": "This week",
+        "title": "This week" if this_week else "Numbers",
         "subtitle": None,
         "opts": model_admin.model._meta,
         "summary": summary,
-        "first_day": summary["days"][0],
-        "last_day": summary["days"][-1],
+        "first_day": first,
+        "last_day": last,
         "zone_name": zone.key.replace("_", " "),
         "wait_minutes": seconds // 60,
         "wait_seconds": seconds % 60,
+        "agents": agent_numbers(appointments, *range_bounds(first, last, zone)),
+        "csv_query": urlencode({"from": first.isoformat(), "to": last.isoformat()}),
     }
     return TemplateResponse(request, "admin/appointments/dashboard.html", context)
+
+
+def dashboard_csv(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResponseBase:
+    """The per-agent figures of the dashboard's range as CSV (a range the page would refuse: this week's)."""
+    zone, first, last, _error = _dashboard_range(request)
+    numbers = agent_numbers(model_admin.get_queryset(request), *range_bounds(first, last, zone))
+    response = StreamingHttpResponse(agent_numbers_csv(numbers, first, last), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="agents-{first:%Y%m%d}-{last:%Y%m%d}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # A page of the appointment admin, called with the model admin, the request and its address's ids.
@@ -134,7 +195,12 @@ PERSON = f"{ONE}/participants/<uuid:participant_id>"
 
 ROUTES = (
     Route("export.csv", export_csv, "appointments_appointment_export"),
+    Route(f"{ONE}/timeline/", timeline, "appointments_appointment_timeline"),
+    Route(f"{ONE}/record.pdf", record, "appointments_appointment_record"),
     Route("dashboard/", dashboard, "appointments_dashboard"),
+    Route("calendar/", calendar_page, "appointments_calendar"),
+    Route("calendar/move/", calendar_move, "appointments_calendar_move", post_only=True),
+    Route("dashboard/agents.csv", dashboard_csv, "appointments_dashboard_csv"),
 )
 
 # The pages of the apps above, by the name they registered under (meetings: the waiting room, the agent's meeting

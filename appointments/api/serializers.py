@@ -93,6 +93,33 @@ class AppointmentEnvelopeSerializer(serializers.Serializer):
     data = AppointmentSerializer()  # type: ignore[assignment]
 
 
+class DryRunSerializer(serializers.Serializer):
+    """What a change tried with `?dry_run=true` would cause (appointments.services.dry_run)."""
+
+    events = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The event types it would record, in order (as the webhooks name them).",
+    )
+    messages = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="The claimant's messages it would send or plan, by channel (`email`, `sms`): `booked`, "
+        "`rescheduled`, `cancelled`, `missed`, one `reminder` per reminder planned.",
+    )
+    join_links_renewed = serializers.BooleanField(
+        help_text="Whether a participant would get a new link (an interpreter becoming needed); the claimant's link "
+        "never changes."
+    )
+
+
+class AppointmentChangeEnvelopeSerializer(serializers.Serializer):
+    """A change's answer: the appointment, and with `?dry_run=true` what the change would cause (absent otherwise)."""
+
+    data = AppointmentSerializer()  # type: ignore[assignment]
+    dry_run = DryRunSerializer(
+        required=False, help_text="Only in the answer to `?dry_run=true`: nothing was changed, this is what would be."
+    )
+
+
 class _ColumnFields(serializers.ModelSerializer[Appointment]):
     """Builds a writable column's API field from the model, as DRF does (every boolean here is strict)."""
 

@@ -23,6 +23,7 @@ from rest_framework.serializers import Serializer
 
 from appointments.api import examples, idempotency
 from appointments.api.serializers import (
+    AppointmentChangeEnvelopeSerializer,
     AppointmentCreateSerializer,
     AppointmentEnvelopeSerializer,
     AppointmentSerializer,
@@ -33,9 +34,19 @@ from appointments.api.serializers import (
 from appointments.filtersets import AppointmentFilterBackend, AppointmentFilterSet
 from appointments.models import Appointment, AppointmentQuerySet, Department
 from appointments.representation import CallerIds, page, representation, visible_one
-from appointments.services import appointment_cancel, appointment_create, appointment_update, department_for_create
+from appointments.services import (
+    DryRun,
+    appointment_cancel,
+    appointment_cancel_dry_run,
+    appointment_create,
+    appointment_update,
+    appointment_update_dry_run,
+    department_for_create,
+)
 from config.api.http import (
+    DRY_RUN_HEADER,
     apply_method_override,
+    dry_run_requested,
     if_match_precondition,
     if_none_match_hits,
     representation_etag,
@@ -43,7 +54,13 @@ from config.api.http import (
 )
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.pagination import LaravelPagination
-from config.api.schema import ERROR_RESPONSES, IF_MATCH_HEADER, form_bodies
+from config.api.schema import (
+    DRY_RUN_PARAMETER,
+    DRY_RUN_RESPONSE_HEADER,
+    ERROR_RESPONSES,
+    IF_MATCH_HEADER,
+    form_bodies,
+)
 from config.api.validation import validated
 from config.transactions import all_or_nothing
 
@@ -53,6 +70,8 @@ APPOINTMENT_ID = OpenApiParameter(
     "appointment", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The UUID of the appointment."
 )
 ONE_APPOINTMENT = {200: AppointmentEnvelopeSerializer, **ERROR_RESPONSES}
+# A change's answers, which `?dry_run=true` extends (issue 20.4).
+CHANGED_APPOINTMENT = {200: AppointmentChangeEnvelopeSerializer, **ERROR_RESPONSES}
 
 
 @extend_schema(tags=["appointments"])
@@ -64,6 +83,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     filter_backends = [AppointmentFilterBackend]
     filterset_class = AppointmentFilterSet
     pagination_class = LaravelPagination
+    dry_run = False  # set by _valid() from `?dry_run=` on a change
 
     def get_queryset(self) -> AppointmentQuerySet:
         """The caller's appointments (tenancy); each action reads from it what it answers with."""
@@ -81,6 +101,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         appointment is not the caller's, the answer is the 404, as if the appointment had been looked up first:
         a valid request finds it (or not) under its lock, in the service, with no read before."""
         try:
+            self.dry_run = dry_run_requested(self.request)
             serializer = validated(serializer_class, request_body(self.request), **kwargs)
         except exceptions.APIException:
             if not self.get_queryset().filter(pk=pk).exists():
@@ -92,6 +113,21 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         if apply_method_override(request):
             self.action = self.action_map.get("patch", self.action)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        if self.dry_run:  # every answer to a dry run says so, its errors too: nothing was changed
+            response[DRY_RUN_HEADER] = "true"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def _tried(self, attempt: Callable[[], DryRun]) -> Response:
+        """A dry run's answer: the real call's status and `data`, what it would cause beside it, and the ETag of the
+        appointment as it is (unchanged: a client may make the change with it in If-Match)."""
+        try:
+            tried = attempt()
+        except Appointment.DoesNotExist:
+            raise exceptions.NotFound() from None
+        body = {"data": tried.shown, "dry_run": tried.summary()}
+        return Response(body, status=status.HTTP_200_OK, headers={"ETag": representation_etag(tried.current)})
 
     def _answer(self, data: Any, status_code: int) -> Response:
         return Response({"data": data}, status=status_code, headers={"ETag": representation_etag(data)})
@@ -177,10 +213,10 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Update an appointment",
-        parameters=[APPOINTMENT_ID, IF_MATCH_HEADER],
+        parameters=[APPOINTMENT_ID, IF_MATCH_HEADER, DRY_RUN_PARAMETER, DRY_RUN_RESPONSE_HEADER],
         request=AppointmentUpdateSerializer,
         examples=[examples.UPDATE],
-        responses=ONE_APPOINTMENT,
+        responses=CHANGED_APPOINTMENT,
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Send only the fields to change.
@@ -188,12 +224,23 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         Fields required in the representation cannot be set to null but may be omitted; the same holds inside
         `claimant`. Clients that cannot send PATCH (multipart forms) use `POST` with `?_method=PATCH`, a
         `_method=PATCH` form field or an `X-HTTP-Method-Override: PATCH` header. An optional `If-Match` with the
-        ETag of a GET makes the change conditional (412 when stale).
+        ETag of a GET makes the change conditional (412 when stale). `?dry_run=true` answers as the change would,
+        with what it would cause under `dry_run`, and changes nothing.
         """
         pk = self._pk()
         serializer = self._valid(pk, AppointmentUpdateSerializer, partial=True)
         current_etag = lambda locked: representation_etag(representation(locked))  # noqa: E731
         precondition = if_match_precondition(request.headers.get("If-Match"), current_etag)
+        if self.dry_run:
+            return self._tried(
+                lambda: appointment_update_dry_run(
+                    appointment=Appointment(pk=pk),
+                    viewer=request.user,
+                    data=serializer.validated_data,
+                    actor=request.user,
+                    precondition=precondition,
+                )
+            )
         return self._written(
             lambda: appointment_update(
                 appointment=Appointment(pk=pk),
@@ -211,10 +258,12 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             APPOINTMENT_ID,
             OpenApiParameter("_method", OpenApiTypes.STR, OpenApiParameter.QUERY, required=True, enum=["PATCH"]),
             IF_MATCH_HEADER,
+            DRY_RUN_PARAMETER,
+            DRY_RUN_RESPONSE_HEADER,
         ],
         request=form_bodies(AppointmentUpdateSerializer),
         examples=[examples.UPDATE],
-        responses=ONE_APPOINTMENT,
+        responses=CHANGED_APPOINTMENT,
     )
     def method_override(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The original's workaround for PHP, which cannot parse multipart bodies on PATCH.
@@ -227,19 +276,26 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Cancel an appointment",
-        parameters=[APPOINTMENT_ID],
+        parameters=[APPOINTMENT_ID, DRY_RUN_PARAMETER, DRY_RUN_RESPONSE_HEADER],
         request=CancelSerializer,
         examples=[examples.CANCEL],
-        responses=ONE_APPOINTMENT,
+        responses=CHANGED_APPOINTMENT,
     )
     def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Cancels with an optional reason.
 
         The same rules as a PATCH to `status: cancelled`, except that an appointment already completed,
-        cancelled or a no-show cannot be cancelled (422).
+        cancelled or a no-show cannot be cancelled (422). `?dry_run=true` answers as the cancel would, with what it
+        would cause under `dry_run`, and changes nothing.
         """
         pk = self._pk()
         reason = self._valid(pk, CancelSerializer).validated_data.get("cancellation_reason")
+        if self.dry_run:
+            return self._tried(
+                lambda: appointment_cancel_dry_run(
+                    appointment=Appointment(pk=pk), viewer=request.user, reason=reason, actor=request.user
+                )
+            )
         return self._written(
             lambda: appointment_cancel(
                 appointment=Appointment(pk=pk), viewer=request.user, reason=reason, actor=request.user

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 
 from appointments.models import (
@@ -24,8 +26,14 @@ def appointment_cancel(
     for appointment_update."""
     with block():
         current = appointment_locked(appointment.pk, viewer)
-        if current.status in FINAL_STATUSES:
-            raise ValidationError(
-                {"status": [f"The appointment is {status_label(current.status)} and cannot be cancelled."]}
-            )
-        return change(current, {"status": Status.CANCELLED, "cancellation_reason": reason}, actor, None)
+        return change(current, cancel_request(current, reason), actor, None)
+
+
+def cancel_request(current: Appointment, reason: str | None) -> dict[str, Any]:
+    """The change a cancel asks for (a PATCH's body), refused when the appointment is already final: the cancel and
+    its dry run check it alike."""
+    if current.status in FINAL_STATUSES:
+        raise ValidationError(
+            {"status": [f"The appointment is {status_label(current.status)} and cannot be cancelled."]}
+        )
+    return {"status": Status.CANCELLED, "cancellation_reason": reason}

@@ -13,6 +13,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from appointments import hooks
+from appointments.events import booked
 from appointments.hooks import DrawnValueTaken
 from appointments.models import (
     FEATURE_FIELDS,
@@ -22,7 +23,7 @@ from appointments.models import (
 from appointments.representation import representation
 from appointments.selectors import department_visible
 from appointments.services.planning import plan_agent, plan_fields
-from appointments.services.shared import raise_if_agent_overlap
+from appointments.services.shared import raise_if_agent_overlap, with_next_times
 from claimants.services import (
     Errors,
     claimant_create,
@@ -74,6 +75,11 @@ def appointment_create(
                 return _create(department, appointment_at, duration_in_minutes, claimant, actor, reference, options)
         except DrawnValueTaken:
             continue
+        except ValidationError as exc:  # an agent's clash comes with the next free times (issue 23.3)
+            agent_id = options.get("agent_id")
+            raise with_next_times(
+                exc, department=department, after=appointment_at, duration=duration_in_minutes, agent_id=agent_id
+            ) from None
     raise RuntimeError(f"could not draw a free reference and meeting id in {DRAW_ATTEMPTS} attempts")
 
 
@@ -111,7 +117,14 @@ def _create(
         follow(appointment=appointment, actor=actor)
     appointment.recorded_representation = representation(appointment, items=draft.items)
     events: list[tuple[str, dict[str, Any]]] = [(EventType.APPOINTMENT_CREATED, {})]
-    events_record(appointment=appointment, events=events, representation=appointment.recorded_representation)
+    events_record(
+        appointment=appointment,
+        events=events,
+        actor=actor,
+        representation=appointment.recorded_representation,
+        details={EventType.APPOINTMENT_CREATED: booked(appointment, draft.claimant)},
+        created=True,
+    )
     return appointment
 
 

@@ -11,6 +11,7 @@ from appointments.models import (
 )
 from config.actors import Actor, staff_of
 from config.history import update_with_history
+from ledger.services import Happening, record
 
 
 def appointment_follow_up(*, appointment: Appointment, actor: Actor) -> Appointment:
@@ -26,4 +27,5 @@ def appointment_follow_up(*, appointment: Appointment, actor: Actor) -> Appointm
             locked.followed_up_at = timezone.now()
             locked.followed_up_by = staff_of(actor)
             update_with_history([locked], ["followed_up_at", "followed_up_by"], actor)
+            record(locked, [Happening("appointment.followed_up")], actor=actor)
         return locked

@@ -30,6 +30,7 @@ from appointments.models import (
 )
 from appointments.selectors import department_visible
 from appointments.services.shared import (
+    BUFFER_FIELDS,
     LIVE_STATUSES,
     REQUEST_FIELD,
     Planned,
@@ -38,6 +39,7 @@ from appointments.services.shared import (
     label,
     status_label,
 )
+from appointments.slots import rules_of
 from claimants.services import (
     ClaimantPlan,
     DepartmentMove,
@@ -238,8 +240,19 @@ def plan_agent(appointment: Appointment, data: Mapping[str, Any], department: De
         return changes, {}
     start = planned[0].get("appointment_at", appointment.appointment_at)
     end = start + timedelta(minutes=planned[0].get("duration_in_minutes", appointment.duration_in_minutes))
-    clash = agent_clash(agent_id=agent_id, start=start, end=end, exclude=appointment.pk)
-    return (changes, {"agent_id": [clash_message(clash, ZoneInfo(department.time_zone))]}) if clash else (changes, {})
+    # The agent's time is taken with the department's buffers as they are now (issue 23.3): kept on the row, which
+    # the database's exclusion constraint reads.
+    rules = rules_of(department)
+    before, after = rules.buffer_before_minutes, rules.buffer_after_minutes
+    changes |= {
+        name: value
+        for name, value in zip(BUFFER_FIELDS, (before, after), strict=True)
+        if getattr(appointment, name) != value
+    }
+    clash = agent_clash(agent_id=agent_id, start=start, end=end, exclude=appointment.pk, before=before, after=after)
+    if clash is None:
+        return changes, {}
+    return changes, {"agent_id": [clash_message(clash, ZoneInfo(department.time_zone), before, after)]}
 
 
 def plan_department(

@@ -1,4 +1,4 @@
-"""Times in a department's zone, labelled, in the format `appointments.local_time` declares:
+"""Times in a department's zone, labelled, in the format `config.local_time` declares:
 `{{ moment|in_zone:zone }}` (`10:30 BST`) and `{{ moment|labelled:zone }}` (`Wed 25 Nov 2026, 10:30 GMT`)."""
 
 from datetime import datetime

@@ -8,12 +8,17 @@ from rest_framework import serializers
 
 from claimants.models import Claimant, ClaimantData, FieldType
 from claimants.services import EARLIEST_DATE_OF_BIRTH
-from config.api.fields import DateField, ScalarField
+from config.api.fields import DateField, MillisecondsDateTimeField, ScalarField
 from config.api.parsers import is_index
 from config.api.validation import refuse_only_unknown
 
 MAX_DATA_ITEMS = 200
 PHONE_HELP = "Stored in E.164 (+447911123456); a number without + is read in the service's default region (GB)."
+
+LANGUAGE_HELP = (
+    "The language the claimant reads (BCP 47: en or cy): their page, emails, text messages and calendar invitations. "
+    "Present only when set; null or empty unsets it (the department's default applies)."
+)
 
 
 class ClaimantDataSerializer(serializers.ModelSerializer[ClaimantData]):
@@ -29,12 +34,28 @@ class ClaimantDataSerializer(serializers.ModelSerializer[ClaimantData]):
 
 
 class ClaimantSerializer(serializers.ModelSerializer[Claimant]):
+    name = serializers.CharField(read_only=True, allow_null=True, help_text="Null only once erased.")
     data = ClaimantDataSerializer(many=True, read_only=True)  # type: ignore[assignment]
+    # Additive (issue 21.2): not read-only only so that the schema does not list it as required (as `outcome`).
+    erased_at = MillisecondsDateTimeField(
+        required=False,
+        help_text="Present only once the claimant's personal data was erased (absent otherwise): their name, phone "
+        "number, email, date of birth and data values are then null, and the appointment can no longer be changed.",
+    )
 
     class Meta:
         model = Claimant
-        fields = ["name", "phone_number", "email", "date_of_birth", "data"]
-        read_only_fields = fields
+        fields = ["name", "phone_number", "email", "date_of_birth", "data", "preferred_language", "erased_at"]
+        # The additive keys are optional in the schema (not read-only, which the schema lists as always present).
+        read_only_fields = fields[:-2]
+        extra_kwargs = {"preferred_language": {"help_text": LANGUAGE_HELP, "required": False}}
+
+    def to_representation(self, instance: Claimant) -> dict[str, Any]:
+        shown = dict(super().to_representation(instance))
+        for additive in ("preferred_language", "erased_at"):
+            if shown.get(additive) is None:
+                shown.pop(additive, None)  # additive: absent where unset, as the fast representation leaves it
+        return shown
 
 
 class ClaimantDataItemUpdateSerializer(serializers.Serializer):
@@ -87,6 +108,10 @@ class ClaimantUpdateSerializer(serializers.Serializer):
     phone_number = serializers.CharField(max_length=40, allow_null=True, allow_blank=True, help_text=PHONE_HELP)
     email = serializers.CharField(max_length=254, allow_null=True, allow_blank=True)
     date_of_birth = DateField(allow_null=True, help_text=f"Written YYYY-MM-DD, from {EARLIEST_DATE_OF_BIRTH} to today.")
+    # Not required in the schema: a client generated from the schema before this key keeps working unchanged.
+    preferred_language = serializers.CharField(
+        max_length=35, allow_null=True, allow_blank=True, required=False, help_text=LANGUAGE_HELP
+    )
     data = ClaimantDataItemsField(required=False, allow_null=True)  # type: ignore[assignment]
 
     def to_internal_value(self, data: Any) -> Any:

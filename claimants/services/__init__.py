@@ -14,12 +14,12 @@ One module per concern: `values` (what a value must be), `claimant` (a claimant'
 """
 
 from claimants.services.claimant import (
-    ClaimantDraft,
     ClaimantPlan,
     claimant_apply,
     claimant_create,
     claimant_plan_create,
     claimant_plan_update,
+    claimant_set,
 )
 from claimants.services.data_items import (
     DepartmentMove,
@@ -27,13 +27,11 @@ from claimants.services.data_items import (
     claimant_data_field_added,
     claimant_data_field_change,
     claimant_data_field_plan_change,
-    claimant_data_for_fields,
+    claimant_data_moved,
     claimant_data_plan_move,
 )
 from claimants.services.values import (
     EARLIEST_DATE_OF_BIRTH,
-    MAX_NUMBER_DIGITS,
-    MAX_VALUE_LENGTH,
     Errors,
     clean_data_value,
     merge_errors,
@@ -42,9 +40,6 @@ from claimants.services.values import (
 
 __all__ = [
     "EARLIEST_DATE_OF_BIRTH",
-    "MAX_NUMBER_DIGITS",
-    "MAX_VALUE_LENGTH",
-    "ClaimantDraft",
     "ClaimantPlan",
     "DepartmentMove",
     "Errors",
@@ -54,10 +49,11 @@ __all__ = [
     "claimant_data_field_added",
     "claimant_data_field_change",
     "claimant_data_field_plan_change",
-    "claimant_data_for_fields",
+    "claimant_data_moved",
     "claimant_data_plan_move",
     "claimant_plan_create",
     "claimant_plan_update",
+    "claimant_set",
     "clean_data_value",
     "merge_errors",
     "normalise_phone_number",

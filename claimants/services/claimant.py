@@ -24,6 +24,7 @@ from claimants.services.values import (
 )
 from config.actors import Actor
 from config.history import insert_with_history, update_with_history
+from config.languages import SPOKEN, spoken
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ClaimantPlan:
     fields: dict[str, Any] = field(default_factory=dict)
     items: list[ClaimantData] = field(default_factory=list)
     errors: Errors = field(default_factory=dict)
+    # The values the changed data items held before (by the item's id): what the ledger records as old.
+    items_before: dict[uuid.UUID, str | None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.items)
@@ -87,13 +90,23 @@ def claimant_plan_update(*, claimant: Claimant, data: Mapping[str, Any], prefix:
             )
         elif born != claimant.date_of_birth:
             plan.fields["date_of_birth"] = born
+    if "preferred_language" in data:
+        language = None if _blank(data["preferred_language"]) else spoken(data["preferred_language"])
+        if not _blank(data["preferred_language"]) and language != data["preferred_language"]:
+            error("preferred_language", f"The {prefix}.preferred_language field must be one of: {', '.join(SPOKEN)}.")
+        elif language != claimant.preferred_language:
+            plan.fields["preferred_language"] = language
     if data.get("data") is not None:
-        plan.items = _plan_data_items(claimant, data["data"], error, prefix)
+        plan.items = _plan_data_items(claimant, data["data"], error, prefix, plan.items_before)
     return plan
 
 
 def _plan_data_items(
-    claimant: Claimant, entries: Iterable[tuple[str, Mapping[str, Any]]], error: Callable[[str, str], None], prefix: str
+    claimant: Claimant,
+    entries: Iterable[tuple[str, Mapping[str, Any]]],
+    error: Callable[[str, str], None],
+    prefix: str,
+    before: dict[uuid.UUID, str | None],
 ) -> list[ClaimantData]:
     existing = {item.id: item for item in claimant.data_items()}
     changed: dict[uuid.UUID, ClaimantData] = {}
@@ -117,6 +130,7 @@ def _plan_data_items(
             error(f"data.{key}.value", f"The {prefix}.data.{key}.value field ({item.field.name}) is required.")
             continue
         if value != item.value:
+            before.setdefault(item.id, item.value)
             item.value = value
             changed[item.id] = item
     return list(changed.values())
@@ -125,12 +139,19 @@ def _plan_data_items(
 def claimant_apply(*, claimant: Claimant, plan: ClaimantPlan, actor: Actor) -> None:
     """Write a checked plan: only the changed columns, and all changed data items in one statement, each with
     its history rows in one more."""
+    claimant_set(claimant=claimant, plan=plan)
+    if plan.fields:
+        update_with_history([claimant], list(plan.fields), actor)
+    update_with_history(plan.items, ["value"], actor, reason=False)
+
+
+def claimant_set(*, claimant: Claimant, plan: ClaimantPlan) -> None:
+    """A checked plan's columns set on the claimant in memory and checked as a row (the items' values are set by the
+    plan itself): what `claimant_apply` writes, and what a dry run shows without writing."""
     if plan.fields:
         for name, value in plan.fields.items():
             setattr(claimant, name, value)
         claimant.full_clean(exclude=["appointment"], validate_unique=False, validate_constraints=False)
-        update_with_history([claimant], list(plan.fields), actor)
-    update_with_history(plan.items, ["value"], actor, reason=False)
 
 
 @dataclass

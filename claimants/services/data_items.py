@@ -75,6 +75,16 @@ def claimant_data_apply_move(*, claimant: Claimant, move: DepartmentMove, actor:
         claimant.forget_data_items()
 
 
+def claimant_data_moved(*, claimant: Claimant, move: DepartmentMove) -> list[ClaimantData] | None:
+    """The claimant's data items as a planned move leaves them, in memory and in the new department's order (the
+    order `Claimant.data_items()` reads), or None when the move changes no item. The items it would add are new
+    instances: their ids are drawn here and not kept (a dry run shows them; the move draws its own)."""
+    if not (move.dropped or move.moved or move.added):
+        return None
+    items = [*move.moved, *(ClaimantData(claimant=claimant, field=data_field) for data_field in move.added)]
+    return sorted(items, key=lambda item: (item.field.position, item.field.name))
+
+
 def claimant_data_for_fields(
     *, claimant: Claimant, fields: Iterable[ClaimantDataField], actor: Actor
 ) -> list[ClaimantData]:

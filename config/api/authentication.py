@@ -16,6 +16,7 @@ from rest_framework.authentication import get_authorization_header
 from rest_framework.request import Request
 
 from config.api.errors import UNAUTHENTICATED_MESSAGE
+from config.api.http import names_dry_run
 from config.net import client_address, over_limit
 from config.prepared import Prepared, columns, from_row
 
@@ -60,7 +61,7 @@ class BearerTokenAuthentication(TokenAuthentication):
                 token = parts[1].decode("ascii")
             except UnicodeDecodeError:
                 raise exceptions.AuthenticationFailed(UNAUTHENTICATED_MESSAGE) from None
-            return self.authenticate_credentials(token)
+            return self.authenticate_credentials(token, note_use=not names_dry_run(request))
         except exceptions.AuthenticationFailed:
             # Guessing tokens is limited per address, and only failures count: a valid token always passes, so
             # one client's bad token cannot lock out every integration behind the same NAT, egress or proxy. The
@@ -71,7 +72,8 @@ class BearerTokenAuthentication(TokenAuthentication):
                 raise exceptions.Throttled(wait=60) from None
             raise
 
-    def authenticate_credentials(self, token: str) -> tuple[Any, Any]:
+    def authenticate_credentials(self, token: str, note_use: bool = True) -> tuple[Any, Any]:
+        """The token's user and the token; `note_use` False leaves its last use as it was (a dry run writes nothing)."""
         digest = hash_token(token)
         now = timezone.now()
         tokens = get_token_model().objects  # accounts.ApiToken (KNOX_TOKEN_MODEL): this module imports no app
@@ -80,7 +82,8 @@ class BearerTokenAuthentication(TokenAuthentication):
                 continue
             if not api_token.is_usable(now) or not api_token.user.is_active:
                 break
-            if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
+            stale = api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION
+            if note_use and stale:
                 tokens.filter(pk=api_token.pk).update(last_used_at=now)
             return api_token.user, api_token
         raise exceptions.AuthenticationFailed(UNAUTHENTICATED_MESSAGE)

@@ -1,4 +1,5 @@
-"""HTTP helpers for the API views: strong ETags, If-Match / If-None-Match, the original's method override."""
+"""HTTP helpers for the API views: strong ETags, If-Match / If-None-Match, the original's method override, a dry
+run's parameter."""
 
 import hashlib
 import json
@@ -78,3 +79,26 @@ def request_body(request: Request) -> Mapping[str, Any]:
     if not isinstance(request.data, Mapping):
         raise exceptions.ParseError("The request body must be a JSON object or a form.")
     return request.data
+
+
+# `?dry_run=true` (issue 20.4): the change checked and answered as it would be, and not made. Its values are the
+# booleans a form or the list's filters take; anything else (repeated, empty, `yes`) is refused, never read as false.
+DRY_RUN = "dry_run"
+DRY_RUN_HEADER = "Dry-Run"
+_DRY_RUN_VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+
+def names_dry_run(request: Request) -> bool:
+    """Whether the request names `dry_run` at all, whatever its value: such a request moves no token's last use
+    (config.api.authentication): a dry run writes nothing, and a refused value changes nothing."""
+    return DRY_RUN in request.query_params
+
+
+def dry_run_requested(request: Request) -> bool:
+    """Whether the request asks for a dry run; a 422 on `dry_run` for a value that is not a boolean."""
+    values = request.query_params.getlist(DRY_RUN)
+    if not values:
+        return False
+    if len(values) == 1 and values[0] in _DRY_RUN_VALUES:
+        return _DRY_RUN_VALUES[values[0]]
+    raise exceptions.ValidationError({DRY_RUN: ["The dry run field must be true or false."]})

@@ -15,6 +15,18 @@ def _positive_int(raw: str | None, default: int) -> int:
     return value if value >= 1 else default
 
 
+def _totally_ordered(rows: Any) -> bool:
+    """Whether `rows` (a queryset, or a reader that says so) are in an order whose last key is the id, so that no
+    two rows tie and `reverse()` reads them exactly backwards."""
+    if hasattr(rows, "totally_ordered"):
+        return bool(rows.totally_ordered)
+    query = getattr(rows, "query", None)
+    if query is None or not getattr(rows, "ordered", False):
+        return False
+    order = list(query.order_by) or (list(rows.model._meta.ordering) if query.default_ordering else [])
+    return bool(order) and str(order[-1]).lstrip("-") in ("id", "pk")
+
+
 class LaravelPagination(BasePagination):
     """Laravel's length-aware paginator: `data`, `links.first/last/prev/next` and `meta`.
 
@@ -36,7 +48,14 @@ class LaravelPagination(BasePagination):
         self.total = queryset.count()
         self.last_page = max(1, -(-self.total // self.per_page))
         offset = (self.page - 1) * self.per_page
-        return list(queryset[offset : offset + self.per_page]) if offset < self.total else []
+        if offset >= self.total:
+            return []
+        after = self.total - offset - self.per_page  # the rows that follow this page
+        if after > offset or not _totally_ordered(queryset):
+            return list(queryset[offset : offset + self.per_page])
+        # Nearer the end than the start, in an order that ends with the id: read it backwards, skipping only the
+        # rows after this page (the last page skips none), and turn the page round (issue 26.3).
+        return list(queryset.reverse()[max(0, after) : self.total - offset])[::-1]
 
     def _url(self, page: int | None) -> str | None:
         if page is None:

@@ -54,6 +54,25 @@ IF_MATCH_HEADER = OpenApiParameter(
 )
 
 
+DRY_RUN_PARAMETER = OpenApiParameter(
+    "dry_run",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=["true", "false", "1", "0"],
+    description="`true`: check and answer as the change would (the same status, body, errors and If-Match "
+    "handling), with what it would cause under `dry_run`, and change nothing (no row, history, event, message or "
+    "webhook; the ETag, the appointment's current one, is unchanged). Any other value is a 422.",
+)
+DRY_RUN_RESPONSE_HEADER = OpenApiParameter(
+    "Dry-Run",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=[200, 400, 404, 412, 415, 422],
+    description="`true` on the answers to a request with `dry_run=true` (its errors too): nothing was changed.",
+)
+
+
 def strip_optional_slash(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -> list[tuple[str, str, str, Any]]:
     """Routes accept an optional trailing slash (`/?`); the documented paths are the contract's, without one."""
     return [(path.rstrip("/") or path, regex, method, view) for path, regex, method, view in endpoints]

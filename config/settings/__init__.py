@@ -12,6 +12,7 @@ are lowercase or private, which Django ignores.
 
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 import dj_database_url
@@ -21,6 +22,7 @@ from config.settings.api import *  # noqa: F403 (every name there is a setting; 
 from config.settings.env import env_bool, env_int, env_list, env_str, env_url
 from config.settings.logs import *  # noqa: F403
 from config.settings.security import *  # noqa: F403
+from config.settings.sso import *  # noqa: F403
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -41,6 +43,10 @@ DEBUG = env_bool("DEBUG", False)
 # (config/startup.py). Tools that only read the code (makemigrations, mypy, the schema) need none.
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or (_local_secret_key() if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# Staff who sign in with a password kept here need a second factor (an authenticator app's code, or a recovery code)
+# before the back office opens (issue 25.2): on unless DEBUG (`make run`'s demo staff sign in with a password
+# alone). Staff signed in through their organisation (OIDC) are not asked: their identity provider holds the factor.
+STAFF_SECOND_FACTOR_REQUIRED = env_bool("STAFF_SECOND_FACTOR_REQUIRED", not DEBUG)
 
 # The claimant's page (`url` in the representation) and the video rooms live on these bases.
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
@@ -58,8 +64,13 @@ NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 15)
 CONTACT_PHONE = env_str("CONTACT_PHONE", "")
 CONTACT_EMAIL = env_str("CONTACT_EMAIL", "")
 CONTACT_HOURS = env_str("CONTACT_HOURS", "")
+# The accessibility statement's "last tested" date (issue 22.4, /join/accessibility): the day the organisation last
+# tested the participants' pages (ISO, 2026-12-04). The default is when this release's browser tests were written.
+ACCESSIBILITY_TESTED_ON = date.fromisoformat(env_str("ACCESSIBILITY_TESTED_ON", "2026-12-04"))
 WAITING_ABSENCE_SECONDS = env_int("WAITING_ABSENCE_SECONDS", 60)
 STATUS_POLL_SECONDS = env_int("STATUS_POLL_SECONDS", 5)
+# How often the back office's live pages (today's list, the calendar, the waiting room) ask whether anything changed.
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 5)
 # A session in progress past its end that nobody ended is completed once no participant's page has been open for
 # this long (issue 17.3); until then the back office lists it under "Needs attention".
 SESSION_ABANDONED_MINUTES = env_int("SESSION_ABANDONED_MINUTES", 10)
@@ -98,13 +109,24 @@ INSTALLED_APPS = [
     "csp",
     "health_check",
     "django_guid",
+    "pgtrigger",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "accounts",
+    "accounts.sso",
     "appointments",
     "claimants",
     "meetings",
     "events",
+    "ledger",
     "webhooks",
     "notifications",
+    "desk",
+    "privacy",
     "django_tasks",
     # Before django_tasks_db: its `db_worker` command is the one `manage.py db_worker` runs (worker/).
     "worker",
@@ -114,6 +136,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every log line of the request, and its response, carry the request id.
     "django_guid.middleware.guid_middleware",
+    # Which channel a change the request makes came from (the API, the back office, a participant's page): the ledger's.
+    "ledger.middleware.ChannelMiddleware",
     # Before anything reads a body: a body shorter than its Content-Length is a 400, never applied in part.
     "config.middleware.WholeBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -121,11 +145,20 @@ MIDDLEWARE = [
     "config.middleware.ApiGuardMiddleware",
     # After the API guard, so its process_exception runs first: a database outage is a 503, not a 500.
     "config.outage.DatabaseUnavailableMiddleware",
+    # A GET of a view marked lean (the claimant's status poll) is answered here, without the session, user and
+    # message middleware below; it gives the answer their headers (config/middleware.py, issue 26.5).
+    "config.middleware.LeanMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (django-otp; config/second_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A single sign-on session checked again against its provider at an interval (accounts/sso/; after the
+    # messages, which say why a session ended).
+    "accounts.sso.middleware.RecheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
@@ -157,7 +190,7 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -205,6 +238,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# The claimant's languages (issue 22.1): their pages, messages and calendar invitations. The back office and the API
+# stay in LANGUAGE_CODE: no LocaleMiddleware, so an Accept-Language never changes an API answer's bytes; the
+# public pages choose their language themselves (config/languages.py, meetings/views.py).
+LANGUAGES = [("en", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django's own dates in the back office in the service's one format (config/local_time.py's DAY_FORMAT, issue 24.5).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"  # the contract reads a datetime without an offset as UTC
 USE_I18N = True
 USE_TZ = True
@@ -296,8 +336,17 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DE
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 # An endpoint whose deliveries have all failed for this long is disabled, and its managers are told.
 WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5)
+# One worker takes up to WEBHOOK_BATCH_SIZE due deliveries at once (one transaction claims them, one records them)
+# and sends at most WEBHOOK_CONCURRENCY of them at a time, over connections kept per endpoint (issue 26.5).
+# A batch ends when its slowest attempt does, so each is held for as many rounds of the concurrency as it needs.
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 200)
+WEBHOOK_CONCURRENCY = env_int("WEBHOOK_CONCURRENCY", 20)
 # Test pings one endpoint may be sent a minute (API and back office together): a ping goes to whatever URL the
 # endpoint names, so the service must not become a way to flood it.
 WEBHOOK_TEST_PINGS_PER_MINUTE = env_int("WEBHOOK_TEST_PINGS_PER_MINUTE", 5)
 # Times in the claimant's messages are written in this zone until departments have their own.
 NOTIFICATION_TIME_ZONE = env_str("NOTIFICATION_TIME_ZONE", "Europe/London")
+# How long a claimant's personal data is kept after their appointment ends, in days, unless the department sets its
+# own period (issue 21.1): six years by default (a claim's limitation period in England and Wales). The daily task
+# and `manage.py purge_expired` erase what is past it, except appointments on legal hold.
+PERSONAL_DATA_RETENTION_DAYS = env_int("PERSONAL_DATA_RETENTION_DAYS", 6 * 365 + 2)

@@ -49,3 +49,16 @@ def env_url(name: str, default: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ImproperlyConfigured(f"{name} must be an absolute http(s) URL, got {value!r}")
     return value
+
+
+def env_json(name: str, default: object) -> object:
+    """A JSON value (a list or an object of a structured setting); a malformed one stops the start-up."""
+    import json
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be JSON.") from None

@@ -61,7 +61,18 @@ SILENCED_SYSTEM_CHECKS = ["security.W009", "security.W025", *([] if SECURE_HSTS_
 # Django's default is None: the scheme is the connection's own.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A refused form token on a claimant's page is said in its language (meetings/error_pages.py); staff's as Django's.
+CSRF_FAILURE_VIEW = "meetings.error_pages.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# The second factor of staff signed in with a local password (django-otp; config/second_factor.py): the name
+# authenticator apps list the account under, and each wrong code doubling the wait before the next is tried
+# (django-otp's throttling), as the password's lockout above does for passwords.
+OTP_TOTP_ISSUER = "Appointments"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# How many recovery codes enrolment gives (each works once).
+RECOVERY_CODE_COUNT = 10

@@ -6,8 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.fields import MillisecondsDateTimeField, SecondsDateTimeField
-from meetings.models import Meeting, Participant, Role
+from meetings.models import Meeting, Participant, Role, WaitingMessage
 from meetings.services import consent_required, display_name, identity_required, participant_url
+from meetings.waiting import MESSAGE_MAX_LENGTH, PREPARED_MESSAGES, message_text
 
 
 class MeetingSerializer(serializers.ModelSerializer[Meeting]):
@@ -145,3 +146,37 @@ class TextField(serializers.CharField):
 
 class GuestCreateSerializer(serializers.Serializer):
     display_name = TextField(max_length=200, help_text="The guest's name as shown in the meeting.")
+
+
+class WaitingMessageCreateSerializer(serializers.Serializer):
+    """A message to someone in the waiting room: one of the prepared messages, or a short text (not both)."""
+
+    prepared = serializers.ChoiceField(
+        choices=list(PREPARED_MESSAGES),
+        required=False,
+        help_text="A prepared message, shown in the participant's language.",
+    )
+    text = TextField(required=False, max_length=MESSAGE_MAX_LENGTH, help_text="A short text, shown as written.")
+
+
+class WaitingMessageSerializer(serializers.ModelSerializer[WaitingMessage]):
+    """A message sent to a participant in the waiting room, as their page shows it at its next poll."""
+
+    participant_id = serializers.UUIDField(read_only=True)
+    prepared = serializers.SerializerMethodField(help_text="The prepared message's key; null for a text.")
+    text = serializers.SerializerMethodField(help_text="What was sent (a prepared message in English).")
+    sent_by_id = serializers.IntegerField(allow_null=True)
+    created_at = MillisecondsDateTimeField(read_only=True)
+
+    class Meta:
+        model = WaitingMessage
+        fields = ["id", "participant_id", "prepared", "text", "sent_by_id", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_prepared(self, obj: WaitingMessage) -> str | None:
+        return obj.prepared or None
+
+    @extend_schema_field(serializers.CharField())
+    def get_text(self, obj: WaitingMessage) -> str:
+        return message_text(obj, "en")

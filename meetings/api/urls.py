@@ -8,6 +8,7 @@ participant_list = ParticipantViewSet.as_view({"get": "participants"})
 guest_list = ParticipantViewSet.as_view({"post": "create"})
 guest_detail = ParticipantViewSet.as_view({"delete": "destroy"})
 participant_admit = ParticipantViewSet.as_view({"post": "admit"})
+participant_message = ParticipantViewSet.as_view({"post": "message"})
 
 urlpatterns = [
     re_path(r"^appointments/(?P<appointment>[^/]+)/participants/?$", participant_list, name="participant-list"),
@@ -15,6 +16,11 @@ urlpatterns = [
         r"^appointments/(?P<appointment>[^/]+)/participants/(?P<participant>[^/]+)/admit/?$",
         participant_admit,
         name="participant-admit",
+    ),
+    re_path(
+        r"^appointments/(?P<appointment>[^/]+)/participants/(?P<participant>[^/]+)/messages/?$",
+        participant_message,
+        name="participant-message",
     ),
     re_path(r"^appointments/(?P<appointment>[^/]+)/guests/?$", guest_list, name="guest-list"),
     re_path(r"^appointments/(?P<appointment>[^/]+)/guests/(?P<guest>[^/]+)/?$", guest_detail, name="guest-detail"),

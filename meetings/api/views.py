@@ -18,9 +18,15 @@ from appointments.models import Appointment
 from config.api.http import request_body
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.schema import ERROR_RESPONSES
-from meetings.api.serializers import GuestCreateSerializer, ParticipantSerializer
+from meetings.api.serializers import (
+    GuestCreateSerializer,
+    ParticipantSerializer,
+    WaitingMessageCreateSerializer,
+    WaitingMessageSerializer,
+)
 from meetings.models import Participant, Role
 from meetings.services import participant_admit, participant_invite_guest, participant_revoke
+from meetings.waiting import participant_send_message
 
 APPOINTMENT_ID = OpenApiParameter(
     "appointment", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The UUID of the appointment."
@@ -31,6 +37,7 @@ PARTICIPANT_ID = OpenApiParameter(
 GUEST_ID = OpenApiParameter("guest", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The guest's id.")
 LIST_ENVELOPE = inline_serializer("ParticipantList", fields={"data": ParticipantSerializer(many=True)})
 ONE_ENVELOPE = inline_serializer("ParticipantEnvelope", fields={"data": ParticipantSerializer()})
+MESSAGE_ENVELOPE = inline_serializer("WaitingMessageEnvelope", fields={"data": WaitingMessageSerializer()})
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -110,6 +117,27 @@ class ParticipantViewSet(viewsets.GenericViewSet):
         admitted = participant_admit(participant=person, actor=request.user)
         admitted.appointment = appointment
         return Response({"data": ParticipantSerializer(admitted).data})
+
+    @extend_schema(
+        summary="Send a message to someone in the waiting room",
+        parameters=[APPOINTMENT_ID, PARTICIPANT_ID],
+        request=WaitingMessageCreateSerializer,
+        responses={201: MESSAGE_ENVELOPE, **ERROR_RESPONSES},
+    )
+    def message(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A short message to the claimant, an interpreter or a guest waiting to be let in ("I am running ten
+        minutes late"), as the agent sends it from the back office's waiting room: their page shows it at its next
+        poll, a prepared message in their language, a text as written. Either `prepared` or `text`. A 422 on
+        `participant` for someone not in the waiting room (or the agent)."""
+        appointment = self.get_appointment()
+        person = Participant.objects.filter(appointment=appointment, pk=_uuid(kwargs["participant"])).first()
+        if person is None:
+            raise exceptions.NotFound()
+        person.appointment = appointment
+        serializer = WaitingMessageCreateSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        message = participant_send_message(participant=person, actor=request.user, **serializer.validated_data)
+        return Response({"data": WaitingMessageSerializer(message).data}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Revoke a guest's link",

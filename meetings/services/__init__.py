@@ -2,10 +2,10 @@
 with every reschedule; each participant has a link of their own, a join window, and a journey (device check,
 identity check, consent, waiting room, meeting) that their public page walks through.
 
-One module per concern (meeting, participants, pages); the names are imported here, where callers import them.
-The steps that move the appointment (joining, leaving, letting the absent go) are in meetings.services.journey,
-imported from there; what follows an appointment's creation and change, in meetings.services.follow (registered with
-appointments/hooks.py from MeetingsConfig.ready()).
+One module per concern (meeting, participants, pages); the names callers use are imported here. The steps that
+move the appointment (joining, leaving, letting the absent go) are in meetings.services.journey, imported from
+there as its callers always have; what follows an appointment's creation and change is in meetings.services.follow
+(registered with appointments/hooks.py from MeetingsConfig.ready()).
 """
 
 from meetings.services.meeting import (
@@ -14,18 +14,14 @@ from meetings.services.meeting import (
 )
 from meetings.services.pages import (
     COOKIES_NEEDED,
-    JoinWindow,
     JourneyError,
     PageState,
     admitted_one_by_one,
     agent_seen,
     checks_missing,
-    claimant_appeared_at,
-    claimant_in_waiting_room,
     consent_required,
     identity_passed,
     identity_required,
-    in_waiting_room,
     join_window,
     page_allows,
     page_state,
@@ -39,34 +35,24 @@ from meetings.services.pages import (
 )
 from meetings.services.participants import (
     display_name,
-    lock_appointment_then,
     participant_admit,
     participant_invite_guest,
     participant_revoke,
     participant_url,
-    participants_admit,
-    participants_follow_agent,
-    participants_follow_appointment,
-    participants_for_new_appointment,
 )
 
 __all__ = [
     "COOKIES_NEEDED",
-    "JoinWindow",
     "JourneyError",
     "PageState",
     "admitted_one_by_one",
     "agent_seen",
     "checks_missing",
-    "claimant_appeared_at",
-    "claimant_in_waiting_room",
     "consent_required",
     "display_name",
     "identity_passed",
     "identity_required",
-    "in_waiting_room",
     "join_window",
-    "lock_appointment_then",
     "meeting_follow_appointment",
     "meeting_for",
     "page_allows",
@@ -77,10 +63,6 @@ __all__ = [
     "participant_revoke",
     "participant_seen",
     "participant_url",
-    "participants_admit",
-    "participants_follow_agent",
-    "participants_follow_appointment",
-    "participants_for_new_appointment",
     "recording_allowed",
     "recording_declined_by",
     "still_waiting",

@@ -1,6 +1,5 @@
 """The steps of the journey that move the appointment (joining the waiting room, leaving it, letting the absent go):
-they ask appointments for the move through appointments.sessions, so appointments.services, which imports the
-rest of meetings.services, is not imported by them until meetings sits wholly above appointments
+they ask appointments for the move through appointments.sessions, the narrow service meetings may call
 (docs/layout.md, "Layers")."""
 
 from __future__ import annotations
@@ -8,12 +7,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Status
-from appointments.sessions import appointment_claimant_arrived, appointment_claimant_left
+from appointments.sessions import (
+    appointment_claimant_arrived,
+    appointment_claimant_chose_language,
+    appointment_claimant_left,
+)
 from config.history import stamp
 from events.models import EventType
 from events.services import events_record, participant_event
@@ -25,6 +30,8 @@ from meetings.services.pages import (
     PageState,
     admitted_one_by_one,
     checks_missing,
+    identity_passed,
+    identity_required,
     in_waiting_room,
     page_state,
 )
@@ -45,9 +52,9 @@ def participant_join(*, participant: Participant, browser: Browser, now: datetim
         if state in (PageState.WAITING, PageState.MEETING):
             return locked
         if state not in (PageState.CHECKS, PageState.ELSEWHERE):
-            raise JourneyError("This link cannot join now.")
+            raise JourneyError(_("This link cannot join now."))
         if checks_missing(locked, browser):
-            raise JourneyError("Please finish the checks above first.")
+            raise JourneyError(_("Please finish the checks above first."))
         if browser.digest is None:
             raise JourneyError(COOKIES_NEEDED)
         appointment = locked.appointment
@@ -76,7 +83,7 @@ def participant_join(*, participant: Participant, browser: Browser, now: datetim
         # In the room first: `waiting` is refused unless the claimant is in the waiting room (the status rule).
         if locked.role == Role.CLAIMANT and appointment.status == Status.SCHEDULED:
             appointment_claimant_arrived(appointment=appointment, actor=locked)
-        events_record(appointment=appointment, events=events)
+        events_record(appointment=appointment, events=events, actor=locked)
     return locked
 
 
@@ -90,12 +97,16 @@ def participant_leave(
         locked = lock_appointment_then(participant, "appointment")
         if not in_waiting_room(locked) or (browser is not None and not browser.holds(locked)):
             return locked
+        # From their page, they left; otherwise the service let them go (their page went silent): the system's doing,
+        # in the appointment's history and the ledger alike.
+        who = locked if browser is not None else None
         if locked.role == Role.CLAIMANT and locked.appointment.status == Status.WAITING:
-            appointment_claimant_left(appointment=locked.appointment, actor=locked)
+            appointment_claimant_left(appointment=locked.appointment, actor=who)
         locked.left_at = now
-        stamp(locked, locked)
+        stamp(locked, who)
         locked.save(update_fields=["left_at"])
-        events_record(appointment=locked.appointment, events=[participant_event(locked, EventType.PARTICIPANT_LEFT)])
+        left = participant_event(locked, EventType.PARTICIPANT_LEFT)
+        events_record(appointment=locked.appointment, events=[left], actor=who)
     return locked
 
 
@@ -115,3 +126,24 @@ def participants_release_absent(*, now: datetime | None = None) -> list[Particip
         last_seen_at__lt=now - timedelta(seconds=settings.WAITING_ABSENCE_SECONDS),
     )
     return [participant_leave(participant=p, now=now) for p in stale.only("pk")]
+
+
+def participant_choose_language(*, participant: Participant, browser: Browser, language: str) -> bool:
+    """The claimant chose their page's language with its switch: kept as the claimant's `preferred_language`
+    (through the appointment's update, with its history and event), so every later page and message is in it. An
+    interpreter's or a guest's choice stays in their browser (meetings.page_language). Returns whether it was kept.
+
+    Kept only from the claimant's own browser: the one that holds the link, past the identity check where the link
+    has one. A forwarded link, or a link-preview bot fetching `?lang=cy`, changes only the page it is shown, never
+    the language of the claimant's later messages (issue 22 review)."""
+    claimant = getattr(participant.appointment, "claimant", None)
+    if participant.role != Role.CLAIMANT or claimant is None or claimant.preferred_language == language:
+        return False
+    if not browser.holds(participant) or (identity_required(participant) and not identity_passed(participant, browser)):
+        return False
+    try:
+        appointment_claimant_chose_language(appointment=participant.appointment, language=language, actor=participant)
+    except ValidationError:
+        return False  # an appointment that takes no change any more: the browser's cookie keeps the choice
+    claimant.preferred_language = language
+    return True

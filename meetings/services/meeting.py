@@ -40,6 +40,15 @@ def meeting_for(*, appointment: Appointment, actor: Actor = None) -> Meeting:
 
 def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, actor: Actor = None) -> list[str]:
     """Move the meeting to the appointment's time and length; returns the columns it changed."""
+    changed = meeting_moved(meeting=meeting, appointment=appointment)
+    if changed:
+        update_with_history([meeting], changed, actor)
+    return changed
+
+
+def meeting_moved(*, meeting: Meeting, appointment: Appointment) -> list[str]:
+    """The meeting moved to the appointment's time and length in memory (meeting_follow_appointment writes it, a
+    dry run shows it); returns the columns it changed."""
     changed: list[str] = []
     if meeting.start_date != appointment.appointment_at:
         meeting.start_date = appointment.appointment_at
@@ -47,6 +56,4 @@ def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, ac
     if meeting.end_date != appointment.ends_at:
         meeting.end_date = appointment.ends_at
         changed.append("end_date")
-    if changed:
-        update_with_history([meeting], changed, actor)
     return changed

@@ -8,11 +8,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from appointments.join_window import JoinWindow, join_window
 from appointments.models import Appointment, Outcome, Status
 from config.history import stamp
+from config.writes import update_columns
+from ledger.services import Happening, about, lock_appointment, record
 from meetings.browsers import Browser
 from meetings.models import ADMITTED_ONE_BY_ONE, Participant, Role
 
@@ -162,22 +166,22 @@ def page_state(participant: Participant, now: datetime, browser: Browser | None 
 
 # Why a step is refused in a state that does not allow it.
 _REFUSED = {
-    PageState.UNAVAILABLE: "This appointment can no longer be joined.",
-    PageState.MISSED: "This appointment can no longer be joined.",
-    PageState.COMPLETED: "This appointment can no longer be joined.",
-    PageState.CLOSED: "The time for this appointment has passed.",
-    PageState.LOCKED: "This link is locked after too many attempts. Please contact the organisation.",
-    PageState.EARLY: "This step opens with the join window.",
-    PageState.ELSEWHERE: "This appointment is open in another browser.",
+    PageState.UNAVAILABLE: _("This appointment can no longer be joined."),
+    PageState.MISSED: _("This appointment can no longer be joined."),
+    PageState.COMPLETED: _("This appointment can no longer be joined."),
+    PageState.CLOSED: _("The time for this appointment has passed."),
+    PageState.LOCKED: _("This link is locked after too many attempts. Please contact the organisation."),
+    PageState.EARLY: _("This step opens with the join window."),
+    PageState.ELSEWHERE: _("This appointment is open in another browser."),
 }
-COOKIES_NEEDED = "Please allow cookies for this site: they keep your appointment to this browser."
+COOKIES_NEEDED = _("Please allow cookies for this site: they keep your appointment to this browser.")
 
 
 def page_allows(participant: Participant, browser: Browser | None, now: datetime, *states: PageState) -> PageState:
     """The page's state (in this browser) when it allows a step; otherwise the step is refused with its reason."""
     state = page_state(participant, now, browser)
     if state not in states:
-        raise JourneyError(_REFUSED.get(state, "This link cannot do that now."))
+        raise JourneyError(_REFUSED.get(state, _("This link cannot do that now.")))
     return state
 
 
@@ -191,12 +195,21 @@ def participant_record_consent(
     if browser is not None:
         page_allows(participant, browser, now or timezone.now(), PageState.CHECKS, PageState.WAITING, PageState.MEETING)
         if identity_required(participant) and not identity_passed(participant, browser):
-            raise JourneyError("Please confirm who you are first.")
-    if participant.recording_consent is None:
+            raise JourneyError(_("Please confirm who you are first."))
+    if participant.recording_consent is not None:
+        return participant
+    with transaction.atomic():
+        lock_appointment(participant.appointment_id)  # one answer at a time, and the ledger's entry under it
+        answered = Participant.objects.filter(pk=participant.pk).values_list("recording_consent", flat=True).get()
+        if answered is not None:  # another request answered first: the first answer stands
+            participant.recording_consent = answered
+            return participant
         participant.recording_consent = consent
         participant.recording_consent_at = timezone.now()
         stamp(participant, participant)
         participant.save(update_fields=["recording_consent", "recording_consent_at"])
+        kind = "consent.given" if consent else "consent.refused"
+        record(participant.appointment_id, [Happening(kind, about(participant))], actor=participant)
     return participant
 
 
@@ -221,14 +234,16 @@ class JourneyError(Exception):
 
 
 def participant_seen(*, participant: Participant, now: datetime) -> bool:
-    """The page's poll is its heartbeat: one UPDATE, without history, at most every few seconds."""
+    """The page's poll is its heartbeat: one UPDATE, without history, at most every few seconds. Its commit does
+    not wait for the disk (config.writes.update_columns, durable=False): a heartbeat lost in a crash of the
+    database server is written again by the next poll, and the absence check allows WAITING_ABSENCE_SECONDS."""
     if not in_waiting_room(participant):
         return False
     seen = participant.last_seen_at
     if seen is not None and now - seen < timedelta(seconds=max(1, settings.STATUS_POLL_SECONDS - 1)):
         return False
-    Participant.objects.filter(pk=participant.pk).update(last_seen_at=now)
     participant.last_seen_at = now
+    update_columns(participant, ["last_seen_at"], durable=False)
     return True
 
 

@@ -5,18 +5,21 @@ locks are taken in."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.models import FINAL_STATUSES, Appointment, Status
+from appointments.models import FINAL_STATUSES, LIVE_STATUSES, Appointment, Status
 from config.actors import Actor, staff_of
 from config.history import insert_with_history, stamp, update_with_history
 from events.models import EventType
 from events.services import events_record, participant_event
+from ledger.services import Happening, about, lock_appointment, record
 from meetings.models import Participant, Role
 from meetings.services.pages import admitted_one_by_one, in_waiting_room
 
@@ -55,20 +58,39 @@ def _interpreter(appointment: Appointment) -> Participant:
     return Participant(appointment=appointment, role=Role.INTERPRETER, display_name=f"Interpreter ({language})".strip())
 
 
-def participants_follow_appointment(*, appointment: Appointment, actor: Actor = None) -> None:
-    """Keep the interpreter's link in step with `is_interpreter_needed` (and their name with the language)."""
+class InterpreterStep(StrEnum):
+    """What keeping the interpreter in step with the appointment does."""
+
+    INVITE = "invite"  # an interpreter is needed and has no live link: a new one
+    RENAME = "rename"  # the language changed: the live link's name follows
+    REVOKE = "revoke"  # no interpreter is needed any more: the live link is revoked
+
+
+def interpreter_step(appointment: Appointment) -> tuple[InterpreterStep | None, Participant | None]:
+    """The step keeping the interpreter's link in step with `is_interpreter_needed` (and their name with the
+    language) takes, and the live link it acts on: participants_follow_appointment takes it, a dry run tells it."""
     live = Participant.objects.filter(appointment=appointment, role=Role.INTERPRETER, revoked_at__isnull=True).first()
     if appointment.is_interpreter_needed and live is None:
+        return InterpreterStep.INVITE, None
+    if appointment.is_interpreter_needed and live is not None:
+        renamed = live.display_name != _interpreter(appointment).display_name
+        return (InterpreterStep.RENAME if renamed else None), live
+    return (InterpreterStep.REVOKE if live is not None else None), live
+
+
+def participants_follow_appointment(*, appointment: Appointment, actor: Actor = None) -> None:
+    """Keep the interpreter's link in step with `is_interpreter_needed` (and their name with the language)."""
+    step, live = interpreter_step(appointment)
+    if step == InterpreterStep.INVITE:
         interpreter = _interpreter(appointment)
         stamp(interpreter, actor)
         interpreter.save(force_insert=True)
-    elif appointment.is_interpreter_needed and live is not None:
-        name = _interpreter(appointment).display_name
-        if live.display_name != name:
-            live.display_name = name
-            stamp(live, actor)
-            live.save(update_fields=["display_name"])
-    elif live is not None:
+        record(appointment, [_invited(interpreter)], actor=actor)
+    elif step == InterpreterStep.RENAME and live is not None:
+        live.display_name = _interpreter(appointment).display_name
+        stamp(live, actor)
+        live.save(update_fields=["display_name"])
+    elif step == InterpreterStep.REVOKE and live is not None:
         participant_revoke(participant=live, actor=actor)
 
 
@@ -82,9 +104,16 @@ def participant_invite_guest(*, appointment: Appointment, display_name: str, act
     if appointment.status in FINAL_STATUSES:
         raise ValidationError({"appointment": ["Guests cannot be invited to an appointment that has ended."]})
     guest = Participant(appointment=appointment, role=Role.GUEST, display_name=name)
-    stamp(guest, actor)
-    guest.save(force_insert=True)
+    with transaction.atomic():
+        lock_appointment(appointment.pk)
+        stamp(guest, actor)
+        guest.save(force_insert=True)
+        record(appointment, [_invited(guest)], actor=actor)
     return guest
+
+
+def _invited(participant: Participant) -> Happening:
+    return Happening("participant.invited", about(participant), {"display_name": participant.display_name})
 
 
 def participant_revoke(*, participant: Participant, actor: Actor) -> Participant:
@@ -103,9 +132,10 @@ def participant_revoke(*, participant: Participant, actor: Actor) -> Participant
                 changed.append("left_at")
             stamp(locked, actor)
             locked.save(update_fields=changed)
+            record(locked.appointment_id, [Happening("participant.revoked", about(locked))], actor=actor)
             if was_there:
                 left = participant_event(locked, EventType.PARTICIPANT_LEFT)
-                events_record(appointment=locked.appointment, events=[left])
+                events_record(appointment=locked.appointment, events=[left], actor=actor)
     participant.revoked_at, participant.left_at = locked.revoked_at, locked.left_at
     return locked
 
@@ -113,7 +143,7 @@ def participant_revoke(*, participant: Participant, actor: Actor) -> Participant
 def display_name(participant: Participant) -> str:
     """The name others see in the meeting: the claimant's own name, otherwise the participant's."""
     if participant.role == Role.CLAIMANT:
-        return participant.appointment.claimant.name
+        return participant.appointment.claimant.name or ""
     if participant.role == Role.AGENT and participant.user_id is not None:
         return participant.user.get_full_name() or participant.user.get_username()  # type: ignore[union-attr]
     return participant.display_name
@@ -131,15 +161,13 @@ def participant_url(participant: Participant) -> str:
 def lock_appointment_then(participant: Participant, related: str) -> Participant:
     """Lock the appointment's row, then the participant's: the order appointment_update and the agent's start
     take them in, so a claimant joining while the agent starts waits instead of deadlocking."""
-    Appointment.objects.select_for_update().filter(pk=participant.appointment_id).values_list("pk").first()
+    lock_appointment(participant.appointment_id)
     return Participant.objects.select_for_update(of=("self",)).select_related(related).get(pk=participant.pk)
 
 
-def participants_admit(*, appointment: Appointment, now: datetime, actor: Actor) -> list[Participant]:
-    """The agent started the session: the claimant, if in the waiting room, is let in (with history, and the
-    caller records `participant.admitted`). An interpreter or a guest waiting is not: the agent admits each one
-    (participant_admit), since their link may have been forwarded (issue 17.9)."""
-    waiting = Participant.objects.filter(
+def claimants_to_admit(appointment: Appointment) -> QuerySet[Participant]:
+    """Whom starting the session lets in: the claimant, on a live link, in the waiting room and not let in yet."""
+    return Participant.objects.filter(
         appointment=appointment,
         role=Role.CLAIMANT,
         revoked_at__isnull=True,
@@ -147,7 +175,13 @@ def participants_admit(*, appointment: Appointment, now: datetime, actor: Actor)
         left_at__isnull=True,
         admitted_at__isnull=True,
     )
-    people = list(waiting)
+
+
+def participants_admit(*, appointment: Appointment, now: datetime, actor: Actor) -> list[Participant]:
+    """The agent started the session: the claimant, if in the waiting room, is let in (with history, and the
+    caller records `participant.admitted`). An interpreter or a guest waiting is not: the agent admits each one
+    (participant_admit), since their link may have been forwarded (issue 17.9)."""
+    people = list(claimants_to_admit(appointment))
     admitter = staff_of(actor)
     for person in people:
         person.admitted_at, person.admitted_by = now, admitter
@@ -173,7 +207,7 @@ def participant_admit(*, participant: Participant, actor: Actor, now: datetime |
             raise ValidationError({"participant": ["The claimant is let in by starting the session."]})
         if locked.revoked_at is not None:
             raise ValidationError({"participant": [f"The link of {name} was revoked."]})
-        if appointment.status not in (Status.SCHEDULED, Status.WAITING, Status.IN_PROGRESS):
+        if appointment.status not in LIVE_STATUSES:
             label = Status(appointment.status).label.lower()
             raise ValidationError({"participant": [f"The appointment is {label}: nobody can be admitted."]})
         if locked.admitted_at is not None:
@@ -183,5 +217,6 @@ def participant_admit(*, participant: Participant, actor: Actor, now: datetime |
         locked.admitted_at, locked.admitted_by = now, staff_of(actor)
         stamp(locked, actor)
         locked.save(update_fields=["admitted_at", "admitted_by"])
-        events_record(appointment=appointment, events=[participant_event(locked, EventType.PARTICIPANT_ADMITTED)])
+        admitted = participant_event(locked, EventType.PARTICIPANT_ADMITTED)
+        events_record(appointment=appointment, events=[admitted], actor=actor)
     return locked

@@ -1,4 +1,4 @@
-// Back office: copy a participant's link, and refresh the waiting room by itself.
+// Back office: copy a participant's link.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -14,16 +14,5 @@
       if (field && field.select) { field.select(); document.execCommand("copy"); done(); }
     }
   });
-  var room = document.querySelector(".waiting-room[data-refresh-url]");
-  if (!room) { return; }
-  var target = document.getElementById("waiting-rows");
-  var seconds = parseInt(room.dataset.refreshSeconds, 10) || 5;
-  function refresh() {
-    fetch(room.dataset.refreshUrl, { credentials: "same-origin", cache: "no-store" })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) { if (html !== null) { target.innerHTML = html; } })
-      .catch(function () {})
-      .then(function () { window.setTimeout(refresh, seconds * 1000); });
-  }
-  window.setTimeout(refresh, seconds * 1000);
+  // The waiting room refreshes itself through the back office's one live mechanism (static/appointments/live.js).
 }());

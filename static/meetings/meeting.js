@@ -83,9 +83,26 @@
     width: "100%",
     height: "100%",
     userInfo: options.userInfo,
+    lang: options.lang,
     configOverwrite: options.configOverwrite,
     interfaceConfigOverwrite: options.interfaceConfigOverwrite
   });
+  // The platform's iframe comes without a name; a screen reader says this one (WCAG 4.1.2).
+  var frame = typeof api.getIFrame === "function" ? api.getIFrame() : holder.querySelector("iframe");
+  if (frame && !frame.getAttribute("title")) {
+    var gettext = window.gettext || function (text) { return text; };
+    frame.setAttribute("title", gettext("Video call"));
+  }
+  // On the participant's page the call covers the whole screen: what it covers leaves the focus order and the
+  // accessibility tree while it is there (WCAG 2.4.11), so no key moves focus onto something nobody can see.
+  if (window.getComputedStyle(holder).position === "fixed") {
+    var covered = Array.prototype.slice.call(document.body.children).concat(Array.prototype.slice.call(holder.parentNode.children));
+    covered.forEach(function (element) {
+      // Only what holds something focusable: headings and live regions stay, so what the page says is still heard.
+      var focusable = "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])";
+      if (!element.contains(holder) && !element.hidden && element.querySelector(focusable)) { element.inert = true; }
+    });
+  }
   var done = false;
   function finished() {
     if (done) { return; }

@@ -30,8 +30,8 @@ def test_cancel_statements(api, appointment) -> None:
     with CaptureQueriesContext(connection) as queries:
         assert api.post(url(appointment), {}, format="json").status_code == 200
     # token; begin; lock with tenancy (and the data items: in the same statement on PostgreSQL, one more
-    # elsewhere); the update and its history; events; task; commit
-    assert len(queries) == (8 if connection.vendor == "postgresql" else 9), [q["sql"][:80] for q in queries]
+    # elsewhere); the update and its history; events; task; the ledger's chain head and its entries; commit
+    assert len(queries) == (10 if connection.vendor == "postgresql" else 11), [q["sql"][:80] for q in queries]
 
 
 @pytest.mark.parametrize(("body", "fmt"), [(None, "json"), ({}, "json"), ({"cancellation_reason": ""}, "multipart")])

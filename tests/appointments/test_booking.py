@@ -51,7 +51,7 @@ def test_the_services_errors_show_on_the_form_and_nothing_is_booked(desk, depart
     errors = response.context["form"].errors
     assert "claimant_phone_number" in errors
     assert errors["interpreter_language"] == [
-        "The interpreter language field is required when an interpreter is needed."
+        "The “Interpreter language” field is required when an interpreter is needed."
     ]
     case = department.data_fields.get(name="Case number")
     assert "required" in errors[f"data_{case.pk}"][0]
@@ -81,7 +81,7 @@ def test_several_departments_ask_which_first(department, other_department) -> No
         (date(2026, 3, 29), time(0, 30), datetime(2026, 3, 29, 0, 30, tzinfo=UTC)),
         (date(2026, 3, 29), time(1, 30), "does not exist"),  # the clocks go forward at 01:00 GMT to 02:00 BST
         (date(2026, 3, 29), time(2, 30), datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
-        (date(2026, 10, 25), time(1, 30), "happens twice"),  # the clocks go back at 02:00 BST to 01:00 GMT
+        (date(2026, 10, 25), time(1, 30), "happens twice.*choose 01:30 BST or 01:30 GMT"),  # back at 02:00 BST
         (date(2026, 10, 25), time(2, 30), datetime(2026, 10, 25, 2, 30, tzinfo=UTC)),
         (date(2026, 7, 1), time(10, 30), datetime(2026, 7, 1, 9, 30, tzinfo=UTC)),
     ],
@@ -94,3 +94,81 @@ def test_local_times_across_the_change_of_clocks(day, clock, expected) -> None:
             local_moment(day, clock, LONDON)
     else:
         assert local_moment(day, clock, LONDON) == expected
+
+
+def test_any_agent_books_the_round_robins_first_free_agent_and_says_when_nobody_is_free(desk, department) -> None:
+    from appointments.availability import WorkingHours
+
+    ann, bob = staff("ann", department), staff("bob", department)
+    for agent in (ann, bob):
+        for weekday in range(7):
+            WorkingHours.objects.create(
+                department=department, agent=agent, weekday=weekday, starts_at=time(9), ends_at=time(17)
+            )
+    earlier = datetime.combine(in_days(3).date(), time(9), tzinfo=LONDON)
+    make_appointment(department, appointment_at=earlier, reference="ANN", agent_id=ann.pk)  # Ann had the last one
+    case = department.data_fields.get(name="Case number")
+    booked = []
+    for n in range(2):
+        body = form(any_agent="on", claimant_name=f"Caller {n}", **{f"data_{case.pk}": f"PH-{n}"})
+        response = desk.post(BOOK, body)
+        assert response.status_code == 302, response.context["form"].errors
+        booked.append(Appointment.objects.get(claimant__name=f"Caller {n}").agent_id)
+    assert booked == [bob.pk, ann.pk]  # Bob never had one; then only Ann is free at 10:30
+    response = desk.post(BOOK, form(any_agent="on", claimant_name="Caller 2", **{f"data_{case.pk}": "PH-2"}))
+    assert response.status_code == 200
+    [message] = response.context["form"].errors["time"]
+    day = in_days(5).date()
+    assert message.startswith("No agent is free then. Free times from then: ")
+    assert f"{day:%a} {day.day} {day:%b %Y}, 11:30" in message  # 10:30 and 11:00 are taken by the 45-minute calls
+    assert not Appointment.objects.filter(claimant__name="Caller 2").exists()
+
+
+def test_the_forms_errors_name_its_labels_not_the_apis_paths(desk, department) -> None:
+    """Issue 24.5: the service's messages (the API's, about `claimant.phone_number`, `appointment at`) say the
+    form's labels on the page."""
+    case = department.data_fields.get(name="Case number")
+    past = in_days(-2)
+    response = desk.post(BOOK, form(claimant_phone_number="not a phone", date=f"{past:%Y-%m-%d}"))
+    page = " ".join(response.content.decode().split())
+    errors = response.context["form"].errors
+    assert errors["claimant_phone_number"][0].startswith("The “Phone number” field ")
+    assert errors["time"] == ["The “Time” field must be a date after now."]
+    assert errors[f"data_{case.pk}"] == ["The “Case number” field is required."]
+    for path in ("claimant.phone_number", "appointment at", "claimant.data", "appointment_at"):
+        assert path not in page
+    assert not Appointment.objects.filter(claimant__name="Phoned In").exists()
+
+
+def next_clocks_back(after: date) -> date:
+    """The next day, from `after`, on which 01:30 happens twice in London (the last Sunday of October)."""
+    from datetime import timedelta
+
+    from appointments.local_time import local_readings
+
+    day = after
+    while not local_readings(day, time(1, 30), LONDON):
+        day += timedelta(days=1)
+    return day
+
+
+@pytest.mark.parametrize(("reading", "offset"), [("0", 1), ("1", 0)])
+def test_the_repeated_hour_offers_both_readings_to_choose_from(desk, department, reading, offset) -> None:
+    """01:30 the night the clocks go back is offered as 01:30 BST and 01:30 GMT; the one chosen is booked."""
+    case = department.data_fields.get(name="Case number")
+    day = next_clocks_back(in_days(2).date())
+    body = form(date=f"{day:%Y-%m-%d}", time="01:30", **{f"data_{case.pk}": "PH-9"})
+    asked = desk.post(BOOK, body)
+    assert asked.status_code == 200
+    page = asked.content.decode()
+    assert "01:30 happens twice that day in Europe/London (the clocks go back): choose 01:30 BST or 01:30 GMT." in page
+    assert 'type="radio" name="reading" value="0"' in page
+    assert 'type="radio" name="reading" value="1"' in page
+    assert "01:30 BST" in page
+    assert "01:30 GMT" in page
+    assert not Appointment.objects.filter(claimant__name="Phoned In").exists()
+
+    booked = desk.post(BOOK, {**body, "reading": reading})
+    assert booked.status_code == 302, booked.context["form"].errors
+    at = Appointment.objects.get(claimant__name="Phoned In").appointment_at
+    assert at == datetime.combine(day, time(1 - offset, 30), tzinfo=UTC)  # 01:30 BST is 00:30 UTC

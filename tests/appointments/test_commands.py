@@ -1,12 +1,16 @@
 """seed_demo: the demo data of `make run`."""
 
+from datetime import time, timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from appointments.availability import WorkingHours
 from appointments.models import Appointment, Department, Status
+from appointments.slots import free_times
 from claimants.models import ClaimantData, ClaimantDataField
 from meetings.models import Meeting
 from tests.helpers import rewrite, run_command
@@ -34,6 +38,20 @@ class TestSeedDemo:
             assert appointment.claimant.data.count() == 2
             assert appointment.claimant.data.get(field__name="Case number").value
         assert first[-1] == str(upcoming.order_by("appointment_at")[0].pk)
+
+    def test_the_demo_agent_has_working_hours_so_free_times_are_offered_at_once(self, db) -> None:
+        run_command("seed_demo")
+        run_command("seed_demo")
+        department = Department.objects.get(name="Demo Department")
+        agent = get_user_model().objects.get(username="demo-agent")
+        hours = WorkingHours.objects.filter(department=department, agent=agent)
+        assert sorted(hours.values_list("weekday", "starts_at", "ends_at")) == [
+            (day, time(9), time(17)) for day in range(5)
+        ]
+        now = timezone.now()
+        week = free_times(department=department, start=now, end=now + timedelta(days=7), duration=30, now=now)
+        assert len(week) >= 5 * 8  # five working days (less the demo appointments and the notice), on the half hour
+        assert {found.agent_id for found in week} == {agent.pk}
 
     def test_tops_up_when_a_demo_appointment_was_cancelled(self, db) -> None:
         run_command("seed_demo")
@@ -71,3 +89,9 @@ class TestDemoSession:
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {exported['TOKEN']}")
         assert api.get(f"/api/v1/appointments/{mine.pk}").status_code == 200
+        # The claimant's side too: their link and the date of birth its identity check asks for.
+        assert (
+            f"As its claimant: http://127.0.0.1:8123/join/{mine.public_token} (its date of birth: 17/03/1984)" in second
+        )
+        assert str(mine.claimant.date_of_birth) == "1984-03-17"
+        assert get_user_model().objects.get(username="demo-agent").get_full_name() == "Dana Reid"

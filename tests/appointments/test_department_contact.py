@@ -18,7 +18,7 @@ from appointments.services import appointment_cancel, appointment_update
 from meetings.models import Participant, Role
 from notifications.sms import MemoryBackend
 from tests.factories import DepartmentFactory, make_appointment
-from tests.helpers import claimant_joins, logged_in, rewrite, run_command, run_tasks, staff, walk_to
+from tests.helpers import claimant_joins, hours_forms, logged_in, rewrite, run_command, run_tasks, staff, walk_to
 
 pytestmark = pytest.mark.django_db
 
@@ -179,10 +179,12 @@ class TestKeptInTheBackOffice:
             "features_bandwidth": department.features_bandwidth,
             "reminder_hours": department.reminder_hours,
             "time_zone": department.time_zone,
+            "default_language": department.default_language,
             "data_fields-TOTAL_FORMS": "0",
             "data_fields-INITIAL_FORMS": "0",
             "data_fields-MIN_NUM_FORMS": "0",
             "data_fields-MAX_NUM_FORMS": "1000",
+            **hours_forms(department),
         }
         data |= {name: getattr(department, name) for name in CONTACT}
         return data | changes

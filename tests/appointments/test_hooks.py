@@ -19,8 +19,15 @@ def test_meetings_fill_every_hook_once_however_often_ready_runs() -> None:
     ):
         slot.get()
     assert [part.name for part in hooks.locked_parts] == ["meeting"]
-    assert len(list(hooks.after_create)) == len(list(hooks.after_change)) == len(list(hooks.history_sources)) == 1
-    assert len(list(registered_routes)) == 1
+    assert len(list(hooks.after_create)) == len(list(hooks.after_change)) == 1
+    # The history's sources: meetings' once, beside the desk's notes (issue 24.3).
+    assert [name for name, _source in hooks.history_sources.items() if name.startswith("meetings:")] == [
+        "meetings: the meeting"
+    ]
+    assert len(list(hooks.change_foreseen)) == 1
+    names = [name for name, _routes in registered_routes.items()]
+    assert [name for name in names if name.startswith("meetings:")] == ["meetings: the meeting pages"]
+    assert len(names) == len(set(names))  # privacy's and notifications' pages beside meetings', each once
 
 
 def test_appointments_fill_what_config_and_the_outbox_ask_for() -> None:

@@ -1,18 +1,20 @@
-"""Where staff land and how they move (issue 17.11): signing in lands on today's list (the index for staff who may
-not see appointments, the page asked for when there is one), and every back-office page links to today's list
-and the waiting room; the list leaves Django's sidebar of models out so the Join column fits a laptop's width
-(tests/e2e/test_agents_landing.py measures it)."""
+"""Where staff land and how they move (issue 17.11): signing in (the password, then the second factor) lands on
+today's list (the index for staff who may not see appointments, the page asked for when there is one), and every
+back-office page links to today's list and the waiting room; the list leaves Django's sidebar of models out so the
+Join column fits a laptop's width (tests/e2e/test_agents_landing.py measures it)."""
 
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.factories import UserFactory, make_appointment
-from tests.helpers import PASSWORD, logged_in, staff
+from tests.helpers import PASSWORD, logged_in, recovery_code, staff
 
 LIST = "/admin/appointments/appointment/"
 WAITING = f"{LIST}waiting-room/"
+CALENDAR = f"{LIST}calendar/"
 
 
 def sign_in(username: str, query: str = "") -> tuple[Client, list[str]]:
@@ -24,6 +26,11 @@ def sign_in(username: str, query: str = "") -> tuple[Client, list[str]]:
     response = client.post(
         f"/admin/login/{query}", {"username": username, "password": PASSWORD, "next": hidden[1]}, follow=True
     )
+    # Then the second factor (issue 25.2), which keeps the page to land on.
+    asked = response.redirect_chain[-1][0]
+    assert asked.startswith("/admin/second-factor/")
+    code = recovery_code(User.objects.get(username=username))
+    response = client.post(asked, {"code": code, "next": response.context["next"]}, follow=True)
     assert response.status_code == 200
     return client, [url for url, _status in response.redirect_chain]
 
@@ -51,17 +58,25 @@ def test_staff_who_may_not_see_appointments_land_on_the_index(db) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    [LIST, f"{LIST}?show=week", WAITING, "/admin/", "/admin/notifications/notification/", "/admin/password_change/"],
+    [
+        LIST,
+        f"{LIST}?show=week",
+        WAITING,
+        CALENDAR,
+        "/admin/",
+        "/admin/notifications/notification/",
+        "/admin/password_change/",
+    ],
 )
-def test_every_page_links_to_today_and_the_waiting_room(department, url: str) -> None:
+def test_every_page_links_to_today_the_waiting_room_and_the_calendar(department, url: str) -> None:
     page = logged_in(staff("desk", department)).get(url).content.decode()
     nav = re.search(r'<nav class="backoffice-nav" aria-label="Your day">(.*?)</nav>', page, re.S)
     assert nav is not None
     links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav[1])
-    current = {"Today": url == LIST, "Waiting room": url == WAITING}
     assert [(href, name, bool(marked)) for href, marked, name in links] == [
-        (LIST, "Today", current["Today"]),
-        (WAITING, "Waiting room", current["Waiting room"]),
+        (LIST, "Today", url == LIST),
+        (WAITING, "Waiting room", url == WAITING),
+        (CALENDAR, "Calendar", url == CALENDAR),
     ]
 
 

@@ -1,5 +1,5 @@
 """Every time a person reads in the back office, and in the service's messages, is in the appointment's
-department's zone and labelled, in the one format `appointments.local_time` declares (issue 17.10): the booking's
+department's zone and labelled, in the one format `config.local_time` declares (issue 17.10): the booking's
 success message, the change page's heading and breadcrumb, the clash message (the API's too), the meetings,
 deliveries, notifications and tokens pages; in GMT, in BST, across the change of clocks, and for a department in
 another zone."""

@@ -20,7 +20,7 @@ def test_an_item_removed_by_a_department_move_keeps_its_field_name(department) -
     deleted = [e for e in entries if e.kind == "deleted"]
     assert [(e.what, e.who) for e in deleted] == [("Claimant data: Incident date", "mover")]
     moved = [e for e in entries if e.what == "Appointment" and e.kind == "changed"]
-    assert [(c.field, c.old, c.new) for c in moved[0].changes] == [("department", "Claims", "Target")]
+    assert [(c.field, c.old, c.new) for c in moved[0].changes] == [("Department", "Claims", "Target")]
 
 
 def test_a_change_a_claimant_made_from_their_page_names_them(department) -> None:
@@ -37,5 +37,5 @@ def test_a_change_a_claimant_made_from_their_page_names_them(department) -> None
     person = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
     participant_record_device_check(participant=person, results={"camera": True, "microphone": True})
     participant_join(participant=person, browser=a_browser())
-    status_change = next(e for e in appointment_history(appointment) if any(c.field == "status" for c in e.changes))
+    status_change = next(e for e in appointment_history(appointment) if any(c.field == "Status" for c in e.changes))
     assert status_change.who == "the claimant (own link)"

@@ -230,6 +230,7 @@ CLAIMANT_VALUES = {  # (sent, stored) for each declared claimant column: a new v
     "phone_number": ("07911 123457", "+447911123457"),
     "email": ("ada.king@example.com", "ada.king@example.com"),
     "date_of_birth": ("1985-12-10", date(1985, 12, 10)),
+    "preferred_language": ("cy", "cy"),
 }
 
 

@@ -1,7 +1,7 @@
 """A database outage, as a real server sees it: gunicorn with the production config reaches PostgreSQL through a
 proxy the test cuts for a stretch of requests, twice. Every request that needs the database is answered 503 (the
-API's JSON, the claimant's page a plain page), and ADMINS get one mail per outage, not one per request
-(issue 18.10)."""
+API's JSON; the claimant's page and its status poll, which LeanMiddleware calls itself, a plain page), and ADMINS
+get one mail per outage, not one per request (issue 18.10)."""
 
 import http.client
 import json
@@ -53,18 +53,20 @@ def test_an_outage_is_503s_and_one_error_mail(tmp_path: Path, department, appoin
                 for _ in range(12):
                     answers.append(get(port, api, **auth))
                     answers.append(get(port, page))
+                    answers.append(get(port, f"{page}/status", Accept="application/json"))
                 probes += [get(port, "/health/ready", Accept="application/json")[0] for _ in range(3)]
                 proxy.restore()
                 wait_for(lambda: get(port, api, **auth)[0] == 200, 30, "the API answers once the database does")
                 assert get(port, page)[0] == 200
             mailed = list(smtp.messages)
-    assert [status for status, _body, _response in answers] == [503] * 48
-    api_answers = answers[0::2]
+    assert [status for status, _body, _response in answers] == [503] * 72
+    api_answers = answers[0::3]
     assert {json.loads(body)["message"] for _status, body, _response in api_answers} == {
         "The service is temporarily unavailable. Try again shortly."
     }
     assert {response.getheader("Retry-After") for _status, _body, response in answers} == {"5"}
-    assert all(b"temporarily unavailable" in body for _status, body, _response in answers[1::2])
+    assert all(b"temporarily unavailable" in body for _status, body, _response in answers[1::3])
+    assert all(b"temporarily unavailable" in body for _status, body, _response in answers[2::3])
     assert probes == [500] * 6  # not ready: the load balancer takes the instance out, and nobody is mailed
 
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
@@ -72,5 +74,5 @@ def test_an_outage_is_503s_and_one_error_mail(tmp_path: Path, department, appoin
     assert len(errors) == 2, errors  # the first failure of each outage
     assert all("exc_info" in line for line in errors)  # with what the database said
     warnings = [line for line in lines if line["level"] == "WARNING" and "database" in line["message"]]
-    assert len(warnings) == 48 - 2  # every other failed request, still logged, not mailed
+    assert len(warnings) == 72 - 2  # every other failed request, still logged, not mailed
     assert len(mailed) == 2

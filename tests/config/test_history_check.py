@@ -11,6 +11,7 @@ import pytest
 from appointments.models import Appointment
 from claimants.models import Claimant, ClaimantData
 from config.history import history_copy, history_drift, tracked_models
+from desk.models import Note
 from meetings.models import Meeting, Participant, Role
 from tests.factories import UserFactory, make_appointment
 from tests.helpers import postgres_only
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_tracked_model_is_checked() -> None:
-    assert set(tracked_models()) == {Appointment, Claimant, ClaimantData, Meeting, Participant}
+    assert set(tracked_models()) == {Appointment, Claimant, ClaimantData, Meeting, Participant, Note}
 
 
 @pytest.mark.history_unchecked

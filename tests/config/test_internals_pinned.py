@@ -3,11 +3,12 @@ config/prepared.py, the selectors and config/api/authentication.py. These tests 
 them, and the version pins fail on any upgrade at all, so whoever upgrades re-reads those notes first."""
 
 import inspect
+from typing import Any
 
 import django
 import pytest
 import rest_framework
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.base import ModelState
 from django.db.models.sql.compiler import SQLCompiler
 from django.http import HttpRequest
@@ -82,3 +83,29 @@ def test_a_drf_request_keeps_djangos_request_as_request_underscore() -> None:
     # config/api/authentication.py reads the address from `request._request` (not in DRF's documented API).
     django_request = HttpRequest()
     assert Request(django_request)._request is django_request
+
+
+@pytest.mark.django_db
+def test_a_connection_marked_checked_is_not_checked_again(monkeypatch) -> None:
+    # LeanMiddleware sets `health_check_done` so a lean view's first query sends no `SELECT 1` (issue 26.5).
+    wrapper: Any = connections[DEFAULT_DB_ALIAS]  # the attributes read are not in Django's type stubs
+    wrapper.ensure_connection()
+    checks: list[int] = []
+
+    def counted() -> bool:
+        checks.append(1)
+        return True
+
+    monkeypatch.setattr(wrapper, "is_usable", counted)
+    enabled = wrapper.health_check_enabled
+    wrapper.health_check_enabled = True
+    try:
+        wrapper.health_check_done = True
+        wrapper.close_if_health_check_failed()
+        assert checks == []
+        wrapper.health_check_done = False
+        wrapper.close_if_health_check_failed()
+        assert checks == [1]
+        assert wrapper.health_check_done is True
+    finally:
+        wrapper.health_check_enabled = enabled

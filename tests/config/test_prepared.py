@@ -1,5 +1,7 @@
 """Prepared queries (config.prepared) answer exactly what their querysets answer, on either database."""
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from appointments.models import Appointment, Department
@@ -68,3 +70,29 @@ def test_visible_to_asks_the_models_own_tenancy_rule(department, monkeypatch) ->
     assert one.rows(member, theirs.pk) == []
     monkeypatch.setattr("appointments.models.sees_every_department", lambda user: True)
     assert one.rows(member, theirs.pk) == [(theirs.pk,)]
+
+
+def test_dates_and_datetimes_are_parameters_too(department) -> None:
+    # The free times' reads (issue 26) take a window of days and of moments.
+    early, late = (
+        make_appointment(department, appointment_at=datetime(2027, 3, day, 9, tzinfo=UTC)) for day in (1, 20)
+    )
+    within = Prepared(
+        lambda after, before, day: Appointment.objects.filter(
+            appointment_at__gt=after, appointment_at__lt=before, created_at__date__lte=day
+        ).values_list("pk", "appointment_at")
+    )
+    for after, before in [(datetime(2027, 2, 1, tzinfo=UTC), datetime(2027, 3, 10, tzinfo=UTC)),
+                          (datetime(2027, 3, 1, 9, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC)),
+                          (datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC))]:  # fmt: skip
+        expected = list(
+            Appointment.objects.filter(
+                appointment_at__gt=after, appointment_at__lt=before, created_at__date__lte=date(2100, 1, 1)
+            ).values_list("pk", "appointment_at")
+        )
+        assert within.rows(after, before, date(2100, 1, 1)) == expected
+    assert within.rows(datetime(2027, 3, 1, 9, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC), date(2100, 1, 1)) == [
+        (late.pk, late.appointment_at)
+    ]
+    assert within.rows(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC), date(2000, 1, 1)) == []
+    assert early.pk

@@ -23,11 +23,29 @@ def test_schema_validates_and_documents_the_contract(tmp_path) -> None:
     }
     patch = path["patch"]
     # `_method` means something on POST only; a PATCH ignores it, as Laravel does, so its schema does not name it.
-    assert {p["name"] for p in patch["parameters"]} == {"If-Match", "appointment"}
+    assert {p["name"] for p in patch["parameters"]} == {"If-Match", "appointment", "dry_run"}
     assert {"401", "404", "412", "413", "415", "422", "429", "503"} <= set(patch["responses"])
     post = path["post"]
     assert any(p["name"] == "_method" and p["required"] for p in post["parameters"])
     assert "multipart/form-data" in post["requestBody"]["content"]
+
+
+def test_the_dry_run_is_documented_on_each_change_and_its_answer_is_additive(tmp_path) -> None:
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    one = schema["paths"]["/api/v1/appointments/{appointment}"]
+    changes = [one["patch"], one["post"], schema["paths"]["/api/v1/appointments/{appointment}/cancel"]["post"]]
+    for operation in changes:
+        [dry_run] = [p for p in operation["parameters"] if p["name"] == "dry_run"]
+        assert (dry_run["in"], sorted(dry_run["schema"]["enum"])) == ("query", ["0", "1", "false", "true"])
+        assert operation["responses"]["200"]["headers"]["Dry-Run"]["schema"]["enum"] == ["true"]
+        reference = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        envelope = schema["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+        assert (set(envelope["properties"]), envelope["required"]) == ({"data", "dry_run"}, ["data"])
+    assert not any(p["name"] == "dry_run" for p in one["get"]["parameters"])
+    dry = schema["components"]["schemas"]["DryRun"]
+    assert set(dry["properties"]) == {"events", "messages", "join_links_renewed"}
 
 
 def test_schema_documents_list_filters_create_cancel_and_departments(tmp_path) -> None:

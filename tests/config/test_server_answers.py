@@ -3,7 +3,9 @@ Django sees them and for chunked bodies that are malformed or cut short (issue 1
 real gunicorn started with the project's config (config/gunicorn.conf.py), as production runs it."""
 
 import json
+import runpy
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,13 +15,26 @@ from tests.support import database_env, gunicorn
 pytestmark = [shared_database_only, pytest.mark.django_db(transaction=True)]
 
 PATH = "/api/v1/appointments"
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def server(django_db_setup) -> Iterator[int]:
-    env = {**database_env(), "ALLOWED_HOSTS": "127.0.0.1", "DB_CONN_MAX_AGE": "0"}
+# Both worker kinds config/gunicorn.conf.py may run: the sync worker (WEB_THREADS=1) and the threaded one.
+@pytest.fixture(scope="module", params=["1", "4"], ids=["sync", "gthread"])
+def server(request, django_db_setup) -> Iterator[int]:
+    env = {**database_env(), "ALLOWED_HOSTS": "127.0.0.1", "DB_CONN_MAX_AGE": "0", "WEB_THREADS": request.param}
     with gunicorn(env, production=True) as port:
         yield port
+
+
+@pytest.mark.parametrize(
+    ("threads", "worker"),
+    [("1", "JsonErrorSyncWorker"), ("2", "JsonErrorThreadWorker"), ("4", "JsonErrorThreadWorker")],
+)
+def test_threads_above_one_choose_the_threaded_worker(monkeypatch, threads, worker) -> None:
+    monkeypatch.setenv("WEB_THREADS", threads)
+    conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    assert conf["worker_class"] == f"config.gunicorn_worker.{worker}"
+    assert conf["threads"] == int(threads)
 
 
 def request(*lines: str, body: bytes = b"") -> bytes:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tests.e2e.conftest import WCAG22_AA, accessibility_violations
 from tests.factories import UserFactory, make_appointment
+from tests.helpers import browser_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a long and unguessable test password"
@@ -49,11 +50,7 @@ def busy_day(department) -> dict[str, Any]:
 
 
 def sign_in(page: Any, base: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "desk")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_load_state("load")
+    browser_sign_in(page, base, "desk", PASSWORD)
 
 
 @pytest.fixture

@@ -53,8 +53,9 @@ def test_an_agents_morning_on_the_day_the_clocks_go_back(live_server, page, depa
     # Today, in local time on both sides of the change: the same 01:30 twice, an hour apart.
     page.goto(f"{base}/admin/appointments/appointment/")
     rows = page.inner_text("#result_list tbody")
-    assert "Sun 25 Oct 2026, 01:30 BST" in rows
-    assert "Sun 25 Oct 2026, 01:30 GMT" in rows
+    assert "01:30 BST" in rows  # the clock alone: the list is today's, and says so once
+    assert "01:30 GMT" in rows
+    assert "Sun 25 Oct 2026" not in rows
     assert rows.index("BST-SIDE") < rows.index("GMT-SIDE")
 
     # A claimant phones in: booked for 09:00 (GMT by then) with Dana.

@@ -81,8 +81,8 @@ def test_an_agents_day(live_server, page, day, tmp_path) -> None:
     page.wait_for_selector("#appointment-history")
     history = page.inner_text("#appointment-history")
     assert "Dana Desk" in history
-    assert "appointment at" in history
-    assert "duration in minutes: 60 → 30" in history.replace("\n", " ")
+    assert "Time:" in history
+    assert "Length (minutes): 60 → 30" in history.replace("\n", " ")
 
     # Cancel another one through the action, giving a reason (the list opens on today: choose "All").
     page.goto(f"{base}/admin/appointments/appointment/")

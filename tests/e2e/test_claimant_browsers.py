@@ -23,7 +23,9 @@ def checked_in(page: Any, appointment: Appointment) -> None:
     page.goto(appointment.url)
     page.click("#device-check")
     page.wait_for_selector("#step-device.done")
-    page.fill("#date_of_birth", "1990-05-17")
+    page.fill("#dob-day", "17")
+    page.fill("#dob-month", "5")
+    page.fill("#dob-year", "1990")
     page.click("#identity-form button[type=submit]")
     page.wait_for_selector(".greeting:has-text('Hello Ada Lovelace')")
     page.check("#consent-yes")
@@ -53,7 +55,9 @@ def test_a_second_browser_is_asked_again_takes_over_and_the_first_page_is_told(
     assert other.inner_text("h1") == "This appointment was opened elsewhere"
     assert "Ada" not in other.content()
     assert accessibility_violations(other, axe_source) == []
-    other.fill("#date_of_birth", "1990-05-17")
+    other.fill("#dob-day", "17")
+    other.fill("#dob-month", "5")
+    other.fill("#dob-year", "1990")
     other.click("#identity-form button[type=submit]")
     other.wait_for_selector("h1:has-text('You are in the waiting room')")
 
@@ -88,20 +92,28 @@ def test_wrong_answers_count_per_browser_and_per_link(browser, page, journey, se
     forwarded = page
     forwarded.goto(appointment.url)
     for left in (4, 3, 2, 1):
-        forwarded.fill("#date_of_birth", "2002-02-02")
+        forwarded.fill("#dob-day", "2")
+        forwarded.fill("#dob-month", "2")
+        forwarded.fill("#dob-year", "2002")
         forwarded.click("#identity-form button[type=submit]")
         forwarded.wait_for_selector(f"#identity-error:has-text('{left} tr')")
-    forwarded.fill("#date_of_birth", "2002-02-02")
+    forwarded.fill("#dob-day", "2")
+    forwarded.fill("#dob-month", "2")
+    forwarded.fill("#dob-year", "2002")
     forwarded.click("#identity-form button[type=submit]")
     forwarded.wait_for_selector("h1:has-text('This link is locked in this browser')")
     assert accessibility_violations(forwarded, axe_source) == []
 
     own = browser.new_context().new_page()  # the claimant's own browser may still try, until the link's limit
     own.goto(appointment.url)
-    own.fill("#date_of_birth", "2003-03-03")
+    own.fill("#dob-day", "3")
+    own.fill("#dob-month", "3")
+    own.fill("#dob-year", "2003")
     own.click("#identity-form button[type=submit]")
     own.wait_for_selector("#identity-error:has-text('2 tries left')")  # the link's 8 less the 6 made
-    own.fill("#date_of_birth", "1990-05-17")
+    own.fill("#dob-day", "17")
+    own.fill("#dob-month", "5")
+    own.fill("#dob-year", "1990")
     own.click("#identity-form button[type=submit]")
     own.wait_for_selector(".greeting:has-text('Hello Ada Lovelace')")
     person = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)

@@ -15,6 +15,7 @@ from icalendar import Calendar
 
 from appointments.models import Appointment, Status
 from appointments.services import appointment_update
+from config.local_time import local_words
 from meetings.models import Participant, Role
 from meetings.services import participant_invite_guest, participant_revoke
 from tests.factories import make_appointment
@@ -82,7 +83,8 @@ class TestWhatEachStateShows:
     def test_before_the_window_the_time_a_calendar_file_and_the_device_check(self, client, appointment) -> None:
         html = client.get(page_url(appointment)).content.decode()
         assert "Claims" in html
-        assert f"{appointment.appointment_at:%H:%M} UTC" in html
+        # In the department's zone, in words, written by the server (issue 22.1): not the browser's locale.
+        assert local_words(appointment.appointment_at, appointment.zone, "en") in html
         assert "Add to calendar" in html
         assert 'id="device-check"' in html
         assert "date_of_birth" not in html  # the identity check opens with the window
@@ -229,3 +231,71 @@ def test_lookups_are_limited_per_address(client, appointment, settings) -> None:
     assert codes == [200, 200, 200, 429]
     other = Client(REMOTE_ADDR="192.0.2.7")
     assert other.get(page_url(appointment, "/status")).status_code == 200
+
+
+CSP = "Content-Security-Policy"
+
+
+def _shown(response: Any) -> tuple[int, bytes, dict[str, Any]]:
+    """A response as a browser sees it, the request's id aside, the CSP's directives as a set (their order in the
+    header is django-csp's, not a meaning)."""
+    headers: dict[str, Any] = {name: value for name, value in response.headers.items() if name != "X-Request-ID"}
+    if CSP in headers:
+        headers[CSP] = {part.strip() for part in headers[CSP].split(";")}
+    return response.status_code, response.content, headers
+
+
+class TestLeanPoll:
+    """The poll is answered before the session, user and message middleware (issue 26.5), with every header the
+    whole stack gives it: the same answer byte for byte, header for header."""
+
+    def test_the_lean_poll_answers_as_the_whole_stack(self, client, department, settings) -> None:
+        appointment = soon(department)
+        person = claimant(appointment)
+        lean = settings.MIDDLEWARE
+        whole = [name for name in lean if name != "config.middleware.LeanMiddleware"]
+        assert len(whole) == len(lean) - 1
+        answers: dict[str, list[Any]] = {"lean": [], "whole": []}
+        for name, middleware in (("whole", whole), ("lean", lean)):
+            settings.MIDDLEWARE = middleware
+            browser = Client()
+            first = browser.get(page_url(appointment, "/status"))
+            answers[name] += [
+                first,
+                browser.get(page_url(appointment, "/status"), HTTP_IF_NONE_MATCH=first["ETag"]),
+                browser.head(page_url(appointment, "/status")),
+                browser.get("/join/" + "x" * 32 + "/status"),  # an unknown link: the plain 404
+                browser.get(f"/join/{person.token}/status", HTTP_ACCEPT_LANGUAGE="cy"),
+            ]
+        assert [_shown(r) for r in answers["lean"]] == [_shown(r) for r in answers["whole"]]
+        assert [r.status_code for r in answers["lean"]] == [200, 304, 405, 404, 200]  # HEAD: a GET-only view
+        shown = answers["lean"][0]
+        assert shown["Cache-Control"] == "no-store"
+        assert shown["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in shown[CSP]
+        assert "Cookie" in shown["Vary"]
+
+    def test_the_lean_poll_keeps_the_host_check_and_the_rate_limit(self, client, department, settings) -> None:
+        appointment = soon(department)
+        assert client.get(page_url(appointment, "/status"), HTTP_HOST="evil.example").status_code == 400
+        settings.PUBLIC_PAGE_RATE_PER_MINUTE = 2
+        codes = [client.get(page_url(appointment, "/status")).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+
+    def test_a_poll_runs_no_middleware_after_the_lean_one(self, client, department, monkeypatch) -> None:
+        # What the poll no longer pays for: the session, CSRF, the user, the second factor, allauth, messages, the
+        # single sign-on re-check, axes. (Their headers are given by LeanMiddleware, see above.)
+        appointment = soon(department)
+        ran: list[str] = []
+        from django.contrib.sessions.middleware import SessionMiddleware
+
+        original = SessionMiddleware.__call__
+
+        def counted(self: Any, request: Any) -> Any:
+            ran.append(request.path)
+            return original(self, request)
+
+        monkeypatch.setattr(SessionMiddleware, "__call__", counted)
+        client.get(page_url(appointment, "/status"))
+        client.get(page_url(appointment))  # the page itself still has the whole stack
+        assert ran == [page_url(appointment)]

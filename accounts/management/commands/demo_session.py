@@ -3,7 +3,7 @@ fresh password each, a token, and an appointment of their own to try the API on.
 
 import io
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +19,8 @@ from appointments.models import Department
 from appointments.services import appointment_create
 
 DEMO_MANAGER = "demo-manager"
+DEMO_NAMES = {DEMO_AGENT: ("Dana", "Reid"), DEMO_MANAGER: ("Morgan", "Price")}
+DEMO_BORN = date(1984, 3, 17)
 
 
 class Command(BaseCommand):
@@ -40,6 +42,8 @@ class Command(BaseCommand):
         passwords = {}
         for username, group in ((DEMO_AGENT, "Agents"), (DEMO_MANAGER, "Department managers")):
             user, _ = users.get_or_create(username=username, defaults={"is_staff": True})
+            if not user.get_full_name():  # named, as the claimant's waiting room and the Timeline name them
+                user.first_name, user.last_name = DEMO_NAMES[username]
             password = secrets.token_urlsafe(12)
             user.set_password(password)
             user.is_staff = True
@@ -55,12 +59,21 @@ class Command(BaseCommand):
             appointment_at=start,
             duration_in_minutes=30,
             actor=agent,
-            claimant={"name": "Your Claimant", "email": "claimant@example.com", "data": {"Case number": "TRY-1"}},
+            claimant={
+                "name": "Your Claimant",
+                "email": "claimant@example.com",
+                "date_of_birth": DEMO_BORN,  # so the claimant's page asks for it, as a real one would
+                "data": {"Case number": "TRY-1"},
+            },
         )
         port = options["port"]
         self.stdout.write("")
         self.stdout.write(f"Back office: http://127.0.0.1:{port}/admin/")
         for username, password in passwords.items():
             self.stdout.write(f"  {username:<13} password {password}")
+        self.stdout.write(
+            f"As its claimant: http://127.0.0.1:{port}/join/{yours.public_token} "
+            f"(its date of birth: {DEMO_BORN:%d/%m/%Y})"
+        )
         self.stdout.write("The API, on an appointment of your own (docs/integrating.md); paste this first:")
         self.stdout.write(f"export PORT={port} TOKEN={secret} ID={yours.pk}")

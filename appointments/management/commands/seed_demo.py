@@ -1,6 +1,6 @@
 """Create demo data to try the API with; running it again changes nothing that is already there."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from appointments.availability import WorkingHours
 from appointments.models import Appointment, Department, Status
 from appointments.services import appointment_create
 from claimants.models import ClaimantDataField, FieldType
@@ -22,6 +23,8 @@ DEMO_CONTACT = {
     "contact_hours": "Monday to Friday, 9:00 to 17:00 (UK time)",
     "contact_help": "If you cannot join, call us: have your case number ready.",
 }
+# Monday to Friday, 9:00 to 17:00 in the department's zone.
+DEMO_HOURS = [(day, time(9), time(17)) for day in range(5)]
 DEMO_CLAIMANTS = [
     ("Ada Lovelace", "+447911123456", "ada@example.com", "CASE-1001"),
     ("Alan Turing", "+447911123457", "alan@example.com", "CASE-1002"),
@@ -61,6 +64,12 @@ class Command(BaseCommand):
                 agent.save(update_fields=["password"])
             department.members.add(agent)
             agent.groups.add(Group.objects.get(name="Agents"))
+            # Working hours (issue 23.1), so a new user sees free times at once; hours someone has set are kept.
+            if not WorkingHours.objects.filter(department=department, agent=agent).exists():
+                WorkingHours.objects.bulk_create(
+                    WorkingHours(department=department, agent=agent, weekday=day, starts_at=start, ends_at=end)
+                    for day, start, end in DEMO_HOURS
+                )
 
             upcoming = Appointment.objects.filter(
                 department=department, status=Status.SCHEDULED, appointment_at__gt=timezone.now()

@@ -1,0 +1,164 @@
+"""The second factor of staff signed in with a password kept here (issue 25.2): an authenticator app's code (TOTP)
+or a one-time recovery code, asked after the password and before the back office opens, when
+STAFF_SECOND_FACTOR_REQUIRED is on (the default without DEBUG).
+
+django-otp keeps the devices (TOTPDevice, StaticDevice for the recovery codes), checks codes with its throttling
+(each wrong code doubles the wait) and marks the session verified (`request.user.is_verified()`). This module is
+the pages around it: enrolment (a QR code made by segno, the key written out, a code to confirm, then the recovery
+codes shown once) and the check at each sign-in. The password step is the admin's own sign-in form, so django-axes'
+lockout still applies to it. Staff signed in through their organisation's identity provider (OIDC) are not asked:
+the provider holds the factor (`signed_in_elsewhere`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, logout
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp import devices_for_user, login, verify_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+RECOVERY_DEVICE = "Recovery codes"
+APP_DEVICE = "Authenticator app"
+
+
+def signed_in_elsewhere(request: HttpRequest) -> bool:
+    # The backend a sign-in at the organisation's identity provider is recorded under (config/settings/sso.py).
+    return bool(request.session.get(BACKEND_SESSION_KEY) == settings.SSO_BACKEND)
+
+
+def second_factor_passed(request: HttpRequest) -> bool:
+    """Whether this session may open the back office as far as the second factor goes."""
+    if not settings.STAFF_SECOND_FACTOR_REQUIRED or signed_in_elsewhere(request):
+        return True
+    is_verified = getattr(request.user, "is_verified", None)  # set by django-otp's middleware
+    return bool(is_verified and is_verified())
+
+
+def _next(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
+        return wanted
+    return reverse("admin:start")
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=16,
+        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+    )
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split()).lower()
+
+
+def _verified_device(user: Any, code: str) -> Any:
+    """The user's confirmed device that accepts `code` (their app first, then a recovery code), or None. Each
+    device counts its own wrong codes and waits longer after each (django-otp's throttling)."""
+    for device in devices_for_user(user):
+        verified = verify_token(user, device.persistent_id, code)
+        if verified is not None:
+            return verified
+    return None
+
+
+def new_recovery_codes(user: Any) -> list[str]:
+    """Replace the user's recovery codes with a fresh set (each works once); returned to be shown once."""
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE, defaults={"confirmed": True})
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
+        device.token_set.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def _context(request: HttpRequest, site: Any, title: str, **more: Any) -> dict[str, Any]:
+    # No sidebar of the back office's models: nothing of it opens before the second factor.
+    context = {**site.each_context(request), "is_nav_sidebar_enabled": False}
+    return {**context, "title": title, "subtitle": None, "next": _next(request), **more}
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"  # a key, a QR code or recovery codes: never kept by a cache
+    return response
+
+
+def second_factor_view(site: Any, request: HttpRequest) -> HttpResponse:
+    """After the password: the code of an enrolled staff member, or enrolment for one who has no device yet."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return HttpResponseRedirect(reverse("admin:login"))
+    if second_factor_passed(request):
+        return HttpResponseRedirect(_next(request))
+    if request.method == "POST" and "sign_out" in request.POST:
+        logout(request)  # the admin's own sign-out is behind the second factor
+        return HttpResponseRedirect(reverse("admin:login"))
+    if not any(devices_for_user(user)):
+        return _enrol(site, request)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = _verified_device(user, form.cleaned_data["code"])
+        if device is not None:
+            login(request, device)
+            return HttpResponseRedirect(_next(request))
+        form.add_error("code", "That code is not right, or it was used already. Wait a moment and try again.")
+    context = _context(request, site, "Enter your code", form=form)
+    return _no_store(render(request, "admin/second_factor/verify.html", context))
+
+
+def _enrol(site: Any, request: HttpRequest) -> HttpResponse:
+    user = request.user
+    # One pending app device per user, kept across reloads so the QR code scanned stays the one confirmed.
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+        user=user, name=APP_DEVICE, confirmed=False
+    )
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"]):
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                codes = new_recovery_codes(user)
+            login(request, device)
+            context = _context(request, site, "Your recovery codes", codes=codes)
+            return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
+        form.add_error("code", "That code is not right. Check the time on your phone and try the next code.")
+    uri = device.config_url
+    context = _context(
+        request,
+        site,
+        "Set up your second factor",
+        form=form,
+        qr=segno.make(uri, error="m").svg_data_uri(scale=5, border=2),
+        key=_grouped(device.key),
+    )
+    return _no_store(render(request, "admin/second_factor/enrol.html", context))
+
+
+def _grouped(hex_key: str) -> str:
+    """The key as authenticator apps take it by hand: base32, in groups of four."""
+    from base64 import b32encode
+
+    text = b32encode(bytes.fromhex(hex_key)).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def recovery_codes_view(site: Any, request: HttpRequest) -> HttpResponse:
+    """A verified staff member replaces their recovery codes (the old ones stop working)."""
+    if request.method != "POST":
+        context = _context(request, site, "Recovery codes", codes=None)
+        return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
+    codes = new_recovery_codes(request.user)
+    context = _context(request, site, "Your recovery codes", codes=codes)
+    return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
