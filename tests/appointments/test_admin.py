@@ -1,6 +1,7 @@
 """The staff back office: tenancy, the change page through the services, actions, departments, tokens,
 history, and hardening (login lockout, CSP)."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,13 +16,22 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
+from appointments.admin.appointment import AppointmentAdmin
 from appointments.local_time import local_label
 from appointments.models import FEATURE_FIELDS, Appointment, Department, Status
 from appointments.services import appointment_update
 from claimants.models import Claimant, ClaimantData, ClaimantDataField, FieldType
 from meetings.models import Meeting
 from tests.factories import UserFactory, in_days, make_appointment
-from tests.helpers import PASSWORD, allowed_moment, claimant_waits_while_scheduled, logged_in, staff, walk_to
+from tests.helpers import (
+    PASSWORD,
+    allowed_moment,
+    claimant_waits_while_scheduled,
+    hours_forms,
+    logged_in,
+    staff,
+    walk_to,
+)
 from tests.helpers import admin_change_url as change_url
 from tests.helpers import admin_form_data as form_data
 
@@ -132,6 +142,25 @@ class TestChangelist:
         }
         assert refs(desk.get(CHANGELIST, hierarchy)) == ["LATE"]
 
+    def test_todays_list_gives_the_clock_alone_and_every_other_list_the_date_too(self, desk, department) -> None:
+        # Midday in London on a winter's day: 14:45 today is GMT, and the date is said once, by the heading.
+        with time_machine.travel(datetime(2026, 12, 8, 12, 0, tzinfo=UTC), tick=False):
+            make_appointment(department, reference="TODAY", appointment_at=datetime(2026, 12, 8, 14, 45, tzinfo=UTC))
+            today = desk.get(CHANGELIST).content.decode()
+            everything = desk.get(EVERYTHING).content.decode()
+        cell = re.compile(r'<th class="field-when(?:_today)?"><a href="[^"]+">([^<]+)</a></th>')
+        assert cell.findall(today) == ["14:45 GMT"]
+        assert cell.findall(everything) == ["Tue 8 Dec 2026, 14:45 GMT"]
+
+    def test_a_row_not_of_today_in_its_own_zone_keeps_its_date_in_a_one_day_list(self, department) -> None:
+        model_admin = site._registry[Appointment]
+        assert isinstance(model_admin, AppointmentAdmin)
+        with time_machine.travel(datetime(2026, 12, 8, 23, 30, tzinfo=UTC), tick=False):
+            tomorrow = make_appointment(department, appointment_at=datetime(2026, 12, 9, 0, 15, tzinfo=UTC))
+            tonight = make_appointment(department, appointment_at=datetime(2026, 12, 8, 23, 45, tzinfo=UTC))
+            assert model_admin.when_today(tonight) == "23:45 GMT"
+            assert model_admin.when_today(tomorrow) == "Wed 9 Dec 2026, 00:15 GMT"  # never read as today's
+
     @pytest.mark.parametrize("rows", [3, 40])
     def test_query_count_does_not_grow_with_the_page(self, desk, department, rows) -> None:
         for n in range(rows):
@@ -140,10 +169,18 @@ class TestChangelist:
         with CaptureQueriesContext(connection) as queries:
             response = desk.get(EVERYTHING)
         assert len(response.context["cl"].result_list) == rows
-        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        # The live pages' version (appointments.live, issue 24.2) reads the ledger of the span's appointments only:
+        # a week's at most, bounded by its time on both sides, whatever the table holds.
+        live = [q["sql"] for q in queries if '"ledger_entry"' in q["sql"]]
+        assert len(live) == 1
+        assert '"appointment_at" >=' in live[0]
+        assert '"appointment_at" <' in live[0]
+        rest = [q["sql"] for q in queries if q["sql"] not in live]
+        counts = [sql for sql in rest if "COUNT(" in sql.upper()]
         assert len(counts) == 1  # the page's count only, and a bounded one: never a count of the whole table
         assert "LIMIT 10001" in counts[0]
-        assert not [q for q in queries if "DISTINCT" in q["sql"]]  # the date hierarchy reads no table-wide dates
+        assert "ORDER BY" not in counts[0]  # nothing sorted to be counted (issue 26.3)
+        assert not [sql for sql in rest if "DISTINCT" in sql]  # the date hierarchy reads no table-wide dates
         assert len(queries) <= 12, [q["sql"][:80] for q in queries]
 
     def test_a_count_past_the_cap_reads_more_than(self, desk, department, monkeypatch) -> None:
@@ -159,7 +196,6 @@ class TestChangelist:
     def test_date_hierarchy_over_several_pages_reads_the_bounds_from_the_index(
         self, desk, department, monkeypatch
     ) -> None:
-        from appointments.admin import AppointmentAdmin
 
         monkeypatch.setattr(AppointmentAdmin, "list_per_page", 1)
         first, last = in_days(1), in_days(800)
@@ -267,9 +303,14 @@ class TestChangePage:
         assert response.status_code == 200
         errors = response.context["adminform"].form.errors
         assert errors["interpreter_language"] == [
-            "The interpreter language field is required when an interpreter is needed."
+            "The “Interpreter language” field is required when an interpreter is needed."
         ]
         assert "YYYY-MM-DD" in errors[f"data_{date_item.pk}"][0]
+        # The form's labels, never the API's paths (issue 24.5).
+        assert errors[f"data_{date_item.pk}"][0].startswith("The “Incident date” field ")
+        page = " ".join(response.content.decode().split())
+        assert "claimant.data" not in page
+        assert "interpreter language field" not in page
         fresh = Appointment.objects.select_related("claimant").get(pk=appointment.pk)
         assert (fresh.duration_in_minutes, fresh.claimant.name, fresh.is_interpreter_needed) == (
             60,
@@ -419,10 +460,10 @@ class TestHistory:
         assert response.status_code == 200
         entries = response.context["entries"]
         summary = [(e.who, e.what, [(c.field, c.old, c.new) for c in e.changes]) for e in entries]
-        assert ("integration", "Appointment", [("duration in minutes", "60", "50")]) in summary
-        assert ("integration", "Claimant data: Case number", [("value", "Case number value", "API-1")]) in summary
-        assert ("desk-agent", "Claimant", [("email", "ada@example.com", "new@example.com")]) in summary
-        assert ("system", "Appointment", [("status", "scheduled", "no_show")]) in summary
+        assert ("integration", "Appointment", [("Length (minutes)", "60", "50")]) in summary
+        assert ("integration", "Claimant data: Case number", [("Value", "Case number value", "API-1")]) in summary
+        assert ("desk-agent", "Claimant", [("Email", "ada@example.com", "new@example.com")]) in summary
+        assert ("system", "Appointment", [("Status", "Scheduled", "No Show")]) in summary
         assert any(e.what == "Meeting" and e.who == "integration" for e in entries)
         page = response.content.decode()
         assert "API-1" in page
@@ -430,7 +471,7 @@ class TestHistory:
         change_page = desk.get(change_url(appointment)).content.decode()
         assert f'href="{CHANGELIST}{appointment.pk}/history/"' in change_page
         assert "recent-history" in change_page
-        assert "no_show" in change_page
+        assert "Status: Scheduled → No Show" in change_page
 
 
 def department_form(department: Department) -> dict[str, Any]:
@@ -440,10 +481,12 @@ def department_form(department: Department) -> dict[str, Any]:
         "features_bandwidth": department.features_bandwidth,
         "reminder_hours": department.reminder_hours,
         "time_zone": department.time_zone,
+        "default_language": department.default_language,
         "data_fields-TOTAL_FORMS": str(len(fields)),
         "data_fields-INITIAL_FORMS": str(len(fields)),
         "data_fields-MIN_NUM_FORMS": "0",
         "data_fields-MAX_NUM_FORMS": "1000",
+        **hours_forms(department),
     }
     for name in FEATURE_FLAGS:
         if getattr(department, name):
