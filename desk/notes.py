@@ -32,6 +32,7 @@ def note_add(*, appointment: Appointment, text: str, actor: Staff) -> Note:
     with transaction.atomic():
         if Claimant.objects.filter(appointment_id=appointment.pk, erased_at__isnull=False).exists():
             raise ValidationError({"text": ["The claimant's personal data was erased: no note can be added."]})
+        assert actor.pk is not None, "a note's author is a saved staff member"
         note = Note(appointment_id=appointment.pk, author_id=actor.pk, text=text)
         stamp(note, actor)  # its history row says who wrote it
         note.save()
