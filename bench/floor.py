@@ -36,11 +36,13 @@ It builds and drops its own database.
 from __future__ import annotations
 
 import argparse
+import difflib
 import hashlib
 import hmac
 import http.client
 import json
 import os
+import pprint
 import re
 import secrets
 import shutil
@@ -72,7 +74,7 @@ from django.core.cache import cache  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import IntegrityError, connection, transaction  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
-from django.urls import include, path  # noqa: E402
+from django.urls import include, path, reverse  # noqa: E402
 from django.utils.dateparse import parse_datetime  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 from django_guid import get_guid  # noqa: E402
@@ -258,8 +260,44 @@ def floor_appointment(
         row = cursor.fetchone()
         return _answer(_representation(row), request=request) if row else _error(404)
     if request.method == "PATCH":
-        return _patch(request, cursor, caller, appointment_id, pipelined)
+        return _patch(request, cursor, caller, appointment_id, pipelined, _json_body)
+    if request.method == "POST" and _override(request) == "PATCH":  # the original's workaround, with a form body
+        return _patch(request, cursor, caller, appointment_id, pipelined, _form_body)
     return _error(405)
+
+
+def _override(request: HttpRequest) -> str:
+    """Laravel's method override, as the API reads it: the query, a form field or the header."""
+    given = request.GET.get("_method") or request.META.get("HTTP_X_HTTP_METHOD_OVERRIDE")
+    if given is None and request.content_type == "application/x-www-form-urlencoded":
+        given = request.POST.get("_method")
+    return (given or "").upper()
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    return cast(dict[str, Any], json.loads(request.body))
+
+
+_BRACKETS = re.compile(r"[^\[\]]+")
+
+
+def _form_body(request: HttpRequest) -> dict[str, Any]:
+    """A PHP form's bracket keys (`claimant[data][0][id]`) nested, its lists' indexes as lists, `""` as null, the
+    duration's digits as a number (what the API's form parser and fields make of them, for the benchmark's keys)."""
+    body: dict[str, Any] = {}
+    for key, value in request.POST.items():
+        *parents, last = _BRACKETS.findall(key)
+        node = body
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = None if value == "" else value
+    body.pop("_method", None)
+    claimant = body.get("claimant", {})
+    if isinstance(claimant.get("data"), dict):
+        claimant["data"] = [claimant["data"][index] for index in sorted(claimant["data"], key=int)]
+    if isinstance(body.get("duration_in_minutes"), str) and body["duration_in_minutes"].isdigit():
+        body["duration_in_minutes"] = int(body["duration_in_minutes"])
+    return body
 
 
 @_authorised
@@ -269,29 +307,36 @@ def floor_appointments(
     if request.method == "POST":
         return _create(request, cursor, caller, pipelined)
     user_id, superuser = caller
-
-    def positive(raw: str | None, default: int) -> int:
-        return int(raw) if raw is not None and raw.isdigit() and int(raw) >= 1 else default
-
-    per_page, page = min(positive(request.GET.get("per_page"), 15), 100), positive(request.GET.get("page"), 1)
-    tenancy = _TENANCY.replace("a.department_id", "department_id")
-    count_sql = f"SELECT count(*) FROM appointments_appointment WHERE {tenancy}"
-    rows_sql = f"SELECT {_COLUMNS} {_FROM} WHERE {_TENANCY} ORDER BY a.appointment_at, a.id LIMIT %s OFFSET %s"
-    rows_args = [superuser, user_id, per_page, (page - 1) * per_page]
+    per_page, page = _page_of(request)
+    try:
+        where, where_args, order = _list_filters(request.GET)
+    except (ValueError, KeyError):
+        return _error(422, {"query": ["invalid"]})
+    count_sql = f"SELECT count(*) FROM appointments_appointment a WHERE {_TENANCY}{where}"
+    rows_sql = f"SELECT {_COLUMNS} {_FROM} WHERE {_TENANCY}{where} ORDER BY {order} LIMIT %s OFFSET %s"
+    count_args = [superuser, user_id, *where_args]
+    rows_args = [*count_args, per_page, (page - 1) * per_page]
     if pipelined:  # both statements in one round trip
         with connection.connection.pipeline(), connection.cursor() as counter:
-            counter.execute(count_sql, [superuser, user_id])
+            counter.execute(count_sql, count_args)
             cursor.execute(rows_sql, rows_args)
             total = counter.fetchone()[0]
             rows = cursor.fetchall()
     else:
-        cursor.execute(count_sql, [superuser, user_id])
+        cursor.execute(count_sql, count_args)
         total = cursor.fetchone()[0]
         cursor.execute(rows_sql, rows_args)
         rows = cursor.fetchall()
-    data = [_representation(row) for row in rows]
+    body = _paginated(request, [_representation(row) for row in rows], total, page, per_page, API_PATH)
+    return HttpResponse(_text(body).encode(), content_type="application/json")
+
+
+def _paginated(
+    request: HttpRequest, data: list[Any], total: int, page: int, per_page: int, path: str
+) -> dict[str, Any]:
+    """Laravel's paginator envelope, as config.api.pagination writes it."""
     last = max(1, -(-total // per_page))
-    base = request.build_absolute_uri(API_PATH)
+    base = request.build_absolute_uri(path)
 
     def url(number: int | None) -> str | None:
         if number is None:
@@ -324,7 +369,274 @@ def floor_appointments(
             "total": total,
         },
     }
-    return HttpResponse(_text(body).encode(), content_type="application/json")
+    return body
+
+
+_SORTABLE = ("appointment_at", "created_at", "reference", "status", "duration_in_minutes")
+_STATUSES = ("scheduled", "waiting", "in_progress", "completed", "cancelled", "no_show")
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _list_filters(query: Any) -> tuple[str, list[Any], str]:
+    """The documented filters (docs/integrating.md) but `q`: the SQL to AND to the tenancy, its arguments, and the
+    order (each sort key, then the id). A value the API would refuse raises ValueError."""
+    where: list[str] = []
+    args: list[Any] = []
+    statuses = [part.strip() for value in (*query.getlist("status"), *query.getlist("status[]"))
+                for part in value.split(",") if part.strip()]  # fmt: skip
+    if statuses:
+        if any(status not in _STATUSES for status in statuses):
+            raise ValueError
+        where.append("a.status = ANY(%s)")
+        args.append(statuses)
+    for name, sql, read in (
+        ("department_id", "a.department_id = %s", uuid.UUID),
+        ("appointment_at_from", "a.appointment_at >= %s", _moment),
+        ("appointment_at_to", "a.appointment_at <= %s", _moment),
+        ("reference", "a.reference = %s", str),
+        ("is_interpreter_needed", "a.is_interpreter_needed = %s", _BOOLEANS.__getitem__),
+    ):
+        if query.get(name):
+            where.append(sql)
+            args.append(read(query[name]))
+    keys = []
+    for key in (part.strip() for part in query.get("sort", "").split(",") if part.strip()):
+        if key.lstrip("-") not in _SORTABLE:
+            raise ValueError
+        keys.append(f"a.{key.lstrip('-')}{' DESC' if key.startswith('-') else ''}")
+    order = ", ".join([*keys, "a.id"]) if keys else "a.appointment_at, a.id"
+    return "".join(f" AND {part}" for part in where), args, order
+
+
+def _page_of(request: HttpRequest) -> tuple[int, int]:
+    def positive(raw: str | None, default: int) -> int:
+        return int(raw) if raw is not None and raw.isdigit() and int(raw) >= 1 else default
+
+    return min(positive(request.GET.get("per_page"), 15), 100), positive(request.GET.get("page"), 1)
+
+
+_VISIBLE = f"SELECT 1 FROM appointments_appointment a WHERE a.id = %s AND {_TENANCY}"
+_ENTRY = (  # an entry's columns, its actor's name from its personal values
+    "id, sequence, type, occurred_at, actor_type, actor_id, personal -> 'values' ->> 'actor_name', channel, data, hash"
+)
+
+
+@_authorised
+def floor_events(
+    request: HttpRequest, cursor: Any, caller: tuple[int, bool], pk: str, pipelined: bool = False
+) -> HttpResponse:
+    """The appointment's ledger, oldest first, paginated, with its ETag (no filter: what the benchmark sends)."""
+    try:
+        appointment_id = uuid.UUID(pk)
+    except ValueError:
+        return _error(404)
+    user_id, superuser = caller
+    per_page, page = _page_of(request)
+    statements = (
+        (_VISIBLE, [appointment_id, superuser, user_id]),
+        ("SELECT count(*) FROM ledger_entry WHERE appointment_id = %s", [appointment_id]),
+        (f"SELECT {_ENTRY} FROM ledger_entry WHERE appointment_id = %s ORDER BY sequence, id LIMIT %s OFFSET %s",
+         [appointment_id, per_page, (page - 1) * per_page]),
+    )  # fmt: skip
+    if pipelined:  # the three in one round trip
+        with connection.connection.pipeline():
+            cursors = [connection.connection.cursor() for _ in statements]
+            for each, (sql, args) in zip(cursors, statements, strict=True):
+                each.execute(sql, args)
+            found, (total,), rows = cursors[0].fetchone(), cursors[1].fetchone(), cursors[2].fetchall()
+    else:
+        cursor.execute(*statements[0])
+        found = cursor.fetchone()
+        cursor.execute(*statements[1])
+        (total,) = cursor.fetchone()
+        cursor.execute(*statements[2])
+        rows = cursor.fetchall()
+    if found is None:
+        return _error(404)
+    data = [
+        {"id": pk, "sequence": sequence, "type": kind, "occurred_at": milliseconds(at),
+         "actor": {"type": actor_type, "id": actor_id or None, "name": name or None}, "channel": channel,
+         "data": json.loads(entry_data) if isinstance(entry_data, str) else entry_data, "hash": digest}
+        for pk, sequence, kind, at, actor_type, actor_id, name, channel, entry_data, digest in rows
+    ]  # fmt: skip
+    body = _paginated(request, data, total, page, per_page, f"{API_PATH}/{appointment_id}/events")
+    return _answer_whole(body, request)
+
+
+def _answer_whole(body: dict[str, Any], request: HttpRequest) -> HttpResponse:
+    """A body whose ETag is its own digest (the API's `representation_etag` of the whole answer)."""
+    text = _text(body)
+    etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:40] + '"'
+    if request.META.get("HTTP_IF_NONE_MATCH") == etag:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return HttpResponse(text.encode(), content_type="application/json", headers={"ETag": etag})
+
+
+_PARTICIPANTS = (
+    "SELECT p.id, p.role, p.display_name, p.user_id, p.token, p.joined_waiting_at, p.admitted_at, p.left_at, "
+    "p.revoked_at, p.identity_checked_at, p.identity_failures, p.identity_locked_at, p.recording_consent, "
+    "p.recording_consent_at, p.device_checked_at, p.device_check, p.admitted_by_id, u.first_name, u.last_name, "
+    "u.username, c.name, c.date_of_birth, a.features_call_recording_enable "
+    "FROM appointments_appointment a JOIN claimants_claimant c ON c.appointment_id = a.id "
+    "LEFT JOIN meetings_participant p ON p.appointment_id = a.id LEFT JOIN auth_user u ON u.id = p.user_id "
+    f"WHERE a.id = %s AND {_TENANCY} ORDER BY p.created_at, p.id"
+)
+_AGENT_PAGE: list[str] = []  # the back office's meeting page, its id a placeholder (reversed once)
+
+
+def _participant(row: tuple[Any, ...], appointment_id: uuid.UUID) -> dict[str, Any]:
+    (pk, role, name, user_id, token, waiting, admitted, left, revoked, checked, failures, locked, consent, consent_at,
+     device_at, device, admitted_by, first, last, username, claimant_name, born, recording) = row  # fmt: skip
+    if role == "claimant":
+        name = claimant_name or ""
+    elif role == "agent" and user_id is not None:
+        name = f"{first} {last}".strip() or username
+    if role == "agent":
+        if not _AGENT_PAGE:
+            _AGENT_PAGE.append(settings.PUBLIC_BASE_URL + reverse("admin:appointments_appointment_meeting",
+                                                                  args=[uuid.UUID(int=0)]))  # fmt: skip
+        url = _AGENT_PAGE[0].replace(str(uuid.UUID(int=0)), str(appointment_id))
+    else:
+        url = f"{settings.PUBLIC_BASE_URL}/join/{token}"
+    device = device or {}
+    shown = {
+        "id": str(pk), "role": role, "display_name": name, "agent_id": user_id if role == "agent" else None,
+        "url": url, "joined_waiting_at": milliseconds(waiting), "admitted_at": milliseconds(admitted),
+        "left_at": milliseconds(left), "revoked_at": milliseconds(revoked),
+        "identity_check": {"required": role == "claimant" and born is not None, "passed_at": milliseconds(checked),
+                           "failed_attempts": failures, "locked_at": milliseconds(locked)},
+        "recording_consent": {"required": role != "agent" and recording, "given": consent,
+                              "answered_at": milliseconds(consent_at)},
+        "device_check": {"checked_at": milliseconds(device_at), "camera": device.get("camera"),
+                         "microphone": device.get("microphone"), "downlink_kbps": device.get("downlink_kbps")},
+    }  # fmt: skip
+    if admitted_by is not None:
+        shown["admitted_by_id"] = admitted_by
+    return shown
+
+
+@_authorised
+def floor_participants(
+    request: HttpRequest, cursor: Any, caller: tuple[int, bool], pk: str, pipelined: bool = False
+) -> HttpResponse:
+    """The appointment's participants, in one statement with its tenancy."""
+    try:
+        appointment_id = uuid.UUID(pk)
+    except ValueError:
+        return _error(404)
+    user_id, superuser = caller
+    cursor.execute(_PARTICIPANTS, [appointment_id, superuser, user_id])
+    rows = cursor.fetchall()
+    if not rows:
+        return _error(404)
+    data = [_participant(row, appointment_id) for row in rows if row[0] is not None]
+    return HttpResponse(_text({"data": data}).encode(), content_type="application/json")
+
+
+@_authorised
+def floor_guests(
+    request: HttpRequest, cursor: Any, caller: tuple[int, bool], pk: str, pipelined: bool = False
+) -> HttpResponse:
+    """Invite a guest: the participant, its history row and the ledger's entry, under the appointment's lock."""
+    try:
+        appointment_id = uuid.UUID(pk)
+        name = json.loads(request.body)["display_name"]
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return _error(422, {"display_name": ["invalid"]})
+    user_id, superuser = caller
+    name = name.strip()
+    with _Unit(cursor, pipelined) as unit:
+        cursor.execute(_LOCK_STATUS, [appointment_id, superuser, user_id])
+        head = _read_head(cursor, appointment_id, pipelined)
+        row = cursor.fetchone()
+        if row is None:
+            return _error(404)
+        (status, recording, claimant_name, born) = row
+        if status in _FINAL:
+            return _error(422, {"appointment": ["Guests cannot be invited to an appointment that has ended."]})
+        now, guest_id, token = datetime.now(UTC), uuid.uuid4(), secrets.token_urlsafe(24)
+        cursor.execute(
+            "INSERT INTO meetings_participant (id, appointment_id, role, display_name, token, created_at, "
+            "identity_failures) VALUES (%s, %s, 'guest', %s, %s, %s, 0)",
+            [guest_id, appointment_id, name, token, now],
+        )
+        _history(cursor, "meetings_participant", "id = %s", [guest_id], "+", user_id)
+        about = {"participant": {"id": str(guest_id), "role": "guest"}}
+        _ledger(cursor, appointment_id, user_id, [("participant.invited", about, {"display_name": name})], head())
+        unit.commit()
+    shown = _participant(
+        (guest_id, "guest", name, None, token, *[None] * 5, 0, None, None, None, None, None, None, None, None, None,
+         claimant_name, born, recording),
+        appointment_id,
+    )  # fmt: skip
+    return HttpResponse(_text({"data": shown}).encode(), status=201, content_type="application/json")
+
+
+_FINAL = ("completed", "cancelled", "no_show")
+_LOCK_STATUS = (
+    "SELECT a.status, a.features_call_recording_enable, c.name, c.date_of_birth FROM appointments_appointment a "
+    f"JOIN claimants_claimant c ON c.appointment_id = a.id WHERE a.id = %s AND {_TENANCY} FOR UPDATE OF a"
+)
+
+
+@_authorised
+def floor_cancel(
+    request: HttpRequest, cursor: Any, caller: tuple[int, bool], pk: str, pipelined: bool = False
+) -> HttpResponse:
+    """Cancel with a reason: the PATCH to `cancelled` of a live appointment."""
+    try:
+        appointment_id = uuid.UUID(pk)
+        reason = json.loads(request.body).get("cancellation_reason") if request.body else None
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
+            raise ValueError
+        reason = (reason or "").strip() or None
+    except (ValueError, TypeError, AttributeError):
+        return _error(422, {"cancellation_reason": ["invalid"]})
+    user_id, superuser = caller
+    with _Unit(cursor, pipelined) as unit:
+        cursor.execute(_ONE + " FOR UPDATE OF a", [appointment_id, superuser, user_id])
+        head = _read_head(cursor, appointment_id, pipelined)
+        row = cursor.fetchone()
+        if row is None:
+            return _error(404)
+        rep = _representation(row)
+        old = rep["status"]
+        if old in _FINAL:
+            return _error(422, {"status": ["cannot be cancelled"]})
+        now = datetime.now(UTC)
+        changes: dict[str, Any] = {"status": "cancelled", "cancelled_at": now}
+        if reason != rep["cancellation_reason"]:
+            changes["cancellation_reason"] = reason
+        cursor.execute(
+            f"UPDATE appointments_appointment SET {', '.join(f'{k} = %s' for k in changes)}, updated_at = %s "
+            "WHERE id = %s",
+            [*changes.values(), now, appointment_id],
+        )
+        _history(cursor, "appointments_appointment", "id = %s", [appointment_id], "~", user_id)
+        public = {"status": {"old": old, "new": "cancelled"}, "cancelled_at": {"old": rep["cancelled_at"],
+                  "new": milliseconds(now)}}  # fmt: skip
+        personal = {}
+        if "cancellation_reason" in changes:
+            personal["cancellation_reason"] = {"old": rep["cancellation_reason"], "new": reason}
+        rep["status"], rep["cancelled_at"], rep["cancellation_reason"] = "cancelled", milliseconds(now), reason
+        fields = [name for name in changes]
+        events: list[tuple[str, Any]] = [
+            ("appointment.updated", {"appointment": rep, "changed_fields": fields}),
+            ("appointment.status_changed", {"appointment": rep, "from": old, "to": "cancelled"}),
+            ("appointment.cancelled", {"appointment": rep}),
+        ]
+        _record(cursor, rep, row[_DEPARTMENT_ID], events)
+        _ledger(cursor, appointment_id, user_id, [
+            ("appointment.updated", {"changed_fields": fields, "changes": public},
+             {"changes": personal} if personal else {}),
+            ("appointment.status_changed", {"from": old, "to": "cancelled"}, {}),
+            ("appointment.cancelled", {"outcome": None}, {"reason": reason} if reason else {}),
+        ], head())  # fmt: skip
+        unit.commit()
+    return _answer(rep)
 
 
 def _history(cursor: Any, table: str, where: str, args: list[Any], kind: str, user_id: int) -> None:
@@ -453,12 +765,13 @@ def _schedule(start: str | None, minutes: int) -> dict[str, Any]:
 
 
 def _patch(
-    request: HttpRequest, cursor: Any, caller: tuple[int, bool], appointment_id: uuid.UUID, pipelined: bool
-) -> HttpResponse:
+    request: HttpRequest, cursor: Any, caller: tuple[int, bool], appointment_id: uuid.UUID, pipelined: bool,
+    parse: Callable[[HttpRequest], dict[str, Any]],
+) -> HttpResponse:  # fmt: skip
     """Time, duration, the claimant's phone number and data values: what the benchmark sends."""
     user_id, superuser = caller
     try:
-        body = json.loads(request.body)
+        body = parse(request)
         claimant = body.get("claimant", {})
         at = _moment(body["appointment_at"]) if "appointment_at" in body else None
         minutes = body.get("duration_in_minutes")
@@ -692,8 +1005,16 @@ def _create_unit(
 urlpatterns = [
     path("floor/appointments", floor_appointments),
     path("floor/appointments/<str:pk>", floor_appointment),
+    path("floor/appointments/<str:pk>/cancel", floor_cancel),
+    path("floor/appointments/<str:pk>/events", floor_events),
+    path("floor/appointments/<str:pk>/participants", floor_participants),
+    path("floor/appointments/<str:pk>/guests", floor_guests),
     path("floor-rt/appointments", floor_appointments, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>", floor_appointment, {"pipelined": True}),
+    path("floor-rt/appointments/<str:pk>/cancel", floor_cancel, {"pipelined": True}),
+    path("floor-rt/appointments/<str:pk>/events", floor_events, {"pipelined": True}),
+    path("floor-rt/appointments/<str:pk>/participants", floor_participants, {"pipelined": True}),
+    path("floor-rt/appointments/<str:pk>/guests", floor_guests, {"pipelined": True}),
     path("", include("config.urls")),
 ]
 settings.ROOT_URLCONF = __name__
@@ -730,6 +1051,7 @@ class Bench:
         self.ids = [str(a.pk) for a in appointments]
         self.items = [str(a.claimant.data.get().pk) for a in appointments]
         self.n = 0
+        self.created: list[str] = []  # the creates' appointments, which the cancels take in turn
 
     def patch_body(self, index: int, n: int) -> dict[str, Any]:
         data = [{"id": self.items[index], "value": f"V-{n}"}]
@@ -742,7 +1064,7 @@ class Bench:
         return {"appointment_at": at, "duration_in_minutes": 30, "department_id": str(self.department.pk),
                 "claimant": claimant}  # fmt: skip
 
-    def requests(self) -> dict[str, Callable[[str], tuple[str, str, bytes | None]]]:
+    def requests(self) -> dict[str, Callable[[str], tuple[str, str, bytes | str | None]]]:
         """Per endpoint: (method, path, body) for the API (`prefix` /api/v1) or the floor (/floor); each call a
         new change (PATCH and create)."""
 
@@ -755,29 +1077,89 @@ class Bench:
             index = n % (len(self.ids) - (len(self.ids) + 1) % 2)  # an odd cycle: each visit flips every value
             return "PATCH", f"{prefix}/appointments/{self.ids[index]}", json.dumps(self.patch_body(index, n)).encode()
 
+        def override(prefix: str) -> tuple[str, str, bytes | str | None]:
+            """The same PATCH as the original's integrations send it: POST, `_method=PATCH`, a form body."""
+            n = following()
+            index = n % (len(self.ids) - (len(self.ids) + 1) % 2)
+            path = f"{prefix}/appointments/{self.ids[index]}?_method=PATCH"
+            return "POST", path, self.form(self.patch_body(index, n))
+
+        def cancel(prefix: str) -> tuple[str, str, bytes | None]:
+            appointment = self.created.pop(0)  # made by this round's create (the create comes first)
+            return "POST", f"{prefix}/appointments/{appointment}/cancel", b'{"cancellation_reason":"Bench"}'
+
+        def guest(prefix: str) -> tuple[str, str, bytes | None]:
+            index = 1 + following() % (len(self.ids) - 1)  # not the first, whose participants are listed
+            return "POST", f"{prefix}/appointments/{self.ids[index]}/guests", b'{"display_name":"Bench guest"}'
+
         return {
             "GET one": lambda prefix: ("GET", f"{prefix}/appointments/{self.ids[0]}", None),
             "list, 15 per page": lambda prefix: ("GET", f"{prefix}/appointments", None),
             "list, 100 per page": lambda prefix: ("GET", f"{prefix}/appointments?per_page=100", None),
+            "list, filtered+sorted": lambda prefix: ("GET", f"{prefix}/appointments?{FILTERED}", None),
+            "list, every filter": lambda prefix: ("GET", f"{prefix}/appointments?{self.every_filter()}", None),
             "PATCH": patch,
+            "POST _method=PATCH": override,
             "create": lambda prefix: (
                 "POST",
                 f"{prefix}/appointments",
                 json.dumps(self.create_body(following())).encode(),
             ),
+            "cancel": cancel,
+            "participants": lambda prefix: ("GET", f"{prefix}/appointments/{self.ids[0]}/participants", None),
+            "invite a guest": guest,
+            "events": lambda prefix: ("GET", f"{prefix}/appointments/{self.ids[0]}/events", None),
         }
+
+    def every_filter(self) -> str:
+        """Every filter docs/integrating.md lists but `q` and `reference` (which would leave one row)."""
+        return (
+            f"status=scheduled,waiting&department_id={self.department.pk}&appointment_at_from=2026-01-01T00:00:00Z"
+            "&appointment_at_to=2032-01-01T00:00:00Z&is_interpreter_needed=false&sort=-created_at,reference"
+        )
+
+    @staticmethod
+    def form(body: dict[str, Any]) -> str:
+        """A JSON body as a PHP form writes it (bracket keys); a `str` body is sent as a form."""
+        from urllib.parse import urlencode
+
+        pairs = [("_method", "PATCH")]
+        for key, value in body.items():
+            if key != "claimant":
+                pairs.append((key, str(value)))
+        for key, value in body.get("claimant", {}).items():
+            if key != "data":
+                pairs.append((f"claimant[{key}]", value))
+        for index, item in enumerate(body.get("claimant", {}).get("data", [])):
+            pairs += [(f"claimant[data][{index}][{key}]", value) for key, value in item.items()]
+        return urlencode(pairs)
+
+    def note(self, name: str, content: bytes) -> None:
+        """After a request, outside its timing: a create's appointment goes to the cancels."""
+        if name == "create":
+            self.created.append(json.loads(content)["data"]["id"])
 
     @staticmethod
     def encoded(body: dict[str, Any]) -> bytes:
         return json.dumps(body).encode()
 
-    def call(self, method: str, url: str, body: bytes | None) -> Any:
-        kwargs = {"data": body, "content_type": "application/json"} if body is not None else {}
+    def call(self, method: str, url: str, body: bytes | str | None, headers: dict[str, str] | None = None) -> Any:
+        kwargs: dict[str, Any] = {"headers": headers} if headers else {}
+        if body is not None:
+            kwargs |= {"data": body, "content_type": content_type(body)}
         return getattr(self.client, method.lower())(url, **kwargs)
 
 
+def content_type(body: bytes | str | None) -> str:
+    return "application/x-www-form-urlencoded" if isinstance(body, str) else "application/json"
+
+
+FILTERED = "status=scheduled&sort=-appointment_at"
+
+
 # Columns that differ between two writes of the same change: when it was written, and the row's own number.
-_TIMES = {"history_id", "history_date", "updated_at", "created_at", "sequence", "enqueued_at", "run_after"}
+_TIMES = {"history_id", "history_date", "updated_at", "created_at", "cancelled_at", "sequence", "enqueued_at",
+          "run_after"}  # fmt: skip
 # What a create generates at random, compared through the mapping from the floor's values to the API's.
 _GENERATED = ("id", "reference", "public_token", "token", "room_url", "room_name")
 _OF_CLAIMANT = "claimant_id IN (SELECT id FROM claimants_claimant WHERE appointment_id = %s)"
@@ -844,38 +1226,52 @@ def prove(bench: Bench) -> None:
     for floor_prefix in FLOORS:
         prove_one(bench, floor_prefix)
     print("Proof: both floors (lean, and pipelined in the fewest round trips) answer byte for byte what the API")
-    print("answers (bodies and ETags; GET, If-None-Match, both lists, PATCH, create) and write the same rows in every")
-    print("table, the outbox's task row included (time columns aside; a create's generated values mapped first).\n")
+    print("answers (bodies and ETags; GET, If-None-Match, the lists filtered or not, participants, events, PATCH,")
+    print("POST _method=PATCH with a form, create, cancel, a guest's invitation) and write the same rows in every")
+    print("table, the outbox's task row included (time columns aside; generated values mapped first).\n")
+
+
+READS = ("GET one", "list, 15 per page", "list, 100 per page", "list, filtered+sorted", "list, every filter",
+         "participants", "events")  # fmt: skip
 
 
 def prove_one(bench: Bench, floor_prefix: str) -> None:
     requests = bench.requests()
-    for name in ("GET one", "list, 15 per page", "list, 100 per page"):
+    for name in READS:
         ours, floor = (bench.call(*requests[name](prefix)) for prefix in ("/api/v1", floor_prefix))
         assert ours.status_code == floor.status_code == 200, (name, ours.content[:300], floor.content[:300])
-        assert ours.content == floor.content, f"{floor_prefix} {name}: the bodies differ"
+        assert ours.content == floor.content, f"{floor_prefix} {name}: the bodies differ\n{ours.content!r}"
         assert ours.get("ETag") == floor.get("ETag"), f"{floor_prefix} {name}: the ETags differ"
-    one = requests["GET one"]("/api/v1")[1]
-    for prefix in ("/api/v1", floor_prefix):
-        path = one.replace("/api/v1", prefix)
-        response = bench.client.get(path, headers={"If-None-Match": bench.call("GET", path, None)["ETag"]})
-        assert response.status_code == 304, f"{prefix}: If-None-Match did not answer 304"
+    for name in ("GET one", "events"):
+        for prefix in ("/api/v1", floor_prefix):
+            path = requests[name](prefix)[1]
+            response = bench.call("GET", path, None, {"If-None-Match": bench.call("GET", path, None)["ETag"]})
+            assert response.status_code == 304, f"{prefix} {name}: If-None-Match did not answer 304"
     rows_of(bench.ids[1])  # clears the queue's rows written while setting up
-    results = []
-    for prefix in ("/api/v1", floor_prefix):  # the same PATCH to the same appointment, each rolled back
-        with transaction.atomic():
-            response = bench.call(
-                "PATCH", f"{prefix}/appointments/{bench.ids[1]}", json.dumps(bench.patch_body(1, 7)).encode()
-            )
-            assert response.status_code == 200, response.content[:500]
-            results.append((response.content, response["ETag"], rows_of(bench.ids[1])))
-            transaction.set_rollback(True)
-    assert results[0][0] == results[1][0], f"{floor_prefix} PATCH: the bodies differ"
-    assert results[0][1] == results[1][1], f"{floor_prefix} PATCH: the ETags differ"
-    for table in results[0][2]:
-        assert results[0][2][table] == results[1][2][table], (
-            f"{floor_prefix} PATCH: rows of {table} differ:\n{results[0][2][table]}\n{results[1][2][table]}"
-        )
+    one, two, three = (f"appointments/{bench.ids[index]}" for index in (1, 2, 3))
+    changes: dict[
+        str, Callable[[str], tuple[str, str, bytes | str]]
+    ] = {  # each by both to one appointment, rolled back
+        "PATCH": lambda prefix: ("PATCH", f"{prefix}/{one}", bench.encoded(bench.patch_body(1, 7))),
+        "POST _method=PATCH": lambda prefix: (
+            "POST",
+            f"{prefix}/{one}?_method=PATCH",
+            bench.form(bench.patch_body(1, 7)),
+        ),
+        "cancel": lambda prefix: ("POST", f"{prefix}/{two}/cancel", b'{"cancellation_reason":"Why"}'),
+        "invite a guest": lambda prefix: ("POST", f"{prefix}/{three}/guests", b'{"display_name":"G"}'),
+    }
+    for name, build in changes.items():
+        results = []
+        for prefix in ("/api/v1", floor_prefix):
+            with transaction.atomic():
+                method, path, body = build(prefix)
+                response = bench.call(method, path, body)
+                assert response.status_code in (200, 201), (prefix, name, response.content[:500])
+                results.append((response, rows_of(re.findall(r"appointments/([0-9a-f-]{36})", path)[0])))
+                transaction.set_rollback(True)
+        (ours, our_rows), (floor, floor_rows) = results
+        compare_mapped(f"{floor_prefix} {name}", ours, our_rows, floor, floor_rows)
     created = []
     for prefix in ("/api/v1", floor_prefix):
         response = bench.call("POST", f"{prefix}/appointments", bench.encoded(bench.create_body(10**6)))
@@ -883,23 +1279,52 @@ def prove_one(bench: Bench, floor_prefix: str) -> None:
         identifier = json.loads(response.content)["data"]["id"]
         created.append((response, rows_of(identifier)))
     (ours, our_rows), (floor, floor_rows) = created
+    compare_mapped(f"{floor_prefix} create", ours, our_rows, floor, floor_rows)
+    assert floor.get("Location"), "the floor's create names no Location"
+
+
+def compare_mapped(what: str, ours: Any, our_rows: Rows, floor: Any, floor_rows: Rows) -> None:
+    """The same status, body, ETag, Location and rows, once the values the floor drew at random (ids, tokens,
+    references, a create's time) are mapped to the API's."""
     mapping: dict[str, str] = {}
     for table, rows in floor_rows.items():
         for floor_row, our_row in zip(rows, our_rows[table], strict=True):
             for column in (*_GENERATED, "appointment_id", "claimant_id"):
                 if column in floor_row and floor_row[column] is not None:
                     for form in (str, lambda v: v.hex if isinstance(v, uuid.UUID) else str(v)):
-                        mapping[form(floor_row[column])] = form(our_row[column])
+                        if form(floor_row[column]) != form(our_row[column]):
+                            mapping[form(floor_row[column])] = form(our_row[column])
     floor_data, our_data = json.loads(floor.content)["data"], json.loads(ours.content)["data"]
-    mapping[floor_data["created_at"]] = our_data["created_at"]
-    assert _mapped(floor.content.decode(), mapping) == ours.content.decode(), (
-        f"{floor_prefix} create: the bodies differ"
+    for moment in ("created_at", "cancelled_at"):  # when it was written
+        if floor_data.get(moment) is not None and floor_data[moment] != our_data[moment]:
+            mapping[floor_data[moment]] = our_data[moment]
+
+    def mapped(text: str) -> str:
+        return _mapped(text, mapping) if mapping else text
+
+    assert floor.status_code == ours.status_code, f"{what}: the statuses differ"
+    assert mapped(floor.content.decode()) == ours.content.decode(), (
+        f"{what}: the bodies differ\n{ours.content.decode()}\n{floor.content.decode()}"
     )
-    assert _mapped(floor["Location"], mapping) == ours["Location"], f"{floor_prefix} create: the Locations differ"
+    if not mapping:  # a body with drawn values has its own digest
+        assert floor.get("ETag") == ours.get("ETag"), f"{what}: the ETags differ"
+    assert mapped(floor.get("Location") or "") == (ours.get("Location") or ""), f"{what}: the Locations differ"
     for table in our_rows:
-        assert _mapped(repr(floor_rows[table]), mapping) == repr(our_rows[table]), (
-            f"{floor_prefix} create: rows of {table} differ:\n{floor_rows[table]}\n{our_rows[table]}"
+        ours_shown, floor_shown = (
+            pprint.pformat(our_rows[table], width=100),
+            pprint.pformat(floor_rows[table], width=100),
         )
+        assert mapped(repr(floor_rows[table])) == repr(our_rows[table]), (
+            f"{what}: rows of {table} differ:\n"
+            + "\n".join(
+                difflib.unified_diff(
+                    ours_shown.splitlines(), mapped(floor_shown).splitlines(), "API", "floor", lineterm=""
+                )
+            )
+        )
+
+
+Rows = dict[str, list[dict[str, Any]]]
 
 
 SIDES = ("/api/v1", *FLOORS)
@@ -928,6 +1353,7 @@ def in_process(bench: Bench, rounds: int) -> tuple[Timed, dict[str, dict[str, in
                 response = bench.call(*request)
                 elapsed = time.perf_counter() - started
                 assert response.status_code in (200, 201), (prefix, name, response.content[:300])
+                bench.note(name, response.content)
                 if round_number >= 20:
                     times[name][prefix].append(elapsed * 1000)
     counts: dict[str, dict[str, int]] = {}
@@ -937,6 +1363,7 @@ def in_process(bench: Bench, rounds: int) -> tuple[Timed, dict[str, dict[str, in
             with CaptureQueriesContext(connection) as queries:
                 response = bench.call(*build(prefix))
             assert response.status_code in (200, 201), (prefix, name, response.content[:300])
+            bench.note(name, response.content)
             counts[name][prefix] = len(queries)
     rows_of(bench.ids[0])
     return {name: {side: statistics.median(ts) for side, ts in by.items()} for name, by in times.items()}, counts
@@ -944,7 +1371,7 @@ def in_process(bench: Bench, rounds: int) -> tuple[Timed, dict[str, dict[str, in
 
 def over_http(bench: Bench, port: int, rounds: int) -> Timed:
     requests = bench.requests()
-    headers = {"Authorization": f"Bearer {bench.token}", "Content-Type": "application/json", "Host": "127.0.0.1"}
+    headers = {"Authorization": f"Bearer {bench.token}", "Host": "127.0.0.1"}
     times: dict[str, dict[str, list[float]]] = {name: {side: [] for side in SIDES} for name in requests}
     for round_number in range(rounds + 10):
         for name, build in requests.items():
@@ -952,12 +1379,14 @@ def over_http(bench: Bench, port: int, rounds: int) -> Timed:
                 method, url, body = build(prefix)
                 started = time.perf_counter()
                 client = http.client.HTTPConnection("127.0.0.1", port)
-                client.request(method, url, body=body, headers=headers)
+                sent = body.encode() if isinstance(body, str) else body
+                client.request(method, url, body=sent, headers=headers | {"Content-Type": content_type(body)})
                 response = client.getresponse()
-                response.read()
+                content = response.read()
                 client.close()
                 elapsed = time.perf_counter() - started
-                assert response.status in (200, 201), (name, prefix, response.status)
+                assert response.status in (200, 201), (name, prefix, response.status, content[:300])
+                bench.note(name, content)
                 if round_number >= 10:
                     times[name][prefix].append(elapsed * 1000)
     return {name: {side: statistics.median(ts) for side, ts in by.items()} for name, by in times.items()}
