@@ -8,12 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, QuerySet
 
 from appointments.hooks import Waits
 from appointments.models import Appointment
 from appointments.selectors import history_columns
-from config.prepared import Prepared, from_row
+from claimants.models import Claimant
+from config.actors import Actor
+from config.prepared import Prepared, VisibleTo, from_row
 from config.prepared import columns as columns_of
 from meetings.browsers import participants_seen_by
 from meetings.models import ADMITTED_ONE_BY_ONE, Meeting, Participant, Role
@@ -114,3 +118,54 @@ def participant_of_link(token: str, digest: str | None) -> Participant | None:
     participant.appointment = appointment
     participant.browser_locked_out = rows[0][-1]
     return participant
+
+
+# An appointment's participants as the API lists them (meetings.shape), with what their names, links and checks read:
+# the appointment's recording setting, the claimant's name and date of birth, the agent's names; one statement with
+# the caller's tenancy, compiled once (issue 26.2: the ORM's two queries and DRF cost 3.7 times the floor).
+def _read(model: Any, prefix: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """These columns of `model` as paths through `prefix`, in the model's order (Model.from_db's, for the rest
+    deferred)."""
+    return tuple(prefix + name for name in columns_of(model) if name in names)
+
+
+_FOR_SHAPE = {
+    Appointment: _read(Appointment, "", ("id", "features_call_recording_enable")),
+    Claimant: _read(Claimant, "claimant__", ("id", "name", "date_of_birth")),
+    get_user_model(): _read(get_user_model(), "participants__user__", ("id", "first_name", "last_name", "username")),
+}
+_PERSON = columns_of(Participant, "participants__")
+_PEOPLE = VisibleTo(
+    Appointment,
+    lambda appointments, pk: (
+        appointments.filter(pk=pk)
+        .order_by("participants__created_at", "participants__id")
+        .values_list(*_FOR_SHAPE[Appointment], *_FOR_SHAPE[Claimant], *_PERSON, *_FOR_SHAPE[get_user_model()])
+    ),
+)
+
+
+def participants_shown_to(viewer: Actor, pk: Any) -> list[Participant] | None:
+    """The appointment's participants, oldest first, each with its appointment (its recording setting and claimant)
+    and user loaded as meetings.shape reads them (any other column deferred), if `viewer` may see the appointment;
+    else None."""
+    rows = _PEOPLE.rows(viewer, pk)
+    if not rows:
+        return None
+    User = get_user_model()
+    loaded = {model: [path.rpartition("__")[2] for path in paths] for model, paths in _FOR_SHAPE.items()}
+    claimant_at = len(loaded[Appointment])
+    person_at = claimant_at + len(loaded[Claimant])
+    user_at = person_at + len(_PERSON)
+    appointment = Appointment.from_db(DEFAULT_DB_ALIAS, loaded[Appointment], rows[0][:claimant_at])
+    appointment.claimant = Claimant.from_db(DEFAULT_DB_ALIAS, loaded[Claimant], rows[0][claimant_at:person_at])
+    people = []
+    for row in rows:
+        if row[person_at] is None:  # the appointment has no participant (the join found none)
+            continue
+        (person,) = from_row(row[person_at:user_at], [Participant])
+        person.appointment = appointment
+        if person.user_id is not None:
+            person.user = User.from_db(DEFAULT_DB_ALIAS, loaded[User], row[user_at:])
+        people.append(person)
+    return people

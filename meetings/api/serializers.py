@@ -8,6 +8,7 @@ from rest_framework import serializers
 from config.api.fields import MillisecondsDateTimeField, SecondsDateTimeField
 from meetings.models import Meeting, Participant, Role, WaitingMessage
 from meetings.services import consent_required, display_name, identity_required, participant_url
+from meetings.shape import KEYS
 from meetings.waiting import MESSAGE_MAX_LENGTH, PREPARED_MESSAGES, message_text
 
 
@@ -41,6 +42,8 @@ class DeviceCheckSerializer(serializers.Serializer):
     downlink_kbps = serializers.IntegerField(allow_null=True, help_text="Measured download speed, kbit/s.")
 
 
+# The schema's description of meetings.shape.ParticipantShown: the answers are built by `participant_shown`, and
+# tests/meetings/test_participant_shape.py compares the two (the docstring below is the schema's description).
 class ParticipantSerializer(serializers.ModelSerializer[Participant]):
     """A participant of an appointment's meeting, with their own join link and what their journey recorded."""
 
@@ -66,21 +69,7 @@ class ParticipantSerializer(serializers.ModelSerializer[Participant]):
 
     class Meta:
         model = Participant
-        fields = [
-            "id",
-            "role",
-            "display_name",
-            "agent_id",
-            "url",
-            "joined_waiting_at",
-            "admitted_at",
-            "left_at",
-            "revoked_at",
-            "identity_check",
-            "recording_consent",
-            "device_check",
-            "admitted_by_id",
-        ]
+        fields = list(KEYS)  # the shape's one declaration (meetings.shape), which the answers are built by
         read_only_fields = fields
 
     def to_representation(self, instance: Participant) -> dict[str, Any]:

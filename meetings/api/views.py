@@ -25,7 +25,9 @@ from meetings.api.serializers import (
     WaitingMessageSerializer,
 )
 from meetings.models import Participant, Role
+from meetings.selectors import participants_shown_to
 from meetings.services import participant_admit, participant_invite_guest, participant_revoke
+from meetings.shape import participant_shown
 from meetings.waiting import participant_send_message
 
 APPOINTMENT_ID = OpenApiParameter(
@@ -61,14 +63,6 @@ class ParticipantViewSet(viewsets.GenericViewSet):
         except Appointment.DoesNotExist:
             raise exceptions.NotFound() from None
 
-    def _participants(self, appointment: Appointment) -> list[Participant]:
-        people = list(
-            Participant.objects.filter(appointment=appointment).select_related("user").order_by("created_at", "id")
-        )
-        for person in people:
-            person.appointment = appointment  # one query for all, whatever their number
-        return people
-
     # Not named `list`: that name would make the schema describe a bare array instead of the `data` envelope.
     @extend_schema(
         summary="List an appointment's participants",
@@ -79,8 +73,10 @@ class ParticipantViewSet(viewsets.GenericViewSet):
         """The agent, the claimant, the interpreter (when needed) and invited guests: each with their own join
         link, when they joined the waiting room, were admitted and left, and their identity check, recording
         consent and device check. Revoked links are listed with the time they were revoked."""
-        people = self._participants(self.get_appointment())
-        return Response({"data": ParticipantSerializer(people, many=True).data})
+        people = participants_shown_to(request.user, _uuid(self.kwargs["appointment"]))
+        if people is None:
+            raise exceptions.NotFound()
+        return Response({"data": [participant_shown(person) for person in people]})
 
     @extend_schema(
         summary="Invite a guest",
@@ -97,7 +93,7 @@ class ParticipantViewSet(viewsets.GenericViewSet):
             appointment=appointment, display_name=serializer.validated_data["display_name"], actor=request.user
         )
         guest.appointment = appointment
-        return Response({"data": ParticipantSerializer(guest).data}, status=status.HTTP_201_CREATED)
+        return Response({"data": participant_shown(guest)}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Admit an interpreter or a guest",
@@ -116,7 +112,7 @@ class ParticipantViewSet(viewsets.GenericViewSet):
             raise exceptions.NotFound()
         admitted = participant_admit(participant=person, actor=request.user)
         admitted.appointment = appointment
-        return Response({"data": ParticipantSerializer(admitted).data})
+        return Response({"data": participant_shown(admitted)})
 
     @extend_schema(
         summary="Send a message to someone in the waiting room",
