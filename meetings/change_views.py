@@ -39,10 +39,10 @@ from appointments.services import (
 from appointments.sessions import appointment_claimant_cancelled, appointment_claimant_move
 from appointments.slots import FreeTime
 from config.local_time import local_words
-from meetings.browsers import Browser, new_browser_key
+from meetings.browsers import Browser, browser_digest, new_browser_key
 from meetings.identity import IdentityOutcome, date_of_birth_entered, participant_check_identity
 from meetings.models import Participant, Role
-from meetings.page_language import language_switch, participant_language
+from meetings.page_language import keep_browser_choice, language_switch, participant_language
 from meetings.services import COOKIES_NEEDED, JourneyError, identity_passed, identity_required
 from meetings.views import _LOCKED_ANSWERS, _browser_key, _keep_browser_key, _participant, public
 
@@ -204,6 +204,7 @@ def _identity(request: HttpRequest, participant: Participant, browser: Browser) 
     if answer.outcome == IdentityOutcome.PASSED:
         response = HttpResponseRedirect(reverse("join-change", args=[participant.token]) + "?done=identity")
         if answer.browser_key:
+            keep_browser_choice(request, participant, Browser(digest=browser_digest(answer.browser_key)))
             _keep_browser_key(response, request, participant, answer.browser_key)
         return response
     if answer.outcome in (IdentityOutcome.LOCKED, IdentityOutcome.BROWSER_LOCKED):

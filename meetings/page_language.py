@@ -22,8 +22,10 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import JavaScriptCatalog
 
 from config.languages import NAMES, SPOKEN, WELSH, asked_for, first_of, spoken
+from meetings.services.journey import participant_choose_language
 
 if TYPE_CHECKING:
+    from meetings.browsers import Browser
     from meetings.models import Participant
 
 LANGUAGE_COOKIE = "join_language"
@@ -65,6 +67,15 @@ def participant_language(request: HttpRequest, participant: Participant) -> str:
         WELSH if getattr(department, "bilingual", False) else None,
         getattr(department, "default_language", None),
     )
+
+
+def keep_browser_choice(request: HttpRequest, participant: Participant, browser: Browser) -> None:
+    """The identity check has just passed in this browser, so it is the claimant's own: the language its switch
+    chose before the check (its cookie) becomes the claimant's, as the same switch after the check would have made
+    it. Otherwise a claimant who chose Welsh first would read Welsh pages but get English messages."""
+    language = spoken(request.COOKIES.get(LANGUAGE_COOKIE))
+    if language:
+        participant_choose_language(participant=participant, browser=browser, language=language)
 
 
 # How a page names its participant's role in a sentence ("you are joining as interpreter").

@@ -43,6 +43,7 @@ from meetings.identity import IdentityOutcome, date_of_birth_entered, participan
 from meetings.models import Participant, Role
 from meetings.page_language import (
     chosen_now,
+    keep_browser_choice,
     language_switch,
     participant_language,
     remember_language,
@@ -356,6 +357,7 @@ def identity_check(request: HttpRequest, participant: Participant, browser: Brow
         if not answer.browser_key:
             return _state_response(participant, browser)
         held = Browser(digest=browser_digest(answer.browser_key))
+        keep_browser_choice(request, participant, held)
         response = _state_response(participant, held)
         _keep_browser_key(response, request, participant, answer.browser_key)
         return response

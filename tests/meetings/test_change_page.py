@@ -137,6 +137,16 @@ def test_in_welsh(client, booked) -> None:
     assert "Newid yr amser" in page
 
 
+def test_welsh_chosen_before_the_check_is_kept_as_the_claimants_when_it_passes(client, booked) -> None:
+    client.get(url(booked, "/change"), {"lang": "cy"})
+    booked.claimant.refresh_from_db()
+    assert booked.claimant.preferred_language is None  # before the check: this page only
+    known(client, booked)
+    booked.claimant.refresh_from_db()
+    assert booked.claimant.preferred_language == "cy"
+    assert '<html lang="cy">' in Client().get(url(booked, "/change")).content.decode()  # any browser, now
+
+
 def test_a_time_inside_the_notice_is_warned_of_before_it_is_confirmed(client, booked, clock) -> None:
     """Times are offered from the notice to book (an hour) while the notice to change or cancel is a day: a time
     inside it is said to be one the claimant cannot change or cancel themselves, before they confirm it."""

@@ -146,11 +146,7 @@ def test_the_claimants_switch_is_kept_as_their_preferred_language(client: Client
     appointment = soon(department)
     url = f"/api/v1/appointments/{appointment.pk}"
     assert "preferred_language" not in agent.client().get(url).json()["data"]["claimant"]  # absent while unset
-    welsh = client.get(page_url(appointment) + "?lang=cy")  # before the identity check: this page only
-    assert '<html lang="cy">' in welsh.content.decode()
     _known(client, appointment)
-    appointment.claimant.refresh_from_db()
-    assert appointment.claimant.preferred_language is None
     before = _traces(appointment)
     client.get(page_url(appointment) + "?lang=cy")
     client.get(page_url(appointment) + "?lang=cy")  # the same choice again: kept once
@@ -164,6 +160,34 @@ def test_the_claimants_switch_is_kept_as_their_preferred_language(client: Client
     # Another browser, which never chose, opens the claimant's page in Welsh: the language is the claimant's.
     other = Client(headers={"Accept-Language": "en-GB"}).get(page_url(appointment))
     assert '<html lang="cy">' in other.content.decode()
+
+
+def test_a_choice_made_before_the_identity_check_is_kept_when_it_passes(client: Client, department) -> None:
+    """Chosen first, before the check (this page only, as any browser's), then the check passes in the same
+    browser: it is the claimant's, so the choice is kept for their messages, once, without switching again."""
+    appointment = soon(department)
+    welsh = client.get(page_url(appointment) + "?lang=cy")
+    assert '<html lang="cy">' in welsh.content.decode()
+    appointment.claimant.refresh_from_db()
+    assert appointment.claimant.preferred_language is None
+    claimant_rows = _traces(appointment)[0]
+    _known(client, appointment)
+    appointment.claimant.refresh_from_db()
+    assert appointment.claimant.preferred_language == "cy"
+    assert Claimant.history.filter(id=appointment.claimant.pk).count() == claimant_rows + 1
+    assert Event.objects.filter(appointment=appointment, type=EventType.APPOINTMENT_UPDATED).count() == 1
+    _known(client, appointment)  # passing again in the same browser keeps nothing more
+    assert _traces(appointment)[0] == claimant_rows + 1
+
+
+def test_a_wrong_date_of_birth_keeps_no_choice(client: Client, department) -> None:
+    appointment = soon(department)
+    client.get(page_url(appointment) + "?lang=cy")
+    before = _traces(appointment)
+    assert post(client, page_url(appointment, "/identity"), {"date_of_birth": "1991-05-17"}).status_code == 422
+    appointment.claimant.refresh_from_db()
+    assert appointment.claimant.preferred_language is None
+    assert _traces(appointment)[0] == before[0]
 
 
 def test_a_departments_default_language_applies_until_one_is_chosen(client: Client, department) -> None:
