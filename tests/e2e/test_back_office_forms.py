@@ -137,14 +137,14 @@ def test_the_booking_form_keeps_and_stores_its_dates(live_server, page, back_off
     page.fill("#id_claimant_date_of_birth", "1984-03-17")
     page.fill("label:has-text('Incident date') + input", "2026-05-01")
     page.fill("label:has-text('Case number') + input", "PH-9")
-    page.click("input[type=submit][value='Book the appointment']")  # no claimant name: refused, shown again
+    page.click(".submit-row input[type=submit][value='Book the appointment']")  # no claimant name: refused, shown again
     page.wait_for_selector(".errornote")
     assert page.input_value("#id_date") == "2027-03-02"
     assert page.input_value("#id_time") == "09:15"
     assert page.input_value("#id_claimant_date_of_birth") == "1984-03-17"
     assert page.input_value("label:has-text('Incident date') + input") == "2026-05-01"
     page.fill("#id_claimant_name", "Phoned In")
-    page.click("input[type=submit][value='Book the appointment']")
+    page.click(".submit-row input[type=submit][value='Book the appointment']")
     page.wait_for_selector(".messagelist .success")
     booked = Appointment.objects.select_related("claimant").get(claimant__name="Phoned In")
     assert booked.appointment_at == datetime(2027, 3, 2, 9, 15, tzinfo=UTC)  # GMT in March
