@@ -108,9 +108,9 @@ def _minutes(moment: datetime, zone: ZoneInfo) -> int:
     return local.hour * 60 + local.minute
 
 
-def _clock_span(appointment: Appointment, zone: ZoneInfo) -> str:
+def block_label(appointment: Appointment, zone: ZoneInfo) -> str:
     """A block's times without its day (its column says it): `10:00 to 10:30 GMT`, each labelled when the clocks
-    change in between."""
+    change in between. The page's script shows it on a block it has just moved, from the move's answer."""
     start, end = appointment.appointment_at.astimezone(zone), appointment.ends_at.astimezone(zone)
     if start.tzname() != end.tzname():
         return f"{local_clock(start, zone)} to {local_clock(end, zone)}"
@@ -212,7 +212,7 @@ def calendar_of(
                     column=number,
                     row=row,
                     span=max(1, span),
-                    label=_clock_span(appointment, zone),
+                    label=block_label(appointment, zone),
                     movable=appointment.status in RESCHEDULABLE_STATUSES and appointment.status not in FINAL_STATUSES,
                     agent=agent_label(appointment),
                 )

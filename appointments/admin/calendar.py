@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.admin.filters import DayFilter
-from appointments.calendar import DAY, SLOT_MINUTES, WEEK, Calendar, calendar_of, department_agents
+from appointments.calendar import DAY, SLOT_MINUTES, WEEK, Calendar, block_label, calendar_of, department_agents
 from appointments.live import live_version
 from appointments.local_time import local_day, local_moment, local_span, local_week, staff_zone
 from appointments.models import Appointment, Department
@@ -153,7 +153,10 @@ def calendar_move(model_admin: ModelAdmin[Appointment], request: HttpRequest) ->
     where = f" with {staff_name(appointment.agent)}" if appointment.agent else ""
     span = local_span(appointment.appointment_at, appointment.ends_at, zone)
     said = f"Moved {appointment.reference} to {span}{where}."
-    return JsonResponse({"moved": bool(data), "message": said if data else "Not moved: the same time and agent."})
+    # The block's own label, so the page shows the new time at once: its rows are drawn again only when nobody is
+    # moving a block (live.js), and an agent may go on to move the next one straight away.
+    answer = {"moved": bool(data), "message": said if data else "Not moved: the same time and agent."}
+    return JsonResponse(answer | {"label": block_label(appointment, zone)})
 
 
 def _uuid(value: str | None) -> str | None:

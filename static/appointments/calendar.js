@@ -106,6 +106,8 @@
           block.classList.remove("saving");
           block.dataset.row = String(spot.row);
           block.dataset.column = String(spot.col);
+          var when = block.querySelector(".cal-when");
+          if (when && answer.body.label) { when.textContent = answer.body.label; } // before the rows are drawn again
           say(answer.body.message, "moved");
           document.dispatchEvent(new CustomEvent("live:refresh"));
         } else {

@@ -180,6 +180,7 @@ class TestMoving:
         assert answer.status_code == 200, answer.content
         assert answer.json()["moved"] is True
         assert answer.json()["message"].startswith("Moved MOVE to ")
+        assert answer.json()["label"].startswith("14:15 to ")  # the block's new label, as the grid draws it
         moved.refresh_from_db()
         assert moved.appointment_at == local(department, day, 14, 15)
         assert moved.agent_id == sam.pk
