@@ -173,3 +173,20 @@ def test_a_format_that_is_not_json_or_pdf_is_a_422(api, appointment) -> None:
     response = api.get(events_url(appointment, "?format=xml"))
     assert response.status_code == 422
     assert list(response.json()["errors"]) == ["format"]
+
+
+def test_the_unfiltered_pages_read_what_the_filtered_ones_do(api, appointment) -> None:
+    """Without a filter the count and the page are compiled once (ledger.selectors.EntriesOf), a page nearer the end
+    read backwards: the same entries, in the same order, as the filter set's queryset gives."""
+    from django.db import transaction
+
+    from ledger.services import Happening, record
+
+    with transaction.atomic():
+        record(appointment, [Happening("message.sent", {"n": n}) for n in range(20)], actor=None)
+    for page in (1, 2):
+        plain = api.get(events_url(appointment, f"?page={page}")).json()
+        wide = api.get(events_url(appointment, f"?page={page}&occurred_at_from=2000-01-01T00:00:00Z")).json()
+        assert plain["data"] == wide["data"]
+        assert plain["meta"]["total"] == wide["meta"]["total"] == 21
+    assert [entry["sequence"] for entry in plain["data"]] == list(range(16, 22))
