@@ -76,11 +76,15 @@ class AppointmentFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, data: QueryDict | None = None, *args: Any, **kwargs: Any) -> None:
-        if data is not None:
-            data = data.copy()
-            statuses = [*data.getlist("status"), *data.getlist("status[]")]
-            data.setlist("status", [part.strip() for value in statuses for part in value.split(",") if part.strip()])
-        super().__init__(data, *args, **kwargs)
+        super().__init__(self.normalised(data) if data is not None else None, *args, **kwargs)
+
+    @staticmethod
+    def normalised(data: QueryDict) -> QueryDict:
+        """The query as the filters read it: every status given (`status`, `status[]`, comma-separated) in `status`."""
+        data = data.copy()
+        statuses = [*data.getlist("status"), *data.getlist("status[]")]
+        data.setlist("status", [part.strip() for value in statuses for part in value.split(",") if part.strip()])
+        return data
 
     def search(self, queryset: AppointmentQuerySet, name: str, value: str) -> AppointmentQuerySet:
         return queryset.search(value)

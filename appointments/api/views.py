@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from appointments.api import examples, idempotency
+from appointments.api.selectors import filtered_ids
 from appointments.api.serializers import (
     AppointmentChangeEnvelopeSerializer,
     AppointmentCreateSerializer,
@@ -160,10 +161,16 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The caller's departments' appointments, filtered and sorted, in Laravel's paginator envelope."""
-        if AppointmentFilterBackend.filters(request):
+        ids: list[Any] | None
+        # Read with statements compiled once: the default list, and a filtered one but for `q` and refused values.
+        compiled = (
+            filtered_ids(request.user, request.query_params) if AppointmentFilterBackend.filters(request) else None
+        )
+        if compiled is None and AppointmentFilterBackend.filters(request):
             ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
-        else:  # the default list, read with statements compiled once
-            ids = self.paginator.paginate_queryset(CallerIds(request.user), request, view=self)  # type: ignore[union-attr,arg-type]
+        else:
+            reader = compiled if compiled is not None else CallerIds(request.user)
+            ids = self.paginator.paginate_queryset(reader, request, view=self)  # type: ignore[union-attr,arg-type]
         assert ids is not None
         return self.get_paginated_response(page(ids))
 
