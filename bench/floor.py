@@ -18,9 +18,13 @@ the Bearer lookup, then BEGIN with the read it locks or checks, then every write
 The API is measured against the lean one; the pipelined one shows what the round trips cost.
 
 1. Proof: for each endpoint each floor and the API answer byte for byte the same body and ETag (a GET, a list
-   of 15 and of 100, a PATCH of time, duration, phone and one data value applied to the same appointment and
-   rolled back, a create whose generated values are mapped before comparing), and write the same rows (every
-   table the change touches and the task's row, generated and time-stamped columns aside). It stops if any differ.
+   of 15 and of 100, filtered and sorted, with every documented filter but `q` and `reference`, an appointment's
+   participants, its events (the ledger), a department's free times over 14 days; a PATCH of time, duration,
+   phone and one data value, the same as POST `_method=PATCH` with a form, a cancel and a guest's invitation,
+   each applied to the same appointment and rolled back; a create), a write's generated values (ids, tokens, its
+   time) mapped before comparing, and write the same rows (every table the change touches and the task's row,
+   generated and time-stamped columns aside). It stops if any differ. Free times are hand-read (five statements)
+   and worked out with the API's own arithmetic (appointments.free_times, plain Python) and text writer.
 2. In-process: Django's test client, API and both floors interleaved request by request (the order rotated each
    round), medians; statements per request of each; the ratio API / floor per endpoint.
 3. Over HTTP: all three served by one gunicorn (sync workers), the same requests interleaved from one client,
@@ -639,6 +643,120 @@ def floor_cancel(
     return _answer(rep)
 
 
+_RULES = ("slot_minutes", "buffer_before_minutes", "buffer_after_minutes", "notice_to_book_minutes", "horizon_days")
+_SLOT_DEPARTMENT = (
+    f"SELECT d.time_zone, {', '.join(f'r.{name}' for name in _RULES)} FROM appointments_department d "
+    "LEFT JOIN appointments_bookingrules r ON r.department_id = d.id WHERE d.id = %s AND "
+    + _TENANCY.replace("a.department_id", "d.id")
+)
+_SLOT_HOURS = (
+    "SELECT agent_id, weekday, starts_at, ends_at FROM appointments_workinghours WHERE department_id = %s AND "
+    "(agent_id IS NULL OR agent_id IN (SELECT u.id FROM auth_user u JOIN appointments_department_members m "
+    "ON m.user_id = u.id WHERE m.department_id = %s AND u.is_active AND u.is_staff))"
+)
+_SLOT_LAST = (
+    "SELECT agent_id, max(created_at) FROM appointments_appointment WHERE department_id = %s AND agent_id = ANY(%s) "
+    "GROUP BY agent_id"
+)
+_SLOT_DAYS = (
+    "SELECT agent_id, day, kind, starts_at, ends_at FROM appointments_hoursexception WHERE department_id = %s "
+    "AND day BETWEEN %s AND %s"
+)
+_SLOT_BUSY = (
+    "SELECT agent_id, FLOOR(EXTRACT(EPOCH FROM appointment_at) / 60)::bigint, duration_in_minutes, "
+    "buffer_before_minutes, buffer_after_minutes FROM appointments_appointment WHERE agent_id = ANY(%s) "
+    "AND status = ANY(%s) AND appointment_at > %s AND appointment_at < %s"
+)
+
+
+@_authorised
+def floor_slots(
+    request: HttpRequest, cursor: Any, caller: tuple[int, bool], pk: str, pipelined: bool = False
+) -> HttpResponse:
+    """A department's free times, `from` and `to` (no agent asked for: the round robin's), by hand: the five reads,
+    then the same arithmetic (appointments.free_times, plain Python) and the same writer of the answer's text."""
+    from zoneinfo import ZoneInfo
+
+    from appointments.api.slots import shown_minutes
+    from appointments.availability import MAX_BUFFER, BookingRules
+    from appointments.free_times import Calendar, Week, free_starts, from_minutes, to_minutes, to_minutes_up
+    from appointments.models import LIVE_STATUSES, MAX_DURATION
+    from appointments.slots import FreeMinutes, _minutes  # _minutes: an end of 00:00 is midnight (read, not copied)
+    from config.api.fields import parse_time
+
+    user_id, superuser = caller
+    try:
+        department_id = uuid.UUID(pk)
+        start, end = parse_time(request.GET["from"]), parse_time(request.GET["to"])
+        if end <= start or end - start > timedelta(days=31):
+            raise ValueError
+    except (ValueError, KeyError):
+        return _error(422, {"from": ["invalid"]})
+    cursor.execute(_SLOT_DEPARTMENT, [department_id, superuser, user_id])
+    found = cursor.fetchone()
+    if found is None:
+        return _error(404)
+    zone_name, *rules = found
+    default = BookingRules()
+    slot, before, after, notice, horizon = (
+        value if value is not None else getattr(default, name) for name, value in zip(_RULES, rules, strict=True)
+    )
+    duration, now = slot, datetime.now(UTC)
+    lowest = max(to_minutes_up(start), to_minutes_up(now + timedelta(minutes=notice)))
+    highest = min(to_minutes_up(end), to_minutes(now + timedelta(days=horizon)) + 1)
+    if lowest >= highest:
+        return HttpResponse(b'{"data":[]}', content_type="application/json")
+    zone = ZoneInfo(zone_name)
+    first_day = from_minutes(lowest).astimezone(zone).date() - timedelta(days=1)
+    last_day = from_minutes(highest + duration).astimezone(zone).date() + timedelta(days=1)
+    cursor.execute(_SLOT_HOURS, [department_id, department_id])
+    hours_rows = cursor.fetchall()
+    staffed = sorted({row[0] for row in hours_rows if row[0] is not None})
+    agents: list[int | None] = [None]
+    if staffed:
+        cursor.execute(_SLOT_LAST, [department_id, staffed])
+        last = dict(cursor.fetchall())
+        agents = sorted(staffed, key=lambda agent: (agent in last, last.get(agent) or datetime.min, agent))
+    hours: dict[int | None, dict[int, list[tuple[int, int]]]] = {agent: {} for agent in agents}
+    for owner, weekday, begins, finishes in hours_rows:
+        if owner in hours:
+            hours[owner].setdefault(weekday, []).append((_minutes(begins), _minutes(finishes, end=True)))
+    cursor.execute(_SLOT_DAYS, [department_id, first_day, last_day])
+    days: dict[int | None, dict[str, dict[Any, list[tuple[int, int]]]]] = {}
+    for who, day, kind, begins, finishes in cursor.fetchall():
+        spans = days.setdefault(who, {"off": {}, "extra": {}})[kind].setdefault(day, [])
+        spans.append((_minutes(begins), _minutes(finishes, end=True)))
+    shared = days.get(None, {"off": {}, "extra": {}})
+    busy: dict[int, list[tuple[int, int]]] = {}
+    if staffed:
+        reach = timedelta(minutes=MAX_DURATION + 2 * MAX_BUFFER)
+        cursor.execute(
+            _SLOT_BUSY,
+            [staffed, sorted(LIVE_STATUSES), from_minutes(lowest) - reach, from_minutes(highest + duration) + reach],
+        )
+        for agent, at, minutes, ahead, behind in cursor.fetchall():
+            busy.setdefault(agent, []).append((at - ahead, at + minutes + behind))
+    calendar = Calendar(zone, first_day, last_day)
+    taken: dict[int, int | None] = {}
+    weeks: dict[Any, list[tuple[int, int]]] = {}
+    for agent in agents:  # in the round robin's order: the first free agent keeps a start
+        mine = days.get(agent, {"off": {}, "extra": {}}) if agent is not None else {"off": {}, "extra": {}}
+        off = {d: [*shared["off"].get(d, []), *mine["off"].get(d, [])] for d in {*shared["off"], *mine["off"]}}
+        extra = {
+            d: [*shared["extra"].get(d, []), *mine["extra"].get(d, [])] for d in {*shared["extra"], *mine["extra"]}
+        }
+        key = tuple(tuple(sorted((k, tuple(v)) for k, v in part.items())) for part in (hours[agent], off, extra))
+        if key not in weeks:
+            weeks[key] = calendar.worked(Week(hours=hours[agent], off=off, extra=extra))
+        for moment in free_starts(
+            worked=weeks[key], busy=busy.get(agent, ()) if agent is not None else (), duration=duration, step=slot,
+            before=before, after=after, clock=calendar.clock, lowest=lowest, highest=highest, skip=taken,
+        ):  # fmt: skip
+            taken[moment] = agent
+    found_times = FreeMinutes(sorted(taken.items()), calendar.clock)
+    return HttpResponse(_text({"data": shown_minutes(found_times, duration)}).encode(), content_type="application/json")
+
+
 def _history(cursor: Any, table: str, where: str, args: list[Any], kind: str, user_id: int) -> None:
     """One history row per record, copied from the row as written (django-simple-history's columns)."""
     columns = _table_columns(table)
@@ -1009,12 +1127,14 @@ urlpatterns = [
     path("floor/appointments/<str:pk>/events", floor_events),
     path("floor/appointments/<str:pk>/participants", floor_participants),
     path("floor/appointments/<str:pk>/guests", floor_guests),
+    path("floor/departments/<str:pk>/slots", floor_slots),
     path("floor-rt/appointments", floor_appointments, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>", floor_appointment, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>/cancel", floor_cancel, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>/events", floor_events, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>/participants", floor_participants, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>/guests", floor_guests, {"pipelined": True}),
+    path("floor-rt/departments/<str:pk>/slots", floor_slots, {"pipelined": True}),
     path("", include("config.urls")),
 ]
 settings.ROOT_URLCONF = __name__
@@ -1052,6 +1172,45 @@ class Bench:
         self.items = [str(a.claimant.data.get().pk) for a in appointments]
         self.n = 0
         self.created: list[str] = []  # the creates' appointments, which the cancels take in turn
+        self.slots = self.free_times_department(member.user)
+
+    @staticmethod
+    def free_times_department(member: Any) -> str:
+        """A department (Europe/London) of 5 agents working Monday to Friday 9:00 to 17:00, 10-minute buffers, a bank
+        holiday, an agent's week of leave and an appointment per agent per working day, as bench/slots.py builds
+        (fewer agents); the member may read it. Returns the path of its free times over 14 days from tomorrow."""
+        from datetime import time as clock
+
+        from appointments.availability import BookingRules, HoursException, WorkingHours
+        from appointments.models import Department
+        from appointments.services import appointment_create
+        from tests.factories import UserFactory
+
+        department = Department.objects.create(name="Bench free times", time_zone="Europe/London")
+        department.members.add(member)
+        BookingRules.objects.create(
+            department=department, slot_minutes=30, buffer_before_minutes=10, buffer_after_minutes=10, horizon_days=90
+        )
+        agents = [UserFactory.create(username=f"bench-slots-{n}", is_staff=True) for n in range(5)]
+        department.members.add(*agents)
+        WorkingHours.objects.bulk_create(
+            WorkingHours(department=department, agent=agent, weekday=day, starts_at=clock(9), ends_at=clock(17))
+            for agent in agents
+            for day in range(5)
+        )
+        start = (datetime.now(UTC) + timedelta(days=1)).date()
+        HoursException.objects.create(department=department, day=start + timedelta(days=6), note="Bank holiday")
+        for offset in range(7):
+            HoursException.objects.create(department=department, agent=agents[0], day=start + timedelta(days=offset))
+        for offset in range(14):
+            day = start + timedelta(days=offset)
+            for index, agent in enumerate(agents if day.weekday() < 5 else []):
+                appointment_create(
+                    department=department, appointment_at=datetime.combine(day, clock(9 + index), tzinfo=UTC),
+                    duration_in_minutes=45, claimant={"name": f"Slot {offset}-{index}"}, actor=None, agent_id=agent.pk,
+                )  # fmt: skip
+        window = f"from={start:%Y-%m-%d}T00:00:00Z&to={start + timedelta(days=14):%Y-%m-%d}T00:00:00Z"
+        return f"departments/{department.pk}/slots?{window}"
 
     def patch_body(self, index: int, n: int) -> dict[str, Any]:
         data = [{"id": self.items[index], "value": f"V-{n}"}]
@@ -1109,6 +1268,7 @@ class Bench:
             "participants": lambda prefix: ("GET", f"{prefix}/appointments/{self.ids[0]}/participants", None),
             "invite a guest": guest,
             "events": lambda prefix: ("GET", f"{prefix}/appointments/{self.ids[0]}/events", None),
+            "free times": lambda prefix: ("GET", f"{prefix}/{self.slots}", None),
         }
 
     def every_filter(self) -> str:
@@ -1226,13 +1386,13 @@ def prove(bench: Bench) -> None:
     for floor_prefix in FLOORS:
         prove_one(bench, floor_prefix)
     print("Proof: both floors (lean, and pipelined in the fewest round trips) answer byte for byte what the API")
-    print("answers (bodies and ETags; GET, If-None-Match, the lists filtered or not, participants, events, PATCH,")
-    print("POST _method=PATCH with a form, create, cancel, a guest's invitation) and write the same rows in every")
-    print("table, the outbox's task row included (time columns aside; generated values mapped first).\n")
+    print("answers (bodies and ETags; GET, If-None-Match, the lists filtered or not, participants, events, free")
+    print("times, PATCH, POST _method=PATCH with a form, create, cancel, a guest's invitation) and write the same rows")
+    print("in every table, the outbox's task row included (time columns aside; generated values mapped first).\n")
 
 
 READS = ("GET one", "list, 15 per page", "list, 100 per page", "list, filtered+sorted", "list, every filter",
-         "participants", "events")  # fmt: skip
+         "participants", "events", "free times")  # fmt: skip
 
 
 def prove_one(bench: Bench, floor_prefix: str) -> None:
@@ -1242,6 +1402,7 @@ def prove_one(bench: Bench, floor_prefix: str) -> None:
         assert ours.status_code == floor.status_code == 200, (name, ours.content[:300], floor.content[:300])
         assert ours.content == floor.content, f"{floor_prefix} {name}: the bodies differ\n{ours.content!r}"
         assert ours.get("ETag") == floor.get("ETag"), f"{floor_prefix} {name}: the ETags differ"
+        assert json.loads(ours.content)["data"], f"{name}: nothing to compare"
     for name in ("GET one", "events"):
         for prefix in ("/api/v1", floor_prefix):
             path = requests[name](prefix)[1]
