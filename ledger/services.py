@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from config.actors import Actor
@@ -15,6 +15,7 @@ from config.writes import insert_rows
 from ledger.chain import GENESIS, entry_hash, personal_digest, plain, sealed_personal
 from ledger.context import current_channel
 from ledger.models import ActorType, Channel, Entry
+from ledger.selectors import appointment_lock
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,7 @@ def lock_appointment(appointment_id: Any) -> None:
     """Take the appointment's row lock (what every change of it, and its ledger's next entry, is written under), for
     a writer that does not hold it already. The appointment's model is the entries' relation's (the ledger sits
     below the appointments app and imports nothing of it)."""
-    model = cast(type[Model], Entry._meta.get_field("appointment").related_model)
-    model._default_manager.select_for_update().filter(pk=appointment_id).values_list("pk").first()
+    appointment_lock(appointment_id)  # compiled once (ledger.selectors)
 
 
 def about(participant: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appointments.models import Appointment
+from appointments.selectors import appointment_locked
 from config.api.http import request_body
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.schema import ERROR_RESPONSES
@@ -86,7 +87,10 @@ class ParticipantViewSet(viewsets.GenericViewSet):
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A third party (a relative, a lawyer) with a link of their own; share the `url` it returns."""
-        appointment = self.get_appointment()
+        try:  # the appointment's read compiled once, without the lock the service takes
+            appointment = appointment_locked(_uuid(self.kwargs["appointment"]), request.user, lock=False)
+        except Appointment.DoesNotExist:
+            raise exceptions.NotFound() from None
         serializer = GuestCreateSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)
         guest = participant_invite_guest(
