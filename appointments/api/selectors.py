@@ -1,5 +1,6 @@
 """The list's filtered and sorted reads, compiled once per shape (issue 26.2: django-filter's form and the ORM's
-compile of the count and the page cost the filtered list 1.7 times the floor).
+compile of the count and the page cost the filtered list 1.7 times the floor); whether a caller may see an
+appointment (the events' tenancy).
 
 The filters are AppointmentFilterSet's, read without a FilterSet: each value is read and checked by its declared
 filter's own field (the form's field, built once), and applied by its declared filter's own `filter()`, once per
@@ -108,3 +109,12 @@ def filtered_ids(user: Any, query: QueryDict) -> FilteredIds | None:
             shape.append((name, 1))
             values.append(value)
     return FilteredIds(user, tuple(shape), tuple(values))
+
+
+# Whether a caller may see an appointment, and nothing more (the events' tenancy: issue 26.2).
+_VISIBLE = VisibleTo(Appointment, lambda appointments, pk: appointments.filter(pk=pk).order_by().values_list("pk"))
+
+
+def appointment_visible(user: Any, pk: Any) -> bool:
+    """Whether `user` may see the appointment `pk` (tenancy as `visible_to`): one statement compiled once."""
+    return bool(_VISIBLE.rows(user, pk))

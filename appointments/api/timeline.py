@@ -15,10 +15,10 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from appointments.api.selectors import appointment_visible
 from appointments.filtersets import UtcIsoDateTimeFilter
 from appointments.models import Appointment
 from appointments.record_pdf import pdf_answer
-from appointments.selectors import shown_rows_visible_to
 from appointments.timeline import shown
 from config.api.errors import flatten_errors
 from config.api.http import if_none_match_hits, representation_etag
@@ -128,7 +128,7 @@ class AppointmentEventsViewSet(viewsets.GenericViewSet):
             if appointment is None:
                 raise exceptions.NotFound()
             return pdf_answer(appointment)
-        if not shown_rows_visible_to(request.user, pk):  # the tenancy's read, compiled once
+        if not appointment_visible(request.user, pk):  # the tenancy's read, compiled once
             raise exceptions.NotFound()
         if wanted not in (None, "json"):
             raise exceptions.ValidationError({"format": ["The selected format is invalid (json or pdf)."]})

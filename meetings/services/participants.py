@@ -106,8 +106,7 @@ def participant_invite_guest(*, appointment: Appointment, display_name: str, act
     guest = Participant(appointment=appointment, role=Role.GUEST, display_name=name)
     with transaction.atomic():
         lock_appointment(appointment.pk)
-        stamp(guest, actor)
-        guest.save(force_insert=True)
+        insert_with_history([guest], actor)  # its row and history row, statements built once (issue 26.2)
         record(appointment, [_invited(guest)], actor=actor)
     return guest
 
