@@ -19,9 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max
-
-from appointments.availability import MAX_BUFFER, BookingRules, HoursException
+from appointments.availability import MAX_BUFFER, BookingRules
 from appointments.free_times import (
     DAY,
     Calendar,
@@ -33,8 +31,8 @@ from appointments.free_times import (
     to_minutes,
     to_minutes_up,
 )
-from appointments.models import MAX_DURATION, Appointment, Department
-from appointments.selectors import SLOT_BUSY, SLOT_HOURS
+from appointments.models import MAX_DURATION, Department
+from appointments.selectors.free_times import SLOT_BUSY, SLOT_HOURS, booking_rules_of, days_that_differ, last_given
 
 MAX_RANGE = timedelta(days=31)  # the longest window one request may ask for
 NEXT_TIMES = 3  # offered to whoever loses a time
@@ -50,10 +48,8 @@ class FreeTime:
 
 def rules_of(department: Department) -> BookingRules:
     """The department's booking rules, or the defaults when it has never set any."""
-    try:
-        return department.booking_rules
-    except BookingRules.DoesNotExist:
-        return BookingRules(department=department)
+    found = booking_rules_of(department.pk)
+    return found if found is not None else BookingRules(department=department)
 
 
 def _minutes(clock: time | None, *, end: bool = False) -> int:
@@ -79,12 +75,7 @@ def round_robin(department: Department, agents: Iterable[int]) -> list[int]:
     """The agents in the order "any agent" tries them: least recently given an appointment of this department
     (by when that appointment was made) first, one never given any before all, ties by id."""
     agents = list(agents)
-    last = dict(
-        Appointment.objects.filter(department=department, agent_id__in=agents)
-        .values("agent_id")
-        .annotate(last=Max("created_at"))
-        .values_list("agent_id", "last")
-    )
+    last = last_given(department.pk, agents)
     return sorted(agents, key=lambda agent: (agent in last, last.get(agent) or datetime.min, agent))
 
 
@@ -127,9 +118,10 @@ def free_minutes(
     now: datetime,
     agent_id: int | None = None,
     exclude: uuid.UUID | None = None,
+    rules: BookingRules | None = None,
 ) -> FreeMinutes:
-    """free_times, in minutes (see there)."""
-    rules = rules_of(department)
+    """free_times, in minutes (see there); `rules`: the department's, when the caller read them already."""
+    rules = rules or rules_of(department)
     lowest = max(to_minutes_up(start), to_minutes_up(now + timedelta(minutes=rules.notice_to_book_minutes)))
     highest = min(to_minutes_up(end), to_minutes(now + timedelta(days=rules.horizon_days)) + 1)
     if lowest >= highest:
@@ -188,9 +180,7 @@ def _weeks(
     own: dict[int | None, dict[str, dict[date, list[Span]]]] = {
         agent: {"off": defaultdict(list), "extra": defaultdict(list)} for agent in agents
     }
-    for who, day, kind, begins, finishes in HoursException.objects.filter(
-        department=department, day__range=(first, last)
-    ).values_list("agent_id", "day", "kind", "starts_at", "ends_at"):
+    for who, day, kind, begins, finishes in days_that_differ(department.pk, first, last):
         target = shared if who is None else own.get(who)
         if target is not None:
             target[kind][day].append((_minutes(begins), _minutes(finishes, end=True)))

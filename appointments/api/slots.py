@@ -155,7 +155,8 @@ class SlotViewSet(viewsets.GenericViewSet):
         members = get_user_model().objects.filter(is_active=True, is_staff=True, departments=department)
         if agent_id is not None and not members.filter(pk=agent_id).exists():
             raise serializers.ValidationError({"agent_id": ["The selected agent id is invalid."]})
-        duration = query.get("duration_in_minutes") or rules_of(department).slot_minutes
+        rules = rules_of(department)
+        duration = query.get("duration_in_minutes") or rules.slot_minutes
         found = free_minutes(
             department=department,
             start=query["from"],
@@ -163,5 +164,6 @@ class SlotViewSet(viewsets.GenericViewSet):
             duration=duration,
             now=timezone.now(),
             agent_id=agent_id,
+            rules=rules,
         )
         return Response({"data": shown_minutes(found, duration)})

@@ -7,7 +7,8 @@ four queries (one per model) and diffs consecutive versions in memory, so what c
 `appointment_locked`, `department_visible`: the reads the services start from, on the fast path (issue 19.4): queries
 compiled once (config.prepared) and rows made into instances here, so the services hold rules and no SQL plumbing.
 `shown_rows…`, `shown_items_of`, `CallerIds`: the rows the API's appointment is built from (appointments.shape,
-appointments.representation). Only selectors and the API's token lookup import config.prepared (docs/decisions.md).
+appointments.representation). A department's free times' reads are appointments.selectors.free_times'. Only
+selectors and the API's token lookup import config.prepared (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -28,9 +29,8 @@ from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
 from appointments import hooks, shape
-from appointments.availability import EpochMinutes, WorkingHours
 from appointments.local_time import local_day, local_week
-from appointments.models import LIVE_STATUSES, Appointment, Department, Status
+from appointments.models import Appointment, Department, Status
 from appointments.shape import ItemShown
 from appointments.words import change_words, field_label, staff_name, value_words
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
@@ -375,25 +375,3 @@ class CallerIds:
     def __getitem__(self, wanted: slice) -> list[Any]:
         ids = _IDS_REVERSED if self.reversed_order else _IDS
         return [row[0] for row in ids.rows(self.user, page=(wanted.stop - wanted.start, wanted.start))]
-
-
-# A department's free times (appointments.slots), compiled once (issue 26); SLOT_BUSY leaves `but` out (nil: none).
-_STAFF = lambda department_id: User.objects.filter(is_active=True, is_staff=True, departments=department_id)  # noqa: E731
-SLOT_HOURS = Prepared(
-    lambda department_id: (
-        WorkingHours.objects.filter(department_id=department_id)
-        .filter(Q(agent__isnull=True) | Q(agent__in=_STAFF(department_id)))
-        .values_list("agent_id", "weekday", "starts_at", "ends_at")
-    )
-)
-_BUFFERS = ("buffer_before_minutes", "buffer_after_minutes")
-SLOT_BUSY = Prepared(
-    lambda agents, after, before, but: (
-        Appointment.objects.filter(
-            agent_id__in=agents, status__in=LIVE_STATUSES, appointment_at__gt=after, appointment_at__lt=before
-        )
-        .exclude(pk=but)
-        .order_by()
-        .values_list("agent_id", EpochMinutes("appointment_at"), "duration_in_minutes", *_BUFFERS)
-    )
-)
