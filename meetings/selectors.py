@@ -145,6 +145,27 @@ _PEOPLE = VisibleTo(
 )
 
 
+# The appointment a guest is invited to, with what the invitation checks and its answer shows (its status, recording
+# setting and claimant), compiled once (issue 26.2); any other column is deferred.
+_FOR_INVITING = _read(Appointment, "", ("id", "status", "features_call_recording_enable"))
+_INVITED_TO = VisibleTo(
+    Appointment,
+    lambda appointments, pk: appointments.filter(pk=pk).values_list(*_FOR_INVITING, *_FOR_SHAPE[Claimant]),
+)
+
+
+def appointment_to_invite_to(viewer: Actor, pk: Any) -> Appointment | None:
+    """The appointment `pk` with its status, recording setting and claimant (name, date of birth), if `viewer` may
+    see it; else None."""
+    rows = _INVITED_TO.rows(viewer, pk)
+    if not rows:
+        return None
+    names = [path.rpartition("__")[2] for path in _FOR_SHAPE[Claimant]]
+    appointment = Appointment.from_db(DEFAULT_DB_ALIAS, list(_FOR_INVITING), rows[0][: len(_FOR_INVITING)])
+    appointment.claimant = Claimant.from_db(DEFAULT_DB_ALIAS, names, rows[0][len(_FOR_INVITING) :])
+    return appointment
+
+
 def participants_shown_to(viewer: Actor, pk: Any) -> list[Participant] | None:
     """The appointment's participants, oldest first, each with its appointment (its recording setting and claimant)
     and user loaded as meetings.shape reads them (any other column deferred), if `viewer` may see the appointment;

@@ -15,7 +15,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appointments.models import Appointment
-from appointments.selectors import appointment_locked
 from config.api.http import request_body
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.schema import ERROR_RESPONSES
@@ -26,7 +25,7 @@ from meetings.api.serializers import (
     WaitingMessageSerializer,
 )
 from meetings.models import Participant, Role
-from meetings.selectors import participants_shown_to
+from meetings.selectors import appointment_to_invite_to, participants_shown_to
 from meetings.services import participant_admit, participant_invite_guest, participant_revoke
 from meetings.shape import participant_shown
 from meetings.waiting import participant_send_message
@@ -87,10 +86,10 @@ class ParticipantViewSet(viewsets.GenericViewSet):
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """A third party (a relative, a lawyer) with a link of their own; share the `url` it returns."""
-        try:  # the appointment's read compiled once, without the lock the service takes
-            appointment = appointment_locked(_uuid(self.kwargs["appointment"]), request.user, lock=False)
-        except Appointment.DoesNotExist:
-            raise exceptions.NotFound() from None
+        # What the invitation reads of the appointment, compiled once (the service takes the lock).
+        appointment = appointment_to_invite_to(request.user, _uuid(self.kwargs["appointment"]))
+        if appointment is None:
+            raise exceptions.NotFound()
         serializer = GuestCreateSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)
         guest = participant_invite_guest(

@@ -54,3 +54,14 @@ def test_an_invited_guest_is_shown_as_the_serializer_shows_it(api, appointment) 
     assert response.status_code == 201
     guest = Participant.objects.select_related("appointment__claimant").get(pk=response.json()["data"]["id"])
     assert json.dumps(response.json()["data"]) == json.dumps(ParticipantSerializer(guest).data)
+
+
+def test_an_invitation_reads_the_appointment_once_and_nothing_deferred(api, appointment) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(f"/api/v1/appointments/{appointment.pk}/guests", {"display_name": "Gil"}, format="json")
+    assert response.status_code == 201
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "appointments_appointment" in q["sql"]]
+    assert len(reads) == 2, reads  # what the invitation reads, then the lock: no deferred column read after
