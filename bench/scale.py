@@ -9,11 +9,13 @@ claimant, two data items, its meeting, two participants and a history row; one a
 from tomorrow, so a day holds as many at every size from 100,000 on and the table grows by its past. Then, at
 each size, in-process through Django's test client (no network), the median of --repeat runs of each request:
 GET one (the baseline, measured in the same run), both lists (first and last page), every filter and sort
-docs/integrating.md lists, `q` by name, email and phone (a prefix of thousands of matches), the back office's
+docs/integrating.md lists, `q` by name, email and phone (terms of thousands of matches, as many at every size from
+100,000: a surname, an email domain, a phone's beginning; the other names and addresses vary), the back office's
 Today, This week, All, Needs attention and search, its dashboard, and the export's first byte (and its whole
 time, which grows with its rows). It prints each request's time as a ratio to GET one at that size and the
 growth from the previous size; then, at the largest size, EXPLAIN ANALYZE of each request's slowest statement;
-the worst growth from the second-largest size to the largest is printed last.
+the worst growth from the second-largest size to the largest is printed last. `--only q= search` times only the
+requests so named (and GET one); `--share-terms` adds searches whose matches are a share of the table, labelled.
 """
 
 # The fill is SQL built from this module's constants and the model's columns (no input reaches a statement).
@@ -61,8 +63,22 @@ from tests.support import throwaway_database  # noqa: E402
 
 DEPARTMENTS = 10  # the caller is a member of the first: it sees a tenth of the appointments
 SPACING_SECONDS = 30  # one appointment every 30 seconds back from tomorrow
-FIRST = ["Ada", "Alan", "Grace", "Jan", "Maria", "Olu", "Priya", "Sven", "Wei", "Zofia", "Tom", "Nia"]
-LAST = ["Lovelace", "Turing", "Hopper", "Kowalski", "Garcia", "Adeyemi", "Patel", "Larsen", "Chen", "Nowak"]
+FIRST = ["Ada", "Alan", "Grace", "Jan", "Maria", "Olu", "Priya", "Sven", "Wei", "Zofia", "Tom", "Nia", "Aisha",
+         "Bruno", "Chloe", "Dmitri", "Eilidh", "Farah", "Gareth", "Hana", "Ivan", "Keira", "Luca", "Mei"]  # fmt: skip
+# Surnames are two syllables (20 x 20 = 400 of them, Ashford to Westwick), so that a trigram is shared by a few
+# hundredths of the names, as in a real list, not by a tenth or all of them.
+ONE = ["Ash", "Bram", "Cal", "Dun", "Elm", "Fair", "Gold", "Hart", "Ing", "Kings", "Lang", "Marsh", "North", "Oak",
+       "Pen", "Rad", "Stan", "Thorn", "West", "Wood"]  # fmt: skip
+TWO = ["ley", "ford", "ton", "wood", "field", "by", "ham", "well", "worth", "stead", "more", "brook", "dale",
+       "hurst", "combe", "gate", "ridge", "shaw", "wick", "land"]  # fmt: skip
+DOMAINS = ["gmail.com", "outlook.com", "yahoo.co.uk", "hotmail.co.uk", "icloud.com", "btinternet.com", "proton.me",
+           "sky.com"]  # fmt: skip
+# The searched terms match a fixed number of rows from 100,000 appointments on (issue 26.3: "a prefix of thousands
+# of matches"): among the first SEARCHED (the most recent), one in SEARCH_EVERY is named Lovelace, another one has
+# an address at HARBOUR; the phones of the first 10,000 begin +44790000. Half of each are the caller's.
+SEARCHED = 100_000
+SEARCH_EVERY = 25
+HARBOUR = "harbourlaw.co.uk"
 API = "/api/v1/appointments"
 ADMIN = "/admin/appointments/appointment/"
 
@@ -115,6 +131,12 @@ def fill(departments: list[Department], fields: list[str], tomorrow: datetime, h
     span = [have, up_to - 1]
     status = "(ARRAY['completed', 'completed', 'cancelled', 'no_show'])[mod(n, 4) + 1]"
     at = f"('{tomorrow.isoformat()}'::timestamptz - n * interval '{SPACING_SECONDS} seconds')"
+    searched = f"n < {SEARCHED}"
+    first = f"{_array(FIRST)}[mod(n, {len(FIRST)}) + 1]"
+    surname = (
+        f"CASE WHEN {searched} AND mod(n, {SEARCH_EVERY}) = 0 THEN 'Lovelace' "
+        f"ELSE {_array(ONE)}[mod(n / 3, {len(ONE)}) + 1] || {_array(TWO)}[mod(n / 61, {len(TWO)}) + 1] END"
+    )
     _insert_select(
         Appointment,
         {
@@ -141,9 +163,10 @@ def fill(departments: list[Department], fields: list[str], tomorrow: datetime, h
         {
             "id": "md5('c' || n)::uuid",
             "appointment_id": "md5('a' || n)::uuid",
-            "name": f"{_array(FIRST)}[mod(n, {len(FIRST)}) + 1] || ' ' || "
-            f"{_array(LAST)}[mod(n / {len(FIRST)}, {len(LAST)}) + 1]",
-            "email": "substr(md5(n::text), 1, 12) || '@example.com'",
+            "name": f"{first} || ' ' || {surname}",
+            "email": f"lower({first} || '.' || {surname}) || mod(n, 97) || '@' || "
+            f"CASE WHEN {searched} AND mod(n, {SEARCH_EVERY}) = 5 THEN '{HARBOUR}' "
+            f"ELSE {_array(DOMAINS)}[mod(n / 7, {len(DOMAINS)}) + 1] END",
             "phone_number": "'+4479' || lpad(n::text, 8, '0')",
         },
         series,
@@ -230,8 +253,9 @@ def explain(sql: str) -> str:
         return "\n".join(f"      {row[0]}" for row in cursor.fetchall())
 
 
-def requests(api: Client, admin: Client, one: str, term: dict[str, str]) -> dict[str, Callable[[], Any]]:
-    """Per name, one call; `term` holds search texts found at this size."""
+def requests(api: Client, admin: Client, one: str, term: dict[str, str], share: bool) -> dict[str, Callable[[], Any]]:
+    """Per name, one call; `term` holds search texts found at this size; `share` adds the terms whose matches are
+    a share of the table."""
     week = "?show=week"
 
     def api_get(params: dict[str, str] | None = None) -> Callable[[], Any]:
@@ -259,9 +283,12 @@ def requests(api: Client, admin: Client, one: str, term: dict[str, str]) -> dict
         "API ?reference": api_get({"reference": term["reference"]}),
         "API ?is_interpreter_needed=true": api_get({"is_interpreter_needed": "true"}),
         "API ?q=name": api_get({"q": term["name"]}),
-        "API ?q=email prefix": api_get({"q": term["email"]}),
+        "API ?q=email": api_get({"q": term["email"]}),
         "API ?q=phone prefix": api_get({"q": term["phone"]}),
     }
+    if share:  # terms whose matches are a share of the table: they grow with it (labelled, not in the worst growth)
+        calls["API ?q=first name (share)"] = api_get({"q": term["share_name"]})
+        calls["API ?q=email, two characters (share)"] = api_get({"q": term["share_email"]})
     for key in ("appointment_at", "-appointment_at", "created_at", "reference", "-reference", "status",
                 "duration_in_minutes"):  # fmt: skip
         calls[f"API ?sort={key}"] = api_get({"sort": key})
@@ -272,12 +299,15 @@ def requests(api: Client, admin: Client, one: str, term: dict[str, str]) -> dict
             "admin All": admin_get({"show": "all"}),
             "admin All, last page": lambda: admin.get(ADMIN, {"show": "all", "p": term["admin_last"]}),
             "admin Needs attention": admin_get({"show": "attention"}),
+            "admin search (name)": admin_get({"q": term["name"]}),
             "admin search (email)": admin_get({"q": term["email"]}),
             "admin search (phone prefix)": admin_get({"q": term["phone"]}),
             "admin dashboard": lambda: admin.get(ADMIN + "dashboard/"),
             "export, first byte": first_byte(admin, ADMIN + "export.csv", {"show": "all"}),
         }
     )
+    if share:
+        calls["admin search (email, two characters) (share)"] = admin_get({"q": term["share_email"]})
     return calls
 
 
@@ -286,6 +316,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-explain", action="store_true", help="skip the EXPLAIN ANALYZE at the largest size")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORD",
+        help="time only the requests whose name contains one of the words (GET one, the baseline, always): "
+        "`--only q= search` for the searches",
+    )
+    parser.add_argument(
+        "--share-terms",
+        action="store_true",
+        help="also time searches whose matches are a share of the table (a first name, two characters of an "
+        "email), labelled (share) and left out of the worst growth: they grow with the table",
+    )
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "bench/scale.py fills with PostgreSQL's generate_series"
 
@@ -326,9 +369,11 @@ def main() -> None:
                 "day_from": day.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "day_to": (day + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "reference": one.reference,
-                "name": "Lovelace",
-                "email": str(Claimant.objects.get(appointment=one).email)[:2],
+                "name": "Lovelace",  # 2,000 of the caller's, 4,000 in all, at every size from 100,000
+                "email": "@" + HARBOUR,  # as many, other rows
                 "phone": "+44790000",  # the first 10,000 numbers: a thousand of the caller's at every size from 10,000
+                "share_name": FIRST[2],  # one name in 24
+                "share_email": str(Claimant.objects.get(appointment=one).email)[:2],
                 # The admin pages up to its count's cap (config.admin.CappedCountPaginator): its last page.
                 "admin_last": str(
                     min(
@@ -337,8 +382,10 @@ def main() -> None:
                     )
                 ),
             }
-            calls = requests(api, admin, str(one.pk), term)
+            calls = requests(api, admin, str(one.pk), term, args.share_terms)
             for name, call in calls.items():
+                if args.only and name != "API GET one" and not any(word in name for word in args.only):
+                    continue
                 try:
                     elapsed = timed(name, call, args.repeat)
                     count, sql = slowest_statement(call)
@@ -349,10 +396,11 @@ def main() -> None:
                 print(f"  {size:>9,} {name:<44} {elapsed * 1000:9.1f} ms [{count}]")  # as it comes: a long run
                 if size == args.sizes[-1]:
                     plans[name] = (count, sql)
-            whole_started = time.perf_counter()
-            exported = b"".join(admin.get(ADMIN + "export.csv", {"show": "all"}).streaming_content)  # type: ignore[attr-defined]
-            whole = time.perf_counter() - whole_started
-            table.setdefault("export, whole (linear)", {})[size] = (whole, exported.count(b"\n") - 1)
+            if not args.only or any(word in "export, whole" for word in args.only):
+                whole_started = time.perf_counter()
+                exported = b"".join(admin.get(ADMIN + "export.csv", {"show": "all"}).streaming_content)  # type: ignore[attr-defined]
+                whole = time.perf_counter() - whole_started
+                table.setdefault("export, whole (linear)", {})[size] = (whole, exported.count(b"\n") - 1)
             baseline[size] = table["API GET one"][size][0]
 
         sizes = args.sizes
@@ -369,7 +417,7 @@ def main() -> None:
                 if i:
                     growth = elapsed / by_size[sizes[i - 1]][0]
                     cell += f" {growth:4.2f}x"
-                    if i == len(sizes) - 1 and not name.startswith("export, whole"):
+                    if i == len(sizes) - 1 and not name.startswith("export, whole") and "(share)" not in name:
                         growths.append((growth, name))
                 cells.append(f"{cell:>28}")
             print(f"  {name:<44}" + "".join(cells))
