@@ -7,7 +7,6 @@ interpreter and redirect rules) are check constraints, so no write path can brea
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from appointments.contact import Contact, organisation_contact
 from appointments.features import FEATURE_FIELDS, Bandwidth, FeatureSettings
 from appointments.idempotency_key import IdempotencyKey as IdempotencyKey
 from appointments.indexes import APPOINTMENT_INDEXES
+from appointments.search import matching
 from appointments.validators import DEFAULT_TIME_ZONE, time_zone_choices, validate_http_url, validate_reminder_hours
 from appointments.validators import reminder_hours as reminder_hours
 from claimants.models import Claimant, ClaimantData
@@ -187,9 +187,6 @@ class HttpUrlField(models.URLField):
     default_validators = [validate_http_url]
 
 
-_PHONE_LIKE = re.compile(r"[\d\s()+./-]+")
-
-
 def _public_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -202,24 +199,9 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         )
 
     def search(self, text: str) -> AppointmentQuerySet:
-        """Appointments whose reference, or claimant's name, email or phone, contains the text.
-
-        Matched as `id IN (ids by reference UNION ids by claimant)`, each side one indexed scan of one table
-        (trigram indexes on PostgreSQL) instead of an OR across a join. A phone typed in national form
-        (`020 7123 4567`) also matches its E.164 digits; one typed from its "+" is a prefix.
-        """
-        text = text.strip()
-        if not text:
-            return self
-        prefix = text.startswith("+")  # E.164's one "+" comes first: a range of claimant_phone_prefix (decisions.md)
-        phone = "phone_number__startswith" if prefix else "phone_number__icontains"
-        claimant = Q(name__icontains=text) | Q(email__icontains=text) | Q(**{phone: text})
-        digits = "".join(ch for ch in text if ch.isdigit())
-        if len(digits) >= 4 and _PHONE_LIKE.fullmatch(text) and text != "+" + digits:
-            claimant |= Q(**{phone: "+" + digits if prefix else digits.lstrip("0")})
-        by_reference = Appointment.objects.filter(reference__icontains=text).order_by().values("pk")
-        by_claimant = Claimant.objects.filter(claimant).order_by().values("appointment_id")
-        return self.filter(pk__in=by_reference.union(by_claimant))
+        """Appointments whose reference, or claimant's name, email or phone, contains the text (appointments.search:
+        the one search of the API's `q` and the back office's search box)."""
+        return matching(self, text)
 
     def sees_all(self, user: Any) -> bool:
         return sees_every_department(user)

@@ -35,6 +35,7 @@ from appointments.api.serializers import (
 from appointments.filtersets import AppointmentFilterBackend, AppointmentFilterSet
 from appointments.models import Appointment, AppointmentQuerySet, Department
 from appointments.representation import CallerIds, page, representation, visible_one
+from appointments.search import READ_WHOLE_UP_TO
 from appointments.services import (
     DryRun,
     appointment_cancel,
@@ -167,7 +168,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             filtered_ids(request.user, request.query_params) if AppointmentFilterBackend.filters(request) else None
         )
         if compiled is None and AppointmentFilterBackend.filters(request):
-            ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
+            rows = self.filter_queryset(self.get_queryset()).values_list("pk", flat=True)
+            few = READ_WHOLE_UP_TO if request.query_params.get("q", "").strip() else 0
+            ids = self.paginator.paginate_queryset(rows, request, view=self, whole_up_to=few)  # type: ignore[union-attr,call-arg]
         else:
             reader = compiled if compiled is not None else CallerIds(request.user)
             ids = self.paginator.paginate_queryset(reader, request, view=self)  # type: ignore[union-attr,arg-type]
