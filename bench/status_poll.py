@@ -7,10 +7,13 @@ that holds its link (the signed cookie the page sets, its digest on the particip
 starts gunicorn with ONE sync worker (persistent database connections), and drives it over HTTP from client
 threads, in alternating rounds: a static file (the page's CSS, served by WhiteNoise) and the status poll, each
 claimant polling with its cookie and the ETag of its last answer (so it gets a 304: every claimant's ETag is taken
-before the rounds), its poll also being its heartbeat (an UPDATE when due: with 3,000 claimants each comes round
-about as often as a real page polls, every STATUS_POLL_SECONDS). It prints requests per second for each, their
-ratio, latency percentiles, the share of polls that wrote a heartbeat, and how many waiting claimants one worker
-holds at the page's poll interval (STATUS_POLL_SECONDS, 5 s by default).
+before the rounds), its poll also being its heartbeat. A page polling every STATUS_POLL_SECONDS writes its heartbeat
+on one poll in heartbeat_every() / STATUS_POLL_SECONDS (one in four at 5 s and 20 s: meetings.services.pages), so
+before each round of polls that share of the claimants is made due (their stored heartbeat older than the
+threshold) and the rest just seen; with 3,000 claimants each comes round about once a round. `--due 1` makes every
+claimant due, every poll a write, as before the threshold. It prints requests per second for each, their ratio,
+latency percentiles, the share of polls that wrote a heartbeat, and how many waiting claimants one worker holds at
+the page's poll interval (STATUS_POLL_SECONDS, 5 s by default).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import secrets
 import statistics
 import sys
@@ -39,6 +43,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core import signing  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Case, Value, When  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from appointments.models import Appointment, Department, Status  # noqa: E402
@@ -46,6 +51,7 @@ from bench.scale import DEPARTMENTS, fill  # noqa: E402
 from claimants.models import ClaimantDataField, FieldType  # noqa: E402
 from meetings.browsers import browser_digest, new_browser_key  # noqa: E402
 from meetings.models import Participant, Role  # noqa: E402
+from meetings.services.pages import heartbeat_every  # noqa: E402
 from tests.support import gunicorn, throwaway_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +95,19 @@ def waiting_claimants(count: int) -> dict[str, str]:
         cookies[f"/join/{participant.token}/status"] = f"{BROWSER_COOKIE}={signed}"
     Participant.objects.bulk_update(held, ["browser_digest"], batch_size=1000)
     return cookies
+
+
+def stagger(due: float) -> None:
+    """The heartbeats as pages polling every STATUS_POLL_SECONDS leave them: a `due` share of the claimants (drawn
+    afresh) with a stored heartbeat older than the threshold, so their next poll writes it, the others just seen,
+    so theirs does not (within a round: the threshold is longer than a round)."""
+    now = timezone.now()
+    claimants = Participant.objects.filter(role=Role.CLAIMANT)
+    ids = list(claimants.values_list("pk", flat=True))
+    chosen = random.sample(ids, round(len(ids) * due))
+    stale = now - heartbeat_every() - timedelta(minutes=1)
+    claimants.update(last_seen_at=Case(When(pk__in=chosen, then=Value(stale)), default=Value(now)))
+    connection.close()
 
 
 def heartbeats() -> int:
@@ -157,6 +176,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--due",
+        type=float,
+        default=settings.STATUS_POLL_SECONDS / heartbeat_every().total_seconds(),
+        help="share of the claimants whose heartbeat is due before each round of polls (default: a real page's)",
+    )
+    parser.add_argument(
+        "--also-due",
+        type=float,
+        help="also a round of polls with this share due after each (1: every poll writes, as before the threshold)",
+    )
     args = parser.parse_args()
 
     with throwaway_database("bench_status_poll") as database:
@@ -182,17 +212,32 @@ def measure(port: int, cookies: dict[str, str], args: argparse.Namespace) -> Non
     static_lat: list[float] = []
     poll_lat: list[float] = []
     poll_codes: Counter[int] = Counter()
-    written = -heartbeats()
+    written = 0
+    also_rates: list[float] = []
+    also_written = also_total = 0
     for _ in range(args.rounds):
         rate, lat, _codes = load(port, [STATIC], args.seconds, args.threads, etags, cookies)
         static_rates.append(rate)
         static_lat += lat
+        stagger(args.due)
+        written -= heartbeats()  # after the stagger's own updates
         rate, lat, codes = load(port, polls, args.seconds, args.threads, etags, cookies)
+        written += heartbeats()
         poll_rates.append(rate)
         poll_lat += lat
         poll_codes += codes
-    written += heartbeats()
+        if args.also_due is not None:
+            stagger(args.also_due)
+            also_written -= heartbeats()
+            rate, lat, codes = load(port, polls, args.seconds, args.threads, etags, cookies)
+            also_written += heartbeats()
+            also_rates.append(rate)
+            also_total += sum(codes.values())
     static, poll = statistics.median(static_rates), statistics.median(poll_rates)
+    if also_rates:
+        also = statistics.median(also_rates)
+        print(f"status poll, {args.also_due:.0%} due: {also:.0f} req/s, heartbeats {also_written} "
+              f"({also_written / max(also_total, 1):.0%} of polls); poll / static: {also / static:.2f}")  # fmt: skip
     interval = settings.STATUS_POLL_SECONDS
     print(f"{args.claimants} waiting claimants, 1 gunicorn sync worker, {args.threads} client threads, "
           f"{args.rounds} interleaved rounds of {args.seconds:.0f} s (medians)")  # fmt: skip
@@ -200,7 +245,8 @@ def measure(port: int, cookies: dict[str, str], args: argparse.Namespace) -> Non
     for name, rate, lat in (("static file", static, static_lat), ("status poll", poll, poll_lat)):
         print(f"{name:14} {rate:>8.0f} {percentile(lat, 0.5):>7.1f} {percentile(lat, 0.95):>7.1f}")
     total = sum(poll_codes.values())
-    print(f"poll answers: {dict(poll_codes)}; heartbeats written: {written} ({written / max(total, 1):.0%} of polls)")
+    print(f"poll answers: {dict(poll_codes)}; heartbeats written: {written} ({written / max(total, 1):.0%} of polls; "
+          f"{args.due:.0%} of the claimants due before each round)")  # fmt: skip
     print(f"one worker holds about {poll * interval:.0f} waiting claimants polling every {interval} s")
     print(f"poll / static throughput: {poll / static:.2f}")
 

@@ -233,14 +233,24 @@ class JourneyError(Exception):
     """A step the page asked for that the participant's state does not allow (shown as the message)."""
 
 
+def heartbeat_every() -> timedelta:
+    """How old the stored heartbeat grows before a poll writes it again: a third of WAITING_ABSENCE_SECONDS (20 s of
+    60). Every rule that reads it asks for a silence of the whole window (the absence check, the waiting room's and
+    the live pages' "still here", through `left_at`) or longer (an abandoned session: minutes), so a page polling
+    every STATUS_POLL_SECONDS is always seen well inside it, and one whose next two polls fail (its page then waits
+    10 s and 20 s: 35 s silent) still is, as when every poll wrote (docs/decisions.md, poll26)."""
+    return timedelta(seconds=max(1, settings.WAITING_ABSENCE_SECONDS // 3))
+
+
 def participant_seen(*, participant: Participant, now: datetime) -> bool:
-    """The page's poll is its heartbeat: one UPDATE, without history, at most every few seconds. Its commit does
-    not wait for the disk (config.writes.update_columns, durable=False): a heartbeat lost in a crash of the
-    database server is written again by the next poll, and the absence check allows WAITING_ABSENCE_SECONDS."""
+    """The page's poll is its heartbeat: one UPDATE, without history, once the stored one is `heartbeat_every()`
+    old (a poll in between writes nothing). Its commit does not wait for the disk (config.writes.update_columns,
+    durable=False): a heartbeat lost in a crash of the database server is written again by a later poll, and the
+    absence check allows WAITING_ABSENCE_SECONDS."""
     if not in_waiting_room(participant):
         return False
     seen = participant.last_seen_at
-    if seen is not None and now - seen < timedelta(seconds=max(1, settings.STATUS_POLL_SECONDS - 1)):
+    if seen is not None and now - seen < heartbeat_every():
         return False
     participant.last_seen_at = now
     update_columns(participant, ["last_seen_at"], durable=False)
