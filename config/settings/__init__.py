@@ -205,6 +205,12 @@ else:
     # for issue 12: no gain against the floor, and a query of the back office's day view fails under it.)
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c TimeZone=UTC".strip()
+    if env_bool("DB_PREPARE", True):
+        # Lets psycopg keep the statements a query asks PostgreSQL to prepare (config.prepared's `on_server`: the
+        # claimant's status poll, issue 26.5). Django's cursors bind on the client and never prepare, so the
+        # threshold itself never triggers. DB_PREPARE=0 behind a pooler in transaction mode without prepared
+        # statements (PgBouncer before 1.21, or without max_prepared_statements).
+        _options.setdefault("prepare_threshold", 2**31 - 1)
     if env_bool("DB_POOL", False):
         # psycopg's pool inside each process (Django 5.1+): persistent connections must then be off.
         DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -3,6 +3,7 @@ config/prepared.py, the selectors and config/api/authentication.py. These tests 
 them, and the version pins fail on any upgrade at all, so whoever upgrades re-reads those notes first."""
 
 import inspect
+from types import SimpleNamespace
 from typing import Any
 
 import django
@@ -18,6 +19,7 @@ from appointments.models import Appointment, Department
 from claimants.models import ClaimantData
 from config.prepared import Prepared, columns, from_row
 from tests.factories import make_appointment
+from tests.helpers import postgres_only
 
 
 def test_django_is_the_version_whose_internals_were_read() -> None:
@@ -109,3 +111,32 @@ def test_a_connection_marked_checked_is_not_checked_again(monkeypatch) -> None:
         assert wrapper.health_check_done is True
     finally:
         wrapper.health_check_enabled = enabled
+
+
+def test_a_cursor_is_made_as_config_prepared_makes_its_server_cursor() -> None:
+    # config.prepared._server_cursor repeats BaseDatabaseWrapper.cursor() with another cursor class: the health
+    # check, the connection, then `_prepare_cursor` (the error wrapping and the query log) around the new cursor.
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    source = inspect.getsource(BaseDatabaseWrapper._cursor)  # type: ignore[attr-defined]  # not in Django's stubs
+    assert source.index("self.close_if_health_check_failed()") < source.index("self.ensure_connection()")
+    assert "with self.wrap_database_errors:" in source
+    assert "return self._prepare_cursor(self.create_cursor(name))" in source
+
+
+@postgres_only
+def test_djangos_server_binding_cursor_and_psycopgs_prepare_as_config_prepared_uses_them() -> None:
+    # Django's cursor for `server_side_binding`, and psycopg preparing on `prepare=True` only when the connection
+    # has a threshold (Django's default is none: settings sets one, DB_PREPARE).
+    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]  # not in stubs
+    from psycopg import Cursor
+    from psycopg._preparing import Prepare, PrepareManager
+
+    assert issubclass(ServerBindingCursor, Cursor)
+    query: Any = SimpleNamespace(query=b"SELECT 1", types=())  # what the manager reads of psycopg's PostgresQuery
+    manager = PrepareManager()
+    manager.prepare_threshold = None
+    assert manager.get(query, True)[0] == Prepare.NO
+    manager.prepare_threshold = 2**31 - 1
+    assert manager.get(query, True)[0] == Prepare.SHOULD
+    assert manager.get(query, None)[0] == Prepare.NO  # Django's own cursors ask nothing: never prepared

@@ -117,3 +117,36 @@ def test_the_kept_policy_follows_the_settings(client, department, settings) -> N
     after = client.get(page_url(appointment, "/status"))[CSP]
     assert "https://images.example" in after
     assert "https://images.example" not in before
+
+
+def prepared() -> list[tuple[str, int]]:
+    """This connection's statements prepared on the server, with how many times each ran."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        return [(str(statement), int(runs)) for statement, runs in cursor.fetchall()]
+
+
+def test_the_polls_read_is_prepared_once_per_connection_and_unordered(client, department) -> None:
+    appointment = soon(department)
+    waiting(appointment)
+    for _ in range(3):
+        assert client.get(page_url(appointment, "/status")).status_code == 200
+    ((statement, runs),) = prepared()
+    assert '"meetings_participant"."token" = $' in statement
+    assert "ORDER BY" not in statement  # the token is unique: nothing to sort
+    assert runs == 3
+    # After a rollback psycopg forgets its statements (and has the server drop them): the next poll prepares again.
+    with transaction.atomic():
+        Participant.objects.exists()
+        transaction.set_rollback(True)
+    assert prepared() == []
+    assert client.get(page_url(appointment, "/status")).status_code == 200
+    assert [runs for _statement, runs in prepared()] == [1]
+
+
+def test_with_db_prepare_off_nothing_is_prepared(client, department, monkeypatch) -> None:
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "prepare_threshold")
+    appointment = soon(department)
+    for _ in range(2):
+        assert client.get(page_url(appointment, "/status")).status_code == 200
+    assert prepared() == []
