@@ -119,9 +119,9 @@ class BookingForm(forms.Form):
             choices.append((f"{free.start.isoformat()}|{free.agent_id or ''}", label))
         whose = f"{staff_name(agent)}'s" if agent is not None else "any agent's"
         field.choices = [("", f"Choose one of {whose} next free times" if choices else "No free time soon"), *choices]
-        field.help_text = (
-            f"{whose.capitalize()} working hours, clear of their appointments and buffers, for the length above; one "
-            "chosen fills the date, time and agent. Another agent or length: Show free times."
+        field.help_text = (  # "Dana Reid's", as written: str.capitalize() would lower the rest ("Dana reid's")
+            f"{whose[:1].upper()}{whose[1:]} working hours, clear of their appointments and buffers, for the length "
+            "above; one chosen fills the date, time and agent. Another agent or length: Show free times."
         )
         if self.is_bound and self.data.get("free_time"):
             for name in ("date", "time"):

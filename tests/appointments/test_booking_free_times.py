@@ -101,3 +101,16 @@ def test_a_free_time_chosen_books_it_with_its_agent(clock, department, hours) ->
     assert again.status_code == 200
     assert again.context["form"].errors["free_time"] == ["That time is no longer free: choose another."]
     assert not Appointment.objects.filter(claimant__name="Second").exists()
+
+
+def test_the_help_names_the_agent_as_written(clock, department, hours) -> None:
+    dana, _eli = hours
+    dana.first_name, dana.last_name = "Dana", "Reid"
+    dana.save(update_fields=["first_name", "last_name"])
+    shown = logged_in(dana).post(BOOK, {"agent": str(dana.pk), "duration_in_minutes": "30",
+                                        "show_free_times": "Show free times"})  # fmt: skip
+    help_text = str(shown.context["form"].fields["free_time"].help_text)
+    assert help_text.startswith("Dana Reid's working hours, clear of their appointments")  # not "Dana reid's"
+    any_agent = logged_in(dana).post(BOOK, {"agent": "", "duration_in_minutes": "30",
+                                            "show_free_times": "Show free times"})  # fmt: skip
+    assert str(any_agent.context["form"].fields["free_time"].help_text).startswith("Any agent's working hours")
