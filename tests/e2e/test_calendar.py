@@ -171,6 +171,8 @@ def test_the_keyboard_moves_a_block(live_server, page, week_ahead, axe_source) -
     browser_sign_in(page, live_server.url, "desk", journeys.PASSWORD)
     page.goto(f"{live_server.url}{CALENDAR}?date={day.isoformat()}")
     assert accessibility_violations(page, axe_source, WCAG22_AA) == []
+    assert "move it with the arrow keys" in page.inner_text("#calendar-help")  # the grid's help, not the agenda's
+    assert "Choose an appointment to open it" not in page.inner_text("#calendar-help")
     page.focus(f"#block-{first.pk}")
     for _ in range(4):
         page.keyboard.press("ArrowDown")  # a quarter hour each: 11:00
@@ -231,6 +233,10 @@ def test_on_a_phone_the_calendar_is_an_agenda_that_does_not_scroll_sideways(
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         assert page.is_hidden(".cal-grid")
         assert page.is_visible(".cal-agenda")
+        # The help says what this screen offers: no dragging or arrow keys on the agenda.
+        help_text = page.inner_text("#calendar-help")
+        assert "Choose an appointment to open it" in help_text
+        assert "arrow keys" not in help_text
         items = page.locator(".cal-agenda .cal-item")
         shown = [
             (items.nth(i).locator(".cal-ref").inner_text(), items.nth(i).locator(".cal-agent").inner_text())
