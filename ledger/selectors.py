@@ -6,14 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Func, IntegerField, Model
+from django.db.models import Model
 
-from config.prepared import Prepared, from_row
+from config.prepared import HOW_MANY, PagedRead, Prepared, from_row
 from config.prepared import columns as columns_of
 from ledger.models import Entry
 
-_HOW_MANY = Func(template="COUNT(*)", output_field=IntegerField())  # a plain aggregate: no GROUP BY
-_COUNT = Prepared(lambda pk: Entry.objects.filter(appointment_id=pk).order_by().values_list(_HOW_MANY))
+_COUNT = Prepared(lambda pk: Entry.objects.filter(appointment_id=pk).order_by().values_list(HOW_MANY))
 _ORDER = ("sequence", "id")  # the API's order; the id last, so it reads backwards exactly
 _PAGE = Prepared(lambda pk: Entry.objects.filter(appointment_id=pk).order_by(*_ORDER).values_list(*columns_of(Entry)))
 _PAGE_REVERSED = Prepared(
@@ -36,23 +35,13 @@ def appointment_lock(appointment_id: Any) -> None:
     _LOCK.rows(appointment_id if isinstance(appointment_id, uuid.UUID) else uuid.UUID(str(appointment_id)))
 
 
-class EntriesOf:
-    """An appointment's entries, oldest first, as a paginator reads a queryset (`count()`, a slice, `reverse()`):
-    `entries_of(pk).order_by("sequence", "id")`, with statements compiled once."""
-
-    totally_ordered = True
+class EntriesOf(PagedRead):
+    """An appointment's entries, oldest first: `entries_of(pk).order_by("sequence", "id")`, with statements compiled
+    once."""
 
     def __init__(self, pk: uuid.UUID, reversed_order: bool = False) -> None:
-        self.pk, self.reversed_order = pk, reversed_order
+        super().__init__((_PAGE, _PAGE_REVERSED, _COUNT), (pk,), reversed_order)
+        self.pk = pk
 
-    def count(self) -> int:
-        return int(_COUNT.rows(self.pk)[0][0])
-
-    def reverse(self) -> EntriesOf:
-        return EntriesOf(self.pk, not self.reversed_order)
-
-    def __getitem__(self, wanted: slice) -> list[Any]:
-        rows = (_PAGE_REVERSED if self.reversed_order else _PAGE).rows(
-            self.pk, page=(wanted.stop - wanted.start, wanted.start)
-        )
-        return [from_row(row, [Entry])[0] for row in rows]
+    def item(self, row: tuple[Any, ...]) -> Any:
+        return from_row(row, [Entry])[0]

@@ -16,18 +16,17 @@ import functools
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Func, IntegerField, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 from django_filters.constants import EMPTY_VALUES
 
 from appointments.filtersets import AppointmentFilterSet
 from appointments.models import Appointment
-from config.prepared import VisibleTo
+from config.prepared import HOW_MANY, PagedRead, VisibleTo
 
 _FILTERS = AppointmentFilterSet.base_filters  # the declarations, built once with the class
 _TAKEN = ("status", "department_id", "appointment_at_from", "appointment_at_to", "reference", "is_interpreter_needed")
 _IN_SQL = ("is_interpreter_needed", "sort")  # a boolean, and the order: part of the SQL's text, not parameters
-_HOW_MANY = Func(template="COUNT(*)", output_field=IntegerField())  # a plain aggregate: no GROUP BY
 
 Shape = tuple[tuple[str, Any], ...]  # (filter, its value where in the SQL's text, else how many values) in order
 
@@ -57,30 +56,17 @@ def _compiled(shape: Shape) -> tuple[VisibleTo, VisibleTo, VisibleTo]:
         VisibleTo(Appointment, ids),
         VisibleTo(Appointment, lambda appointments, *markers: ids(appointments, *markers).reverse()),
         VisibleTo(
-            Appointment, lambda appointments, *m: _filtered(appointments, shape, m).order_by().values_list(_HOW_MANY)
+            Appointment, lambda appointments, *m: _filtered(appointments, shape, m).order_by().values_list(HOW_MANY)
         ),
     )
 
 
-class FilteredIds:
-    """The ids of the appointments `user` may see that a query's filters keep, in its sort (each ends with the id),
-    as a paginator reads a queryset (`count()`, a slice, `reverse()`)."""
-
-    totally_ordered = True
+class FilteredIds(PagedRead):
+    """The ids of the appointments `user` may see that a query's filters keep, in its sort (each ends with the id)."""
 
     def __init__(self, user: Any, shape: Shape, values: tuple[Any, ...], reversed_order: bool = False) -> None:
-        self.user, self.shape, self.values, self.reversed_order = user, shape, values, reversed_order
-
-    def count(self) -> int:
-        return int(_compiled(self.shape)[2].rows(self.user, *self.values)[0][0])
-
-    def reverse(self) -> FilteredIds:
-        return FilteredIds(self.user, self.shape, self.values, not self.reversed_order)
-
-    def __getitem__(self, wanted: slice) -> list[Any]:
-        ids = _compiled(self.shape)[1 if self.reversed_order else 0]
-        rows = ids.rows(self.user, *self.values, page=(wanted.stop - wanted.start, wanted.start))
-        return [row[0] for row in rows]
+        super().__init__(_compiled(shape), (user, *values), reversed_order)
+        self.user, self.shape = user, shape
 
 
 def filtered_ids(user: Any, query: QueryDict) -> FilteredIds | None:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, models
-from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
 from appointments import hooks, shape
@@ -35,7 +35,7 @@ from appointments.shape import ItemShown
 from appointments.words import change_words, field_label, staff_name, value_words
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from config.actors import Actor
-from config.prepared import Prepared, VisibleTo, from_row
+from config.prepared import HOW_MANY, PagedRead, Prepared, VisibleTo, from_row
 from config.prepared import columns as columns_of  # `columns` names the history's columns above
 
 KINDS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -348,30 +348,16 @@ def shown_rows(ids: tuple[Any, ...]) -> list[tuple[Any, ...]]:
 
 
 # The ids of a caller's appointments in the list's default order (and in reverse, for pages nearer the end), and how
-# many there are, compiled once. The count is COUNT(*), which PostgreSQL answers from the department's index alone
-# (an index-only scan); COUNT(id) reads every row's id from the table (issue 26.3).
+# many there are (COUNT(*): the department's index alone), compiled once.
 _IDS = VisibleTo(Appointment, lambda appointments: appointments.values_list("pk"))
 _IDS_REVERSED = VisibleTo(Appointment, lambda appointments: appointments.reverse().values_list("pk"))
-_HOW_MANY = Func(template="COUNT(*)", output_field=IntegerField())  # a plain aggregate: no GROUP BY
-_COUNT = VisibleTo(Appointment, lambda appointments: appointments.order_by().values_list(_HOW_MANY))
+_COUNT = VisibleTo(Appointment, lambda appointments: appointments.order_by().values_list(HOW_MANY))
 
 
-class CallerIds:
-    """The ids of the appointments `user` may see, in the list's default order (the model's), as a paginator
-    reads a queryset (`count()`, a slice, `reverse()`): what an unfiltered, unsorted list reads, with statements
-    compiled once instead of for every request."""
-
-    totally_ordered = True  # the model's order ends with the id
+class CallerIds(PagedRead):
+    """The ids of the appointments `user` may see, in the list's default order (the model's, which ends with the id):
+    what an unfiltered, unsorted list reads, with statements compiled once instead of for every request."""
 
     def __init__(self, user: Any, reversed_order: bool = False) -> None:
-        self.user, self.reversed_order = user, reversed_order
-
-    def count(self) -> int:
-        return int(_COUNT.rows(self.user)[0][0])
-
-    def reverse(self) -> CallerIds:
-        return CallerIds(self.user, not self.reversed_order)
-
-    def __getitem__(self, wanted: slice) -> list[Any]:
-        ids = _IDS_REVERSED if self.reversed_order else _IDS
-        return [row[0] for row in ids.rows(self.user, page=(wanted.stop - wanted.start, wanted.start))]
+        super().__init__((_IDS, _IDS_REVERSED, _COUNT), (user,), reversed_order)
+        self.user = user
