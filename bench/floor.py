@@ -1176,40 +1176,13 @@ class Bench:
 
     @staticmethod
     def free_times_department(member: Any) -> str:
-        """A department (Europe/London) of 5 agents working Monday to Friday 9:00 to 17:00, 10-minute buffers, a bank
-        holiday, an agent's week of leave and an appointment per agent per working day, as bench/slots.py builds
-        (fewer agents); the member may read it. Returns the path of its free times over 14 days from tomorrow."""
-        from datetime import time as clock
+        """bench/slots.py's department of free times with 5 agents over 14 days from tomorrow (a bank holiday, an
+        agent's week of leave, an appointment per agent per working day); the member may read it. Returns the path
+        of its free times."""
+        from bench.slots import free_times_department
 
-        from appointments.availability import BookingRules, HoursException, WorkingHours
-        from appointments.models import Department
-        from appointments.services import appointment_create
-        from tests.factories import UserFactory
-
-        department = Department.objects.create(name="Bench free times", time_zone="Europe/London")
+        department, _first, window = free_times_department(agents=5, days=14, bank_holiday=6, username="bench-slots-")
         department.members.add(member)
-        BookingRules.objects.create(
-            department=department, slot_minutes=30, buffer_before_minutes=10, buffer_after_minutes=10, horizon_days=90
-        )
-        agents = [UserFactory.create(username=f"bench-slots-{n}", is_staff=True) for n in range(5)]
-        department.members.add(*agents)
-        WorkingHours.objects.bulk_create(
-            WorkingHours(department=department, agent=agent, weekday=day, starts_at=clock(9), ends_at=clock(17))
-            for agent in agents
-            for day in range(5)
-        )
-        start = (datetime.now(UTC) + timedelta(days=1)).date()
-        HoursException.objects.create(department=department, day=start + timedelta(days=6), note="Bank holiday")
-        for offset in range(7):
-            HoursException.objects.create(department=department, agent=agents[0], day=start + timedelta(days=offset))
-        for offset in range(14):
-            day = start + timedelta(days=offset)
-            for index, agent in enumerate(agents if day.weekday() < 5 else []):
-                appointment_create(
-                    department=department, appointment_at=datetime.combine(day, clock(9 + index), tzinfo=UTC),
-                    duration_in_minutes=45, claimant={"name": f"Slot {offset}-{index}"}, actor=None, agent_id=agent.pk,
-                )  # fmt: skip
-        window = f"from={start:%Y-%m-%d}T00:00:00Z&to={start + timedelta(days=14):%Y-%m-%d}T00:00:00Z"
         return f"departments/{department.pk}/slots?{window}"
 
     def patch_body(self, index: int, n: int) -> dict[str, Any]:

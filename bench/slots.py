@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -43,29 +44,34 @@ from tests.support import gunicorn, throwaway_database  # noqa: E402
 AGENTS = 20
 
 
-def build() -> tuple[str, str, str]:
-    department = Department.objects.create(name="Bench", time_zone="Europe/London")
+def free_times_department(*, agents: int, days: int, bank_holiday: int, username: str) -> tuple[Department, Any, str]:
+    """A department (Europe/London) of `agents` agents (`username` and their number) working Monday to Friday 9:00
+    to 17:00 with 30-minute slots and 10-minute buffers, each with an appointment on every working day of the `days`
+    from tomorrow, a bank holiday `bank_holiday` days on and the first agent's week of leave (bench/floor.py's free
+    times are this, smaller). Returns the department, its first appointment and the free times' query over the
+    `days`."""
+    department = Department.objects.create(name="Bench free times", time_zone="Europe/London")
     BookingRules.objects.create(
         department=department, slot_minutes=30, buffer_before_minutes=10, buffer_after_minutes=10, horizon_days=90
     )
     users = get_user_model()
-    agents = [users.objects.create_user(f"agent{n}", is_staff=True) for n in range(AGENTS)]
-    department.members.add(*agents)
+    staff = [users.objects.create_user(f"{username}{n}", is_staff=True) for n in range(agents)]
+    department.members.add(*staff)
     WorkingHours.objects.bulk_create(
         WorkingHours(department=department, agent=agent, weekday=day, starts_at=clock(9), ends_at=clock(17))
-        for agent in agents
+        for agent in staff
         for day in range(5)
     )
     start = (datetime.now(UTC) + timedelta(days=1)).date()
-    HoursException.objects.create(department=department, day=start + timedelta(days=10), note="Bank holiday")
+    HoursException.objects.create(department=department, day=start + timedelta(days=bank_holiday), note="Bank holiday")
     for offset in range(7):
-        HoursException.objects.create(department=department, agent=agents[0], day=start + timedelta(days=offset))
+        HoursException.objects.create(department=department, agent=staff[0], day=start + timedelta(days=offset))
     first = None
-    for offset in range(30):
+    for offset in range(days):
         day = start + timedelta(days=offset)
         if day.weekday() > 4:
             continue
-        for index, agent in enumerate(agents):
+        for index, agent in enumerate(staff):
             at = datetime.combine(day, clock(9 + index % 8), tzinfo=UTC)
             created = appointment_create(
                 department=department,
@@ -76,11 +82,16 @@ def build() -> tuple[str, str, str]:
                 agent_id=agent.pk,
             )
             first = first or created
-    reader = users.objects.create_user("reader")
+    window = f"from={start:%Y-%m-%d}T00:00:00Z&to={start + timedelta(days=days):%Y-%m-%d}T00:00:00Z"
+    return department, first, window
+
+
+def build() -> tuple[str, str, str]:
+    department, first, window = free_times_department(agents=AGENTS, days=30, bank_holiday=10, username="agent")
+    reader = get_user_model().objects.create_user("reader")
     department.members.add(reader)
     _row, token = api_token_create(user=reader, expires_in=None)
     assert first is not None
-    window = f"from={start:%Y-%m-%d}T00:00:00Z&to={start + timedelta(days=30):%Y-%m-%d}T00:00:00Z"
     return token, f"/api/v1/appointments/{first.pk}", f"/api/v1/departments/{department.pk}/slots?{window}"
 
 
