@@ -29,6 +29,8 @@ class BackOfficeSite(AdminSite):
     site_url = "/admin/appointments/appointment/"
 
     def get_urls(self) -> list[Any]:
+        from django.views.i18n import JavaScriptCatalog
+
         from config import second_factor
 
         return [
@@ -39,6 +41,37 @@ class BackOfficeSite(AdminSite):
                 "second-factor/recovery-codes/",
                 self.admin_view(lambda r: second_factor.recovery_codes_view(self, r)),
                 name="recovery_codes",
+            ),
+            path(
+                "second-factor/passkeys/",
+                self.admin_view(lambda r: second_factor.passkeys_view(self, r)),
+                name="passkeys",
+            ),
+            # The passkey ceremonies answer JSON to the page's script; each says itself who may run it.
+            path(
+                "second-factor/passkey/register/",
+                second_factor.PasskeyRegisterBegin.as_view(),
+                name="passkey_register_begin",
+            ),
+            path(
+                "second-factor/passkey/registered/",
+                second_factor.PasskeyRegisterComplete.as_view(),
+                name="passkey_register_complete",
+            ),
+            path(
+                "second-factor/passkey/sign-in/",
+                second_factor.PasskeySignInBegin.as_view(),
+                name="passkey_sign_in_begin",
+            ),
+            path(
+                "second-factor/passkey/signed-in/",
+                second_factor.PasskeySignInComplete.as_view(),
+                name="passkey_sign_in_complete",
+            ),
+            path(
+                "second-factor/jsi18n/",
+                JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
+                name="passkey_i18n",
             ),
             *super().get_urls(),
         ]

@@ -1,17 +1,23 @@
-"""The second factor of staff signed in with a password kept here (issue 25.2): an authenticator app's code (TOTP)
-or a one-time recovery code, asked after the password and before the back office opens, when
-STAFF_SECOND_FACTOR_REQUIRED is on (the default without DEBUG).
+"""The second factor of staff signed in with a password kept here (issue 25.2): a passkey (WebAuthn), an
+authenticator app's code (TOTP) or a one-time recovery code, asked after the password and before the back office
+opens, when STAFF_SECOND_FACTOR_REQUIRED is on (the default without DEBUG).
 
 django-otp keeps the devices (TOTPDevice, StaticDevice for the recovery codes), checks codes with its throttling
 (each wrong code doubles the wait) and marks the session verified (`request.user.is_verified()`). This module is
 the pages around it: enrolment (a QR code made by segno, the key written out, a code to confirm, then the recovery
 codes shown once) and the check at each sign-in. The password step is the admin's own sign-in form, so django-axes'
-lockout still applies to it. Staff signed in through their organisation's identity provider (OIDC) are not asked:
-the provider holds the factor (`signed_in_elsewhere`).
+lockout still applies to it.
+
+Passkeys are django-otp-webauthn's devices (WebAuthnCredential, a django-otp Device like the others): its views run
+the two ceremonies (registration, authentication) with py_webauthn, checking the challenge, the origin and the
+domain, and its script drives the browser's side; the classes below only say who may run them (staff signed in here
+with their password, never without it) and where each ends. Staff signed in through their organisation's identity
+provider (OIDC) are not asked: the provider holds the factor (`signed_in_elsewhere`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import segno
@@ -22,13 +28,24 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import devices_for_user, login, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+from django_otp_webauthn.views import (
+    BeginCredentialAuthenticationView,
+    BeginCredentialRegistrationView,
+    CompleteCredentialAuthenticationView,
+    CompleteCredentialRegistrationView,
+)
+
+logger = logging.getLogger(__name__)
 
 RECOVERY_DEVICE = "Recovery codes"
 APP_DEVICE = "Authenticator app"
+# The recovery codes made when a first factor was a passkey, kept in the session until the page shows them once.
+_CODES_TO_SHOW = "second_factor_codes_to_show"
 
 
 def signed_in_elsewhere(request: HttpRequest) -> bool:
@@ -107,13 +124,15 @@ def second_factor_view(site: Any, request: HttpRequest) -> HttpResponse:
     if not any(devices_for_user(user)):
         return _enrol(site, request)
     form = CodeForm(request.POST or None)
+    has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
     if request.method == "POST" and form.is_valid():
         device = _verified_device(user, form.cleaned_data["code"])
         if device is not None:
             login(request, device)
             return HttpResponseRedirect(_next(request))
         form.add_error("code", "That code is not right, or it was used already. Wait a moment and try again.")
-    context = _context(request, site, "Enter your code", form=form)
+    title = "Use your passkey or a code" if has_passkey else "Enter your code"
+    context = _context(request, site, title, form=form, has_passkey=has_passkey, passkey=_passkey_config(request))
     return _no_store(render(request, "admin/second_factor/verify.html", context))
 
 
@@ -142,6 +161,8 @@ def _enrol(site: Any, request: HttpRequest) -> HttpResponse:
         form=form,
         qr=segno.make(uri, error="m").svg_data_uri(scale=5, border=2),
         key=_grouped(device.key),
+        passkey=_passkey_config(request),
+        codes_page=f"{reverse('admin:recovery_codes')}?{urlencode({'next': _next(request)})}",
     )
     return _no_store(render(request, "admin/second_factor/enrol.html", context))
 
@@ -155,10 +176,103 @@ def _grouped(hex_key: str) -> str:
 
 
 def recovery_codes_view(site: Any, request: HttpRequest) -> HttpResponse:
-    """A verified staff member replaces their recovery codes (the old ones stop working)."""
-    if request.method != "POST":
+    """A verified staff member replaces their recovery codes (the old ones stop working). Just after a passkey
+    was their first factor, the codes made with it are shown here, once."""
+    codes = request.session.pop(_CODES_TO_SHOW, None)
+    if request.method != "POST" and not codes:
         context = _context(request, site, "Recovery codes", codes=None)
         return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
-    codes = new_recovery_codes(request.user)
+    codes = codes or new_recovery_codes(request.user)
     context = _context(request, site, "Your recovery codes", codes=codes)
     return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
+
+
+# Passkeys: who may run a ceremony, and where each ends.
+
+
+def _passkey_config(request: HttpRequest) -> dict[str, Any]:
+    """What django-otp-webauthn's script reads from the page (its `otp_webauthn_config`): this site's ceremony
+    URLs and the form token. The page's hidden `next` field is where a sign-in with a passkey goes on to."""
+    from django.middleware.csrf import get_token
+
+    return {
+        "beginRegistrationUrl": reverse("admin:passkey_register_begin"),
+        "completeRegistrationUrl": reverse("admin:passkey_register_complete"),
+        "beginAuthenticationUrl": reverse("admin:passkey_sign_in_begin"),
+        "completeAuthenticationUrl": reverse("admin:passkey_sign_in_complete"),
+        "autocompleteLoginFieldSelector": None,
+        "nextFieldSelector": "input[name='next']",
+        "csrfToken": get_token(request),
+    }
+
+
+class _StaffWithPassword:
+    """A ceremony runs only for an active staff member signed in here with their password: never for someone not
+    signed in (passkeys are not a way in without the password, whose lockout stays) nor for staff signed in
+    through their organisation (its provider holds their factor)."""
+
+    request: HttpRequest
+
+    def get_user(self) -> Any:
+        user = self.request.user
+        if user.is_authenticated and user.is_active and user.is_staff and not signed_in_elsewhere(self.request):
+            return user
+        return None
+
+
+class PasskeyRegisterBegin(_StaffWithPassword, BeginCredentialRegistrationView):
+    pass
+
+
+class PasskeyRegisterComplete(_StaffWithPassword, CompleteCredentialRegistrationView):
+    """A passkey made: a staff member's first factor also gets recovery codes (a passkey can be lost with its
+    device), kept in the session for the recovery codes page to show once."""
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        first = not any(devices_for_user(self.request.user))
+        response: HttpResponse = super().post(*args, **kwargs)
+        if response.status_code == 200 and first:
+            self.request.session[_CODES_TO_SHOW] = new_recovery_codes(self.request.user)
+        return response
+
+
+class PasskeySignInBegin(_StaffWithPassword, BeginCredentialAuthenticationView):
+    pass
+
+
+class PasskeySignInComplete(_StaffWithPassword, CompleteCredentialAuthenticationView):
+    def get_success_url(self) -> str:
+        return _next(self.request)
+
+
+def passkeys_view(site: Any, request: HttpRequest) -> HttpResponse:
+    """A verified staff member's passkeys: each with when it was made and last used, one more added, one removed.
+    The last of all their factors cannot be removed (they would be asked to enrol again at the next sign-in: a
+    lost factor is reset by a superuser instead)."""
+    user = request.user
+    passkeys = WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at")
+    error = ""
+    if request.method == "POST" and "remove" in request.POST:
+        passkey = passkeys.filter(pk=_int_or_none(request.POST["remove"])).first()
+        if passkey is None:
+            error = "That passkey is not one of yours, or it was removed already."
+        elif len(list(devices_for_user(user))) <= 1:
+            error = "This passkey is your only second factor: add another one before you remove it."
+        else:
+            passkey.delete()
+            logger.info("Passkey removed user_id=%s", user.pk)  # the id only: no name
+            return HttpResponseRedirect(reverse("admin:passkeys") + "?removed=1")
+    context = _context(
+        request,
+        site,
+        "Your passkeys",
+        passkeys=list(passkeys),
+        error=error,
+        removed="removed" in request.GET,
+        passkey=_passkey_config(request),
+    )
+    return _no_store(render(request, "admin/second_factor/passkeys.html", context, status=400 if error else 200))
+
+
+def _int_or_none(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None

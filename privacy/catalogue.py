@@ -95,6 +95,19 @@ NOT_PERSONAL: dict[str, tuple[str, frozenset[str]]] = {
         | frozenset({"created_at", "last_used_at"}),
     ),
     "otp_static.StaticToken": (_STAFF, frozenset({"id", "device", "token"})),
+    # Passkeys (django-otp-webauthn): a public key and its bookkeeping, the browser's answer when one was made, and
+    # the random handle the authenticator stores for the staff member.
+    "django_otp_webauthn.WebAuthnCredential": (
+        _STAFF,
+        frozenset({"id", "user", "name", "confirmed", "created_at", "last_used_at", "credential_type"})
+        | frozenset({"credential_id", "public_key", "transports", "sign_count", "backup_eligible", "backup_state"})
+        | frozenset({"aaguid", "credential_id_sha256", "discoverable"}),
+    ),
+    "django_otp_webauthn.WebAuthnAttestation": (
+        _STAFF,
+        frozenset({"id", "fmt", "data", "client_data_json", "credential"}),
+    ),
+    "django_otp_webauthn.WebAuthnUserHandle": (_STAFF, frozenset({"handle_hex", "user"})),
     "account.EmailAddress": (_STAFF, frozenset({"id", "user", "email", "verified", "primary"})),
     "account.EmailConfirmation": (_STAFF, frozenset({"id", "email_address", "created", "sent", "key"})),
     "socialaccount.SocialApp": (

@@ -14,6 +14,7 @@ import os
 import secrets
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,14 @@ STAFF_SECOND_FACTOR_REQUIRED = env_bool("STAFF_SECOND_FACTOR_REQUIRED", not DEBU
 # The claimant's page (`url` in the representation) and the video rooms live on these bases.
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 VIDEO_BASE_URL = env_url("VIDEO_BASE_URL", "https://meet.jit.si")
+# Passkeys (WebAuthn) as staff's second factor (config/second_factor.py): a passkey belongs to a domain (the relying
+# party) and is offered only on pages of the origins listed. Both default to the service's address; a loopback
+# address is named "localhost", the one name browsers accept for a passkey without HTTPS (an IP address never is).
+_PUBLIC = urlsplit(PUBLIC_BASE_URL)
+_PASSKEY_HOST = "localhost" if _PUBLIC.hostname in {"127.0.0.1", "::1"} else (_PUBLIC.hostname or "localhost")
+_PASSKEY_PORT = f":{_PUBLIC.port}" if _PUBLIC.port else ""
+OTP_WEBAUTHN_RP_ID = env_str("PASSKEY_DOMAIN", _PASSKEY_HOST)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("PASSKEY_ORIGINS", [f"{_PUBLIC.scheme}://{_PASSKEY_HOST}{_PASSKEY_PORT}"])
 # The claimant's page: the join window opens this long before the appointment and closes this long after its end;
 # a claimant whose page stops polling for WAITING_ABSENCE_SECONDS leaves the waiting room; 5 wrong dates of birth
 # lock a browser out of a link, and 20 from all browsers lock the link, until staff unlock it (docs/decisions.md).
@@ -113,6 +122,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",

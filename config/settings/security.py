@@ -76,3 +76,7 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
 # How many recovery codes enrolment gives (each works once).
 RECOVERY_CODE_COUNT = 10
+# Passkeys (django-otp-webauthn) are a second factor only, after the password (whose lockout stays): never a sign-in
+# without it. The name the browser shows when one is made; its domain and origins are in config/settings/__init__.py.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Appointments"
