@@ -17,7 +17,7 @@ from urllib.parse import quote  # noqa: E402
 
 from django.conf import settings  # noqa: E402
 from django.contrib.admin import AdminSite  # noqa: E402
-from django.contrib.auth import REDIRECT_FIELD_NAME  # noqa: E402
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout  # noqa: E402
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect  # noqa: E402
 from django.urls import path, reverse  # noqa: E402
 
@@ -78,8 +78,9 @@ class BackOfficeSite(AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         from config.second_factor import second_factor_passed
+        from config.sign_in import password_session_allowed
 
-        return super().has_permission(request) and second_factor_passed(request)
+        return super().has_permission(request) and password_session_allowed(request) and second_factor_passed(request)
 
     def start(self, request: HttpRequest) -> HttpResponse:
         """Where signing in lands (issue 17.11): the day's appointments for whoever may see them, otherwise the
@@ -89,7 +90,12 @@ class BackOfficeSite(AdminSite):
         return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        from config.sign_in import password_session_allowed, passwords_for_superusers_only
+
         user = request.user
+        if user.is_authenticated and not password_session_allowed(request):
+            logout(request)  # a password session from before passwords were kept for the break-glass account
+            user = request.user
         if request.method == "GET" and user.is_authenticated and user.is_active and user.is_staff:
             # Signed in with a password, without the second factor yet (has_permission said no): ask for it.
             from config.second_factor import second_factor_passed
@@ -107,7 +113,11 @@ class BackOfficeSite(AdminSite):
             }
             for provider in settings.OIDC_PROVIDERS
         ]
-        extra_context = {"organisation_providers": providers, **(extra_context or {})}
+        extra_context = {
+            "organisation_providers": providers,
+            "break_glass_only": passwords_for_superusers_only(),
+            **(extra_context or {}),
+        }
         # Django sends a sign-in without a page to return to to its index of models; staff start on their day.
         if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
             start = reverse("admin:start", current_app=self.name)

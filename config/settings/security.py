@@ -10,8 +10,12 @@ from config.settings.env import env_bool, env_int, env_list
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses a locked-out username/address pair before the password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # Refuses the password of anyone but a superuser when PASSWORDS_FOR_SUPERUSERS_ONLY is on (config/sign_in.py).
+    "config.sign_in.BreakGlassOnlyBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Staff sign in through their organisation only, but for a superuser's password: the break-glass account.
+PASSWORDS_FOR_SUPERUSERS_ONLY = env_bool("PASSWORDS_FOR_SUPERUSERS_ONLY", False)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
 # Lock the username on the address it was attacked from, so an attacker cannot lock a colleague out everywhere.
