@@ -19,7 +19,8 @@ The API is measured against the lean one; the pipelined one shows what the round
 
 1. Proof: for each endpoint each floor and the API answer byte for byte the same body and ETag (a GET, a list
    of 15 and of 100, filtered and sorted, with every documented filter but `q` and `reference`, an appointment's
-   participants, its events (the ledger), a department's free times over 14 days; a PATCH of time, duration,
+   participants, its events (the ledger), a department's free times over 14 days, the claimant's status poll
+   (its heartbeat written when due, not before); a PATCH of time, duration,
    phone and one data value, the same as POST `_method=PATCH` with a form, a cancel and a guest's invitation,
    each applied to the same appointment and rolled back; a create), a write's generated values (ids, tokens, its
    time) mapped before comparing, and write the same rows (every table the change touches and the task's row,
@@ -59,6 +60,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,11 +76,13 @@ django.setup()
 import phonenumbers  # noqa: E402
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core import signing  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import IntegrityError, connection, transaction  # noqa: E402
 from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.urls import include, path, reverse  # noqa: E402
+from django.utils.cache import patch_vary_headers  # noqa: E402
 from django.utils.dateparse import parse_datetime  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 from django_guid import get_guid  # noqa: E402
@@ -90,11 +94,17 @@ from appointments import shape  # noqa: E402
 from appointments.models import FEATURE_FIELDS  # noqa: E402
 from appointments.selectors import COLUMNS  # noqa: E402 (the shape's columns, then the claimant's id)
 from config.api.fields import milliseconds, seconds  # noqa: E402 (the contract's two time formats, for the PATCH)
+from config.prepared import _server_cursor  # noqa: E402 (the cursor PostgreSQL prepares on: the API's poll uses it)
 from events.tasks import events_dispatch  # noqa: E402
 from ledger.chain import GENESIS, canonical, entry_hash  # noqa: E402 (the canonical form, not the writing)
+from meetings.browsers import Browser, browser_digest  # noqa: E402 (the cookie's digest, as the page's)
+from meetings.page_language import request_language  # noqa: E402 (the page's language: the guard says it)
+from meetings.services.pages import PageState, heartbeat_every, page_state  # noqa: E402 (the state's rules: Python)
+from meetings.video import video_origin  # noqa: E402 (the CSP's one addition on the claimant's pages)
 
 API_PATH = "/api/v1/appointments"
 RATE_PER_MINUTE = 10**9  # the benchmark measures work, not the limit (the API's limit is raised to match)
+settings.PUBLIC_PAGE_RATE_PER_MINUTE = RATE_PER_MINUTE  # and the public pages' (the servers' by their environment)
 
 # --- the floor views ------------------------------------------------------------------------------------------
 
@@ -1120,6 +1130,115 @@ def _create_unit(
     return rep
 
 
+# --- the claimant's status poll (issue 26.2) ------------------------------------------------------------------------
+
+_BROWSER_COOKIE = "join_browser"  # meetings.views' cookie: this browser's key, signed with the link in its salt
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# What the poll's state, heartbeat and waiting room read: the live participant of the link, its appointment, and
+# whether this browser is locked out of it, in one statement (prepared by PostgreSQL, as the API's is).
+_POLL = (
+    "SELECT p.id, p.role, p.identity_locked_at, p.joined_waiting_at, p.left_at, p.admitted_at, p.browser_digest, "
+    "p.last_seen_at, p.shown_to_staff_at, p.message_sent_at, a.status, a.outcome, a.appointment_at, "
+    "a.duration_in_minutes, EXISTS (SELECT 1 FROM meetings_participantbrowser b WHERE b.participant_id = p.id "
+    "AND b.digest = %s AND b.identity_locked_at IS NOT NULL) "
+    "FROM meetings_participant p JOIN appointments_appointment a ON a.id = p.appointment_id "
+    "WHERE p.token = %s AND p.revoked_at IS NULL"
+)
+_MESSAGE = (
+    "SELECT id, text, prepared FROM meetings_waitingmessage WHERE participant_id = %s AND created_at >= %s "
+    "ORDER BY created_at DESC LIMIT 1"
+)
+# The heartbeat as config.writes writes it outside a transaction: its commit does not wait for the disk.
+_SEEN = (
+    "UPDATE meetings_participant SET last_seen_at = %s "
+    "WHERE id = %s AND set_config('synchronous_commit', 'off', true) = 'off'"
+)
+
+
+def _browser_key(request: HttpRequest, token: str) -> str | None:
+    try:
+        key = request.get_signed_cookie(_BROWSER_COOKIE, salt=token)
+    except (KeyError, signing.BadSignature):
+        return None
+    return key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]{43}", key) else None
+
+
+def _public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The public pages' guard as meetings.views.public keeps it: a per-address counter (one cache operation),
+    the page's language said, and the headers that keep the page and its token to the participant."""
+
+    def guarded(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        key = f"floor-join:{request.META.get('REMOTE_ADDR')}:{int(time.time() // 60)}"
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's first hit
+            count = 1 if cache.add(key, 1, 120) else cache.incr(key)
+        response = HttpResponse(status=429) if count > settings.PUBLIC_PAGE_RATE_PER_MINUTE else view(request, **kwargs)
+        response["Content-Language"] = request_language(request)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        origin = video_origin()
+        response._csp_update = {"script-src": [origin], "frame-src": [origin], "connect-src": [origin]}  # type: ignore[attr-defined]
+        return response
+
+    return guarded
+
+
+@_public
+def floor_status(request: HttpRequest, token: str, pipelined: bool = False) -> HttpResponse:
+    """The claimant's page's poll: the state in a few bytes, 304 while nothing changed, the heartbeat written when
+    due. One prepared read; the state worked out by the service's own rules (meetings.services.pages.page_state,
+    plain Python) over the row; a second read only when a message came since the participant joined. A prepared
+    message (in the page's language) is not hand-written here: the benchmark's claimant has none."""
+    if not _TOKEN.match(token):
+        return HttpResponse(status=404)
+    key = _browser_key(request, token)
+    digest = browser_digest(key) if key else None
+    with _server_cursor("default") as cursor:
+        cursor.execute(_POLL, [digest, token])
+        row = cursor.fetchone()
+        if row is None:
+            return HttpResponse(status=404)
+        (pk, role, locked_at, joined, left, admitted, held_by, seen, shown, sent, status, outcome, at, minutes,
+         locked_out) = row  # fmt: skip
+        appointment = SimpleNamespace(
+            status=status, outcome=outcome, appointment_at=at, ends_at=at + timedelta(minutes=minutes)
+        )
+        participant = SimpleNamespace(
+            appointment=appointment, role=role, identity_locked_at=locked_at, joined_waiting_at=joined,
+            left_at=left, admitted_at=admitted, browser_digest=held_by,
+        )  # fmt: skip
+        browser = Browser(digest=digest, locked_out=bool(locked_out))
+        now = datetime.now(UTC)
+        state = page_state(cast(Any, participant), now, browser)
+        body: dict[str, Any] = {
+            "state": state,
+            "status": status,
+            "appointment_at": at.isoformat(),
+            "duration_in_minutes": minutes,
+        }
+        in_room = joined is not None and left is None
+        if state == PageState.WAITING:
+            if shown is not None and joined is not None and shown >= joined:
+                body["staff_know"] = True
+            if joined is not None and sent is not None and sent >= joined:
+                cursor.execute(_MESSAGE, [pk, joined])
+                message = cursor.fetchone()
+                if message is not None:
+                    if message[2]:
+                        return HttpResponse(status=501)
+                    body["message"] = {"id": message[0], "text": message[1]}
+        seen_here = browser.holds(cast(Any, participant)) or held_by is None
+        if seen_here and in_room and (seen is None or now - seen >= heartbeat_every()):
+            cursor.execute(_SEEN, [now, pk])
+    etag = '"' + hashlib.sha256(_text(body).encode()).hexdigest()[:40] + '"'
+    if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    return HttpResponse(json.dumps(body).encode(), content_type="application/json", headers={"ETag": etag})
+
+
 urlpatterns = [
     path("floor/appointments", floor_appointments),
     path("floor/appointments/<str:pk>", floor_appointment),
@@ -1128,6 +1247,7 @@ urlpatterns = [
     path("floor/appointments/<str:pk>/participants", floor_participants),
     path("floor/appointments/<str:pk>/guests", floor_guests),
     path("floor/departments/<str:pk>/slots", floor_slots),
+    path("floor/join/<str:token>/status", floor_status),
     path("floor-rt/appointments", floor_appointments, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>", floor_appointment, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>/cancel", floor_cancel, {"pipelined": True}),
@@ -1135,6 +1255,7 @@ urlpatterns = [
     path("floor-rt/appointments/<str:pk>/participants", floor_participants, {"pipelined": True}),
     path("floor-rt/appointments/<str:pk>/guests", floor_guests, {"pipelined": True}),
     path("floor-rt/departments/<str:pk>/slots", floor_slots, {"pipelined": True}),
+    path("floor-rt/join/<str:token>/status", floor_status, {"pipelined": True}),  # one statement: nothing to pipeline
     path("", include("config.urls")),
 ]
 settings.ROOT_URLCONF = __name__
@@ -1173,6 +1294,31 @@ class Bench:
         self.n = 0
         self.created: list[str] = []  # the creates' appointments, which the cancels take in turn
         self.slots = self.free_times_department(member.user)
+        self.poll_token, self.cookie = self.waiting_claimant()
+        self.client.cookies.load(self.cookie)
+
+    def waiting_claimant(self) -> tuple[str, str]:
+        """An appointment starting in 5 minutes whose claimant waits in the waiting room (the device checked, just
+        seen) in the browser that holds the link, as bench/status_poll.py's; its link's token and the Cookie
+        header that browser sends (the API ignores it)."""
+        from django.utils import timezone
+
+        from appointments.models import Appointment, Status
+        from meetings.browsers import new_browser_key
+        from meetings.models import Participant, Role
+        from tests.factories import make_appointment
+
+        now = timezone.now()
+        appointment = make_appointment(self.department, appointment_at=now + timedelta(minutes=5),
+                                       claimant={"name": "Waiting claimant"})  # fmt: skip
+        Appointment.objects.filter(pk=appointment.pk).update(status=Status.WAITING)
+        claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
+        key = new_browser_key()
+        Participant.objects.filter(pk=claimant.pk).update(
+            device_checked_at=now, joined_waiting_at=now, last_seen_at=now, browser_digest=browser_digest(key)
+        )
+        signed = signing.get_cookie_signer(salt=f"{_BROWSER_COOKIE}{claimant.token}").sign(key)
+        return claimant.token, f"{_BROWSER_COOKIE}={signed}"
 
     @staticmethod
     def free_times_department(member: Any) -> str:
@@ -1242,7 +1388,12 @@ class Bench:
             "invite a guest": guest,
             "events": lambda prefix: ("GET", f"{prefix}/appointments/{self.ids[0]}/events", None),
             "free times": lambda prefix: ("GET", f"{prefix}/{self.slots}", None),
+            "status poll": self.poll,
         }
+
+    def poll(self, prefix: str) -> tuple[str, str, None]:
+        """The claimant's page's poll: the service's at /join/…, a floor's under its prefix."""
+        return "GET", f"{'' if prefix == '/api/v1' else prefix}/join/{self.poll_token}/status", None
 
     def every_filter(self) -> str:
         """Every filter docs/integrating.md lists but `q` and `reference` (which would leave one row)."""
@@ -1360,8 +1511,9 @@ def prove(bench: Bench) -> None:
         prove_one(bench, floor_prefix)
     print("Proof: both floors (lean, and pipelined in the fewest round trips) answer byte for byte what the API")
     print("answers (bodies and ETags; GET, If-None-Match, the lists filtered or not, participants, events, free")
-    print("times, PATCH, POST _method=PATCH with a form, create, cancel, a guest's invitation) and write the same rows")
-    print("in every table, the outbox's task row included (time columns aside; generated values mapped first).\n")
+    print("times, the claimant's status poll, PATCH, POST _method=PATCH with a form, create, cancel, a guest's")
+    print("invitation) and write the same rows in every table, the outbox's task row included (time columns aside;")
+    print("generated values mapped first); the poll writes its heartbeat when due and not before.\n")
 
 
 READS = ("GET one", "list, 15 per page", "list, 100 per page", "list, filtered+sorted", "list, every filter",
@@ -1381,6 +1533,7 @@ def prove_one(bench: Bench, floor_prefix: str) -> None:
             path = requests[name](prefix)[1]
             response = bench.call("GET", path, None, {"If-None-Match": bench.call("GET", path, None)["ETag"]})
             assert response.status_code == 304, f"{prefix} {name}: If-None-Match did not answer 304"
+    prove_poll(bench, floor_prefix)
     rows_of(bench.ids[1])  # clears the queue's rows written while setting up
     one, two, three = (f"appointments/{bench.ids[index]}" for index in (1, 2, 3))
     changes: dict[
@@ -1415,6 +1568,37 @@ def prove_one(bench: Bench, floor_prefix: str) -> None:
     (ours, our_rows), (floor, floor_rows) = created
     compare_mapped(f"{floor_prefix} create", ours, our_rows, floor, floor_rows)
     assert floor.get("Location"), "the floor's create names no Location"
+
+
+def prove_poll(bench: Bench, floor_prefix: str) -> None:
+    """The claimant's status poll: the same body and ETag for the waiting claimant, 304 on `If-None-Match`, and
+    each writes the heartbeat once it is due and not before."""
+    from django.utils import timezone
+
+    from meetings.models import Participant
+
+    claimant = Participant.objects.filter(token=bench.poll_token)
+    ours, floor = (bench.call(*bench.poll(prefix)) for prefix in ("/api/v1", floor_prefix))
+    assert ours.status_code == floor.status_code == 200, (ours.content[:300], floor.content[:300])
+    assert ours.content == floor.content, f"{floor_prefix} status poll: the bodies differ\n{ours.content!r}"
+    assert ours.get("ETag") == floor.get("ETag"), f"{floor_prefix} status poll: the ETags differ"
+    assert json.loads(ours.content)["state"] == PageState.WAITING, ours.content
+    for header in ("Content-Type", "Content-Language", "Vary", "Cache-Control", "Referrer-Policy", "X-Robots-Tag",
+                   "Content-Security-Policy"):  # fmt: skip
+        assert ours.get(header) == floor.get(header), f"{floor_prefix} status poll: {header} differs"
+    for prefix in ("/api/v1", floor_prefix):
+        path = bench.poll(prefix)[1]
+        assert bench.call("GET", path, None, {"If-None-Match": ours["ETag"]}).status_code == 304, prefix
+        just_seen = timezone.now() - timedelta(seconds=1)
+        claimant.update(last_seen_at=just_seen)
+        bench.call("GET", path, None)
+        assert claimant.get().last_seen_at == just_seen, f"{prefix}: a heartbeat written before it was due"
+        stale = timezone.now() - heartbeat_every() - timedelta(seconds=1)
+        claimant.update(last_seen_at=stale)
+        bench.call("GET", path, None)
+        seen = claimant.get().last_seen_at
+        assert seen is not None, f"{prefix}: the heartbeat was cleared"
+        assert seen > stale, f"{prefix}: the heartbeat due was not written"
 
 
 def compare_mapped(what: str, ours: Any, our_rows: Rows, floor: Any, floor_rows: Rows) -> None:
@@ -1505,7 +1689,7 @@ def in_process(bench: Bench, rounds: int) -> tuple[Timed, dict[str, dict[str, in
 
 def over_http(bench: Bench, port: int, rounds: int) -> Timed:
     requests = bench.requests()
-    headers = {"Authorization": f"Bearer {bench.token}", "Host": "127.0.0.1"}
+    headers = {"Authorization": f"Bearer {bench.token}", "Host": "127.0.0.1", "Cookie": bench.cookie}
     times: dict[str, dict[str, list[float]]] = {name: {side: [] for side in SIDES} for name in requests}
     for round_number in range(rounds + 10):
         for name, build in requests.items():
@@ -1611,7 +1795,11 @@ def main() -> None:
         ratios = report(f"In-process (Django's test client), {args.rounds} requests each side, interleaved, medians:",
                         timed, counts)  # fmt: skip
         connection.close()
-        server_env = env | {"PYTHONPATH": str(ROOT / "bench"), "API_RATE_LIMIT": f"{RATE_PER_MINUTE}/min"}
+        server_env = env | {
+            "PYTHONPATH": str(ROOT / "bench"),
+            "API_RATE_LIMIT": f"{RATE_PER_MINUTE}/min",
+            "PUBLIC_PAGE_RATE_PER_MINUTE": str(RATE_PER_MINUTE),
+        }
         with gunicorn(server_env, workers=args.workers, app="floor:application") as port:
             timings = over_http(bench, port, args.http_rounds)
             ratios += report(
