@@ -176,8 +176,12 @@ class StaffUserAdmin(UserAdmin):
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for user in queryset.exclude(pk=request.user.pk):
             deleted = second_factor_reset(user=user, actor=request.user)
+            devices = "1 device" if deleted == 1 else f"{deleted} devices"
+            # Said after a phrase of its own: the admin's messages capitalise their first letter, not a username's.
             messages.success(
-                request, f"{user.get_username()}: {deleted} device(s) removed; they enrol again at their next sign-in."
+                request,
+                f"Second factor reset for {user.get_username()}: {devices} removed; they enrol again at their next "
+                "sign-in.",
             )
         if queryset.filter(pk=request.user.pk).exists():
             messages.error(request, "You cannot reset your own second factor.")

@@ -23,6 +23,7 @@ from typing import Any
 import segno
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -44,8 +45,10 @@ logger = logging.getLogger(__name__)
 
 RECOVERY_DEVICE = "Recovery codes"
 APP_DEVICE = "Authenticator app"
-# The recovery codes made when a first factor was a passkey, kept in the session until the page shows them once.
+# Recovery codes just made, kept in the session until the recovery codes page shows them once (the page that made
+# them redirects there, so a reload neither posts again nor shows them twice), and what was set up with them.
 _CODES_TO_SHOW = "second_factor_codes_to_show"
+_MADE = {"passkey": "Your passkey is made.", "app": "Your authenticator app is set up."}
 
 
 def signed_in_elsewhere(request: HttpRequest) -> bool:
@@ -125,6 +128,9 @@ def second_factor_view(site: Any, request: HttpRequest) -> HttpResponse:
         return _enrol(site, request)
     form = CodeForm(request.POST or None)
     has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    has_app = _has_app(user)
+    if not has_app:
+        form.fields["code"].help_text = "One of your recovery codes."
     if request.method == "POST" and form.is_valid():
         device = _verified_device(user, form.cleaned_data["code"])
         if device is not None:
@@ -132,7 +138,9 @@ def second_factor_view(site: Any, request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(_next(request))
         form.add_error("code", "That code is not right, or it was used already. Wait a moment and try again.")
     title = "Use your passkey or a code" if has_passkey else "Enter your code"
-    context = _context(request, site, title, form=form, has_passkey=has_passkey, passkey=_passkey_config(request))
+    context = _context(
+        request, site, title, form=form, has_passkey=has_passkey, has_app=has_app, passkey=_passkey_config(request)
+    )
     return _no_store(render(request, "admin/second_factor/verify.html", context))
 
 
@@ -150,8 +158,7 @@ def _enrol(site: Any, request: HttpRequest) -> HttpResponse:
                 device.save(update_fields=["confirmed"])
                 codes = new_recovery_codes(user)
             login(request, device)
-            context = _context(request, site, "Your recovery codes", codes=codes)
-            return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
+            return _show_codes(request, codes, made="app")
         form.add_error("code", "That code is not right. Check the time on your phone and try the next code.")
     uri = device.config_url
     context = _context(
@@ -159,7 +166,9 @@ def _enrol(site: Any, request: HttpRequest) -> HttpResponse:
         site,
         "Set up your second factor",
         form=form,
-        qr=segno.make(uri, error="m").svg_data_uri(scale=5, border=2),
+        # Dark on white whatever the page's scheme: a camera reads a QR code's light squares as white (in dark mode the
+        # page behind is near black).
+        qr=segno.make(uri, error="m").svg_data_uri(scale=5, border=2, light="white"),
         key=_grouped(device.key),
         passkey=_passkey_config(request),
         codes_page=f"{reverse('admin:recovery_codes')}?{urlencode({'next': _next(request)})}",
@@ -175,16 +184,32 @@ def _grouped(hex_key: str) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
+def _show_codes(request: HttpRequest, codes: list[str], made: str | None = None) -> HttpResponse:
+    """On to the recovery codes page, which shows these codes once (and what was set up with them)."""
+    request.session[_CODES_TO_SHOW] = {"codes": codes, "made": made}
+    return HttpResponseRedirect(f"{reverse('admin:recovery_codes')}?{urlencode({'next': _next(request)})}")
+
+
 def recovery_codes_view(site: Any, request: HttpRequest) -> HttpResponse:
-    """A verified staff member replaces their recovery codes (the old ones stop working). Just after a passkey
-    was their first factor, the codes made with it are shown here, once."""
-    codes = request.session.pop(_CODES_TO_SHOW, None)
-    if request.method != "POST" and not codes:
-        context = _context(request, site, "Recovery codes", codes=None)
-        return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
-    codes = codes or new_recovery_codes(request.user)
-    context = _context(request, site, "Your recovery codes", codes=codes)
+    """A verified staff member replaces their recovery codes (the old ones stop working); codes just made, by this
+    page or with a first factor, are shown here once."""
+    if request.method == "POST":
+        return _show_codes(request, new_recovery_codes(request.user))
+    shown = request.session.pop(_CODES_TO_SHOW, None) or {}
+    codes, made = shown.get("codes"), _MADE.get(shown.get("made") or "")
+    title = "Your recovery codes" if codes else "Recovery codes"
+    context = _context(request, site, title, codes=codes, made=made, has_app=_has_app(request.user))
     return _no_store(render(request, "admin/second_factor/recovery_codes.html", context))
+
+
+def _has_app(user: Any) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def _primary_factors(user: Any) -> list[Any]:
+    """The user's confirmed passkeys and authenticator app: what they sign in with day to day. Recovery codes are
+    not one: they are for the day those are lost, each once."""
+    return [device for device in devices_for_user(user) if not isinstance(device, StaticDevice)]
 
 
 # Passkeys: who may run a ceremony, and where each ends.
@@ -232,7 +257,7 @@ class PasskeyRegisterComplete(_StaffWithPassword, CompleteCredentialRegistration
         first = not any(devices_for_user(self.request.user))
         response: HttpResponse = super().post(*args, **kwargs)
         if response.status_code == 200 and first:
-            self.request.session[_CODES_TO_SHOW] = new_recovery_codes(self.request.user)
+            self.request.session[_CODES_TO_SHOW] = {"codes": new_recovery_codes(self.request.user), "made": "passkey"}
         return response
 
 
@@ -254,22 +279,27 @@ def passkeys_view(site: Any, request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and "remove" in request.POST:
         passkey = passkeys.filter(pk=_int_or_none(request.POST["remove"])).first()
+        others = (
+            [] if passkey is None else [d for d in _primary_factors(user) if d.persistent_id != passkey.persistent_id]
+        )
         if passkey is None:
             error = "That passkey is not one of yours, or it was removed already."
-        elif len(list(devices_for_user(user))) <= 1:
-            error = "This passkey is your only second factor: add another one before you remove it."
+        elif not others:
+            error = (
+                "This is your only passkey and you have no authenticator app: make another passkey before you "
+                "remove this one (recovery codes are for the day you lose it)."
+            )
         else:
+            signed_in_with_it = getattr(user, "otp_device", None) == passkey
             passkey.delete()
+            if signed_in_with_it:
+                # The session proved a factor at sign-in; removing that passkey does not undo the proof.
+                login(request, others[0])
             logger.info("Passkey removed user_id=%s", user.pk)  # the id only: no name
-            return HttpResponseRedirect(reverse("admin:passkeys") + "?removed=1")
+            messages.success(request, "The passkey was removed: it no longer signs you in.")
+            return HttpResponseRedirect(reverse("admin:passkeys"))
     context = _context(
-        request,
-        site,
-        "Your passkeys",
-        passkeys=list(passkeys),
-        error=error,
-        removed="removed" in request.GET,
-        passkey=_passkey_config(request),
+        request, site, "Your passkeys", passkeys=list(passkeys), error=error, passkey=_passkey_config(request)
     )
     return _no_store(render(request, "admin/second_factor/passkeys.html", context, status=400 if error else 200))
 

@@ -32,7 +32,7 @@ def test_a_superuser_resets_a_lost_factor_and_the_next_sign_in_enrols_again(depa
         CHANGELIST, {"action": "reset_second_factor", "_selected_action": [agent.pk]}, follow=True
     )
 
-    assert "Desk: 2 device(s) removed" in response.content.decode()
+    assert "Second factor reset for desk: 2 devices removed" in response.content.decode()
     assert list(devices_for_user(agent, confirmed=None)) == []
     assert their_session.get("/admin/appointments/appointment/").status_code == 302  # that session ended
     # The password again: no device left, so the second factor's page is the enrolment.

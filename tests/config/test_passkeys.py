@@ -88,12 +88,14 @@ def test_the_codes_a_first_passkey_brought_are_shown_once(department) -> None:
     client = logged_in(user)
     codes = new_recovery_codes(user)
     session = client.session
-    session[_CODES_TO_SHOW] = codes
+    session[_CODES_TO_SHOW] = {"codes": codes, "made": "passkey"}
     session.save()
     first = client.get("/admin/second-factor/recovery-codes/?next=/admin/start/")
     assert first.status_code == 200
     assert "no-store" in first["Cache-Control"]
     assert all(code.encode() in first.content for code in codes)
+    assert b"Your passkey is made." in first.content
+    assert b"do not have your passkey" in first.content  # no app: nothing about a phone
     again = client.get("/admin/second-factor/recovery-codes/")
     assert not any(code.encode() in again.content for code in codes)
     assert set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True)) == set(codes)
@@ -122,11 +124,13 @@ def test_the_passkeys_page_removes_one_but_never_the_last_factor(department) -> 
     listed = client.get(PASSKEYS)
     assert listed.status_code == 200
     assert listed.content.count(b'name="remove"') == 2
+    assert b"Remove passkey 2" in listed.content
 
-    removed = client.post(PASSKEYS, {"remove": str(first.pk)})
-    assert removed.status_code == 302
+    removed = client.post(PASSKEYS, {"remove": str(first.pk)}, follow=True)
+    assert removed.redirect_chain == [(PASSKEYS, 302)]
     assert list(WebAuthnCredential.objects.filter(user=user)) == [second]
-    assert b"no longer signs you in" in client.get(removed["Location"]).content
+    assert b"no longer signs you in" in removed.content
+    assert b"no longer signs you in" not in client.get(PASSKEYS).content  # said once
 
     # Someone else's passkey, or nonsense: refused, nothing removed.
     other = a_passkey(staff("other", department), 3)
@@ -136,18 +140,25 @@ def test_the_passkeys_page_removes_one_but_never_the_last_factor(department) -> 
         assert b"not one of yours" in refused.content
     assert WebAuthnCredential.objects.count() == 2
 
-    # Only the passkey left (the recovery codes device gone; the session verified by the passkey): it stays.
-    session = client.session
-    session["otp_device_id"] = second.persistent_id
-    session.save()
-    for device in devices_for_user(user):
-        if not isinstance(device, WebAuthnCredential):
-            device.delete()
-    assert client.get(PASSKEYS).status_code == 200
+    # The last passkey, with no app: recovery codes are not a factor to live on, so it stays.
     refused = client.post(PASSKEYS, {"remove": str(second.pk)})
     assert refused.status_code == 400
-    assert b"your only second factor" in refused.content
+    assert b"make another passkey before you remove this one" in refused.content
     assert WebAuthnCredential.objects.filter(user=user).count() == 1
+
+
+def test_removing_the_passkey_signed_in_with_keeps_the_session(department) -> None:
+    user = staff("desk", department)
+    used, other = a_passkey(user, 1), a_passkey(user, 2)
+    client = logged_in(user)
+    session = client.session
+    session["otp_device_id"] = used.persistent_id  # as a sign-in with that passkey leaves it
+    session.save()
+    assert client.get(PASSKEYS).status_code == 200
+
+    assert client.post(PASSKEYS, {"remove": str(used.pk)}).status_code == 302
+    assert client.get(PASSKEYS).status_code == 200  # still past the second factor
+    assert client.session["otp_device_id"] == other.persistent_id
 
 
 def test_a_superusers_reset_takes_passkeys_with_the_other_factors(department) -> None:

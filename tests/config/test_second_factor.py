@@ -62,7 +62,13 @@ def test_enrolment_confirms_the_app_and_gives_recovery_codes_each_working_once(d
     with time_machine.travel(timezone.now() + timedelta(seconds=5)):
         code = f"{totp(device.bin_key):06d}"
         answer = client.post("/admin/second-factor/", {"code": code, "next": "/admin/start/"})
+    # On to the page that shows the codes once (a reload there neither posts again nor shows them twice).
+    assert answer.status_code == 302
+    assert answer["Location"] == "/admin/second-factor/recovery-codes/?next=%2Fadmin%2Fstart%2F"
+    answer = client.get(answer["Location"])
     assert b"Your recovery codes" in answer.content
+    assert b"Your authenticator app is set up." in answer.content
+    assert b'id="recovery-codes"' not in client.get("/admin/second-factor/recovery-codes/").content
     codes = [str(code) for code in answer.context["codes"]]
     assert len(codes) == 10
     assert set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True)) == set(codes)
@@ -131,6 +137,7 @@ def test_recovery_codes_can_be_replaced(department) -> None:
     user = staff("desk", department)
     client = logged_in(user)
     old = new_recovery_codes(user)[0]
-    answer = client.post("/admin/second-factor/recovery-codes/")
+    answer = client.post("/admin/second-factor/recovery-codes/", follow=True)
+    assert answer.redirect_chain[0][1] == 302  # then shown by a GET: a reload does not make another set
     assert len(answer.context["codes"]) == 10
     assert not StaticToken.objects.filter(token=old).exists()

@@ -76,12 +76,16 @@ def test_a_passkey_made_at_enrolment_signs_in_after_the_password(
         cdp, authenticator_id = authenticator(page)
         password(page, base)
         assert page.inner_text("#content h1") == "Set up your second factor"
+        # In dark mode the app's QR code still has its white ground (a camera reads the light squares as white).
+        qr = page.locator("img[alt^='QR code']").get_attribute("src") or ""
+        assert "fill%3D%27%23fff%27%20d%3D%27M0%200h" in qr
         page.wait_for_selector("#passkey-register-button")
         assert accessibility_violations(page, axe_source, WCAG22_AA) == []
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
 
         press_by_keyboard(page, "#passkey-register-button")
         page.wait_for_selector("#recovery-codes")
+        assert page.inner_text("#factor-made") == "Your passkey is made."
         passkey = WebAuthnCredential.objects.get(user=user)
         assert passkey.confirmed
         stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
