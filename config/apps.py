@@ -48,25 +48,14 @@ class BackOfficeSite(AdminSite):
                 name="passkeys",
             ),
             # The passkey ceremonies answer JSON to the page's script; each says itself who may run it.
-            path(
-                "second-factor/passkey/register/",
-                second_factor.PasskeyRegisterBegin.as_view(),
-                name="passkey_register_begin",
-            ),
-            path(
-                "second-factor/passkey/registered/",
-                second_factor.PasskeyRegisterComplete.as_view(),
-                name="passkey_register_complete",
-            ),
-            path(
-                "second-factor/passkey/sign-in/",
-                second_factor.PasskeySignInBegin.as_view(),
-                name="passkey_sign_in_begin",
-            ),
-            path(
-                "second-factor/passkey/signed-in/",
-                second_factor.PasskeySignInComplete.as_view(),
-                name="passkey_sign_in_complete",
+            *(
+                path(f"second-factor/passkey/{where}/", view.as_view(), name=name)
+                for where, view, name in (
+                    ("register", second_factor.PasskeyRegisterBegin, "passkey_register_begin"),
+                    ("registered", second_factor.PasskeyRegisterComplete, "passkey_register_complete"),
+                    ("sign-in", second_factor.PasskeySignInBegin, "passkey_sign_in_begin"),
+                    ("signed-in", second_factor.PasskeySignInComplete, "passkey_sign_in_complete"),
+                )
             ),
             path(
                 "second-factor/jsi18n/",

@@ -12,20 +12,14 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.services import second_factor_reset
 from config.second_factor import _CODES_TO_SHOW, new_recovery_codes
-from tests.helpers import PASSWORD, logged_in, staff
+from tests.config.test_second_factor import password_only
+from tests.helpers import logged_in, staff
 
 pytestmark = pytest.mark.django_db
 BEGIN_REGISTER = "/admin/second-factor/passkey/register/"
 BEGIN_SIGN_IN = "/admin/second-factor/passkey/sign-in/"
 COMPLETE_SIGN_IN = "/admin/second-factor/passkey/signed-in/"
 PASSKEYS = "/admin/second-factor/passkeys/"
-
-
-def password_only(username: str) -> Client:
-    client = Client()
-    response = client.post("/admin/login/", {"username": username, "password": PASSWORD, "next": "/admin/start/"})
-    assert response.status_code == 302
-    return client
 
 
 def a_passkey(user, number: int = 1) -> WebAuthnCredential:

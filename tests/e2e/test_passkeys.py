@@ -11,7 +11,8 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp_webauthn.models import WebAuthnCredential
 
 from tests.e2e.conftest import WCAG22_AA, _watched, accessibility_violations
-from tests.helpers import PASSWORD, staff
+from tests.e2e.test_second_factor import password
+from tests.helpers import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIST = "/admin/appointments/appointment/"
@@ -41,16 +42,6 @@ def authenticator(page: Any) -> Any:
     }
     authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"]
     return cdp, authenticator_id
-
-
-def password(page: Any, base: str) -> None:
-    page.goto(f"{base}/admin/login/")
-    page.focus("#id_username")
-    page.keyboard.type("desk")
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/admin/second-factor/**")
 
 
 def press_by_keyboard(page: Any, selector: str) -> None:
