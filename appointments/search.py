@@ -7,7 +7,9 @@ Flat at a million (issue 26.3): the matching ids are read first, each side from 
 indexes on the reference, name, email and phone, a btree range for a phone's "+" beginning), and on PostgreSQL the
 list reads them as `id = ANY(ARRAY(...))`: one array, computed once, looked up by primary key and filtered by the
 caller's departments. As `id IN (subquery)`, PostgreSQL could hash the matches and scan every appointment the
-caller may see against them, which grows with the table however few the matches (docs/decisions.md).
+caller may see against them, which grows with the table however few the matches (docs/decisions.md). Each door
+reads them once per request: the API's list whole when short (config.api.pagination), the back office's changelist
+its ids and times for the count, the date hierarchy and the page (appointments.admin.changelist).
 """
 
 from __future__ import annotations

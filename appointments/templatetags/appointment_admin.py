@@ -2,7 +2,8 @@
 
 Django's own tag lists only the years, months or days that have rows, which costs a DISTINCT over every
 visible row (tens of milliseconds at 100,000). This one lists the calendar between the first and the last
-appointment, found with two index-ordered LIMIT 1 queries; an empty day simply shows no rows.
+appointment (AppointmentChangeList.date_bounds: a search's one read of its matches, or two index-ordered LIMIT 1
+queries); an empty day simply shows no rows.
 """
 
 import calendar
@@ -10,28 +11,16 @@ from datetime import date
 from typing import Any
 
 from django import template
-from django.contrib.admin.views.main import ChangeList
 from django.utils import formats
 from django.utils.text import capfirst
+
+from appointments.admin.changelist import AppointmentChangeList
 
 register = template.Library()
 
 
-def _bounds(cl: ChangeList, field: str) -> tuple[date, date] | None:
-    if not cl.multi_page:
-        # Every row is on this page (a search, a narrow filter): the page already holds the bounds.
-        shown = [getattr(row, field) for row in cl.result_list]
-        return (min(shown).date(), max(shown).date()) if shown else None
-    ordered = cl.queryset.values_list(field, flat=True)
-    first = ordered.order_by(field).first()
-    last = ordered.order_by(f"-{field}").first()
-    if first is None or last is None:
-        return None
-    return first.date(), last.date()
-
-
 @register.inclusion_tag("admin/date_hierarchy.html")
-def appointment_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
+def appointment_date_hierarchy(cl: AppointmentChangeList) -> dict[str, Any]:
     field = cl.date_hierarchy
     assert field is not None
     year_field, month_field, day_field = f"{field}__year", f"{field}__month", f"{field}__day"
@@ -79,7 +68,7 @@ def appointment_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
                 for m in range(1, 13)
             ],
         }
-    bounds = _bounds(cl, field)
+    bounds = cl.date_bounds(field)
     if bounds is None:
         return {"show": False}
     years = range(bounds[0].year, bounds[1].year + 1)
