@@ -176,6 +176,11 @@ class StaffUserAdmin(UserAdmin):
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for user in queryset.exclude(pk=request.user.pk):
             deleted = second_factor_reset(user=user, actor=request.user)
+            if not deleted:
+                messages.info(
+                    request, f"Nothing to reset for {user.get_username()}: they have not set up a second factor."
+                )
+                continue
             devices = "1 device" if deleted == 1 else f"{deleted} devices"
             # Said after a phrase of its own: the admin's messages capitalise their first letter, not a username's.
             messages.success(

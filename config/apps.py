@@ -16,6 +16,7 @@ from typing import Any  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
 from django.conf import settings  # noqa: E402
+from django.contrib import messages  # noqa: E402
 from django.contrib.admin import AdminSite  # noqa: E402
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout  # noqa: E402
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect  # noqa: E402
@@ -27,6 +28,12 @@ class BackOfficeSite(AdminSite):
     site_title = "Appointments back office"
     index_title = "Back office"
     site_url = "/admin/appointments/appointment/"
+
+    @property
+    def login_form(self) -> Any:  # type: ignore[override]  # a class attribute in Django; read here on first use
+        from config.sign_in import BackOfficeSignInForm
+
+        return BackOfficeSignInForm
 
     def get_urls(self) -> list[Any]:
         from django.views.i18n import JavaScriptCatalog
@@ -84,6 +91,7 @@ class BackOfficeSite(AdminSite):
         user = request.user
         if user.is_authenticated and not password_session_allowed(request):
             logout(request)  # a password session from before passwords were kept for the break-glass account
+            messages.info(request, "You were signed out: staff now sign in with their organisation's account.")
             user = request.user
         if request.method == "GET" and user.is_authenticated and user.is_active and user.is_staff:
             # Signed in with a password, without the second factor yet (has_permission said no): ask for it.

@@ -298,10 +298,17 @@ def passkeys_view(site: Any, request: HttpRequest) -> HttpResponse:
             logger.info("Passkey removed user_id=%s", user.pk)  # the id only: no name
             messages.success(request, "The passkey was removed: it no longer signs you in.")
             return HttpResponseRedirect(reverse("admin:passkeys"))
+    removable = len(_primary_factors(user)) > 1  # the last factor stays (above): its Remove is not offered
     context = _context(
-        request, site, "Your passkeys", passkeys=list(passkeys), error=error, passkey=_passkey_config(request)
+        request,
+        site,
+        "Your passkeys",
+        passkeys=list(passkeys),
+        removable=removable,
+        error=error,
+        passkey=_passkey_config(request),
     )
-    return _no_store(render(request, "admin/second_factor/passkeys.html", context, status=400 if error else 200))
+    return _no_store(render(request, "admin/second_factor/passkeys.html", context))
 
 
 def _int_or_none(raw: str) -> int | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -49,3 +50,21 @@ def password_session_allowed(request: HttpRequest) -> bool:
     if request.session.get(BACKEND_SESSION_KEY) == settings.SSO_BACKEND:
         return True
     return bool(request.user.is_superuser)
+
+
+class BackOfficeSignInForm(AdminAuthenticationForm):
+    """The admin's sign-in form; while passwords are kept for the break-glass account, its refusal says whose
+    password it takes and where staff sign in (one message for every refusal, so it tells nobody which names are
+    superusers), and the organisation's button, above it, is where the keyboard starts (no autofocus here)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if passwords_for_superusers_only():
+            self.fields["username"].widget.attrs.pop("autofocus", None)
+            self.error_messages = {
+                **self.error_messages,
+                "invalid_login": (
+                    "Please enter the correct username and password of the break-glass administrator account. "
+                    "Staff sign in with their organisation's account, above."
+                ),
+            }

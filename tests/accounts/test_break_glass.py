@@ -29,9 +29,11 @@ def sign_in(username: str) -> tuple[Client, int]:
 def test_a_staff_password_is_refused_and_counted(break_glass_only, department) -> None:
     staff("desk", department)
     client, status = sign_in("desk")
-    assert status == 200  # the form again, with Django's error
+    assert status == 200  # the form again, saying whose password it takes
     assert "_auth_user_id" not in client.session
     assert AccessAttempt.objects.get(username="desk").failures_since_start == 1
+    page = client.post("/admin/login/", {"username": "desk", "password": PASSWORD}).content.decode()
+    assert "the break-glass administrator account. Staff sign in with their organisation" in page
 
 
 def test_the_break_glass_superuser_signs_in_to_the_second_factor(break_glass_only, department) -> None:
@@ -50,7 +52,8 @@ def test_turning_it_on_ends_a_staff_password_session_at_its_next_request(setting
     assert client.get(LIST).status_code == 302
     page = client.get("/admin/login/")
     assert page.status_code == 200
-    assert "_auth_user_id" not in client.session  # signed out, not left half in
+    assert "_auth_user_id" not in client.session  # signed out, not left half in, and told why
+    assert "You were signed out: staff now sign in with their organisation" in page.content.decode()
 
 
 def test_a_session_of_the_organisations_sign_in_stays(break_glass_only, department) -> None:
@@ -64,6 +67,7 @@ def test_the_sign_in_page_says_who_the_password_is_for(settings, break_glass_onl
     page = Client().get("/admin/login/").content.decode()
     assert "Only for the break-glass administrator" in page
     assert page.index('id="sign-in-contoso"') < page.index('id="id_username"')
+    assert "autofocus" not in page  # the keyboard starts at the top, the organisation's button first
     settings.PASSWORDS_FOR_SUPERUSERS_ONLY = False
     page = Client().get("/admin/login/").content.decode()
     assert "break-glass" not in page

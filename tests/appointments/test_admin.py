@@ -631,7 +631,9 @@ class TestHardening:
         assert fifth.status_code == 429  # the fifth failure locks
         locked = client.post("/admin/login/", {"username": "desk-agent", "password": PASSWORD})
         assert locked.status_code == 429
-        assert "Too many failed sign-ins" in locked.content.decode()
+        page = locked.content.decode()
+        assert "<title>Too many failed sign-ins | Appointments</title>" in page
+        assert "Try again in 15 minutes" in page  # AXES_COOLOFF_TIME, said
         assert "_auth_user_id" not in client.session
         elsewhere = Client(REMOTE_ADDR="198.51.100.7")
         assert elsewhere.post("/admin/login/", {"username": "desk-agent", "password": PASSWORD}).status_code == 302
