@@ -24,7 +24,7 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import BACKEND_SESSION_KEY, logout
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -274,24 +274,27 @@ def passkeys_view(site: Any, request: HttpRequest) -> HttpResponse:
     """A verified staff member's passkeys: each with when it was made and last used, one more added, one removed.
     The last of all their factors cannot be removed (they would be asked to enrol again at the next sign-in: a
     lost factor is reset by a superuser instead)."""
-    user = request.user
+    user: Any = request.user  # signed in and verified: the admin site's view
     passkeys = WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at")
     error = ""
     if request.method == "POST" and "remove" in request.POST:
-        passkey = passkeys.filter(pk=_int_or_none(request.POST["remove"])).first()
-        others = (
-            [] if passkey is None else [d for d in _primary_factors(user) if d.persistent_id != passkey.persistent_id]
-        )
-        if passkey is None:
-            error = "That passkey is not one of yours, or it was removed already."
-        elif not others:
-            error = (
-                "This is your only passkey and you have no authenticator app: make another passkey before you "
-                "remove this one (recovery codes are for the day you lose it)."
-            )
-        else:
-            signed_in_with_it = getattr(user, "otp_device", None) == passkey
-            passkey.delete()
+        with transaction.atomic():
+            # One removal at a time per person (their row locked), so two at once cannot each leave the other as
+            # the last factor and remove both.
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+            passkey = passkeys.filter(pk=_int_or_none(request.POST["remove"])).first()
+            others = [] if passkey is None else [d for d in _primary_factors(user) if d != passkey]
+            if passkey is None:
+                error = "That passkey is not one of yours, or it was removed already."
+            elif not others:
+                error = (
+                    "This is your only passkey and you have no authenticator app: make another passkey before you "
+                    "remove this one (recovery codes are for the day you lose it)."
+                )
+            else:
+                signed_in_with_it = getattr(user, "otp_device", None) == passkey
+                passkey.delete()
+        if passkey is not None and others:
             if signed_in_with_it:
                 # The session proved a factor at sign-in; removing that passkey does not undo the proof.
                 login(request, others[0])

@@ -3,6 +3,8 @@ reach: who may start a ceremony (never someone without the password, nor staff s
 organisation, nor one who has a factor and has not used it), the recovery codes a first passkey brings (shown
 once), the passkeys page's removals, and a superuser's reset taking passkeys with the rest."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.test import Client
@@ -190,3 +192,37 @@ def test_a_ceremony_answered_with_nonsense_is_refused_in_json_and_changes_nothin
         assert again.status_code == 400
     assert WebAuthnCredential.objects.count() == 0
     assert client.get("/admin/start/").status_code == 302  # still not past the second factor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_removals_at_once_never_remove_the_last_factor(department) -> None:
+    """Twenty people's worth of races: two sessions each remove one of the last two passkeys at the same moment;
+    one removal wins, the other is refused, and a passkey always stays (the person's row is locked)."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every write: the race needs PostgreSQL's concurrent transactions")
+    for round_number in range(20):
+        user = staff(f"desk{round_number}", department)
+        first, second = a_passkey(user, 2 * round_number + 1), a_passkey(user, 2 * round_number + 2)
+        clients = [logged_in(user), logged_in(user)]
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def remove(client: Client, passkey: Any, barrier: threading.Barrier, statuses: list[int]) -> None:
+            barrier.wait()
+            statuses.append(client.post(PASSKEYS, {"remove": str(passkey.pk)}).status_code)
+            connection.close()
+
+        threads = [
+            threading.Thread(target=remove, args=(client, passkey, barrier, statuses))
+            for client, passkey in zip(clients, (first, second), strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [200, 302], statuses
+        assert WebAuthnCredential.objects.filter(user=user).count() == 1
