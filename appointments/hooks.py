@@ -27,11 +27,6 @@ if TYPE_CHECKING:
     from events.services import Pending
 
 
-class DrawnValueTaken(Exception):
-    """A value drawn at random (a reference, a meeting's id) was taken already (rare): appointment_create tries the
-    create again whole. A follower of the creation raises it for a value of its own."""
-
-
 class AfterCreate(Protocol):
     """Writes what a new appointment comes with (meetings: its meeting and participants), after its row and its
     claimant's are inserted."""

@@ -71,12 +71,19 @@ def history_copy(
         cursor.execute(_copy_statement(model, len(pks)), params)
 
 
-def insert_with_history(instances: Sequence[Model], actor: Actor, *, reason: bool = True) -> None:
+def insert_with_history(
+    instances: Sequence[Model], actor: Actor, *, reason: bool = True, unless_taken: Sequence[str] = ()
+) -> bool:
     """Insert new rows of one model (config.writes.insert_rows) and their history rows (`+`), as
-    simple-history's `bulk_create_with_history` would; `reason` as for `history_copy`."""
-    if instances:
-        insert_rows(instances)
-        history_copy(type(instances[0]), [instance.pk for instance in instances], actor, reason=reason, created=True)
+    simple-history's `bulk_create_with_history` would; `reason` as for `history_copy`. `unless_taken` as for
+    insert_rows, for one row: False, and nothing written, when its values there are another row's."""
+    if not instances:
+        return True
+    assert not unless_taken or len(instances) == 1, "one row at a time when a value may be taken"
+    if insert_rows(instances, unless_taken=unless_taken) < len(instances):
+        return False
+    history_copy(type(instances[0]), [instance.pk for instance in instances], actor, reason=reason, created=True)
+    return True
 
 
 def update_with_history(instances: Sequence[Model], names: Sequence[str], actor: Actor, *, reason: bool = True) -> None:

@@ -27,9 +27,11 @@ def all_or_nothing() -> Iterator[None]:
             _whole.reset(token)
 
 
-def block() -> transaction.Atomic:
-    """A service's transaction: its own, a savepoint in its caller's, or part of an `all_or_nothing` one."""
-    return transaction.atomic(savepoint=not _whole.get())
+def block(*, guarded: bool = False) -> transaction.Atomic:
+    """A service's transaction: its own, a savepoint in its caller's, or part of an `all_or_nothing` one.
+    `guarded`: a savepoint in an `all_or_nothing` one too, for a block whose refused statement the service answers
+    after rolling it back, with what it reads then (a create's agent clash, with the agent's next free times)."""
+    return transaction.atomic(savepoint=guarded or not _whole.get())
 
 
 @contextmanager

@@ -75,20 +75,29 @@ def update_rows(instances: Sequence[Model], names: Sequence[str]) -> None:
 
 
 @functools.cache
-def _insert_statement(model: type[Model], count: int) -> tuple[str, tuple[Field[Any, Any], ...]]:
+def _insert_statement(
+    model: type[Model], count: int, unless_taken: tuple[str, ...] = ()
+) -> tuple[str, tuple[Field[Any, Any], ...]]:
     quote = connection.ops.quote_name
     fields = tuple(field for field in model._meta.concrete_fields if not isinstance(field, AutoField))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     columns = ", ".join(quote(field.column) for field in fields)
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}", fields  # noqa: S608
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
+    if unless_taken:  # the unique columns, as PostgreSQL and SQLite both name a conflict's target
+        sql += f" ON CONFLICT ({', '.join(quote(field.column) for field in _fields(model, unless_taken))}) DO NOTHING"
+    return sql, fields
 
 
-def insert_rows(instances: Sequence[Model]) -> None:
+def insert_rows(instances: Sequence[Model], *, unless_taken: Sequence[str] = ()) -> int:
     """Insert new rows of one model (its auto-numbered key left to the database, and not read back): what
-    `bulk_create` writes, with the statement built once per model and number of rows."""
+    `bulk_create` writes, with the statement built once per model and number of rows. Returns how many were written.
+
+    `unless_taken` names unique fields (a unique constraint's, all of them): a row whose values there are another
+    row's is not written (`ON CONFLICT ... DO NOTHING`), where the insert would fail and spoil the transaction. A
+    value drawn at random is then drawn again in the same transaction, with no savepoint to roll back to."""
     if not instances:
-        return
-    sql, fields = _insert_statement(type(instances[0]), len(instances))
+        return 0
+    sql, fields = _insert_statement(type(instances[0]), len(instances), tuple(unless_taken))
     params = [
         field.get_db_prep_save(field.pre_save(instance, add=True), connection)
         for instance in instances
@@ -96,5 +105,8 @@ def insert_rows(instances: Sequence[Model]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    for instance in instances:  # saved, as bulk_create leaves them (internal: `_state`, as Model.from_db sets it)
-        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+        written = int(cursor.rowcount)
+    if written == len(instances):  # saved, as bulk_create leaves them (internal: `_state`, as Model.from_db sets it)
+        for instance in instances:
+            instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+    return written

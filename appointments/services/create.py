@@ -9,12 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
 from appointments import hooks
 from appointments.events import booked
-from appointments.hooks import DrawnValueTaken
 from appointments.models import (
     FEATURE_FIELDS,
     Appointment,
@@ -32,6 +31,7 @@ from claimants.services import (
 )
 from config.actors import Actor
 from config.history import insert_with_history
+from config.transactions import block
 from events.models import EventType
 from events.services import events_record
 
@@ -45,6 +45,8 @@ def draw_reference() -> str:
 
 
 DRAW_ATTEMPTS = 5
+# The unique constraint a drawn reference may meet (appointment_reference_unique_in_dept), by its fields.
+REFERENCE_UNIQUE = ("department", "reference")
 
 
 def appointment_create(
@@ -66,21 +68,19 @@ def appointment_create(
     `recorded_representation`.
 
     A generated reference and the meeting's id are drawn at random and inserted without checking first: should
-    one be taken, the insert fails, the transaction (or the caller's savepoint) rolls back and the whole create
-    runs again with new draws, so a create costs no check and no savepoint of its own.
+    one be taken, the insert writes nothing (`ON CONFLICT ... DO NOTHING`) and that value alone is drawn again, in
+    the same transaction, so a create costs no check and no savepoint for them. A create that names an agent runs
+    in a savepoint of its own even in the API's transaction: the agent's no-overlap constraint may refuse its row
+    (a concurrent booking), and the refusal is answered with the agent's next free times, read after rolling back.
     """
-    for _attempt in range(DRAW_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return _create(department, appointment_at, duration_in_minutes, claimant, actor, reference, options)
-        except DrawnValueTaken:
-            continue
-        except ValidationError as exc:  # an agent's clash comes with the next free times (issue 23.3)
-            agent_id = options.get("agent_id")
-            raise with_next_times(
-                exc, department=department, after=appointment_at, duration=duration_in_minutes, agent_id=agent_id
-            ) from None
-    raise RuntimeError(f"could not draw a free reference and meeting id in {DRAW_ATTEMPTS} attempts")
+    try:
+        with block(guarded=options.get("agent_id") is not None):
+            return _create(department, appointment_at, duration_in_minutes, claimant, actor, reference, options)
+    except ValidationError as exc:  # an agent's clash comes with the next free times (issue 23.3)
+        agent_id = options.get("agent_id")
+        raise with_next_times(
+            exc, department=department, after=appointment_at, duration=duration_in_minutes, agent_id=agent_id
+        ) from None
 
 
 def _create(
@@ -129,19 +129,21 @@ def _create(
 
 
 def _insert(appointment: Appointment, actor: Actor, *, drawn: bool) -> None:
-    """Insert the new row. No savepoint: a failure spoils the transaction, which appointment_create's block rolls
-    back (the whole create, or to the caller's savepoint) before anything else runs in it."""
+    """Insert the new row, drawing its reference again while a drawn one is taken. No savepoint: a failure (the
+    agent's no-overlap constraint) spoils the transaction, which appointment_create's block rolls back (the whole
+    create, or to the caller's savepoint or its own) before anything else runs in it."""
     appointment.full_clean(exclude=["department", "agent"], validate_unique=False, validate_constraints=False)
-    try:
-        insert_with_history([appointment], actor)
-    except (IntegrityError, OperationalError) as exc:
-        raise_if_agent_overlap(exc)
-        if isinstance(exc, OperationalError):
+    for _attempt in range(DRAW_ATTEMPTS):
+        try:
+            if insert_with_history([appointment], actor, unless_taken=REFERENCE_UNIQUE):
+                return
+        except (IntegrityError, OperationalError) as exc:
+            raise_if_agent_overlap(exc)
             raise
-        if drawn:
-            raise DrawnValueTaken from None
-        # A concurrent create took the client's reference between the check and the insert.
-        raise ValidationError({"reference": ["The reference has already been taken."]}) from None
+        if not drawn:  # a concurrent create took the client's reference between the check and the insert
+            raise ValidationError({"reference": ["The reference has already been taken."]})
+        appointment.reference = draw_reference()
+    raise RuntimeError(f"could not draw a free reference in {DRAW_ATTEMPTS} attempts")
 
 
 def department_for_create(*, actor: Actor, department_id: uuid.UUID | str | None) -> Department:

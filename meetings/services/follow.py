@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError
-
-from appointments.hooks import DrawnValueTaken, Foreseen
+from appointments.hooks import Foreseen
 from appointments.models import Appointment, Status
 from appointments.services.planning import AGENT_FIELDS, INTERPRETER_FIELDS, SCHEDULE_FIELDS
 from config.actors import Actor
@@ -28,12 +26,8 @@ from meetings.services.participants import (
 
 
 def follow_create(*, appointment: Appointment, actor: Actor) -> None:
-    """The new appointment's meeting (its id drawn at random: taken already, the create is tried again) and its
-    participants."""
-    try:
-        meeting_for(appointment=appointment, actor=actor)
-    except IntegrityError:
-        raise DrawnValueTaken from None
+    """The new appointment's meeting (its id drawn at random, again while taken) and its participants."""
+    meeting_for(appointment=appointment, actor=actor)
     participants_for_new_appointment(appointment=appointment, actor=actor)
 
 

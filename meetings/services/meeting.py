@@ -15,6 +15,7 @@ from meetings.models import MEETING_ID_MAX, MEETING_ID_MIN, Meeting
 
 _ROOM_ALPHABET = string.ascii_letters + string.digits
 _ROOM_PATH_LENGTH = 24  # about 143 bits: a room cannot be found by guessing
+DRAW_ATTEMPTS = 5
 
 
 def _room_path() -> str:
@@ -24,18 +25,25 @@ def _room_path() -> str:
 def meeting_for(*, appointment: Appointment, actor: Actor = None) -> Meeting:
     """Create the appointment's meeting: a random 10-digit id and an unguessable room on VIDEO_BASE_URL.
 
-    An id already taken (rare) raises IntegrityError and spoils the transaction: the caller starts again with a
-    new draw (appointment_create runs the whole create again), so no savepoint is spent on every meeting."""
+    An id already taken (rare) writes nothing (`ON CONFLICT ... DO NOTHING`) and is drawn again, in the same
+    transaction: no check before and no savepoint are spent on every meeting."""
     meeting = Meeting(
-        id=MEETING_ID_MIN + secrets.randbelow(MEETING_ID_MAX - MEETING_ID_MIN + 1),
+        id=_meeting_id(),
         appointment=appointment,
         room_name=f"Appointment {appointment.reference}",
         room_url=f"{settings.VIDEO_BASE_URL}/{_room_path()}",
         start_date=appointment.appointment_at,
         end_date=appointment.ends_at,
     )
-    insert_with_history([meeting], actor)
-    return meeting
+    for _attempt in range(DRAW_ATTEMPTS):
+        if insert_with_history([meeting], actor, unless_taken=("id",)):
+            return meeting
+        meeting.id = _meeting_id()
+    raise RuntimeError(f"could not draw a free meeting id in {DRAW_ATTEMPTS} attempts")
+
+
+def _meeting_id() -> int:
+    return MEETING_ID_MIN + secrets.randbelow(MEETING_ID_MAX - MEETING_ID_MIN + 1)
 
 
 def meeting_follow_appointment(*, meeting: Meeting, appointment: Appointment, actor: Actor = None) -> list[str]:

@@ -35,18 +35,18 @@ def test_rooms_follow_the_configured_video_base_url(department, settings) -> Non
 
 def test_a_clash_of_random_ids_draws_again(department, monkeypatch) -> None:
     taken = make_appointment(department).meeting.id
-    # Each attempt draws a reference, then a meeting id: the first meeting id is taken, so the create runs again.
-    draws = iter([11, taken - MEETING_ID_MIN, 12, 7])
+    # A reference, then a meeting id: the first meeting id is taken, so the meeting id alone is drawn again.
+    draws = iter([11, taken - MEETING_ID_MIN, 7])
     monkeypatch.setattr("meetings.services.meeting.secrets.randbelow", lambda _n: next(draws))
     appointment = make_appointment(department)
     assert appointment.meeting.id == MEETING_ID_MIN + 7
-    assert appointment.reference == str(10**8 + 12)
+    assert appointment.reference == str(10**8 + 11)
     assert Meeting.objects.filter(appointment__department=department).count() == 2
 
 
 def test_a_clash_of_drawn_references_draws_again(department, monkeypatch) -> None:
     taken = make_appointment(department).reference
-    draws = iter([int(taken) - 10**8, 13, 6])  # the taken reference fails the insert before a meeting id is drawn
+    draws = iter([int(taken) - 10**8, 13, 6])  # the taken reference is drawn again before a meeting id is drawn
     monkeypatch.setattr("meetings.services.meeting.secrets.randbelow", lambda _n: next(draws))
     appointment = make_appointment(department)
     assert appointment.reference == str(10**8 + 13)
