@@ -216,9 +216,11 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
 class Appointment(FeatureSettings, Buffered):
     """A remote video appointment between a department's agents and one claimant."""
 
-    # Not a column: the representation a change's service built from the row it wrote, at its end and inside its
-    # transaction; the events carry it and the API answers with it, nothing is read again.
+    # Not columns: the representation a change's service built from the row it wrote, at its end and inside its
+    # transaction, and its JSON text (config.api.rendering.api_json, rendered once); the events carry it and the API
+    # answers with it and its ETag, nothing is read or rendered again.
     recorded_representation: AppointmentShown | None = None
+    recorded_json: str | None = None
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="appointments")

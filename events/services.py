@@ -14,9 +14,9 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.renderers import JSONRenderer
 
 from config.actors import Actor
+from config.api.rendering import api_json, escaped, object_with
 from config.queue import task_row
 from config.registry import Slot
 from config.writes import insert_rows
@@ -60,6 +60,7 @@ def events_record(
     representation: Mapping[str, Any] | None = None,
     details: Mapping[str, Happening] | None = None,
     created: bool = False,
+    rendered: str | None = None,
 ) -> list[Event]:
     """Write the events of one change (in order) and the task that fans them out, in the current transaction,
     and one ledger entry per event (ledger.services.record: the event's type and what it says beside the
@@ -67,7 +68,8 @@ def events_record(
     personal). `created`: the appointment was created in this transaction (its ledger has no entry before).
 
     The appointment's representation is carried by each of them under `data.appointment`: the one the change's
-    service built after writing (`representation`), or else read again here.
+    service built after writing (`representation`, with its JSON text `rendered` when the service has it:
+    config.api.rendering.api_json), or else read again here. It is rendered once for all of them.
     """
     pending = list(events)
     if not pending:
@@ -78,7 +80,8 @@ def events_record(
     if not settings.EVENTS_ENABLED:
         return []
     if representation is None:
-        representation = representation_reader.get()(appointment)
+        representation, rendered = representation_reader.get()(appointment), None
+    shown = escaped(api_json(representation) if rendered is None else rendered)
     now = timezone.now()
     by = participant_actor(actor)
     rows = [
@@ -86,7 +89,8 @@ def events_record(
             type=event_type,
             appointment_id=appointment.pk,
             department_id=appointment.department_id,
-            data=JSONRenderer().render({"appointment": representation, **extra, **by}).decode(),
+            # JSONRenderer's bytes for {"appointment": representation, **extra, **by}, the representation's text reused
+            data=object_with("appointment", shown, {**extra, **by}),
             created_at=now,
         )
         for event_type, extra in pending

@@ -56,6 +56,7 @@ from config.api.http import (
 )
 from config.api.negotiation import AlwaysJSONNegotiation
 from config.api.pagination import LaravelPagination
+from config.api.rendering import RenderedResponse, api_json, escaped
 from config.api.schema import (
     DRY_RUN_PARAMETER,
     DRY_RUN_RESPONSE_HEADER,
@@ -131,8 +132,12 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         body = {"data": tried.shown, "dry_run": tried.summary()}
         return Response(body, status=status.HTTP_200_OK, headers={"ETag": representation_etag(tried.current)})
 
-    def _answer(self, data: Any, status_code: int) -> Response:
-        return Response({"data": data}, status=status_code, headers={"ETag": representation_etag(data)})
+    def _answer(self, data: Any, status_code: int, text: str | None = None) -> Response:
+        """`{"data": data}` with its ETag, the representation rendered once for both (`text`: its `api_json`, when
+        the service rendered it already for the events)."""
+        text = api_json(data) if text is None else text
+        etag = representation_etag(data, text)
+        return RenderedResponse(data, escaped(text), status=status_code, headers={"ETag": etag})
 
     def _written(self, write: Callable[[], Appointment], status_code: int = status.HTTP_200_OK) -> Response:
         """The write and its answer in one transaction: should anything fail before the answer is ready, the
@@ -145,7 +150,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             except Appointment.DoesNotExist:
                 raise exceptions.NotFound() from None
             recorded = appointment.recorded_representation
-            return self._answer(recorded if recorded is not None else representation(appointment), status_code)
+            if recorded is None:
+                return self._answer(representation(appointment), status_code)
+            return self._answer(recorded, status_code, appointment.recorded_json)
 
     @extend_schema(
         summary="List appointments",

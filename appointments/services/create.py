@@ -30,6 +30,7 @@ from claimants.services import (
     merge_errors,
 )
 from config.actors import Actor
+from config.api.rendering import api_json
 from config.history import insert_with_history
 from config.transactions import block
 from events.models import EventType
@@ -116,6 +117,7 @@ def _create(
     for follow in hooks.after_create:  # meetings: the meeting (a drawn id) and its participants
         follow(appointment=appointment, actor=actor)
     appointment.recorded_representation = representation(appointment, items=draft.items)
+    appointment.recorded_json = api_json(appointment.recorded_representation)
     events: list[tuple[str, dict[str, Any]]] = [(EventType.APPOINTMENT_CREATED, {})]
     events_record(
         appointment=appointment,
@@ -124,6 +126,7 @@ def _create(
         representation=appointment.recorded_representation,
         details={EventType.APPOINTMENT_CREATED: booked(appointment, draft.claimant)},
         created=True,
+        rendered=appointment.recorded_json,
     )
     return appointment
 

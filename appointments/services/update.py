@@ -43,6 +43,7 @@ from claimants.services import (
     merge_errors,
 )
 from config.actors import Actor
+from config.api.rendering import api_json
 from config.history import update_with_history
 from config.transactions import block
 from events.services import Pending, events_record
@@ -186,6 +187,7 @@ def apply_change(planned: Change, actor: Actor) -> Appointment:
     if fields:
         # What was just written, from the row in memory: the events carry it and the API answers with it.
         locked.recorded_representation = representation(locked)
+        locked.recorded_json = api_json(locked.recorded_representation)
         events = appointment_change_events(before=planned.before, after=locked, fields=fields)
         events += followed
         after = _values(locked, changes, planned.claimant, old=False)
@@ -196,6 +198,7 @@ def apply_change(planned: Change, actor: Actor) -> Appointment:
             actor=actor,
             representation=locked.recorded_representation,
             details=details,
+            rendered=locked.recorded_json,
         )
     return locked
 

@@ -2,22 +2,22 @@
 run's parameter."""
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from rest_framework import exceptions
 from rest_framework.request import Request
-from rest_framework.utils.encoders import JSONEncoder
 
 from config.api.errors import PreconditionFailed
+from config.api.rendering import api_json
 
 OVERRIDE_HEADER = "X-HTTP-Method-Override"
 
 
-def representation_etag(data: Mapping[str, Any]) -> str:
-    """A strong ETag: a digest of the exact representation, so any visible change changes it."""
-    body = json.dumps(data, cls=JSONEncoder, separators=(",", ":"), ensure_ascii=False)
+def representation_etag(data: Mapping[str, Any], text: str | None = None) -> str:
+    """A strong ETag: a digest of the exact representation, so any visible change changes it. `text`: the
+    representation's `api_json`, when the caller rendered it already."""
+    body = api_json(data) if text is None else text
     return '"' + hashlib.sha256(body.encode()).hexdigest()[:40] + '"'
 
 
