@@ -29,7 +29,7 @@ from appointments.indexes import APPOINTMENT_INDEXES
 from appointments.search import matching
 from appointments.validators import DEFAULT_TIME_ZONE, time_zone_choices, validate_http_url, validate_reminder_hours
 from appointments.validators import reminder_hours as reminder_hours
-from claimants.models import Claimant, ClaimantData
+from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.services import normalise_phone_number
 from config.languages import BILINGUAL_HELP, LANGUAGE_HELP
 from config.local_time import local_label
@@ -106,6 +106,10 @@ class Department(FeatureSettings):
 
     Its feature settings are the defaults of the appointments created in it.
     """
+
+    # Not a column: its claimant data fields in their order, when read with it (appointments.selectors.
+    # departments_for_create, in the same statement), so that a create does not read them again.
+    data_fields_read: list[ClaimantDataField] | None = None
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)

@@ -291,6 +291,42 @@ def department_visible(*, actor: Actor, pk: uuid.UUID | str) -> Department | Non
     return from_row(rows[0], [Department])[0] if rows else None
 
 
+def _with_fields(departments: QuerySet[Department]) -> QuerySet[Department, tuple[Any, ...]]:
+    """The departments' rows, each with its claimant data fields in their order as a JSON array (PostgreSQL)."""
+    fields = ClaimantDataField.objects.filter(department_id=OuterRef("pk")).order_by("position", "name")
+    array = ArraySubquery(fields.values(item=JSONObject(**{name: name for name in columns_of(ClaimantDataField)})))
+    return departments.annotate(fields_json=array).values_list(*columns_of(Department), "fields_json")
+
+
+# A create's department, named or the caller's only one (two read to tell), with its data fields (PostgreSQL).
+_NAMED_WITH_FIELDS = VisibleTo(Department, lambda departments, pk: _with_fields(departments.filter(pk=pk)))
+_CALLERS_WITH_FIELDS = VisibleTo(Department, _with_fields)
+
+
+def departments_for_create(*, actor: Actor, pk: uuid.UUID | str | None) -> list[Department]:
+    """The department with this id if `actor` may use it, or (no id) the first two of theirs: as
+    `department_visible` and `Department.objects.visible_to(actor)[:2]`. On PostgreSQL each carries its claimant
+    data fields, read in the same statement (`Department.data_fields_read`), which a create then does not read again."""
+    if not items_in_row():
+        if pk is None:
+            return list(Department.objects.visible_to(actor)[:2])
+        named = department_visible(actor=actor, pk=pk)
+        return [named] if named is not None else []
+    rows = _CALLERS_WITH_FIELDS.rows(actor, page=(2, 0)) if pk is None else _NAMED_WITH_FIELDS.rows(actor, pk)
+    found = []
+    for row in rows:
+        department = from_row(row, [Department])[0]
+        department.data_fields_read = [_field_from_json(item) for item in row[-1]]
+        found.append(department)
+    return found
+
+
+def _field_from_json(item: Mapping[str, Any]) -> ClaimantDataField:
+    # internal: `_meta.concrete_fields`, as _item_from_json reads it (pinned by tests/config/test_internals_pinned.py)
+    values = [field.to_python(item[field.attname]) for field in ClaimantDataField._meta.concrete_fields]
+    return cast(ClaimantDataField, from_row(values, [ClaimantDataField])[0])
+
+
 # The appointment as the API shows it (appointments.representation builds it from these rows).
 # The columns of one appointment's row, as `values_list` paths: the shape's (appointments.shape), then the
 # claimant's id (to find its data items).

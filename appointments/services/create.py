@@ -20,7 +20,7 @@ from appointments.models import (
     Department,
 )
 from appointments.representation import representation
-from appointments.selectors import department_visible
+from appointments.selectors import departments_for_create
 from appointments.services.planning import plan_agent, plan_fields
 from appointments.services.shared import raise_if_agent_overlap, with_next_times
 from claimants.services import (
@@ -106,7 +106,7 @@ def _create(
     changes, field_errors = plan_fields(appointment, {**options, **schedule}, timezone.now())
     agent_changes, agent_errors = plan_agent(appointment, options, department, (changes, field_errors))
     changes |= agent_changes
-    draft = claimant_plan_create(department_id=department.pk, data=claimant)
+    draft = claimant_plan_create(department_id=department.pk, data=claimant, fields=department.data_fields_read)
     errors = merge_errors(errors, field_errors, agent_errors, draft.errors)
     if errors:
         raise ValidationError(errors)
@@ -150,17 +150,17 @@ def _insert(appointment: Appointment, actor: Actor, *, drawn: bool) -> None:
 
 
 def department_for_create(*, actor: Actor, department_id: uuid.UUID | str | None) -> Department:
-    """The department a new appointment goes to: the one named, or the caller's only department."""
+    """The department a new appointment goes to: the one named, or the caller's only department (with its data
+    fields on PostgreSQL: departments_for_create)."""
+    found = departments_for_create(actor=actor, pk=department_id)
     if department_id is not None:
-        named = department_visible(actor=actor, pk=department_id)
-        if named is None:
+        if not found:
             raise ValidationError({"department_id": ["The selected department id is invalid."]})
-        return named
-    only = list(Department.objects.visible_to(actor)[:2])
-    if len(only) == 1:
-        return only[0]
+        return found[0]
+    if len(found) == 1:
+        return found[0]
     raise ValidationError(
         {"department_id": ["The department id field is required when the caller has more than one department."]}
-        if only
+        if found
         else {"department_id": ["The caller has no department to create appointments in."]}
     )

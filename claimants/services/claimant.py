@@ -4,7 +4,7 @@ to one, checked without writing (`*_plan_*`) and then written (`*_apply`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
-from claimants.models import Claimant, ClaimantData
+from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from claimants.selectors import department_data_fields
 from claimants.services.values import (
     EARLIEST_DATE_OF_BIRTH,
@@ -163,23 +163,29 @@ class ClaimantDraft:
     errors: Errors
 
 
-def claimant_plan_create(*, department_id: uuid.UUID, data: Mapping[str, Any]) -> ClaimantDraft:
+def claimant_plan_create(
+    *, department_id: uuid.UUID, data: Mapping[str, Any], fields: Sequence[ClaimantDataField] | None = None
+) -> ClaimantDraft:
     """Check the claimant of a new appointment: `name` is required; `data["data"]` maps a data field's name
-    or id to its value, and every required field of the department needs one."""
+    or id to its value, and every required field of the department needs one. `fields`: the department's data
+    fields in their order, when its caller read them already (else they are read here)."""
     person = Claimant(name="")
     details = {key: value for key, value in data.items() if key != "data"}
     missing_name = {} if "name" in details else {"claimant.name": ["The claimant.name field is required."]}
     plan = claimant_plan_update(claimant=person, data=details)
     for name, value in plan.fields.items():
         setattr(person, name, value)
-    items, item_errors = _new_data_items(department_id, data.get("data") or {})
+    if fields is None:
+        fields = department_data_fields(department_id)
+    items, item_errors = _new_data_items(fields, data.get("data") or {})
     return ClaimantDraft(claimant=person, items=items, errors=merge_errors(missing_name, plan.errors, item_errors))
 
 
-def _new_data_items(department_id: uuid.UUID, values: Mapping[str, Any]) -> tuple[list[ClaimantData], Errors]:
-    """One item per department field, valued from `values` keyed by field name or id."""
+def _new_data_items(
+    fields: Sequence[ClaimantDataField], values: Mapping[str, Any]
+) -> tuple[list[ClaimantData], Errors]:
+    """One item per department field (`fields`, in their order), valued from `values` keyed by field name or id."""
     errors: Errors = {}
-    fields = department_data_fields(department_id)
     known = {f.name for f in fields} | {str(f.id) for f in fields}
     for key in values:
         if key not in known:
