@@ -78,6 +78,10 @@
     var spot = at(block);
     var col = column(spot.col);
     var heading = col ? col.dataset.heading : "";
+    // The day's column of no agent is said as what the move does ("… to 11:00, with no agent"), not its heading.
+    if (col && grid().dataset.view === "day" && !col.dataset.agent) {
+      return block.dataset.reference + " to " + clock(spot.row) + ", with no agent";
+    }
     return block.dataset.reference + " to " + heading + " at " + clock(spot.row);
   }
 

@@ -165,8 +165,15 @@ def test_dragging_a_block_moves_it_and_a_clash_puts_it_back_with_the_clash(
     assert page.failed_responses == []  # the refusals are answers (200), not failed loads Chromium logs as errors
 
 
-def test_the_keyboard_moves_a_block(live_server, page, week_ahead, axe_source) -> None:
+def test_the_keyboard_moves_a_block(live_server, page, week_ahead, department, axe_source) -> None:
     day, first = week_ahead["day"], week_ahead["first"]
+    # One appointment of nobody's that day, so the day has its column of no agent.
+    make_appointment(
+        department,
+        appointment_at=at(day, 16),
+        duration_in_minutes=30,
+        claimant={"name": "Nobody's", "data": {"Case number": "NONE-16"}},
+    )
     page.set_viewport_size({"width": 1400, "height": 1400})
     browser_sign_in(page, live_server.url, "desk", journeys.PASSWORD)
     page.goto(f"{live_server.url}{CALENDAR}?date={day.isoformat()}")
@@ -176,7 +183,14 @@ def test_the_keyboard_moves_a_block(live_server, page, week_ahead, axe_source) -
     page.focus(f"#block-{first.pk}")
     for _ in range(4):
         page.keyboard.press("ArrowDown")  # a quarter hour each: 11:00
-    page.keyboard.press("ArrowRight")  # Sam's column
+    # The column of no agent is said as what the move does, not as "to No agent".
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+        if "no agent" in page.inner_text("#calendar-message"):
+            break
+    assert page.inner_text("#calendar-message").startswith("Moving DESK-10 to 11:00, with no agent")
+    while not page.inner_text("#calendar-message").startswith("Moving DESK-10 to Sam Okafor"):
+        page.keyboard.press("ArrowLeft")  # back to Sam's column
     assert page.inner_text("#calendar-message").startswith("Moving DESK-10 to Sam Okafor at 11:00")
     page.keyboard.press("Enter")
     # The block says its new time as the move is announced, not only when the rows are drawn again (which waits
