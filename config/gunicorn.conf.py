@@ -6,7 +6,8 @@ WEB_THREADS override them (WEB_THREADS=1: the sync worker). Chosen by bench/thro
 a fifth to a third less processor a request, since it keeps a client's connection open between its requests. TIMEOUT:
 a worker process silent for that many seconds is killed and logged; under sync workers that is a request running
 that long, under gthread it is not (the worker's main thread keeps answering while a request's thread waits, so a
-request is bounded by its own calls' timeouts: Redis's 1 s, the webhook test's, PostgreSQL's settings). On SIGTERM
+request is bounded by its own calls' timeouts: Redis's 1 s, the webhook test's, and each SQL statement's, which
+PostgreSQL cancels after TIMEOUT seconds: DB_STATEMENT_TIMEOUT_MS, set here unless given). On SIGTERM
 a worker finishes what it has for up to GRACEFUL_TIMEOUT seconds. Every line, the access log's included, is in the
 one shape of config/logs.py (JSON with LOG_FORMAT=json), with the request id.
 """
@@ -26,6 +27,9 @@ worker_class = (
     "config.gunicorn_worker.JsonErrorThreadWorker" if threads > 1 else "config.gunicorn_worker.JsonErrorSyncWorker"
 )
 timeout = int(os.environ.get("TIMEOUT", "30"))
+# The same bound on each statement, by PostgreSQL (config/settings: DB_STATEMENT_TIMEOUT_MS), for the workers' Django:
+# under gthread a request's thread waiting on the database is not killed by `timeout`, so the database ends it.
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", str(timeout * 1000))
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 max_requests = int(os.environ.get("MAX_REQUESTS", "5000"))  # recycle workers now and then: no slow leak lives long

@@ -215,6 +215,11 @@ else:
     # for issue 12: no gain against the floor, and a query of the back office's day view fails under it.)
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c TimeZone=UTC".strip()
+    # A statement running longer is cancelled by PostgreSQL (0: never). The web server sets it to its TIMEOUT
+    # (config/gunicorn.conf.py): under its threaded workers nothing else bounds a request stuck in the database.
+    # The task worker and the commands (migrations among them) keep none unless it is set for them.
+    if _statement_ms := env_int("DB_STATEMENT_TIMEOUT_MS", 0):
+        _options["options"] += f" -c statement_timeout={_statement_ms}"
     if env_bool("DB_PREPARE", True):
         # Lets psycopg keep the statements a query asks PostgreSQL to prepare (config.prepared's `on_server`: the
         # claimant's status poll, issue 26.5). Django's cursors bind on the client and never prepare, so the
