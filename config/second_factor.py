@@ -18,6 +18,7 @@ provider (OIDC) are not asked: the provider holds the factor (`signed_in_elsewhe
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import segno
@@ -29,6 +30,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import devices_for_user, login, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -81,6 +83,21 @@ class CodeForm(forms.Form):
 
     def clean_code(self) -> str:
         return "".join(self.cleaned_data["code"].split()).lower()
+
+
+def _when_to_try_again(user: Any) -> str:
+    """How long django-otp's throttling makes the next code wait (each wrong code doubles it, per device; the
+    longest of the user's devices is the one that counts, since a code is tried on each)."""
+    waits = [
+        details["locked_until"]
+        for device in devices_for_user(user)
+        for allowed, details in [device.verify_is_allowed()]
+        if not allowed and details and details.get("locked_until")
+    ]
+    if not waits:
+        return "Try again."
+    seconds = max(1, math.ceil((max(waits) - timezone.now()).total_seconds()))
+    return f"You can try again in {seconds} second{'s' if seconds != 1 else ''}."
 
 
 def _verified_device(user: Any, code: str) -> Any:
@@ -136,7 +153,7 @@ def second_factor_view(site: Any, request: HttpRequest) -> HttpResponse:
         if device is not None:
             login(request, device)
             return HttpResponseRedirect(_next(request))
-        form.add_error("code", "That code is not right, or it was used already. Wait a moment and try again.")
+        form.add_error("code", f"That code is not right, or it was used already. {_when_to_try_again(user)}")
     title = "Use your passkey or a code" if has_passkey else "Enter your code"
     context = _context(
         request, site, title, form=form, has_passkey=has_passkey, has_app=has_app, passkey=_passkey_config(request)

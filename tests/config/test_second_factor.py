@@ -92,11 +92,20 @@ def test_wrong_codes_are_throttled(department) -> None:
     user = staff("desk", department)
     code = recovery_code(user)
     client = password_only("desk")
-    client.post("/admin/second-factor/", {"code": "wrong1"})
-    # Throttled after a wrong code: even the right one waits (django-otp's doubling delay).
-    refused = client.post("/admin/second-factor/", {"code": code})
-    assert b"That code is not right" in refused.content
-    assert client.get(LIST).status_code == 302
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        wrong = client.post("/admin/second-factor/", {"code": "wrong1"})
+        # The page says how long the next try waits: 1 s after one wrong code, doubling with each.
+        assert b"That code is not right, or it was used already. You can try again in 1 second." in wrong.content
+        # Throttled after a wrong code: even the right one waits (django-otp's doubling delay).
+        refused = client.post("/admin/second-factor/", {"code": code})
+        assert b"That code is not right" in refused.content
+        assert client.get(LIST).status_code == 302
+        clock.shift(1.5)
+        again = client.post("/admin/second-factor/", {"code": "wrong2"})
+        assert b"You can try again in 2 seconds." in again.content
+        clock.shift(2.5)
+        assert client.post("/admin/second-factor/", {"code": code}).status_code == 302
+    assert client.get(LIST).status_code == 200
 
 
 def test_an_address_elsewhere_is_not_followed(department) -> None:
