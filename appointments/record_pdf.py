@@ -40,7 +40,7 @@ def record_pdf(appointment: Appointment) -> bytes:
     pdf.set_creator("appointments service")
     pdf.add_page()
     pdf.set_font(SANS, style="B", size=14)
-    pdf.multi_cell(0, 8, f"Record of appointment {appointment.reference}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, f"Record of appointment {appointment.reference}", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(SANS, size=9)
     about = [
         f"Department: {appointment.department.name} (times in {zone.key})",
@@ -52,15 +52,15 @@ def record_pdf(appointment: Appointment) -> bytes:
         "Chain verifies: yes" if broken is None else f"Chain verifies: NO, {broken}",
     ]
     for fact in about:
-        pdf.multi_cell(0, 5, fact, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, fact, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.ln(3)
     for line in lines(entries, zone):
         pdf.set_font(SANS, style="B", size=9)
-        pdf.multi_cell(0, 5, f"{line.sequence}. {line.when} ({line.channel})", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, f"{line.sequence}. {line.when} ({line.channel})", new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font(SANS, size=9)
-        pdf.multi_cell(0, 5, line.sentence, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, line.sentence, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.set_font("courier", size=7)
-        pdf.multi_cell(0, 4, line.hash, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4, line.hash, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(1)
     return bytes(pdf.output())
 

@@ -144,7 +144,9 @@ def test_a_tampered_record_says_so_in_the_pdf_and_the_timeline(api, agent, appoi
     text = "".join(
         p.extract_text() for p in PdfReader(io.BytesIO(api.get(events_url(appointment, "?format=pdf")).content)).pages
     )
-    assert "Chain verifies: NO" in text
+    # Left-aligned (a justified line, stretched, read as "Chain  verifies:  NO" in two of fifteen runs: the reason's
+    # length, with its entry's id and the appointment's, decided whether the line wrapped).
+    assert "Chain verifies: NO, entry" in text
     page = logged_in(staff("timeline-agent", department)).get(
         f"/admin/appointments/appointment/{appointment.pk}/timeline/"
     )
