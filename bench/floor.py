@@ -76,7 +76,6 @@ django.setup()
 import phonenumbers  # noqa: E402
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core import signing  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import IntegrityError, connection, transaction  # noqa: E402
@@ -101,6 +100,7 @@ from meetings.browsers import Browser, browser_digest  # noqa: E402 (the cookie'
 from meetings.page_language import request_language  # noqa: E402 (the page's language: the guard says it)
 from meetings.services.pages import PageState, heartbeat_every, page_state  # noqa: E402 (the state's rules: Python)
 from meetings.video import video_origin  # noqa: E402 (the CSP's one addition on the claimant's pages)
+from meetings.views import _TOKEN, _browser_key  # noqa: E402 (the link's form and the cookie's key, as the page reads them)
 
 API_PATH = "/api/v1/appointments"
 RATE_PER_MINUTE = 10**9  # the benchmark measures work, not the limit (the API's limit is raised to match)
@@ -1132,8 +1132,6 @@ def _create_unit(
 
 # --- the claimant's status poll (issue 26.2) ------------------------------------------------------------------------
 
-_BROWSER_COOKIE = "join_browser"  # meetings.views' cookie: this browser's key, signed with the link in its salt
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # What the poll's state, heartbeat and waiting room read: the live participant of the link, its appointment, and
 # whether this browser is locked out of it, in one statement (prepared by PostgreSQL, as the API's is).
 _POLL = (
@@ -1153,14 +1151,6 @@ _SEEN = (
     "UPDATE meetings_participant SET last_seen_at = %s "
     "WHERE id = %s AND set_config('synchronous_commit', 'off', true) = 'off'"
 )
-
-
-def _browser_key(request: HttpRequest, token: str) -> str | None:
-    try:
-        key = request.get_signed_cookie(_BROWSER_COOKIE, salt=token)
-    except (KeyError, signing.BadSignature):
-        return None
-    return key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]{43}", key) else None
 
 
 def _public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -1304,6 +1294,7 @@ class Bench:
         from django.utils import timezone
 
         from appointments.models import Appointment, Status
+        from bench.status_poll import held_link_cookie
         from meetings.browsers import new_browser_key
         from meetings.models import Participant, Role
         from tests.factories import make_appointment
@@ -1317,8 +1308,7 @@ class Bench:
         Participant.objects.filter(pk=claimant.pk).update(
             device_checked_at=now, joined_waiting_at=now, last_seen_at=now, browser_digest=browser_digest(key)
         )
-        signed = signing.get_cookie_signer(salt=f"{_BROWSER_COOKIE}{claimant.token}").sign(key)
-        return claimant.token, f"{_BROWSER_COOKIE}={signed}"
+        return claimant.token, held_link_cookie(claimant.token, key)
 
     @staticmethod
     def free_times_department(member: Any) -> str:

@@ -52,11 +52,18 @@ from claimants.models import ClaimantDataField, FieldType  # noqa: E402
 from meetings.browsers import browser_digest, new_browser_key  # noqa: E402
 from meetings.models import Participant, Role  # noqa: E402
 from meetings.services.pages import heartbeat_every  # noqa: E402
+from meetings.views import _BROWSER_COOKIE  # noqa: E402 (the page's cookie: its name, one declaration)
 from tests.support import gunicorn, throwaway_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = "/static/meetings/join.css"
-BROWSER_COOKIE = "join_browser"  # meetings.views' cookie
+
+
+def held_link_cookie(token: str, key: str) -> str:
+    """The Cookie header of the browser holding this link with this key, signed as meetings.views signs it (the
+    link in its salt; HttpRequest.get_signed_cookie reads it)."""
+    signed = signing.get_cookie_signer(salt=f"{_BROWSER_COOKIE}{token}").sign(key)
+    return f"{_BROWSER_COOKIE}={signed}"
 
 
 def waiting_claimants(count: int) -> dict[str, str]:
@@ -90,9 +97,7 @@ def waiting_claimants(count: int) -> dict[str, str]:
         key = new_browser_key()
         participant.browser_digest = browser_digest(key)
         held.append(participant)
-        # As meetings.views sets it: signed with the link in its salt (HttpRequest.get_signed_cookie reads it).
-        signed = signing.get_cookie_signer(salt=f"{BROWSER_COOKIE}{participant.token}").sign(key)
-        cookies[f"/join/{participant.token}/status"] = f"{BROWSER_COOKIE}={signed}"
+        cookies[f"/join/{participant.token}/status"] = held_link_cookie(participant.token, key)
     Participant.objects.bulk_update(held, ["browser_digest"], batch_size=1000)
     return cookies
 
