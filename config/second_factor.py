@@ -141,11 +141,12 @@ def second_factor_view(site: Any, request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "sign_out" in request.POST:
         logout(request)  # the admin's own sign-out is behind the second factor
         return HttpResponseRedirect(reverse("admin:login"))
-    if not any(devices_for_user(user)):
+    devices = list(devices_for_user(user))  # confirmed: what the page offers is read from them
+    if not devices:
         return _enrol(site, request)
     form = CodeForm(request.POST or None)
-    has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
-    has_app = _has_app(user)
+    has_passkey = any(isinstance(device, WebAuthnCredential) for device in devices)
+    has_app = any(isinstance(device, TOTPDevice) for device in devices)
     if not has_app:
         form.fields["code"].help_text = "One of your recovery codes."
     if request.method == "POST" and form.is_valid():
