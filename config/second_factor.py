@@ -272,10 +272,13 @@ class PasskeyRegisterComplete(_StaffWithPassword, CompleteCredentialRegistration
     device), kept in the session for the recovery codes page to show once."""
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        first = not any(devices_for_user(self.request.user))
-        response: HttpResponse = super().post(*args, **kwargs)
-        if response.status_code == 200 and first:
-            self.request.session[_CODES_TO_SHOW] = {"codes": new_recovery_codes(self.request.user), "made": "passkey"}
+        # The passkey and its codes in one transaction: a process that dies between them keeps neither.
+        with transaction.atomic():
+            first = not any(devices_for_user(self.request.user))
+            response: HttpResponse = super().post(*args, **kwargs)
+            if response.status_code == 200 and first:
+                codes = new_recovery_codes(self.request.user)
+                self.request.session[_CODES_TO_SHOW] = {"codes": codes, "made": "passkey"}
         return response
 
 

@@ -226,3 +226,28 @@ def test_two_removals_at_once_never_remove_the_last_factor(department) -> None:
             thread.join()
         assert sorted(statuses) == [200, 302], statuses
         assert WebAuthnCredential.objects.filter(user=user).count() == 1
+
+
+def test_a_first_passkey_and_its_recovery_codes_are_made_together_or_not_at_all(department, monkeypatch) -> None:
+    """The process dies (here: the recovery codes fail) after the passkey is stored and before its codes are: the
+    passkey is not kept either, so nobody is left with a first factor and no codes, never told."""
+    import config.second_factor as second_factor
+
+    user = staff("desk", department)
+    client = password_only("desk")
+    session = client.session
+    session["otp_webauthn_register_state"] = {"challenge": "x"}
+    session.save()
+
+    class Helper:
+        def register_complete(self, user: Any, state: Any, data: Any) -> WebAuthnCredential:
+            return a_passkey(user)
+
+    def killed(user: Any) -> list[str]:
+        raise RuntimeError("killed between the passkey and its codes")
+
+    monkeypatch.setattr(WebAuthnCredential, "get_webauthn_helper", classmethod(lambda cls, request: Helper()))
+    monkeypatch.setattr(second_factor, "new_recovery_codes", killed)
+    with pytest.raises(RuntimeError):
+        client.post("/admin/second-factor/passkey/registered/", data={}, content_type="application/json")
+    assert WebAuthnCredential.objects.filter(user=user).count() == 0
