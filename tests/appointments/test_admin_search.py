@@ -39,6 +39,11 @@ def searches(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in queries if "%lovelace%" in q["sql"].lower()]
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the one read of the matches is PostgreSQL's plan (appointments.search: an array of ids); SQLite's "
+    "search is a subquery, read again where Django's changelist reads its queryset",
+)
 def test_a_search_reads_its_matches_once_however_many_there_are(
     desk, department, other_department, monkeypatch
 ) -> None:
