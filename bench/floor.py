@@ -93,7 +93,7 @@ from appointments import shape  # noqa: E402
 from appointments.models import FEATURE_FIELDS  # noqa: E402
 from appointments.selectors import COLUMNS  # noqa: E402 (the shape's columns, then the claimant's id)
 from config.api.fields import milliseconds, seconds  # noqa: E402 (the contract's two time formats, for the PATCH)
-from config.prepared import _server_cursor  # noqa: E402 (the cursor PostgreSQL prepares on: the API's poll uses it)
+from config.cursors import _server_cursor  # noqa: E402 (the cursor PostgreSQL prepares on: the API's poll uses it)
 from events.tasks import events_dispatch  # noqa: E402
 from ledger.chain import GENESIS, canonical, entry_hash  # noqa: E402 (the canonical form, not the writing)
 from meetings.browsers import Browser, browser_digest  # noqa: E402 (the cookie's digest, as the page's)

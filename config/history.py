@@ -15,6 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from config.actors import Actor, staff_of
+from config.cursors import kept_cursor
 from config.writes import insert_rows, update_columns
 
 
@@ -67,8 +68,7 @@ def history_copy(
         user.pk if user is not None else None,
         *(model._meta.pk.get_db_prep_value(pk, connection) for pk in pks),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_copy_statement(model, len(pks)), params)
+    kept_cursor().execute(_copy_statement(model, len(pks)), params)
 
 
 def insert_with_history(

@@ -38,6 +38,8 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Func, IntegerField, Model, QuerySet
 
+from config.cursors import kept_cursor
+
 _unique = itertools.count(1)
 
 
@@ -88,48 +90,6 @@ class _Compiled:
     converters: Any
 
 
-def _server_cursor(using: str) -> Any:
-    """On PostgreSQL, a cursor of Django's (its errors wrapped, its statements logged where Django logs them) that
-    binds its values on the server and has psycopg prepare each statement there, once per connection: psycopg
-    names it on its first run and then sends only the name and the values, so PostgreSQL neither parses nor plans
-    it again (0.18 ms of planning for the poll's 0.04 ms lookup). Elsewhere, or with DB_PREPARE=0 (a pooler in
-    transaction mode that keeps no prepared statements), an ordinary cursor.
-
-    Django's own cursors bind on the client and so never prepare (psycopg's ClientCursor); `prepare_threshold`
-    (settings: DB_PREPARE) only lets psycopg keep the statements these cursors ask for."""
-    db: Any = connections[using]  # the internals read are not in Django's type stubs
-    if db.vendor != "postgresql" or db.settings_dict.get("OPTIONS", {}).get("prepare_threshold") is None:
-        return db.cursor()
-    # internal: what BaseDatabaseWrapper.cursor() does (the health check, the connection, the wrapping), with this
-    # cursor class instead of the connection's (pinned by tests/config/test_internals_pinned.py).
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    with db.wrap_database_errors:
-        return db._prepare_cursor(_on_server(logged=db.queries_logged)(db.connection))
-
-
-@functools.cache
-def _on_server(*, logged: bool) -> type:
-    """Django's cursor that binds on the server (its `server_side_binding` one), asking psycopg to prepare every
-    statement it runs. Built on first use: only PostgreSQL's backend imports psycopg.
-
-    `logged`: for Django's query log (DEBUG, and the tests' CaptureQueriesContext), which reads the statement back
-    from the cursor's `_query`; psycopg leaves it unset when it runs a prepared statement, so this cursor sets it.
-    internal: psycopg's `_query` and `_convert_query` (pinned by tests/meetings/test_poll_costs.py, whose counts
-    read the logged statements)."""
-    from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]  # not in stubs
-
-    class OnServer(ServerBindingCursor):
-        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None) -> Any:
-            super().execute(query, params, prepare=True, binary=binary)
-            cursor: Any = self  # psycopg's private attributes, untyped here
-            if logged and cursor._query is None:
-                cursor._query = cursor._convert_query(query, params)
-            return self
-
-    return OnServer
-
-
 class Prepared:
     """`build(*markers)` returns the queryset (a `values_list`); `rows(*values)` runs it. `on_server`: the statement
     is prepared by PostgreSQL, once per connection (`_server_cursor`), for a read run on nearly every request of a
@@ -174,9 +134,9 @@ class Prepared:
         sql = compiled.sql
         if page is not None:
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, *page]
-        with _server_cursor(self._using) if self._on_server else connections[self._using].cursor() as cursor:
-            cursor.execute(sql, params)
-            found = cursor.fetchall()
+        cursor = kept_cursor(self._using, on_server=self._on_server)
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
         if compiled.converters:
             return [tuple(row) for row in compiled.compiler.apply_converters(found, compiled.converters)]
         return found

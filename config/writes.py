@@ -21,6 +21,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import AutoField, Field, Model
 
+from config.cursors import kept_cursor
+
 
 def _fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
     # internal: `_meta.concrete_fields` (the documented Options API is get_fields()): the table's columns, in order.
@@ -54,8 +56,7 @@ def update_columns(instance: Model, names: Sequence[str], *, durable: bool = Tru
     sql = _update_statement(type(instance), tuple(names))
     if not durable and connection.vendor == "postgresql" and not connection.in_atomic_block:
         sql += _WITHOUT_FLUSH
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    kept_cursor().execute(sql, params)
 
 
 def update_rows(instances: Sequence[Model], names: Sequence[str]) -> None:
@@ -70,8 +71,7 @@ def update_rows(instances: Sequence[Model], names: Sequence[str]) -> None:
         + [instance._meta.pk.get_db_prep_value(instance.pk, connection)]
         for instance in instances
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(_update_statement(model, tuple(names)), params)
+    kept_cursor().executemany(_update_statement(model, tuple(names)), params)
 
 
 @functools.cache
@@ -103,9 +103,9 @@ def insert_rows(instances: Sequence[Model], *, unless_taken: Sequence[str] = ())
         for instance in instances
         for field in fields
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        written = int(cursor.rowcount)
+    cursor = kept_cursor()
+    cursor.execute(sql, params)
+    written = int(cursor.rowcount)
     if written == len(instances):  # saved, as bulk_create leaves them (internal: `_state`, as Model.from_db sets it)
         for instance in instances:
             instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS

@@ -11,6 +11,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from config.actors import Actor
+from config.cursors import kept_cursor
 from config.writes import insert_rows
 from ledger.chain import GENESIS, entry_hash, personal_digest, plain, sealed_personal
 from ledger.context import current_channel
@@ -45,13 +46,13 @@ def _head(appointment_id: Any) -> tuple[int, str]:
     """The appointment's last sequence number and hash (0 and GENESIS before its first entry)."""
     quote = connection.ops.quote_name
     table = quote(Entry._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {quote('sequence')}, {quote('hash')} FROM {table} WHERE {quote('appointment_id')} = %s "  # noqa: S608
-            f"ORDER BY {quote('sequence')} DESC LIMIT 1",
-            [Entry._meta.get_field("appointment").get_db_prep_value(appointment_id, connection)],
-        )
-        row = cursor.fetchone()
+    cursor = kept_cursor()
+    cursor.execute(
+        f"SELECT {quote('sequence')}, {quote('hash')} FROM {table} WHERE {quote('appointment_id')} = %s "  # noqa: S608
+        f"ORDER BY {quote('sequence')} DESC LIMIT 1",
+        [Entry._meta.get_field("appointment").get_db_prep_value(appointment_id, connection)],
+    )
+    row = cursor.fetchone()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 

@@ -1,6 +1,7 @@
 """The framework internals the fast path reads (issue 19.4), pinned: each is marked `internal:` beside its use in
-config/prepared.py, the selectors and config/api/authentication.py. These tests fail when an upgrade changes one of
-them, and the version pins fail on any upgrade at all, so whoever upgrades re-reads those notes first."""
+config/prepared.py, config/cursors.py, the selectors and config/api/authentication.py. These tests fail when an
+upgrade changes one of them, and the version pins fail on any upgrade at all, so whoever upgrades re-reads those notes
+first."""
 
 import inspect
 from types import SimpleNamespace
@@ -113,9 +114,10 @@ def test_a_connection_marked_checked_is_not_checked_again(monkeypatch) -> None:
         wrapper.health_check_enabled = enabled
 
 
-def test_a_cursor_is_made_as_config_prepared_makes_its_server_cursor() -> None:
-    # config.prepared._server_cursor repeats BaseDatabaseWrapper.cursor() with another cursor class: the health
-    # check, the connection, then `_prepare_cursor` (the error wrapping and the query log) around the new cursor.
+def test_a_cursor_is_made_as_config_cursors_makes_its_server_cursor() -> None:
+    # config.cursors._server_cursor repeats BaseDatabaseWrapper.cursor() with another cursor class: the health check,
+    # the connection, then `_prepare_cursor` (the error wrapping and the query log) around the new cursor; kept_cursor
+    # runs the same check and connection before it keeps a cursor.
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     source = inspect.getsource(BaseDatabaseWrapper._cursor)  # type: ignore[attr-defined]  # not in Django's stubs
