@@ -85,8 +85,17 @@ def can_transition(current: str, target: str) -> bool:
 def sees_every_department(user: Any) -> bool:
     """Tenancy's one branch, stated once: a superuser, or no user (the services, the commands), sees every
     department and so every appointment; anyone else only their memberships'. Both querysets' `sees_all` and
-    `visible_to` ask it, and so does config.prepared's VisibleTo (through `sees_all`)."""
+    `visible_to` ask it, `visible_department_ids` too, and so does config.prepared's VisibleTo (through `sees_all`)."""
     return user is None or bool(user.is_superuser)
+
+
+def visible_department_ids(user: Any) -> models.QuerySet[Any, Any]:
+    """The ids of the departments `user` may see, as a subquery (a superuser's: every department's): a member's read
+    from their memberships alone, with no join to the departments, which every appointment read scoped by it would
+    plan again (issue 26.2: 0.1 ms of a change's lock)."""
+    if sees_every_department(user):
+        return Department.objects.values("pk")
+    return Department.members.through._default_manager.filter(user=user).values("department_id")
 
 
 class DepartmentQuerySet(models.QuerySet["Department"]):
@@ -98,7 +107,7 @@ class DepartmentQuerySet(models.QuerySet["Department"]):
         user's memberships). The API, the admin and the services all scope through this."""
         if sees_every_department(user):
             return self
-        return self.filter(members=user)
+        return self.filter(pk__in=visible_department_ids(user))
 
 
 class Department(FeatureSettings):
@@ -214,7 +223,7 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         """Tenancy: a caller sees only its departments' appointments (a superuser sees all)."""
         if sees_every_department(user):
             return self
-        return self.filter(department__in=Department.objects.visible_to(user).values("pk"))
+        return self.filter(department__in=visible_department_ids(user))
 
 
 class Appointment(FeatureSettings, Buffered):

@@ -226,7 +226,8 @@ _ITEM_COLUMNS = [*columns_of(ClaimantData), *columns_of(ClaimantDataField, "fiel
 def _locked_rows(appointments: QuerySet[Appointment], lock: bool = True) -> QuerySet[Appointment, tuple[Any, ...]]:
     """The lock's rows: the appointment with its department, claimant and meeting (_locked_parts), and on PostgreSQL the
     claimant's data items with their fields as a JSON array in the same row (SQLite reads them in one more)."""
-    locked = appointments.select_for_update(of=("self",)) if lock else appointments
+    # One row: the model's order would only be planned and sorted (issue 26.2).
+    locked = appointments.order_by().select_for_update(of=("self",)) if lock else appointments.order_by()
     if not items_in_row():
         return locked.values_list(*_locked_columns())
     items = data_items_array(_ITEM_COLUMNS)
