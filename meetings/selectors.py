@@ -127,7 +127,8 @@ def participant_of_link(token: str, digest: str | None) -> Participant | None:
 
 
 # An appointment's participants as the API lists them (meetings.shape), with what their names, links and checks read:
-# the appointment's recording setting, the claimant's name and date of birth, the agent's names; one statement with
+# the participant's own columns it shows, the appointment's recording setting, the claimant's name and date of birth,
+# the agent's names; one statement with
 # the caller's tenancy, compiled once (issue 26.2: the ORM's two queries and DRF cost 3.7 times the floor).
 def _read(model: Any, prefix: str, names: tuple[str, ...]) -> tuple[str, ...]:
     """These columns of `model` as paths through `prefix`, in the model's order (Model.from_db's, for the rest
@@ -140,7 +141,14 @@ _FOR_SHAPE = {
     Claimant: _read(Claimant, "claimant__", ("id", "name", "date_of_birth")),
     get_user_model(): _read(get_user_model(), "participants__user__", ("id", "first_name", "last_name", "username")),
 }
-_PERSON = columns_of(Participant, "participants__")
+# The participant's columns the answer reads (meetings.shape, its checks and its link); the others are deferred.
+_PERSON = _read(
+    Participant,
+    "participants__",
+    ("id", "role", "display_name", "token", "user_id", "joined_waiting_at", "admitted_at", "admitted_by_id", "left_at",
+     "revoked_at", "identity_checked_at", "identity_failures", "identity_locked_at", "recording_consent",
+     "recording_consent_at", "device_check", "device_checked_at"),
+)  # fmt: skip
 _PEOPLE = VisibleTo(
     Appointment,
     lambda appointments, pk: (
@@ -181,6 +189,7 @@ def participants_shown_to(viewer: Actor, pk: Any) -> list[Participant] | None:
         return None
     User = get_user_model()
     loaded = {model: [path.rpartition("__")[2] for path in paths] for model, paths in _FOR_SHAPE.items()}
+    loaded[Participant] = [path.rpartition("__")[2] for path in _PERSON]
     claimant_at = len(loaded[Appointment])
     person_at = claimant_at + len(loaded[Claimant])
     user_at = person_at + len(_PERSON)
@@ -190,7 +199,7 @@ def participants_shown_to(viewer: Actor, pk: Any) -> list[Participant] | None:
     for row in rows:
         if row[person_at] is None:  # the appointment has no participant (the join found none)
             continue
-        (person,) = from_row(row[person_at:user_at], [Participant])
+        person = Participant.from_db(DEFAULT_DB_ALIAS, loaded[Participant], row[person_at:user_at])
         person.appointment = appointment
         if person.user_id is not None:
             person.user = User.from_db(DEFAULT_DB_ALIAS, loaded[User], row[user_at:])

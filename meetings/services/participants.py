@@ -4,6 +4,8 @@ locks are taken in."""
 
 from __future__ import annotations
 
+import functools
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
@@ -11,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from appointments.models import FINAL_STATUSES, LIVE_STATUSES, Appointment, Status
@@ -151,10 +153,19 @@ def display_name(participant: Participant) -> str:
 def participant_url(participant: Participant) -> str:
     """Where a participant joins: their own page, or for the agent the back office's meeting page."""
     if participant.role == Role.AGENT:
-        return settings.PUBLIC_BASE_URL + reverse(
-            "admin:appointments_appointment_meeting", args=[participant.appointment_id]
-        )
+        page = _meeting_page(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+        return settings.PUBLIC_BASE_URL + page.replace(str(_ANY_APPOINTMENT), str(participant.appointment_id))
     return f"{settings.PUBLIC_BASE_URL}/join/{participant.token}"
+
+
+_ANY_APPOINTMENT = uuid.UUID(int=0)
+
+
+@functools.cache
+def _meeting_page(urlconf: str, script_prefix: str) -> str:
+    """The back office's meeting page of an appointment whose id is a placeholder, reversed once per URL
+    configuration and prefix the site is served under (a participants' list names it for its agent: issue 26.2)."""
+    return reverse("admin:appointments_appointment_meeting", urlconf=urlconf, args=[_ANY_APPOINTMENT])
 
 
 def lock_appointment_then(participant: Participant, related: str) -> Participant:
