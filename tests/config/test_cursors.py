@@ -27,7 +27,7 @@ def _written(appointment: Appointment) -> int:
 def _event(appointment: Appointment, event_id: Any = None) -> Event:
     kwargs = {"id": event_id} if event_id is not None else {}
     return Event(type="appointment.cancelled", appointment_id=appointment.pk, department_id=appointment.department_id,
-                 data={}, created_at=timezone.now(), **kwargs)  # fmt: skip
+                 data="{}", created_at=timezone.now(), **kwargs)  # fmt: skip
 
 
 def test_the_statements_built_once_share_one_cursor_and_each_writes() -> None:
@@ -84,7 +84,12 @@ def test_a_passed_health_check_keeps_the_cursor(monkeypatch) -> None:
     checks: list[int] = []
     monkeypatch.setattr(wrapper, "health_check_enabled", True)
     monkeypatch.setattr(wrapper, "health_check_done", False)
-    monkeypatch.setattr(wrapper, "is_usable", lambda: checks.append(1) or True)
+
+    def usable() -> bool:
+        checks.append(1)
+        return True
+
+    monkeypatch.setattr(wrapper, "is_usable", usable)
 
     assert kept_cursor() is before
     assert kept_cursor() is before
