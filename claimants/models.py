@@ -56,6 +56,9 @@ CLAIMANT_WRITABLE_FIELDS: tuple[str, ...] = ("name", "phone_number", "email", "d
 class Claimant(models.Model):
     """The person the appointment is with; one per appointment."""
 
+    # Not a column: the data items a read or a change kept with the claimant (keep_data_items), or None.
+    _kept_data_items: list[ClaimantData] | None = None
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     appointment = models.OneToOneField("appointments.Appointment", on_delete=models.CASCADE, related_name="claimant")
     # Null only once erased (erased_at): the claimant's name is required until then.
@@ -118,23 +121,26 @@ class Claimant(models.Model):
         return self.name or "(erased)"
 
     def data_items(self) -> list[ClaimantData]:
-        """The data items with their fields, in the department's order: the ones read with the claimant
-        (`prefetch_related("data")` ordered by field, as `Appointment.objects.with_related()` does), else one
-        query. A change that edits items in memory edits these, so what is shown after it is what was written."""
+        """The data items with their fields, in the department's order: the ones kept with the claimant
+        (`keep_data_items`) or read with it (`prefetch_related("data")` ordered by field, as
+        `Appointment.objects.with_related()` does), else one query. A change that edits items in memory edits
+        these, so what is shown after it is what was written."""
+        if self._kept_data_items is not None:
+            return list(self._kept_data_items)
         cache = getattr(self, "_prefetched_objects_cache", {})
         if "data" in cache:
             return list(cache["data"])
         return list(ClaimantData.objects.filter(claimant=self).select_related("field").order_by_field())
 
     def keep_data_items(self, items: list[ClaimantData]) -> None:
-        """Items read with the claimant (in the department's order, with their fields), kept as Django keeps a
-        `prefetch_related("data")`: `data_items()` and `data.all()` answer with them."""
-        prefetched = self.data.all()
-        prefetched._result_cache, prefetched._prefetch_done = items, True  # type: ignore[attr-defined]
-        self._prefetched_objects_cache = {**getattr(self, "_prefetched_objects_cache", {}), "data": prefetched}
+        """Items read with the claimant (in the department's order, with their fields): `data_items()` answers with
+        them. Kept as a list, not in Django's prefetch cache, whose related queryset cost a change more to build
+        than the items' reading (issue 26.2); `data.all()` reads the database."""
+        self._kept_data_items = list(items)
 
     def forget_data_items(self) -> None:
         """After items were added, re-pointed or deleted in the database: the next `data_items()` reads them."""
+        self._kept_data_items = None
         getattr(self, "_prefetched_objects_cache", {}).pop("data", None)
 
 
