@@ -128,8 +128,8 @@ def participant_of_link(token: str, digest: str | None) -> Participant | None:
 
 # An appointment's participants as the API lists them (meetings.shape), with what their names, links and checks read:
 # the participant's own columns it shows, the appointment's recording setting, the claimant's name and date of birth,
-# the agent's names; one statement with
-# the caller's tenancy, compiled once (issue 26.2: the ORM's two queries and DRF cost 3.7 times the floor).
+# the agent's names; one statement with the caller's tenancy, compiled once (issue 26.2: the ORM's two queries and
+# DRF cost 3.7 times the floor).
 def _read(model: Any, prefix: str, names: tuple[str, ...]) -> tuple[str, ...]:
     """These columns of `model` as paths through `prefix`, in the model's order (Model.from_db's, for the rest
     deferred)."""
