@@ -30,6 +30,12 @@ def _document() -> FPDF:
     return pdf
 
 
+def _paragraph(pdf: FPDF, height: float, text: str) -> None:
+    """One paragraph across the page, left-aligned (fpdf2 justifies by default, which stretched a wrapped line's
+    spaces), the next one below it."""
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT", align="L")
+
+
 def record_pdf(appointment: Appointment) -> bytes:
     """The appointment's record as a PDF document."""
     zone = appointment.zone
@@ -40,7 +46,7 @@ def record_pdf(appointment: Appointment) -> bytes:
     pdf.set_creator("appointments service")
     pdf.add_page()
     pdf.set_font(SANS, style="B", size=14)
-    pdf.multi_cell(0, 8, f"Record of appointment {appointment.reference}", new_x="LMARGIN", new_y="NEXT", align="L")
+    _paragraph(pdf, 8, f"Record of appointment {appointment.reference}")
     pdf.set_font(SANS, size=9)
     about = [
         f"Department: {appointment.department.name} (times in {zone.key})",
@@ -52,15 +58,15 @@ def record_pdf(appointment: Appointment) -> bytes:
         "Chain verifies: yes" if broken is None else f"Chain verifies: NO, {broken}",
     ]
     for fact in about:
-        pdf.multi_cell(0, 5, fact, new_x="LMARGIN", new_y="NEXT", align="L")
+        _paragraph(pdf, 5, fact)
     pdf.ln(3)
     for line in lines(entries, zone):
         pdf.set_font(SANS, style="B", size=9)
-        pdf.multi_cell(0, 5, f"{line.sequence}. {line.when} ({line.channel})", new_x="LMARGIN", new_y="NEXT", align="L")
+        _paragraph(pdf, 5, f"{line.sequence}. {line.when} ({line.channel})")
         pdf.set_font(SANS, size=9)
-        pdf.multi_cell(0, 5, line.sentence, new_x="LMARGIN", new_y="NEXT", align="L")
+        _paragraph(pdf, 5, line.sentence)
         pdf.set_font("courier", size=7)
-        pdf.multi_cell(0, 4, line.hash, new_x="LMARGIN", new_y="NEXT", align="L")
+        _paragraph(pdf, 4, line.hash)
         pdf.ln(1)
     return bytes(pdf.output())
 
