@@ -27,6 +27,15 @@ def get(port: int, path: str, **headers: str) -> tuple[int, bytes, http.client.H
     return response.status, body, response
 
 
+def patch(port: int, path: str, body: dict[str, object], **headers: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("PATCH", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers})
+    response = conn.getresponse()
+    answer = response.status, response.read()
+    conn.close()
+    return answer
+
+
 def test_an_outage_is_503s_and_one_error_mail(tmp_path: Path, department, appointment, agent) -> None:
     claimant = Participant.objects.get(appointment=appointment, role=Role.CLAIMANT)
     api = f"/api/v1/appointments/{appointment.pk}"
@@ -58,6 +67,12 @@ def test_an_outage_is_503s_and_one_error_mail(tmp_path: Path, department, appoin
                 proxy.restore()
                 wait_for(lambda: get(port, api, **auth)[0] == 200, 30, "the API answers once the database does")
                 assert get(port, page)[0] == 200
+                # A change after the outage writes through a new connection (and its new kept cursor) on every
+                # worker thread that had one before: each of them answers, and the row holds the last change.
+                for minutes in range(31 + 10 * _outage, 36 + 10 * _outage):
+                    assert patch(port, api, {"duration_in_minutes": minutes}, **auth)[0] == 200
+                appointment.refresh_from_db()
+                assert appointment.duration_in_minutes == 35 + 10 * _outage
             mailed = list(smtp.messages)
     assert [status for status, _body, _response in answers] == [503] * 72
     api_answers = answers[0::3]
