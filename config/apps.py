@@ -9,7 +9,10 @@ class BackOfficeConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        from config import checks  # noqa: F401 (registers the deploy checks of the settings' secrets)
+        from config import (
+            checks,  # noqa: F401 (registers the deploy checks of the settings' secrets)
+            loaders,  # noqa: F401 (connects the timestamps' loader to every new connection)
+        )
 
 
 from typing import Any  # noqa: E402
