@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -34,6 +35,9 @@ pytestmark = [shared_database_only, pytest.mark.django_db(transaction=True)]
 video_stub = journeys.video_stub
 LOCALE = Path(__file__).resolve().parents[2] / "locale" / "cy" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\{[^}]*\}\}")
+
+# The appointment's time from now: inside the hour before it, when the reminder goes out.
+APPOINTMENT_IN = timedelta(hours=1, seconds=40)
 
 
 def listed(value: object) -> list[str]:
@@ -103,6 +107,14 @@ def test_a_welsh_claimant_reads_welsh_on_every_page_and_in_every_message(
     live_server, browser, page, welsh_claimant, tmp_path
 ) -> None:
     department = welsh_claimant
+    now = timezone.now()
+    zone = ZoneInfo(department.time_zone)
+    if (now + APPOINTMENT_IN).astimezone(zone).date() != now.astimezone(zone).date():
+        # The desk's waiting room shows its today only: a known defect, recorded by the strict xfail in
+        # tests/meetings/test_waiting_room_midnight.py (found by this test at 23:16 UTC on 2026-12-04).
+        pytest.skip(
+            "the appointment an hour ahead falls after local midnight, which the waiting room does not show yet"
+        )
     base = live_server.url
     log = (tmp_path / "worker.log").open("wb")
     with SmtpServer() as smtp, Receiver() as provider:
@@ -135,7 +147,7 @@ def walk(page: Any, browser: Any, base: str, department: Any, smtp: SmtpServer, 
     }
     appointment = make_appointment(
         department,
-        appointment_at=timezone.now() + timedelta(hours=1, seconds=40),
+        appointment_at=timezone.now() + APPOINTMENT_IN,
         duration_in_minutes=30,
         claimant=claimant,
         features_call_recording_enable=True,
