@@ -11,17 +11,28 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Status
 from ledger.models import Entry
 
 LONGEST_SPAN = timedelta(days=8)  # a week and its change of clocks
 
 
+def in_span_or_live_now(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> QuerySet[Appointment]:
+    """`appointments` whose time is in [start, end), and any whose people are there now whatever its day (a claimant
+    waiting, a session in progress): a claimant who waits before local midnight for an appointment just after it,
+    or a session that runs past midnight, is shown and counted with the day (the waiting room, its count of who
+    waits, the live pages' version)."""
+    return appointments.filter(
+        Q(appointment_at__gte=start, appointment_at__lt=end) | Q(status__in=[Status.WAITING, Status.IN_PROGRESS])
+    )
+
+
 def live_version(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> str:
-    """The version of `appointments` (the viewer's, already scoped) whose time is in [start, end)."""
-    ids = appointments.filter(appointment_at__gte=start, appointment_at__lt=end).order_by().values("pk")
+    """The version of `appointments` (the viewer's, already scoped) whose time is in [start, end), or that are live
+    now (in_span_or_live_now)."""
+    ids = in_span_or_live_now(appointments, start, end).order_by().values("pk")
     found = Entry.objects.filter(appointment_id__in=ids).aggregate(
         last=Max("id"), count=Count("appointment_id", distinct=True)
     )

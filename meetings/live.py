@@ -20,14 +20,14 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 
-from appointments.live import LONGEST_SPAN, live_version
+from appointments.live import LONGEST_SPAN, in_span_or_live_now, live_version
 from appointments.local_time import local_day, staff_zone
 from appointments.models import Appointment, Status
 from meetings.models import ADMITTED_ONE_BY_ONE, Participant, Role
 
 
 def waiting_counts(appointments: QuerySet[Appointment], start: datetime, end: datetime, user: object) -> dict[str, int]:
-    """Who waits for staff among `appointments` in [start, end), as the waiting room counts them (meetings.
+    """Who waits for staff among `appointments` in [start, end) or live now, as the waiting room counts them (meetings.
     waiting_room.waiting_count: still waiting, for the start or to be let in), and how many of those wait for the
     viewer's own appointments; one query."""
     waiting = (
@@ -38,7 +38,7 @@ def waiting_counts(appointments: QuerySet[Appointment], start: datetime, end: da
             | Q(appointment__status=Status.IN_PROGRESS, admitted_at__isnull=True, role__in=list(ADMITTED_ONE_BY_ONE))
         )
     )
-    ids = appointments.filter(appointment_at__gte=start, appointment_at__lt=end).order_by().values("pk")
+    ids = in_span_or_live_now(appointments, start, end).order_by().values("pk")
     return Participant.objects.filter(waiting, appointment_id__in=ids).aggregate(
         waiting=Count("pk"), mine=Count("pk", filter=Q(appointment__agent_id=getattr(user, "pk", None)))
     )

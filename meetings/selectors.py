@@ -13,6 +13,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Prefetch, QuerySet
 
 from appointments.hooks import Waits
+from appointments.live import in_span_or_live_now
 from appointments.models import Appointment
 from appointments.selectors import history_columns
 from claimants.models import Claimant
@@ -24,11 +25,12 @@ from meetings.models import ADMITTED_ONE_BY_ONE, Meeting, Participant, Role
 
 
 def appointments_of_the_day(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> list[Appointment]:
-    """The waiting room's appointments from `start` to `end`, each with its participants whose links are live
-    (oldest first), in two queries."""
+    """The waiting room's appointments from `start` to `end`, and any live now whatever its day
+    (appointments.live.in_span_or_live_now), each with its participants whose links are live (oldest first), in two
+    queries."""
     live = Participant.objects.filter(revoked_at__isnull=True).order_by("created_at")
     return list(
-        appointments.filter(appointment_at__gte=start, appointment_at__lt=end)
+        in_span_or_live_now(appointments, start, end)
         .select_related("department", "claimant")
         .prefetch_related(Prefetch("participants", queryset=live))
         .order_by("appointment_at", "id")

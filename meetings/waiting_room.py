@@ -68,7 +68,8 @@ def _person(person: Participant, appointment: Appointment, now: datetime, open_t
 
 
 def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> list[dict[str, Any]]:
-    """Today's appointments of the staff member's departments, waiting ones first, each with who is waiting; the
+    """Today's appointments of the staff member's departments, and any of theirs live now whatever its day (a
+    claimant waiting before midnight for an appointment after it), waiting ones first, each with who is waiting; the
     waiting people shown are noted as seen by staff."""
     now = timezone.now()
     participants_release_absent(now=now)

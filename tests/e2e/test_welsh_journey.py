@@ -16,7 +16,6 @@ from email.message import EmailMessage
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -107,14 +106,6 @@ def test_a_welsh_claimant_reads_welsh_on_every_page_and_in_every_message(
     live_server, browser, page, welsh_claimant, tmp_path
 ) -> None:
     department = welsh_claimant
-    now = timezone.now()
-    zone = ZoneInfo(department.time_zone)
-    if (now + APPOINTMENT_IN).astimezone(zone).date() != now.astimezone(zone).date():
-        # The desk's waiting room shows its today only: a known defect, recorded by the strict xfail in
-        # tests/meetings/test_waiting_room_midnight.py (found by this test at 23:16 UTC on 2026-12-04).
-        pytest.skip(
-            "the appointment an hour ahead falls after local midnight, which the waiting room does not show yet"
-        )
     base = live_server.url
     log = (tmp_path / "worker.log").open("wb")
     with SmtpServer() as smtp, Receiver() as provider:

@@ -1,31 +1,66 @@
-"""A defect found by CI at 23:16 UTC on 2026-12-04, recorded before its fix: the staff waiting room lists the staff
-member's today only, so a claimant who waits before local midnight for an appointment just after it is shown to
-nobody until midnight (and the tab's count of who waits misses them). tests/e2e/test_welsh_journey.py met it at
-23:16, its appointment an hour ahead falling on the next day. Strict: once the waiting room shows them, this fails
-and the mark comes off with the fix."""
+"""The staff waiting room across local midnight: a defect found by CI at 23:16 UTC on 2026-12-04
+(tests/e2e/test_welsh_journey.py, its appointment an hour ahead on the next day) and recorded before its fix. The
+waiting room listed the staff member's today only, so a claimant who waited before midnight for an appointment just
+after it was shown to nobody, and the tab's count of who waits missed them. Now the waiting room, its count and the
+live pages' version take today's appointments and any live now (appointments.live.in_span_or_live_now)."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 
+from appointments.live import live_version
+from appointments.local_time import local_day
 from appointments.models import Appointment, Status
 from meetings.models import Participant, Role
 from tests.factories import make_appointment
 from tests.helpers import logged_in, rewrite, staff
 
 WAITING_ROOM = "/admin/appointments/appointment/waiting-room/"
+LIVE = "/admin/appointments/appointment/live/"
 
 
-@pytest.mark.xfail(strict=True, reason="the waiting room shows the staff member's today only (defect, not yet fixed)")
-def test_a_claimant_waiting_before_midnight_for_an_appointment_just_after_it_is_shown_to_staff(department) -> None:
-    night = datetime(2026, 12, 4, 23, 50, tzinfo=ZoneInfo(department.time_zone))
+def _waiting(appointment: Appointment, since: datetime) -> None:
+    """The claimant in the waiting room since `since`, their page polling."""
+    rewrite(
+        Participant.objects.filter(appointment=appointment, role=Role.CLAIMANT),
+        joined_waiting_at=since,
+        last_seen_at=since,
+    )
+    rewrite(Appointment.objects.filter(pk=appointment.pk), status=Status.WAITING)
+
+
+def test_a_claimant_waiting_before_midnight_for_an_appointment_just_after_it_is_shown_and_counted(department) -> None:
+    zone = ZoneInfo(department.time_zone)
+    night = datetime(2026, 12, 4, 23, 50, tzinfo=zone)
     with time_machine.travel(night, tick=False):
-        appointment = make_appointment(department, appointment_at=night + timedelta(minutes=20))
-        claimant = Participant.objects.filter(appointment=appointment, role=Role.CLAIMANT)
-        rewrite(claimant, joined_waiting_at=night, last_seen_at=night)  # in the waiting room, polling
-        rewrite(Appointment.objects.filter(pk=appointment.pk), status=Status.WAITING)
-        page = logged_in(staff("desk", department)).get(WAITING_ROOM)
+        after_midnight = make_appointment(department, appointment_at=night + timedelta(minutes=20))
+        tomorrow_later = make_appointment(department, appointment_at=night + timedelta(hours=10))  # not live: not shown
+        desk = logged_in(staff("desk", department))
+        before = desk.get(LIVE).json()
+        _waiting(after_midnight, night)
+
+        page = desk.get(WAITING_ROOM)
         assert page.status_code == 200
-        assert appointment.pk in [row["appointment"].pk for row in page.context["rows"]]
+        shown = [row["appointment"].pk for row in page.context["rows"]]
+        assert shown == [after_midnight.pk]
+        assert tomorrow_later.pk not in shown
+        assert page.context["waiting_count"] == 1
+        live = desk.get(LIVE).json()
+        assert live["waiting"] == 1  # the tab's count
+        assert live["version"] != before["version"]  # the live pages redraw when they arrive
+        assert page.context["live_version"] == live["version"]
+
+
+def test_a_session_running_past_midnight_stays_in_the_waiting_room(department, agent) -> None:
+    zone = ZoneInfo(department.time_zone)
+    evening = datetime(2026, 12, 4, 23, 40, tzinfo=zone)
+    with time_machine.travel(evening, tick=False):
+        running = make_appointment(department, appointment_at=evening, duration_in_minutes=60)
+        rewrite(Appointment.objects.filter(pk=running.pk), status=Status.IN_PROGRESS, session_started_at=evening)
+    with time_machine.travel(evening + timedelta(minutes=30), tick=False):  # 00:10, the next day
+        start, end = local_day(evening + timedelta(minutes=30), zone)
+        assert not start <= running.appointment_at < end  # no longer today's
+        page = logged_in(staff("desk", department)).get(WAITING_ROOM)
+        assert [row["appointment"].pk for row in page.context["rows"]] == [running.pk]
+        assert page.context["live_version"] == live_version(Appointment.objects.all(), start, end)
