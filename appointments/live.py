@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from ledger.models import Entry
@@ -20,13 +22,17 @@ LONGEST_SPAN = timedelta(days=8)  # a week and its change of clocks
 
 
 def in_span_or_live_now(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> QuerySet[Appointment]:
-    """`appointments` whose time is in [start, end), and any whose people are there now whatever its day (a claimant
-    waiting, a session in progress): a claimant who waits before local midnight for an appointment just after it,
-    or a session that runs past midnight, is shown and counted with the day (the waiting room, its count of who
-    waits, the live pages' version)."""
-    return appointments.filter(
-        Q(appointment_at__gte=start, appointment_at__lt=end) | Q(status__in=[Status.WAITING, Status.IN_PROGRESS])
-    )
+    """`appointments` whose time is in [start, end), and whatever its day any whose people are there now (a claimant
+    waiting, a session in progress) or whose join window has opened and that has not begun: a claimant who waits
+    before local midnight for an appointment just after it, one who may arrive any minute, or a session that runs
+    past midnight, is shown and counted with the day (the waiting room, its count of who waits, the live pages'
+    version)."""
+    now = timezone.now()
+    opens = timedelta(minutes=settings.JOIN_OPENS_MINUTES_BEFORE)
+    in_span = Q(appointment_at__gte=start, appointment_at__lt=end)
+    there = Q(status__in=[Status.WAITING, Status.IN_PROGRESS])
+    opened = Q(appointment_at__gte=now, appointment_at__lte=now + opens)
+    return appointments.filter(in_span | there | opened)
 
 
 def live_version(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> str:
