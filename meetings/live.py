@@ -26,10 +26,12 @@ from appointments.models import Appointment, Status
 from meetings.models import ADMITTED_ONE_BY_ONE, Participant, Role
 
 
-def waiting_counts(appointments: QuerySet[Appointment], start: datetime, end: datetime, user: object) -> dict[str, int]:
-    """Who waits for staff among `appointments` in [start, end) or live now, as the waiting room counts them (meetings.
-    waiting_room.waiting_count: still waiting, for the start or to be let in), and how many of those wait for the
-    viewer's own appointments; one query."""
+def waiting_counts(
+    appointments: QuerySet[Appointment], start: datetime, end: datetime, user: object, *, now: datetime
+) -> dict[str, int]:
+    """Who waits for staff among `appointments` in [start, end) or live `now`, as the waiting room counts them
+    (meetings.waiting_room.waiting_count: still waiting, for the start or to be let in), and how many of those wait
+    for the viewer's own appointments; one query."""
     waiting = (
         Q(joined_waiting_at__isnull=False, left_at__isnull=True, revoked_at__isnull=True)
         & ~Q(role=Role.AGENT)
@@ -38,7 +40,7 @@ def waiting_counts(appointments: QuerySet[Appointment], start: datetime, end: da
             | Q(appointment__status=Status.IN_PROGRESS, admitted_at__isnull=True, role__in=list(ADMITTED_ONE_BY_ONE))
         )
     )
-    ids = in_span_or_live_now(appointments, start, end).order_by().values("pk")
+    ids = in_span_or_live_now(appointments, start, end, now=now).order_by().values("pk")
     return Participant.objects.filter(waiting, appointment_id__in=ids).aggregate(
         waiting=Count("pk"), mine=Count("pk", filter=Q(appointment__agent_id=getattr(user, "pk", None)))
     )
@@ -59,13 +61,12 @@ def live(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> HttpResp
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     appointments = model_admin.get_queryset(request)
-    today = local_day(timezone.now(), staff_zone(request.user))
+    now = timezone.now()
+    today = local_day(now, staff_zone(request.user))
     start, end = _span(request, today)
-    counts = waiting_counts(appointments, *today, request.user)
-    body = json.dumps(
-        {"version": live_version(appointments, start, end), "waiting": counts["waiting"], "mine": counts["mine"]},
-        separators=(",", ":"),
-    )
+    counts = waiting_counts(appointments, *today, request.user, now=now)
+    version = live_version(appointments, start, end, now=now)
+    body = json.dumps({"version": version, "waiting": counts["waiting"], "mine": counts["mine"]}, separators=(",", ":"))
     etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
     if etag in request.headers.get("If-None-Match", ""):
         response: HttpResponse = HttpResponseNotModified()

@@ -24,13 +24,15 @@ from meetings.browsers import participants_seen_by
 from meetings.models import ADMITTED_ONE_BY_ONE, Meeting, Participant, Role
 
 
-def appointments_of_the_day(appointments: QuerySet[Appointment], start: datetime, end: datetime) -> list[Appointment]:
-    """The waiting room's appointments from `start` to `end`, and any live now whatever its day
+def appointments_of_the_day(
+    appointments: QuerySet[Appointment], start: datetime, end: datetime, *, now: datetime
+) -> list[Appointment]:
+    """The waiting room's appointments from `start` to `end`, and any live `now` whatever its day
     (appointments.live.in_span_or_live_now), each with its participants whose links are live (oldest first), in two
     queries."""
     live = Participant.objects.filter(revoked_at__isnull=True).order_by("created_at")
     return list(
-        in_span_or_live_now(appointments, start, end)
+        in_span_or_live_now(appointments, start, end, now=now)
         .select_related("department", "claimant")
         .prefetch_related(Prefetch("participants", queryset=live))
         .order_by("appointment_at", "id")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import get_language_info
 
 from appointments.live import live_version
-from appointments.local_time import local_day, staff_zone
+from appointments.local_time import local_clock, local_day, local_label, staff_zone
 from appointments.models import LIVE_STATUSES, Appointment, Status
 from meetings.devices import VERDICT_LABELS, device_verdict
 from meetings.models import Participant, Role
@@ -76,7 +76,7 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
     start, end = local_day(now, staff_zone(request.user))  # the staff member's today, in their department's zone
     rows: list[dict[str, Any]] = []
     shown: list[Participant] = []
-    for appointment in appointments_of_the_day(model_admin.get_queryset(request), start, end):
+    for appointment in appointments_of_the_day(model_admin.get_queryset(request), start, end, now=now):
         people = list(appointment.participants.all())
         for person in people:
             person.appointment = appointment
@@ -94,6 +94,10 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
                 "can_start": appointment.status in (Status.SCHEDULED, Status.WAITING)
                 and join_window(appointment).is_open(now),
                 "can_join": appointment.status == Status.IN_PROGRESS,
+                # Its time, with its date when it is not today's (an appointment live across midnight).
+                "when": (local_clock if start <= appointment.appointment_at < end else local_label)(
+                    appointment.appointment_at, appointment.zone
+                ),
             }
         )
     participants_shown_to_staff(shown, now=now)
@@ -128,7 +132,9 @@ def waiting_room(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> 
         # Live (issue 24.2): static/appointments/live.js draws the rows again when the day's version changes, and at
         # least every minute (the minutes waited).
         "live_url": reverse("admin:appointments_live"),
-        "live_version": live_version(model_admin.get_queryset(request), *local_day(now, staff_zone(request.user))),
+        "live_version": live_version(
+            model_admin.get_queryset(request), *local_day(now, staff_zone(request.user)), now=now
+        ),
         "live_seconds": settings.LIVE_POLL_SECONDS,
     }
     template = (

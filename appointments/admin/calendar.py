@@ -77,7 +77,7 @@ def calendar_page(model_admin: ModelAdmin[Appointment], request: HttpRequest) ->
         agent=agent,
         now=now,
     )
-    context |= _calendar_context(model_admin.get_queryset(request), calendar, agents, view)
+    context |= _calendar_context(model_admin.get_queryset(request), calendar, agents, view, now)
     template = "admin/appointments/calendar_body.html" if request.GET.get("fragment") == "1" else None
     response = TemplateResponse(request, template or "admin/appointments/calendar.html", context)
     response["Cache-Control"] = "no-store"
@@ -85,7 +85,7 @@ def calendar_page(model_admin: ModelAdmin[Appointment], request: HttpRequest) ->
 
 
 def _calendar_context(
-    queryset: QuerySet[Appointment], calendar: Calendar, agents: list[Any], view: str
+    queryset: QuerySet[Appointment], calendar: Calendar, agents: list[Any], view: str, now: datetime
 ) -> dict[str, Any]:
     department = calendar.department
     step = timedelta(days=7 if view == WEEK else 1)
@@ -113,7 +113,7 @@ def _calendar_context(
         "week_url": url + _query(base, view=WEEK, date=calendar.day.isoformat()),
         "fragment_url": url + _query(base, date=calendar.day.isoformat(), fragment="1"),
         "live_url": reverse("admin:appointments_live") + "?" + live_query,
-        "live_version": live_version(queryset, span_start, span_end),
+        "live_version": live_version(queryset, span_start, span_end, now=now),
         "move_url": reverse("admin:appointments_calendar_move"),
         "live_seconds": settings.LIVE_POLL_SECONDS,
     }
@@ -181,6 +181,6 @@ def live_context(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> 
     query = urlencode({"start": start.isoformat(), "end": end.isoformat()})
     return {
         "live_url": reverse("admin:appointments_live") + "?" + query,
-        "live_version": live_version(model_admin.get_queryset(request), start, end),
+        "live_version": live_version(model_admin.get_queryset(request), start, end, now=now),
         "live_seconds": settings.LIVE_POLL_SECONDS,
     }

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from appointments.live import live_version
 from appointments.local_time import local_day
@@ -87,7 +88,7 @@ def test_the_pages_render_the_version_the_endpoint_answers(department, desk) -> 
     client = logged_in(desk)
     version = client.get(LIVE).json()["version"]
     start, end = local_day(NOW, ZoneInfo("Europe/London"))
-    assert live_version(Appointment.objects.all(), start, end) == version
+    assert live_version(Appointment.objects.all(), start, end, now=timezone.now()) == version
     listing = client.get("/admin/appointments/appointment/").content.decode()
     assert f'data-live-version="{version}"' in listing
     assert 'src="/static/appointments/live.js"' in listing
