@@ -6,6 +6,7 @@ When the video platform's script could not load, the meeting page wrote dark tex
 the page: no way back and, for the agent, no "End the session". The script's failure is a route that aborts the
 request for it (nothing leaves the machine either way)."""
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -82,6 +83,14 @@ def test_the_waiting_room_on_a_phone_fits_the_screen_and_its_links_read(
     box = action.bounding_box()
     assert box is not None
     assert box["x"] + box["width"] <= 390
+    # Walked again (2026-12-05): Start was 38 by 19 pixels beside Join's 39 by 30, and said only "Start".
+    for target in page.locator("#waiting-room-table .start-session, #waiting-room-table .join-session").all():
+        size = target.bounding_box()
+        assert size is not None
+        assert size["height"] >= 30
+        assert size["width"] >= 44
+    # (a visually hidden span is laid out as a block: the name computed has a space before its colon)
+    assert page.get_by_role("button", name=re.compile(r"^Start ?: Grace Hopper, \d\d:\d\d G")).count() == 1
     assert accessibility_violations(page, axe_source, WCAG22_AA) == []
     assert page.console_errors == []
     page.context.close()
