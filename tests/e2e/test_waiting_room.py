@@ -112,3 +112,30 @@ def test_the_agents_message_reaches_the_waiting_claimant_within_one_poll(
     page.wait_for_selector("#stub-meeting", timeout=15_000)
     assert page.console_errors == []
     desk.context.close()
+
+
+def test_the_keyboard_keeps_its_place_on_start_when_the_rows_are_drawn_again(
+    live_server, browser, journey, settings
+) -> None:
+    """Walked with the keyboard (2026-12-05): at each redraw (a change, or once a minute) the focus fell from Start to
+    the page, and the next Tab went back to the first row's link. Every control of a row now has an id, which the
+    redraw gives the focus back to."""
+    settings.LIVE_POLL_SECONDS = 1
+    appointment: Appointment = journey["appointment"]
+    department = appointment.department
+    department.time_zone = same_day_zone()
+    department.save(update_fields=["time_zone"])
+    desk = browser.new_context().new_page()
+    browser_sign_in(desk, live_server.url, "desk", journeys.PASSWORD)
+    desk.goto(f"{live_server.url}/admin/appointments/appointment/waiting-room/")
+    start = f"tr[data-appointment='{appointment.pk}'] button.start-session"
+    on_start = f'() => document.activeElement === document.querySelector("{start}")'
+    desk.locator(start).focus()
+    assert desk.evaluate(on_start)
+
+    appointment_update(appointment=appointment, data={"duration_in_minutes": 45}, actor=None)  # a change: a redraw
+    desk.wait_for_function("() => document.getElementById('waiting-rows').dataset.liveDrawn >= '1'", timeout=5_000)
+    assert desk.evaluate(on_start)
+    desk.keyboard.press("Shift+Tab")  # the keyboard goes on from Start: back to its row's claimant, before it
+    assert desk.evaluate("() => document.activeElement.id") == f"claimant-{appointment.pk}"
+    desk.context.close()

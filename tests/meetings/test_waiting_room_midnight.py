@@ -112,5 +112,6 @@ def test_a_row_of_another_day_shows_its_date_and_start_names_whom_it_starts(depa
     rows = {pk: html[html.index(f'data-appointment="{pk}"') :] for pk in (today.pk, tomorrow.pk)}
     assert '<td data-label="Time">23:55 GMT</td>' in rows[today.pk]
     assert '<td data-label="Time">Sat 5 Dec 2026, 00:10 GMT</td>' in rows[tomorrow.pk]
-    assert 'Start<span class="visually-hidden">: Bryn Jones, Sat 5 Dec 2026, 00:10 GMT</span>' in rows[tomorrow.pk]
-    assert 'Start<span class="visually-hidden">: Ada Lovelace, 23:55 GMT</span>' in rows[today.pk]
+    named = 'Start<span class="visually-hidden"> the appointment of {}</span>'
+    assert named.format("Bryn Jones, Sat 5 Dec 2026, 00:10 GMT") in rows[tomorrow.pk]
+    assert named.format("Ada Lovelace, 23:55 GMT") in rows[today.pk]
