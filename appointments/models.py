@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -204,7 +204,23 @@ def _public_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class AppointmentQuerySet(models.QuerySet["Appointment"]):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class InDepartmentsQuerySet(models.QuerySet[_M]):
+    """Rows that belong to a department (a `department` key): tenancy as the appointments have it."""
+
+    def sees_all(self, user: Any) -> bool:
+        return sees_every_department(user)
+
+    def visible_to(self, user: Any) -> Self:
+        """Tenancy: a caller sees only its departments' rows (a superuser sees all)."""
+        if sees_every_department(user):
+            return self
+        return self.filter(department__in=visible_department_ids(user))
+
+
+class AppointmentQuerySet(InDepartmentsQuerySet["Appointment"]):
     def with_related(self) -> AppointmentQuerySet:
         """Everything the representation shows, in a constant number of queries whatever the data size."""
         return self.select_related("department", "claimant", "meeting").prefetch_related(
@@ -215,15 +231,6 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         """Appointments whose reference, or claimant's name, email or phone, contains the text (appointments.search:
         the one search of the API's `q` and the back office's search box)."""
         return matching(self, text)
-
-    def sees_all(self, user: Any) -> bool:
-        return sees_every_department(user)
-
-    def visible_to(self, user: Any) -> AppointmentQuerySet:
-        """Tenancy: a caller sees only its departments' appointments (a superuser sees all)."""
-        if sees_every_department(user):
-            return self
-        return self.filter(department__in=visible_department_ids(user))
 
 
 class Appointment(FeatureSettings, Buffered):
@@ -395,3 +402,29 @@ def api_name(name: str) -> str:
     column = Appointment._meta.get_field(name)
     assert isinstance(column, models.Field)
     return column.attname
+
+
+class AppointmentTally(models.Model):
+    """How many appointments a department has in a status, kept by PostgreSQL as they are written (issue 26.3).
+
+    The API's list answers Laravel's exact `total` from these rows when it filters by nothing but tenancy, `status`
+    and `department_id`, instead of counting every appointment the caller may see (linear in them). Triggers on the
+    appointments' table (migration 0014) add to them in the same transaction as each insert, delete, change of
+    status or move of department, whatever writes it (the API, the back office, the commands, the retention, raw
+    SQL), so that the sum of a department's and status's rows is its count at any snapshot. A writer never waits
+    on another here: it adds to one of the rows no other transaction holds (`FOR UPDATE SKIP LOCKED`), or to a new
+    row when every one is held, so a department's concurrent creates do not queue on one row, and no two writers
+    can deadlock. Not written on SQLite, where the list counts its rows as before.
+    """
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+", db_index=False)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    count = models.BigIntegerField(help_text="What this row adds to its department's and status's count (may be < 0).")
+
+    objects = InDepartmentsQuerySet["AppointmentTally"].as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["department", "status"], name="appointment_tally_dept_status")]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.count:+d}"

@@ -323,10 +323,13 @@ def floor_appointments(
     user_id, superuser = caller
     per_page, page = _page_of(request)
     try:
-        where, where_args, order = _list_filters(request.GET)
+        where, where_args, order, tallied = _list_filters(request.GET)
     except (ValueError, KeyError):
         return _error(422, {"query": ["invalid"]})
     count_sql = f"SELECT count(*) FROM appointments_appointment a WHERE {_TENANCY}{where}"
+    if tallied:  # the appointments' counts kept per department and status (AppointmentTally), as the API reads them
+        tally = "SELECT CAST(COALESCE(SUM(a.count), 0) AS bigint) FROM appointments_appointmenttally a"
+        count_sql = f"{tally} WHERE {_TENANCY}{where}"
     rows_sql = f"SELECT {_COLUMNS} {_FROM} WHERE {_TENANCY}{where} ORDER BY {order} LIMIT %s OFFSET %s"
     count_args = [superuser, user_id, *where_args]
     rows_args = [*count_args, per_page, (page - 1) * per_page]
@@ -391,9 +394,10 @@ _STATUSES = ("scheduled", "waiting", "in_progress", "completed", "cancelled", "n
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
-def _list_filters(query: Any) -> tuple[str, list[Any], str]:
-    """The documented filters (docs/integrating.md) but `q`: the SQL to AND to the tenancy, its arguments, and the
-    order (each sort key, then the id). A value the API would refuse raises ValueError."""
+def _list_filters(query: Any) -> tuple[str, list[Any], str, bool]:
+    """The documented filters (docs/integrating.md) but `q`: the SQL to AND to the tenancy, its arguments, the order
+    (each sort key, then the id), and whether the filters are only the status and the department (the tally's
+    columns, so the total is the tally's). A value the API would refuse raises ValueError."""
     where: list[str] = []
     args: list[Any] = []
     statuses = [part.strip() for value in (*query.getlist("status"), *query.getlist("status[]"))
@@ -419,7 +423,8 @@ def _list_filters(query: Any) -> tuple[str, list[Any], str]:
             raise ValueError
         keys.append(f"a.{key.lstrip('-')}{' DESC' if key.startswith('-') else ''}")
     order = ", ".join([*keys, "a.id"]) if keys else "a.appointment_at, a.id"
-    return "".join(f" AND {part}" for part in where), args, order
+    tallied = all(part.startswith(("a.status ", "a.department_id ")) for part in where)
+    return "".join(f" AND {part}" for part in where), args, order, tallied
 
 
 def _page_of(request: HttpRequest) -> tuple[int, int]:

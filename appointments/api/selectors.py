@@ -22,17 +22,20 @@ from django_filters.constants import EMPTY_VALUES
 
 from appointments.filtersets import AppointmentFilterSet
 from appointments.models import Appointment
+from appointments.selectors import tallied, tally_read
 from config.prepared import HOW_MANY, PagedRead, VisibleTo
 
 _FILTERS = AppointmentFilterSet.base_filters  # the declarations, built once with the class
 _TAKEN = ("status", "department_id", "appointment_at_from", "appointment_at_to", "reference", "is_interpreter_needed")
 _IN_SQL = ("is_interpreter_needed", "sort")  # a boolean, and the order: part of the SQL's text, not parameters
+_TALLIED = ("status", "department_id")  # the tally's own columns (appointments.models.AppointmentTally)
 
 Shape = tuple[tuple[str, Any], ...]  # (filter, its value where in the SQL's text, else how many values) in order
 
 
-def _filtered(appointments: QuerySet[Appointment], shape: Shape, markers: tuple[Any, ...]) -> QuerySet[Appointment]:
-    """`appointments` as the filter set filters and orders them, each filter applied by its declaration."""
+def _filtered(appointments: QuerySet[Any], shape: Shape, markers: tuple[Any, ...]) -> QuerySet[Any]:
+    """`appointments` (or the tally's rows) as the filter set filters and orders them, each filter applied by its
+    declaration."""
     values = iter(markers)
     for name, fixed in shape:
         if name == "status":
@@ -46,18 +49,25 @@ def _filtered(appointments: QuerySet[Appointment], shape: Shape, markers: tuple[
 
 
 @functools.lru_cache(maxsize=256)  # bounded: a caller may name many sorts
-def _compiled(shape: Shape) -> tuple[VisibleTo, VisibleTo, VisibleTo]:
-    """The ids in the list's order, the same backwards, and how many, for queries of this shape."""
+def _compiled(shape: Shape, tally: bool) -> tuple[VisibleTo, VisibleTo, VisibleTo]:
+    """The ids in the list's order, the same backwards, and how many, for queries of this shape: `tally`, from the
+    appointments' counts kept per department and status, when the shape filters by nothing else (the status and
+    department filters, declared once, applied to the tally's own columns)."""
 
     def ids(appointments: QuerySet[Appointment], *markers: Any) -> Any:
         return _filtered(appointments, shape, markers).values_list("pk")
 
+    counted = tuple(item for item in shape if item[0] != "sort")
+    if tally and {name for name, _ in counted} <= set(_TALLIED):
+        how_many = tally_read(lambda rows, *markers: _filtered(rows, counted, markers))
+    else:
+        how_many = VisibleTo(
+            Appointment, lambda appointments, *m: _filtered(appointments, shape, m).order_by().values_list(HOW_MANY)
+        )
     return (
         VisibleTo(Appointment, ids),
         VisibleTo(Appointment, lambda appointments, *markers: ids(appointments, *markers).reverse()),
-        VisibleTo(
-            Appointment, lambda appointments, *m: _filtered(appointments, shape, m).order_by().values_list(HOW_MANY)
-        ),
+        how_many,
     )
 
 
@@ -65,7 +75,7 @@ class FilteredIds(PagedRead):
     """The ids of the appointments `user` may see that a query's filters keep, in its sort (each ends with the id)."""
 
     def __init__(self, user: Any, shape: Shape, values: tuple[Any, ...], reversed_order: bool = False) -> None:
-        super().__init__(_compiled(shape), (user, *values), reversed_order)
+        super().__init__(_compiled(shape, tallied()), (user, *values), reversed_order)
         self.user, self.shape = user, shape
 
 
