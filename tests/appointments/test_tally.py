@@ -6,11 +6,13 @@ waits on another for it; the migration's backfill starts from the rows."""
 
 import functools
 import importlib
+import io
 import threading
 from collections import Counter
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
@@ -221,3 +223,25 @@ def test_twenty_writers_at_once_are_all_counted(department) -> None:
 
     run_together([functools.partial(create, n) for n in range(20)])
     assert tallied() == counted() == Counter({(department.pk, "scheduled"): 11, (department.pk, "waiting"): 10})
+
+
+def test_the_operators_command_finds_a_drift_and_rebuilds_the_tally(department, other_department) -> None:
+    make_appointment(department)
+    make_appointment(other_department)
+    call_command("appointment_tally", stdout=io.StringIO())  # equal: no error
+    with connection.cursor() as cursor:  # a write that bypassed the triggers, as after a restore without them
+        cursor.execute(
+            "UPDATE appointments_appointmenttally SET count = count + 2 WHERE department_id = %s", [department.pk]
+        )
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 count"):
+        call_command("appointment_tally", stdout=out)
+    assert f"Department {department.pk}, scheduled: counted 1, kept 3" in out.getvalue()
+    assert tallied() != counted()
+
+    out = io.StringIO()
+    call_command("appointment_tally", "--rebuild", stdout=out)
+    assert "2 department and status pair(s)" in out.getvalue()
+    assert "The counts kept equal the appointments' rows." in out.getvalue()
+    assert tallied() == counted()
+    assert AppointmentTally.objects.count() == 2
