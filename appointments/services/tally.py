@@ -12,11 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from appointments.models import Appointment, AppointmentTally
-
-
-def tally_kept() -> bool:
-    """The tally is kept on PostgreSQL only (SQLite's list counts its rows)."""
-    return connection.vendor == "postgresql"
+from appointments.selectors import tallied
 
 
 def tally_drift() -> dict[tuple[Any, str], tuple[int, int]]:
@@ -24,13 +20,13 @@ def tally_drift() -> dict[tuple[Any, str], tuple[int, int]]:
     one snapshot (REPEATABLE READ, when it starts the transaction), so that writes meanwhile cannot show as one."""
     starts = not connection.in_atomic_block
     with transaction.atomic():
-        if tally_kept() and starts:
+        if tallied() and starts:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         counted = Counter(Appointment.objects.values_list("department_id", "status"))
         sums = AppointmentTally.objects.values_list("department_id", "status").annotate(total=Sum("count")).order_by()
-        tallied = Counter({(department, status): total for department, status, total in sums})
-    return {key: (tallied[key], counted[key]) for key in {*counted, *tallied} if tallied[key] != counted[key]}
+        kept = Counter({(department, status): total for department, status, total in sums})
+    return {key: (kept[key], counted[key]) for key in {*counted, *kept} if kept[key] != counted[key]}
 
 
 def tally_rebuild() -> int:

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from appointments.services.tally import tally_drift, tally_kept, tally_rebuild
+from appointments.selectors import tallied
+from appointments.services.tally import tally_drift, tally_rebuild
 
 
 class Command(BaseCommand):
@@ -18,15 +19,15 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true", help="start the counts again from the rows")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not tally_kept():
+        if not tallied():
             self.stdout.write("No counts are kept on SQLite: the list counts its rows.")
             return
         if options["rebuild"]:
             rows = tally_rebuild()
             self.stdout.write(f"Rebuilt the counts from the appointments: {rows} department and status pair(s).")
         drift = tally_drift()
-        for (department, status), (tallied, counted) in sorted(drift.items(), key=str):
-            self.stdout.write(f"Department {department}, {status}: counted {counted}, kept {tallied}")
+        for (department, status), (kept, counted) in sorted(drift.items(), key=str):
+            self.stdout.write(f"Department {department}, {status}: counted {counted}, kept {kept}")
         if drift:
             raise CommandError(f"{len(drift)} count(s) differ from the rows: run with --rebuild")
         self.stdout.write("The counts kept equal the appointments' rows.")
