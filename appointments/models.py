@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,6 +27,8 @@ from appointments.features import FEATURE_FIELDS, Bandwidth, FeatureSettings
 from appointments.idempotency_key import IdempotencyKey as IdempotencyKey
 from appointments.indexes import APPOINTMENT_INDEXES
 from appointments.search import matching
+from appointments.tenancy import InDepartmentsQuerySet, sees_every_department
+from appointments.tenancy import visible_department_ids as visible_department_ids
 from appointments.validators import DEFAULT_TIME_ZONE, time_zone_choices, validate_http_url, validate_reminder_hours
 from appointments.validators import reminder_hours as reminder_hours
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
@@ -80,22 +82,6 @@ RESCHEDULABLE_STATUSES = frozenset({Status.SCHEDULED, Status.WAITING})
 def can_transition(current: str, target: str) -> bool:
     """Whether the lifecycle allows `current -> target`; setting the current status again is not a transition."""
     return target in TRANSITIONS.get(current, frozenset())
-
-
-def sees_every_department(user: Any) -> bool:
-    """Tenancy's one branch, stated once: a superuser, or no user (the services, the commands), sees every
-    department and so every appointment; anyone else only their memberships'. Both querysets' `sees_all` and
-    `visible_to` ask it, `visible_department_ids` too, and so does config.prepared's VisibleTo (through `sees_all`)."""
-    return user is None or bool(user.is_superuser)
-
-
-def visible_department_ids(user: Any) -> models.QuerySet[Any, Any]:
-    """The ids of the departments `user` may see, as a subquery (a superuser's: every department's): a member's read
-    from their memberships alone, with no join to the departments, which every appointment read scoped by it would
-    plan again (issue 26.2: 0.1 ms of a change's lock)."""
-    if sees_every_department(user):
-        return Department.objects.values("pk")
-    return Department.members.through._default_manager.filter(user=user).values("department_id")
 
 
 class DepartmentQuerySet(models.QuerySet["Department"]):
@@ -202,22 +188,6 @@ class HttpUrlField(models.URLField):
 
 def _public_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-_M = TypeVar("_M", bound=models.Model)
-
-
-class InDepartmentsQuerySet(models.QuerySet[_M]):
-    """Rows that belong to a department (a `department` key): tenancy as the appointments have it."""
-
-    def sees_all(self, user: Any) -> bool:
-        return sees_every_department(user)
-
-    def visible_to(self, user: Any) -> Self:
-        """Tenancy: a caller sees only its departments' rows (a superuser sees all)."""
-        if sees_every_department(user):
-            return self
-        return self.filter(department__in=visible_department_ids(user))
 
 
 class AppointmentQuerySet(InDepartmentsQuerySet["Appointment"]):
@@ -404,27 +374,5 @@ def api_name(name: str) -> str:
     return column.attname
 
 
-class AppointmentTally(models.Model):
-    """How many appointments a department has in a status, kept by PostgreSQL as they are written (issue 26.3).
-
-    The API's list answers Laravel's exact `total` from these rows when it filters by nothing but tenancy, `status`
-    and `department_id`, instead of counting every appointment the caller may see (linear in them). Triggers on the
-    appointments' table (migration 0014) add to them in the same transaction as each insert, delete, change of
-    status or move of department, whatever writes it (the API, the back office, the commands, the retention, raw
-    SQL), so that the sum of a department's and status's rows is its count at any snapshot. A writer never waits
-    on another here: it adds to one of the rows no other transaction holds (`FOR UPDATE SKIP LOCKED`), or to a new
-    row when every one is held, so a department's concurrent creates do not queue on one row, and no two writers
-    can deadlock. Not written on SQLite, where the list counts its rows as before.
-    """
-
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+", db_index=False)
-    status = models.CharField(max_length=20, choices=Status.choices)
-    count = models.BigIntegerField(help_text="What this row adds to its department's and status's count (may be < 0).")
-
-    objects = InDepartmentsQuerySet["AppointmentTally"].as_manager()
-
-    class Meta:
-        indexes = [models.Index(fields=["department", "status"], name="appointment_tally_dept_status")]
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.count:+d}"
+# Declared in a module of its own (it uses this module's tenancy), importable from here; Django learns of it here.
+from appointments.tally import AppointmentTally as AppointmentTally  # noqa: E402

@@ -144,6 +144,10 @@ NOT_PERSONAL: dict[str, tuple[str, frozenset[str]]] = {
         | frozenset({"custom_agent_post_call_redirect_url", "buffer_before_minutes", "buffer_after_minutes"})
         | _FEATURES,
     ),
+    "appointments.AppointmentTally": (
+        "how many appointments a department has in a status (issue 26.3): numbers, no person",
+        frozenset({"id", "department", "status", "count"}),
+    ),
     "appointments.BookingRules": (
         "the department's booking rules (issue 23.1)",
         frozenset({"department", "slot_minutes", "buffer_before_minutes", "buffer_after_minutes", "horizon_days"})

@@ -22,7 +22,7 @@ from django_filters.constants import EMPTY_VALUES
 
 from appointments.filtersets import AppointmentFilterSet
 from appointments.models import Appointment
-from appointments.selectors import tallied, tally_read
+from appointments.selectors.tally import tallied, tally_read
 from config.prepared import HOW_MANY, PagedRead, VisibleTo
 
 _FILTERS = AppointmentFilterSet.base_filters  # the declarations, built once with the class

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -25,17 +25,18 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, models
-from django.db.models import Count, F, Func, OuterRef, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 
 from appointments import hooks, shape
 from appointments.local_time import local_day, local_week
-from appointments.models import Appointment, AppointmentTally, Department, Status
+from appointments.models import Appointment, Department, Status
+from appointments.selectors.caller_ids import CallerIds as CallerIds  # the list's ids, importable from here
 from appointments.shape import ItemShown
 from appointments.words import change_words, field_label, staff_name, value_words
 from claimants.models import Claimant, ClaimantData, ClaimantDataField
 from config.actors import Actor
-from config.prepared import HOW_MANY, PagedRead, Prepared, VisibleTo, from_row
+from config.prepared import Prepared, VisibleTo, from_row
 from config.prepared import columns as columns_of  # `columns` names the history's columns above
 
 KINDS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -382,39 +383,3 @@ def shown_rows_visible_to(user: Actor, pk: Any) -> list[tuple[Any, ...]]:
 def shown_rows(ids: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """The rows (`shown_rows_of`) of these appointments, in no order: a page's, whose ids the list read."""
     return _SHOWN_ROWS.rows(ids)
-
-
-def tallied() -> bool:
-    """Whether the appointments' counts per department and status are kept (AppointmentTally: PostgreSQL's
-    triggers), so that a list filtered by nothing but them reads its total from the tally, not its rows."""
-    return connection.vendor == "postgresql"
-
-
-# The sum of the tally's rows a read keeps (0 for none; an integer, not the numeric SUM makes of bigints), as HOW_MANY
-# counts: a plain aggregate, no GROUP BY.
-_TALLY_SUM = Func(
-    F("count"), template="CAST(COALESCE(SUM(%(expressions)s), 0) AS bigint)", output_field=models.BigIntegerField()
-)
-
-
-def tally_read(narrow: Callable[..., QuerySet[Any]]) -> VisibleTo:
-    """How many appointments the caller may see, from the tally's rows of their departments that `narrow(rows,
-    *markers)` keeps (by status and department, the tally's columns), compiled once (config.prepared)."""
-    return VisibleTo(AppointmentTally, lambda rows, *markers: narrow(rows, *markers).order_by().values_list(_TALLY_SUM))
-
-
-# The ids of a caller's appointments in the list's default order (and in reverse, for pages nearer the end), and how
-# many there are: from the tally, else by COUNT(*) (the department's index alone), compiled once.
-_IDS = VisibleTo(Appointment, lambda appointments: appointments.values_list("pk"))
-_IDS_REVERSED = VisibleTo(Appointment, lambda appointments: appointments.reverse().values_list("pk"))
-_COUNT = VisibleTo(Appointment, lambda appointments: appointments.order_by().values_list(HOW_MANY))
-_TALLY = tally_read(lambda rows: rows)
-
-
-class CallerIds(PagedRead):
-    """The ids of the appointments `user` may see, in the list's default order (the model's, which ends with the id):
-    what an unfiltered, unsorted list reads, with statements compiled once instead of for every request."""
-
-    def __init__(self, user: Any, reversed_order: bool = False) -> None:
-        super().__init__((_IDS, _IDS_REVERSED, _TALLY if tallied() else _COUNT), (user,), reversed_order)
-        self.user = user

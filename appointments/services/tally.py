@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from appointments.models import Appointment, AppointmentTally
-from appointments.selectors import tallied
+from appointments.selectors.tally import tallied
 
 
 def tally_drift() -> dict[tuple[Any, str], tuple[int, int]]:

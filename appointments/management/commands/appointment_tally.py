@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from appointments.selectors import tallied
+from appointments.selectors.tally import tallied
 from appointments.services.tally import tally_drift, tally_rebuild
 
 
