@@ -124,7 +124,8 @@ def export_csv(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> Ht
         # sends the browser to the list with its error flag, rather than a 500 (issue 18.7).
         changelist = reverse("admin:appointments_appointment_changelist")
         return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
-    response = StreamingHttpResponse(appointments_csv(queryset), content_type="text/csv; charset=utf-8")
+    departments = Department.objects.visible_to(request.user)
+    response = StreamingHttpResponse(appointments_csv(queryset, departments), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="appointments-{timezone.now():%Y%m%d-%H%M}.csv"'
     response["Cache-Control"] = "no-store"  # personal data
     return response

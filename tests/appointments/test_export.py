@@ -11,7 +11,7 @@ from django.utils import timezone
 from appointments.models import Appointment, Status
 from appointments.services import appointment_cancel
 from claimants.models import FieldType
-from tests.factories import ClaimantDataFieldFactory, in_days, make_appointment
+from tests.factories import ClaimantDataFieldFactory, DepartmentFactory, in_days, make_appointment
 from tests.helpers import logged_in, rewrite, staff
 
 LIST = "/admin/appointments/appointment/"
@@ -157,3 +157,30 @@ def test_a_filter_the_list_cannot_apply_is_answered_as_the_list_answers_it(depar
     export = client.get(f"{EXPORT}?{query}")
     assert listing.status_code == 302
     assert (export.status_code, export["Location"]) == (302, listing["Location"]) == (302, f"{LIST}?e=1")
+
+
+def test_the_data_columns_are_those_of_the_departments_exported_and_seen(department, other_department, desk) -> None:
+    """Each field of a department the exporter may see is a column when an appointment of that department is
+    exported (found by one appointment, not by reading every one exported: issue 26.3)."""
+    third = DepartmentFactory.create(name="Third")  # the desk's, with a field, nothing exported from it
+    third.members.add(desk)
+    ClaimantDataFieldFactory.create(department=third, name="Policy", type=FieldType.STRING)
+    other_department.members.add(desk)
+    ClaimantDataFieldFactory.create(department=other_department, name="Claim", type=FieldType.STRING)
+    unseen = DepartmentFactory.create(name="Unseen")  # not the desk's: its fields never show
+    ClaimantDataFieldFactory.create(department=unseen, name="Secret", type=FieldType.STRING)
+    make_appointment(unseen)
+    make_appointment(department, claimant={"name": "A", "data": {"Case number": "X"}})
+    cancelled = make_appointment(other_department)
+    appointment_cancel(appointment=cancelled, reason=None, actor=None)
+    client = logged_in(desk)
+
+    header, rows = exported(client.get(EXPORT, {"show": "all"}))
+    assert len(rows) == 2
+    assert {"Case number", "Claim"} <= set(header)
+    assert not {"Policy", "Secret"} & set(header)
+
+    header, rows = exported(client.get(EXPORT, {"show": "all", "status__exact": "cancelled"}))
+    assert len(rows) == 1
+    assert "Claim" in header
+    assert not {"Case number", "Policy", "Secret"} & set(header)
