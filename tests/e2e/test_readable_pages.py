@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
+from appointments.services import appointment_cancel
 from tests.e2e import test_claimant_journey as journeys
 from tests.e2e.conftest import WCAG22_AA, _watched, accessibility_violations
 from tests.e2e.test_claimant_browsers import checked_in
@@ -74,9 +75,23 @@ def test_the_waiting_room_on_a_phone_fits_the_screen_and_its_links_read(
         duration_in_minutes=5,
         claimant={"name": "Grace Hopper", "data": {"Case number": "GRA"}},
     )
+    # One cancelled: nothing to start or join, nobody waiting.
+    done = make_appointment(
+        journey["appointment"].department,
+        appointment_at=timezone.now() + timedelta(minutes=1),
+        duration_in_minutes=5,
+        claimant={"name": "Alan Turing", "data": {"Case number": "TUR"}},
+    )
+    appointment_cancel(appointment=done, reason=None, actor=None)
     page = desk_page(browser, live_server.url, scheme, {"width": 390, "height": 844})
     page.goto(f"{live_server.url}/admin/appointments/appointment/waiting-room/")
-    assert page.locator("#waiting-room-table tbody tr").count() == 2
+    assert page.locator("#waiting-room-table tbody tr").count() == 3
+    # Walked again (2026-12-05): a row with no action read "Action:" and nothing after it; one nobody waits in,
+    # "Waiting since:" likewise. A label shows only with something to label.
+    row = page.locator(f"#waiting-room-table tr[data-appointment='{done.pk}']")
+    assert row.locator("td[data-label='Action']").is_hidden()
+    assert row.locator("td[data-label='Waiting since']").is_hidden()
+    assert row.locator("td[data-label='Status']").is_visible()
     page.screenshot(path=str(tmp_path / f"waiting-room-390-{scheme}.png"), full_page=True)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     action = page.locator("#waiting-room-table .start-session, #waiting-room-table a.button").first
