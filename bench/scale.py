@@ -5,8 +5,9 @@
 
 It builds a throwaway database and fills it to each size in SQL (INSERT ... SELECT over generate_series, not the
 ORM): appointments over ten departments, so the caller (a member of one) sees a tenth of them, each with its
-claimant, two data items, its meeting, two participants and a history row; one appointment every 30 seconds back
-from tomorrow, so a day holds as many at every size from 100,000 on and the table grows by its past. Then, at
+claimant, two data items, its meeting, two participants (a completed one's claimant waited and was let in) and a
+history row; one appointment every 30 seconds back from tomorrow, so a day holds as many at every size from
+100,000 on and the table grows by its past. Then, at
 each size, in-process through Django's test client (no network), the median of --repeat runs of each request:
 GET one (the baseline, measured in the same run), both lists (first and last page), every filter and sort
 docs/integrating.md lists, `q` by name, email and phone (terms of thousands of matches, as many at every size from
@@ -196,6 +197,7 @@ def fill(departments: list[Department], fields: list[str], tomorrow: datetime, h
         series,
         span,
     )
+    waited = f"role = 'claimant' AND {at} <= now() AND {status} = 'completed'"
     _insert_select(
         Participant,
         {
@@ -205,6 +207,10 @@ def fill(departments: list[Department], fields: list[str], tomorrow: datetime, h
             "display_name": "initcap(role)",
             "token": "md5('j' || n || role)",
             "created_at": f"{at} - interval '7 days'",
+            # A claimant of a completed appointment waited from up to 8 minutes before its time until let in,
+            # up to 3 minutes after it: the dashboard's waits read these.
+            "joined_waiting_at": f"CASE WHEN {waited} THEN {at} - mod(n, 9) * interval '1 minute' END",
+            "admitted_at": f"CASE WHEN {waited} THEN {at} + mod(n, 4) * interval '1 minute' END",
         },
         series + " CROSS JOIN (VALUES ('agent'), ('claimant')) AS side(role)",
         span,
