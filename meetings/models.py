@@ -144,7 +144,16 @@ class Participant(models.Model):
                 fields=["appointment"],
                 name="participant_identity_locked",
                 condition=Q(identity_locked_at__isnull=False),
-            )
+            ),
+            # The claimants' waits (joined to let in), which the managers' dashboard averages per agent over a
+            # week's appointments: each appointment's found in this index alone, without reading the participants'
+            # rows (issue 26.3: at a million appointments that read grew the dashboard 1.5x).
+            models.Index(
+                fields=["appointment"],
+                include=["joined_waiting_at", "admitted_at"],
+                name="participant_claimant_waited",
+                condition=Q(role=Role.CLAIMANT, joined_waiting_at__isnull=False, admitted_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="participant_role_valid"),

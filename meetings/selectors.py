@@ -67,7 +67,7 @@ def claimant_waits(appointments: QuerySet[Appointment]) -> Waits:
         role=Role.CLAIMANT,
         joined_waiting_at__isnull=False,
         admitted_at__isnull=False,
-    ).aggregate(average=Avg(waited), recorded=Count("pk"))
+    ).aggregate(average=Avg(waited), recorded=Count("*"))
     return Waits(average=waits["average"], recorded=waits["recorded"])
 
 
@@ -82,7 +82,7 @@ def claimant_waits_by_agent(appointments: QuerySet[Appointment]) -> dict[Any, Wa
             admitted_at__isnull=False,
         )
         .values("appointment__agent_id")
-        .annotate(average=Avg(waited), recorded=Count("pk"))
+        .annotate(average=Avg(waited), recorded=Count("*"))
         .order_by()
     )
     return {row["appointment__agent_id"]: Waits(average=row["average"], recorded=row["recorded"]) for row in rows}
