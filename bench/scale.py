@@ -7,8 +7,9 @@ It builds a throwaway database and fills it to each size in SQL (INSERT ... SELE
 ORM): appointments over ten departments, so the caller (a member of one) sees a tenth of them, each with its
 claimant, two data items, its meeting, two participants (a completed one's claimant waited and was let in) and a
 history row; one appointment every 30 seconds back from tomorrow, so a day holds as many at every size from
-100,000 on and the table grows by its past. Then, at
-each size, in-process through Django's test client (no network), the median of --repeat runs of each request:
+100,000 on and the table grows by its past. Then, at each size, in-process through Django's test client (no
+network), the median of --repeat rounds in which every request runs once, in turn (so a burst of the machine's other
+work slows one sample of each, not every sample of one), of each request:
 GET one (the baseline, measured in the same run), both lists (first and last page), every filter and sort
 docs/integrating.md lists, `q` by name, email and phone (terms of thousands of matches, as many at every size from
 100,000: a surname, an email domain, a phone's beginning; the other names and addresses vary), the back office's
@@ -224,15 +225,23 @@ def fill(departments: list[Department], fields: list[str], tomorrow: datetime, h
         cursor.execute("CHECKPOINT")
 
 
-def timed(name: str, call: Callable[[], Any], repeat: int) -> float:
-    response = call()  # warms caches and the token's last-use write
+def warmed(name: str, call: Callable[[], Any]) -> None:
+    """One call before the timing: warms caches and the token's last-use write, and checks the answer."""
+    response = call()
     assert response.status_code == 200, (name, response.status_code, getattr(response, "content", b"")[:300])
-    samples = []
+
+
+def timed(calls: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Each call's median over `repeat` rounds, the calls interleaved within a round: a burst of the machine's other
+    work (a checkpoint, autovacuum, another process) slows one sample of every request, which the median drops,
+    instead of every sample of the one request being timed then."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeat):
-        began = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
+        for name, call in calls.items():
+            began = time.perf_counter()
+            call()
+            samples[name].append(time.perf_counter() - began)
+    return {name: statistics.median(taken) for name, taken in samples.items()}
 
 
 def first_byte(client: Client, url: str, params: dict[str, str]) -> Callable[[], Any]:
@@ -364,7 +373,10 @@ def main() -> None:
         baseline: dict[int, float] = {}
         plans: dict[str, tuple[int, str]] = {}
         have = 0
-        print(f"database: {connection.vendor}; median of {args.repeat} runs each; the caller sees 1/{DEPARTMENTS}")
+        print(
+            f"database: {connection.vendor}; median of {args.repeat} interleaved rounds; "
+            f"the caller sees 1/{DEPARTMENTS}"
+        )
         for size in args.sizes:
             started = time.perf_counter()
             fill(departments, fields, tomorrow, have, size)
@@ -391,18 +403,21 @@ def main() -> None:
                     )
                 ),
             }
-            calls = requests(api, admin, str(one.pk), term, args.share_terms)
-            for name, call in calls.items():
+            calls = {}
+            for name, call in requests(api, admin, str(one.pk), term, args.share_terms).items():
                 if args.only and name != "API GET one" and not any(word in name for word in args.only):
                     continue
                 try:
-                    elapsed = timed(name, call, args.repeat)
-                    count, sql = slowest_statement(call)
+                    warmed(name, call)
                 except AssertionError as failed:  # said, and the run goes on
                     print(f"  {name}: not measured: {failed}")
                     continue
-                table.setdefault(name, {})[size] = (elapsed, count)
-                print(f"  {size:>9,} {name:<44} {elapsed * 1000:9.1f} ms [{count}]")  # as it comes: a long run
+                calls[name] = call
+            medians = timed(calls, args.repeat)
+            for name, call in calls.items():
+                count, sql = slowest_statement(call)
+                table.setdefault(name, {})[size] = (medians[name], count)
+                print(f"  {size:>9,} {name:<44} {medians[name] * 1000:9.1f} ms [{count}]")
                 if size == args.sizes[-1]:
                     plans[name] = (count, sql)
             if not args.only or any(word in "export, whole" for word in args.only):
