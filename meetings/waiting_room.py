@@ -87,7 +87,10 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
             {
                 "appointment": appointment,
                 "waiting": waiting,
-                "since": min((p.joined_waiting_at for p in waiting if p.joined_waiting_at), default=None),
+                # When the earliest of those still waiting came: not of anyone let in, nor of a session ended.
+                "since": min(
+                    (p.joined_waiting_at for p in waiting if p.joined_waiting_at and still_waiting(p)), default=None
+                ),
                 # Each interpreter and guest waiting is admitted by the agent, one by one (issue 17.9).
                 "to_admit": open_to_admit and any(waiting_for_admission(p) for p in people),
                 "people": [_person(p, appointment, now, open_to_admit) for p in people if p.role != Role.AGENT],

@@ -1,0 +1,54 @@
+"""What a row of the staff waiting room says about who waits (found walking it in a browser, 2026-12-05 05:30 UTC):
+"Waiting since" named the time a claimant joined the waiting room long after they were let in, on the rows of a
+session in progress and of one completed. It is the time the earliest of those still waiting came: nobody let in,
+nobody of a session that has ended."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
+
+from appointments.models import Appointment, Status
+from meetings.models import Participant, Role
+from tests.factories import make_appointment
+from tests.helpers import logged_in, rewrite, staff
+
+WAITING_ROOM = "/admin/appointments/appointment/waiting-room/"
+
+
+def _cell(html: str, appointment: Appointment) -> str:
+    """The row's "Waiting since" cell, tag and text."""
+    row = html[html.index(f'data-appointment="{appointment.pk}"') :]
+    cell = row[row.index('<td data-label="Waiting since"') :]
+    return cell[: cell.index("</td>")]
+
+
+def test_waiting_since_is_the_time_of_those_still_waiting_not_of_one_let_in(department) -> None:
+    zone = ZoneInfo(department.time_zone)
+    morning = datetime(2026, 12, 7, 10, 0, tzinfo=zone)
+    with time_machine.travel(morning - timedelta(hours=1), tick=False):
+        appointment = make_appointment(department, appointment_at=morning, duration_in_minutes=60)
+    claimant = Participant.objects.filter(appointment=appointment, role=Role.CLAIMANT)
+    came = morning - timedelta(minutes=6)
+    desk = staff("desk", department)
+    with time_machine.travel(morning - timedelta(minutes=2), tick=False):
+        rewrite(claimant, joined_waiting_at=came, last_seen_at=morning - timedelta(minutes=2))
+        rewrite(Appointment.objects.filter(pk=appointment.pk), status=Status.WAITING)
+        waiting = _cell(logged_in(desk).get(WAITING_ROOM).content.decode(), appointment)
+    assert waiting.endswith(">09:54 GMT")
+    assert "nothing" not in waiting
+
+    with time_machine.travel(morning + timedelta(minutes=5), tick=False):  # let in at 10:00, the session running
+        rewrite(claimant, admitted_at=morning, last_seen_at=morning + timedelta(minutes=5))
+        rewrite(Appointment.objects.filter(pk=appointment.pk), status=Status.IN_PROGRESS, session_started_at=morning)
+        running = _cell(logged_in(desk).get(WAITING_ROOM).content.decode(), appointment)
+    assert running == '<td data-label="Waiting since" class="nothing">—'  # a dash in the table, hidden on a phone
+
+    with time_machine.travel(morning + timedelta(minutes=50), tick=False):
+        rewrite(
+            Appointment.objects.filter(pk=appointment.pk),
+            status=Status.COMPLETED,
+            session_ended_at=morning + timedelta(minutes=45),
+        )
+        ended = _cell(logged_in(desk).get(WAITING_ROOM).content.decode(), appointment)
+    assert ended == '<td data-label="Waiting since" class="nothing">—'
