@@ -67,6 +67,12 @@ def _person(person: Participant, appointment: Appointment, now: datetime, open_t
     }
 
 
+def _shown_at(moment: datetime, appointment: Appointment, start: datetime, end: datetime) -> str:
+    """A time of the appointment's row in its department's zone, with its date when it is not in the staff member's
+    today (`start` to `end`)."""
+    return (local_clock if start <= moment < end else local_label)(moment, appointment.zone)
+
+
 def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest) -> list[dict[str, Any]]:
     """Today's appointments of the staff member's departments, and any of theirs live now whatever its day (a
     claimant waiting before midnight for an appointment after it), waiting ones first, each with who is waiting; the
@@ -83,6 +89,8 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
         waiting = [p for p in people if p.joined_waiting_at and not p.left_at and p.role != Role.AGENT]
         shown.extend(p for p in waiting if still_waiting(p))
         open_to_admit = appointment.status in LIVE_STATUSES
+        to_start = appointment.status in (Status.SCHEDULED, Status.WAITING)
+        window = join_window(appointment)
         rows.append(
             {
                 "appointment": appointment,
@@ -94,13 +102,14 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
                 # Each interpreter and guest waiting is admitted by the agent, one by one (issue 17.9).
                 "to_admit": open_to_admit and any(waiting_for_admission(p) for p in people),
                 "people": [_person(p, appointment, now, open_to_admit) for p in people if p.role != Role.AGENT],
-                "can_start": appointment.status in (Status.SCHEDULED, Status.WAITING)
-                and join_window(appointment).is_open(now),
+                "can_start": to_start and window.is_open(now),
+                # Before its window opens, when Start will be there (a walk found the row saying nothing of it).
+                "opens": _shown_at(window.opens_at, appointment, start, end)
+                if to_start and now < window.opens_at
+                else "",
                 "can_join": appointment.status == Status.IN_PROGRESS,
                 # Its time, with its date when it is not today's (an appointment live across midnight).
-                "when": (local_clock if start <= appointment.appointment_at < end else local_label)(
-                    appointment.appointment_at, appointment.zone
-                ),
+                "when": _shown_at(appointment.appointment_at, appointment, start, end),
             }
         )
     participants_shown_to_staff(shown, now=now)

@@ -1,13 +1,15 @@
-"""What a row of the staff waiting room says about who waits (found walking it in a browser, 2026-12-05 05:30 UTC):
-"Waiting since" named the time a claimant joined the waiting room long after they were let in, on the rows of a
-session in progress and of one completed. It is the time the earliest of those still waiting came: nobody let in,
-nobody of a session that has ended."""
+"""What a row of the staff waiting room says (found walking it in a browser, 2026-12-05 05:30 UTC): "Waiting since"
+named the time a claimant joined the waiting room long after they were let in, on the rows of a session in progress
+and of one completed. It is the time the earliest of those still waiting came: nobody let in, nobody of a session
+that has ended. And a row whose join window has not opened says when Start will be there."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
 
+from appointments.join_window import join_window
+from appointments.local_time import local_clock
 from appointments.models import Appointment, Status
 from meetings.models import Participant, Role
 from tests.factories import make_appointment
@@ -52,3 +54,23 @@ def test_waiting_since_is_the_time_of_those_still_waiting_not_of_one_let_in(depa
         )
         ended = _cell(logged_in(desk).get(WAITING_ROOM).content.decode(), appointment)
     assert ended == '<td data-label="Waiting since" class="nothing">—'
+
+
+def test_a_row_before_its_window_opens_says_when_start_will_be_there(department) -> None:
+    """Walked the same morning: a row later in the day had no action and nothing saying when it would have one."""
+    zone = ZoneInfo(department.time_zone)
+    morning = datetime(2026, 12, 7, 10, 0, tzinfo=zone)
+    with time_machine.travel(morning - timedelta(hours=2), tick=False):
+        appointment = make_appointment(department, appointment_at=morning, duration_in_minutes=30)
+        opens = local_clock(join_window(appointment).opens_at, zone)
+        early = logged_in(staff("desk", department)).get(WAITING_ROOM).content.decode()
+    row = early[early.index(f'data-appointment="{appointment.pk}"') :]
+    action = row[row.index('<td data-label="Action"') : row.index("</tr>")]
+    assert f'<span class="start-opens">Start from {opens}</span>' in action
+    assert 'class="nothing"' not in action
+    assert "start-session" not in action
+    with time_machine.travel(join_window(appointment).opens_at, tick=False):
+        open_now = logged_in(staff("desk", department)).get(WAITING_ROOM).content.decode()
+    row = open_now[open_now.index(f'data-appointment="{appointment.pk}"') :]
+    assert "start-session" in row[: row.index("</tr>")]
+    assert "Start from" not in row[: row.index("</tr>")]
