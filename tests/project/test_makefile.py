@@ -2,6 +2,7 @@
 again by the interpreter asked for; one that is right is kept. Run on a small project beside a copy of the
 Makefile (the real locks take minutes to install)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -115,3 +116,34 @@ def test_a_python_outside_3_11_to_3_13_is_refused_with_what_to_do(project) -> No
     assert result.returncode != 0
     assert "is not Python 3.11, 3.12 or 3.13" in result.stdout
     assert not (project / ".venv").exists()
+
+
+def test_make_run_on_another_port_writes_links_to_that_port(tmp_path: Path) -> None:
+    """`make run PORT=8093` gives the service PUBLIC_BASE_URL on that port unless one is set, so the participants'
+    links, the API's `url` and the emails point where it runs (a walk that started the server without make saw
+    them point to port 8000, the settings' default). Its commands are stubs here that note what they were given
+    (`-o`: the virtual environment and messages as they are)."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    stubs = tmp_path / ".venv" / "bin"
+    stubs.mkdir(parents=True)
+    for name in ("python", "honcho"):
+        (stubs / name).write_text('#!/bin/sh\necho "$* | $PUBLIC_BASE_URL" >> calls.txt\n')
+        (stubs / name).chmod(0o755)
+
+    def run(**env: str) -> list[str]:
+        (tmp_path / "calls.txt").unlink(missing_ok=True)
+        base = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "MAKEFLAGS", "MAKELEVEL")}
+        subprocess.run(
+            ["make", "-s", "run", "PORT=8093", "-o", "venv", "-o", "messages"],  # noqa: S607
+            cwd=tmp_path, env={**base, **env}, capture_output=True, check=True,
+        )  # fmt: skip
+        return [
+            line for line in (tmp_path / "calls.txt").read_text().splitlines() if "manage.py" in line or "start" in line
+        ]
+
+    calls = run()
+    assert [call.split(" | ")[1] for call in calls] == ["http://127.0.0.1:8093"] * 3  # migrate, demo_session, honcho
+    assert "demo_session --port 8093" in calls[1]
+    assert {call.split(" | ")[1] for call in run(PUBLIC_BASE_URL="https://appointments.example")} == {
+        "https://appointments.example"
+    }
