@@ -61,3 +61,39 @@ def test_no_back_office_page_scrolls_sideways_on_a_phone(live_server, browser, d
     context.close()
     assert wide == {}
     assert findings == {}
+
+
+def test_the_dashboard_on_a_phone_reads_whole(live_server, browser, department) -> None:
+    """Walked at 390 px (2026-12-05): the tables' captions were centred across tables wider than the screen ("By
+    agent" fine, "Appointments by status anc" cut off), each day took four lines ("Mon / 30 / Nov / 2026"), the
+    totals row was the smallest and palest text of the page (11 px, grey), and Show was 19 px high."""
+    staff("boss", department, group="Department managers")
+    make_appointment(department, appointment_at=timezone.now() + timedelta(hours=2))
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    browser_sign_in(page, live_server.url, "boss", PASSWORD)
+    page.goto(live_server.url + "/admin/appointments/appointment/dashboard/")
+    seen = page.evaluate(
+        """() => {
+        const text = (node) => { const r = document.createRange(); r.selectNodeContents(node);
+                                 return r.getBoundingClientRect(); };
+        const width = (node) => text(node).right;
+        const style = (selector) => getComputedStyle(document.querySelector(selector));
+        return {
+            captions: [...document.querySelectorAll('.dashboard-table caption')].map(width),
+            day_height: text(document.querySelector('.dashboard-table tbody th')).height,
+            row_height: text(document.querySelector('.dashboard-table tbody td')).height,
+            totals: parseFloat(style('.dashboard-table tfoot td').fontSize),
+            body: parseFloat(style('.dashboard-table tbody td').fontSize),
+            totals_colour: style('.dashboard-table tfoot td').color,
+            body_colour: style('.dashboard-table tbody td').color,
+            show: document.querySelector('.dashboard-range .button').getBoundingClientRect().height,
+        };
+    }"""
+    )
+    context.close()
+    assert all(right <= 390 for right in seen["captions"]), seen
+    assert seen["day_height"] <= seen["row_height"] * 1.5, seen  # one line, as the count beside it
+    assert seen["totals"] >= seen["body"], seen
+    assert seen["totals_colour"] == seen["body_colour"], seen
+    assert seen["show"] >= 24, seen
