@@ -101,7 +101,10 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
                 ),
                 # Each interpreter and guest waiting is admitted by the agent, one by one (issue 17.9).
                 "to_admit": open_to_admit and any(waiting_for_admission(p) for p in people),
-                "people": [_person(p, appointment, now, open_to_admit) for p in people if p.role != Role.AGENT],
+                # Who is ready, while it is live: a cancelled row said its claimant's "device not checked".
+                "people": [_person(p, appointment, now, open_to_admit) for p in people if p.role != Role.AGENT]
+                if open_to_admit
+                else [],
                 "can_start": to_start and window.is_open(now),
                 # Before its window opens, when Start will be there (a walk found the row saying nothing of it).
                 "opens": _shown_at(window.opens_at, appointment, start, end)

@@ -11,6 +11,7 @@ import time_machine
 from appointments.join_window import join_window
 from appointments.local_time import local_clock
 from appointments.models import Appointment, Status
+from appointments.services import appointment_cancel
 from meetings.models import Participant, Role
 from tests.factories import make_appointment
 from tests.helpers import logged_in, rewrite, staff
@@ -74,3 +75,23 @@ def test_a_row_before_its_window_opens_says_when_start_will_be_there(department)
     row = open_now[open_now.index(f'data-appointment="{appointment.pk}"') :]
     assert "start-session" in row[: row.index("</tr>")]
     assert "Start from" not in row[: row.index("</tr>")]
+
+
+def test_a_cancelled_row_says_nothing_of_readiness(department) -> None:
+    """Walked the same morning: a cancelled row still read "Claimant: device not checked · Language: English"."""
+    zone = ZoneInfo(department.time_zone)
+    morning = datetime(2026, 12, 7, 10, 0, tzinfo=zone)
+    with time_machine.travel(morning - timedelta(hours=2), tick=False):
+        kept = make_appointment(department, appointment_at=morning, duration_in_minutes=30)
+        called_off = make_appointment(department, appointment_at=morning + timedelta(hours=1), duration_in_minutes=30)
+        appointment_cancel(appointment=called_off, reason=None, actor=None)
+        html = logged_in(staff("desk", department)).get(WAITING_ROOM).content.decode()
+
+    def readiness(appointment: Appointment) -> str:
+        row = html[html.index(f'data-appointment="{appointment.pk}"') :]
+        return row[row.index('<td data-label="Readiness"') : row.index('<td data-label="Action"')]
+
+    assert "not checked" in readiness(kept)
+    assert readiness(called_off).startswith('<td data-label="Readiness" class="nothing">')
+    assert "not checked" not in readiness(called_off)
+    assert "Language" not in readiness(called_off)
