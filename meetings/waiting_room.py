@@ -49,7 +49,8 @@ def _waited_minutes(person: Participant, now: datetime) -> int | None:
     return max(0, int((now - person.joined_waiting_at).total_seconds() // 60))
 
 
-def _person(person: Participant, appointment: Appointment, now: datetime, open_to_admit: bool) -> dict[str, Any]:
+def _person(person: Participant, appointment: Appointment, now: datetime) -> dict[str, Any]:
+    """One person's line of a live appointment's row (a row that is over shows nobody's readiness)."""
     verdict = device_verdict(person)
     return {
         "participant": person,
@@ -57,7 +58,7 @@ def _person(person: Participant, appointment: Appointment, now: datetime, open_t
         "role": Role(person.role).label,
         "readiness": readiness(person),
         "one_by_one": admitted_one_by_one(person),
-        "can_admit": open_to_admit and waiting_for_admission(person),
+        "can_admit": waiting_for_admission(person),
         "in_meeting": person.admitted_at is not None and not person.left_at,
         "language": _language(person, appointment),
         "verdict": VERDICT_LABELS[verdict] if verdict else "",
@@ -87,7 +88,8 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
         for person in people:
             person.appointment = appointment
         waiting = [p for p in people if p.joined_waiting_at and not p.left_at and p.role != Role.AGENT]
-        shown.extend(p for p in waiting if still_waiting(p))
+        still = [p for p in waiting if still_waiting(p)]
+        shown.extend(still)
         open_to_admit = appointment.status in LIVE_STATUSES
         to_start = appointment.status in (Status.SCHEDULED, Status.WAITING)
         window = join_window(appointment)
@@ -96,13 +98,11 @@ def waiting_room_rows(model_admin: ModelAdmin[Appointment], request: HttpRequest
                 "appointment": appointment,
                 "waiting": waiting,
                 # When the earliest of those still waiting came: not of anyone let in, nor of a session ended.
-                "since": min(
-                    (p.joined_waiting_at for p in waiting if p.joined_waiting_at and still_waiting(p)), default=None
-                ),
+                "since": min((p.joined_waiting_at for p in still if p.joined_waiting_at), default=None),
                 # Each interpreter and guest waiting is admitted by the agent, one by one (issue 17.9).
                 "to_admit": open_to_admit and any(waiting_for_admission(p) for p in people),
                 # Who is ready, while it is live: a cancelled row said its claimant's "device not checked".
-                "people": [_person(p, appointment, now, open_to_admit) for p in people if p.role != Role.AGENT]
+                "people": [_person(p, appointment, now) for p in people if p.role != Role.AGENT]
                 if open_to_admit
                 else [],
                 "can_start": to_start and window.is_open(now),
