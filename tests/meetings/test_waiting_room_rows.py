@@ -75,6 +75,14 @@ def test_a_row_before_its_window_opens_says_when_start_will_be_there(department)
     row = open_now[open_now.index(f'data-appointment="{appointment.pk}"') :]
     assert "start-session" in row[: row.index("</tr>")]
     assert "Start from" not in row[: row.index("</tr>")]
+    # After its window has closed with nobody started: neither Start nor a time it will come (the cell hidden).
+    with time_machine.travel(join_window(appointment).closes_at + timedelta(minutes=1), tick=False):
+        late = logged_in(staff("desk", department)).get(WAITING_ROOM).content.decode()
+    row = late[late.index(f'data-appointment="{appointment.pk}"') :]
+    action = row[row.index('<td data-label="Action"') : row.index("</tr>")]
+    assert action.startswith('<td data-label="Action" class="nothing">')
+    assert "start-session" not in action
+    assert "Start from" not in action
 
 
 def test_a_cancelled_row_says_nothing_of_readiness(department) -> None:
