@@ -37,8 +37,8 @@ postgres_only = pytest.mark.skipif(
 )
 shared_database_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="needs PostgreSQL: another process (the worker, a server) must share the test's database, and "
-    "SQLite's test database lives in this process's memory",
+    reason="needs PostgreSQL: another process (the worker, a server) shares the test's database while the test "
+    "writes, and SQLite lets one writer at a time (tests/worker/test_sqlite.py shows the worker beside a server)",
 )
 
 

@@ -85,8 +85,8 @@ def free_port() -> int:
 def database_env() -> dict[str, str]:
     """The environment that points a child process (a server, a worker) at this test run's database.
 
-    On SQLite only a database in a file can be shared (a throwaway database, a file-based test database): the
-    suite's own test database lives in this process's memory, and no other process can reach it."""
+    On SQLite only a database in a file can be shared (a throwaway database, the suite's test database, which
+    config/settings makes a file of the run); one in this process's memory cannot be reached from another."""
     name = str(connection.settings_dict["NAME"])
     if connection.vendor == "sqlite":
         if name == ":memory:" or "mode=memory" in name:

@@ -12,6 +12,7 @@ are lowercase or private, which Django ignores.
 
 import os
 import secrets
+import tempfile
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -209,6 +210,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # begins (IMMEDIATE): with SQLite's default (DEFERRED) it is taken at the first write, and a transaction that
     # read first then fails at once, without waiting (docs/decisions.md, "SQLite: the web server and the worker").
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # The suite's test database is a file of its own run, not memory: an in-memory one is a single connection that
+    # the live server's threads share with the test, and CPython's sqlite3 can deadlock on a shared connection
+    # (docs/decisions.md, "The suite's SQLite database in a file"). Django removes it when the run ends.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(Path(tempfile.gettempdir()) / f"appointments-test-{os.getpid()}.sqlite3")
+    )
 else:
     # The session's zone is UTC from the start, so Django sets none on each new connection.
     # (Server-side binding, with which psycopg prepares a statement a connection runs five times, was measured
