@@ -139,6 +139,24 @@ class Department(FeatureSettings):
         default="",
         help_text="A sentence for claimants who need help (have your case number ready when you call).",
     )
+    # The two texts above in Welsh, for claimants reading Welsh (issue 22.1's journey; blank: the English is shown).
+    contact_hours_cy = models.CharField(
+        "opening hours in Welsh",
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",  # what the release before this one inserts (it knows no such column)
+        help_text="Dydd Llun i ddydd Gwener, 9:00 i 17:00. Shown instead of the opening hours on Welsh pages and in "
+        "Welsh messages; blank: the opening hours are shown.",
+    )
+    contact_help_cy = models.CharField(
+        "help text in Welsh",
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Shown instead of the help text on Welsh pages and in Welsh messages; blank: the help text is shown.",
+    )
     # The claimant's language until they choose one (issue 22.1); bilingual: messages in Welsh then English.
     default_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", help_text=LANGUAGE_HELP)
     bilingual = models.BooleanField(default=False, help_text=BILINGUAL_HELP)
@@ -176,7 +194,10 @@ class Department(FeatureSettings):
     def contact(self) -> Contact:
         """How a claimant reaches this department: its own details, else the organisation's (CONTACT_* settings),
         else none (the pages and messages then name the department and the message that gave the link)."""
-        own = Contact(self.name, self.contact_phone, self.contact_email, self.contact_hours, self.contact_help)
+        own = Contact(
+            self.name, self.contact_phone, self.contact_email, self.contact_hours, self.contact_help,
+            self.contact_hours_cy, self.contact_help_cy,
+        )  # fmt: skip
         return own if own else organisation_contact(self.name)
 
 

@@ -65,7 +65,14 @@ class DepartmentAdmin(admin.ModelAdmin):
         (
             "How claimants contact the department",
             {
-                "fields": ["contact_phone", "contact_email", "contact_hours", "contact_help"],
+                "fields": [
+                    "contact_phone",
+                    "contact_email",
+                    "contact_hours",
+                    "contact_help",
+                    "contact_hours_cy",
+                    "contact_help_cy",
+                ],
                 "description": "Shown on every page a claimant sees and in every message they get. Without any, "
                 "they see the organisation's own details (CONTACT_* settings) or are asked to contact the "
                 "department the way they were booked.",
@@ -105,7 +112,9 @@ class DepartmentAdmin(admin.ModelAdmin):
     @admin.display(description="contact details")
     def contact_details(self, obj: Department) -> str:
         shown = [obj.contact_phone, obj.contact_email] if obj.contact_phone or obj.contact_email else []
-        return ", ".join(shown) or ("Opening hours only" if obj.contact_hours else "No contact details")
+        return ", ".join(shown) or (
+            "Opening hours only" if obj.contact_hours or obj.contact_hours_cy else "No contact details"
+        )
 
     @admin.display(description="claimant data fields", ordering="field_total")
     def field_count(self, obj: Any) -> int:

@@ -273,6 +273,12 @@ class DepartmentContactSerializer(serializers.Serializer):
             "help_text": serializers.CharField(
                 source="contact_help", required=False, help_text="A sentence for claimants."
             ),
+            "opening_hours_cy": serializers.CharField(
+                source="contact_hours_cy", required=False, help_text="The opening hours in Welsh."
+            ),
+            "help_text_cy": serializers.CharField(
+                source="contact_help_cy", required=False, help_text="The sentence for claimants in Welsh."
+            ),
         }
 
     def to_representation(self, instance: Any) -> dict[str, Any]:

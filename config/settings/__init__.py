@@ -74,6 +74,8 @@ NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 15)
 CONTACT_PHONE = env_str("CONTACT_PHONE", "")
 CONTACT_EMAIL = env_str("CONTACT_EMAIL", "")
 CONTACT_HOURS = env_str("CONTACT_HOURS", "")
+# The opening hours in Welsh, for Welsh pages and messages (blank: CONTACT_HOURS is shown there too).
+CONTACT_HOURS_CY = env_str("CONTACT_HOURS_CY", "")
 # The accessibility statement's "last tested" date (issue 22.4, /join/accessibility): the day the organisation last
 # tested the participants' pages (ISO, 2026-12-04). The default is when this release's browser tests were written.
 ACCESSIBILITY_TESTED_ON = date.fromisoformat(env_str("ACCESSIBILITY_TESTED_ON", "2026-12-04"))

@@ -22,6 +22,8 @@ DEMO_CONTACT = {
     "contact_email": "claims-help@example.org",
     "contact_hours": "Monday to Friday, 9:00 to 17:00 (UK time)",
     "contact_help": "If you cannot join, call us: have your case number ready.",
+    "contact_hours_cy": "Dydd Llun i ddydd Gwener, 9:00 i 17:00 (amser y DU)",
+    "contact_help_cy": "Os na allwch ymuno, ffoniwch ni: cofiwch gael rhif eich achos wrth law.",
 }
 # Monday to Friday, 9:00 to 17:00 in the department's zone.
 DEMO_HOURS = [(day, time(9), time(17)) for day in range(5)]
