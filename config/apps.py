@@ -41,7 +41,7 @@ class BackOfficeSite(AdminSite):
     def get_urls(self) -> list[Any]:
         from django.views.i18n import JavaScriptCatalog
 
-        from config import second_factor
+        from config import authenticator_app, second_factor
 
         return [
             path("start/", self.admin_view(self.start), name="start"),
@@ -56,6 +56,11 @@ class BackOfficeSite(AdminSite):
                 "second-factor/passkeys/",
                 self.admin_view(lambda r: second_factor.passkeys_view(self, r)),
                 name="passkeys",
+            ),
+            path(
+                "second-factor/app/",
+                self.admin_view(lambda r: authenticator_app.authenticator_app_view(self, r)),
+                name="authenticator_app",
             ),
             # The passkey ceremonies answer JSON to the page's script; each says itself who may run it.
             *(

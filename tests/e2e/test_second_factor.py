@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.e2e.conftest import WCAG22_AA, _watched, accessibility_violations
 from tests.helpers import PASSWORD, staff
@@ -90,3 +91,45 @@ def test_enrolment_then_recovery_codes_in_the_browser(live_server, browser: Any,
         finally:
             context.close()
     assert StaticToken.objects.filter(device__user=user).count() == 9
+
+
+def test_a_new_phone_replaces_the_app_in_the_browser(live_server, browser: Any, department, axe_source: str) -> None:
+    """From the person's own links, keyboard only, at 390 px in dark mode: the new app's key read off the page, a
+    wrong password refused and said, then the new app confirmed; the old app's code then opens nothing."""
+    base = live_server.url
+    user = staff("desk", department)
+    old = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    context = browser.new_context(viewport=PHONE, color_scheme="dark")
+    try:
+        page = _watched(context)
+        password(page, base)
+        page.focus("#id_code")
+        page.keyboard.type(f"{totp(old.bin_key):06d}")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}{LIST}")  # where the staff member's start page sends them
+        page.focus("#user-tools a[href='/admin/second-factor/app/']")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#current-app")
+        assert page.inner_text("#content h1") == "Your authenticator app"
+        assert accessibility_violations(page, axe_source, WCAG22_AA) == []
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        written = page.inner_text("#second-factor-key").replace(" ", "")
+        key = b32decode(written + "=" * (-len(written) % 8))
+        for typed_password in ("not my password", PASSWORD):
+            page.focus("#id_code")
+            page.keyboard.type(f"{totp(key):06d}")
+            page.keyboard.press("Tab")
+            page.keyboard.type(typed_password)
+            page.keyboard.press("Enter")
+            page.wait_for_load_state()
+            if typed_password != PASSWORD:
+                assert "That is not your password." in page.inner_text("#app-error")
+                assert page.get_attribute("#id_password", "aria-invalid") == "true"
+                assert accessibility_violations(page, axe_source, WCAG22_AA) == []
+        page.wait_for_selector(".messagelist .success")
+        assert "Your new authenticator app is set up" in page.inner_text(".messagelist")
+        assert page.console_errors == []
+    finally:
+        context.close()
+    assert not TOTPDevice.objects.filter(pk=old.pk).exists()
+    assert TOTPDevice.objects.get(user=user).confirmed is True
