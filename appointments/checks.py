@@ -16,7 +16,7 @@ from claimants.services import normalise_phone_number
 @register()
 def organisation_contact_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """CONTACT_PHONE and CONTACT_EMAIL, the claimants' fallback contact details, must be a phone number and an
-    address when set."""
+    address when set; CONTACT_HOURS_CY, the hours in Welsh, comes with CONTACT_HOURS (English pages show that)."""
     errors = []
     if settings.CONTACT_PHONE:
         try:
@@ -28,4 +28,10 @@ def organisation_contact_check(app_configs: Any = None, **kwargs: Any) -> list[E
             validate_email(settings.CONTACT_EMAIL)
         except ValidationError:
             errors.append(Error("CONTACT_EMAIL is not a valid email address.", id="appointments.E002"))
+    if settings.CONTACT_HOURS_CY.strip() and not settings.CONTACT_HOURS.strip():
+        errors.append(
+            Error(
+                "CONTACT_HOURS_CY is set without CONTACT_HOURS: English pages would have none.", id="appointments.E003"
+            )
+        )
     return errors

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
 from django.utils import translation
 
 from claimants.services import normalise_phone_number
-from config.languages import WELSH
+from config.languages import ENGLISH, WELSH
+
+
+@dataclass(frozen=True)
+class Written:
+    """A text the organisation wrote, shown as a string; `lang` names its language when it is not the one being
+    written around it (a Welsh page showing the English, which has no Welsh), for the `lang` attribute that makes a
+    screen reader read it in the right voice (WCAG 3.1.2)."""
+
+    words: str
+    lang: str = ""
+
+    def __str__(self) -> str:
+        return self.words
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
 
 
 @dataclass(frozen=True)
@@ -21,20 +38,32 @@ class Contact:
     email: str = ""
     hours: str = ""
     help: str = ""
-    # The same two texts in Welsh, for the Welsh pages and messages; either may be blank.
+    # The same two texts in Welsh, for the Welsh pages and messages; blank: the English is shown there. A Welsh one
+    # comes with its English (Department.clean, the organisation's by a system check): English pages show English.
     hours_cy: str = ""
     help_cy: str = ""
 
     def __bool__(self) -> bool:
-        return bool(self.phone or self.email or self.hours or self.help or self.hours_cy or self.help_cy)
+        return bool(self.phone or self.email or self.hours or self.help)
+
+    @classmethod
+    def of_department(cls, department: Any) -> Contact:
+        """A department's own details, as it keeps them."""
+        english = (
+            department.contact_phone,
+            department.contact_email,
+            department.contact_hours,
+            department.contact_help,
+        )
+        return cls(department.name, *english, *welsh_texts(department))
 
     @property
-    def opening_hours(self) -> str:
+    def opening_hours(self) -> Written:
         """The opening hours in the language being written (the page's, or each language's part of a message)."""
         return _in_language(self.hours, self.hours_cy)
 
     @property
-    def help_text(self) -> str:
+    def help_text(self) -> Written:
         """The help sentence in the language being written."""
         return _in_language(self.help, self.help_cy)
 
@@ -64,9 +93,29 @@ def organisation_contact(name: str = "") -> Contact:
     )
 
 
-def _in_language(english: str, welsh: str) -> str:
-    """A text the organisation wrote in English, Welsh or both, in the active language: the other one when that
-    one is blank (something to read rather than nothing)."""
-    if translation.get_language() == WELSH:
-        return welsh or english
-    return english or welsh
+def _in_language(english: str, welsh: str) -> Written:
+    """A text the organisation wrote in English and perhaps Welsh, in the language being written: the Welsh on a
+    Welsh page when there is one, else the English (marked as English there)."""
+    if translation.get_language() == WELSH and welsh:
+        return Written(welsh)
+    if translation.get_language() == WELSH and english:
+        return Written(english, ENGLISH)
+    return Written(english)
+
+
+# Each text a department writes for claimants, the field of its Welsh, and what a manager calls it.
+WELSH_OF = (("contact_hours", "contact_hours_cy", "opening hours"), ("contact_help", "contact_help_cy", "help text"))
+
+
+def welsh_texts(department: Any) -> tuple[str, ...]:
+    return tuple(getattr(department, welsh) for _english, welsh, _label in WELSH_OF)
+
+
+def welsh_without_english(department: Any) -> dict[str, str]:
+    """The department's fields whose Welsh is written and whose English is not, with what to say: English pages
+    and messages show the English, so a Welsh text alone would leave them without it."""
+    return {
+        english: f"Write the {label} in English too: English pages and messages show them, the Welsh only in Welsh."
+        for english, welsh, label in WELSH_OF
+        if getattr(department, welsh).strip() and not getattr(department, english).strip()
+    }

@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 
 # Declared in modules of their own, and importable from here as before (migrations name some by this path).
 from appointments.availability import Buffered  # and Django learns of the booking rules and hours there
-from appointments.contact import Contact, organisation_contact
+from appointments.contact import Contact, organisation_contact, welsh_without_english
 from appointments.features import FEATURE_FIELDS, Bandwidth, FeatureSettings
 from appointments.idempotency_key import IdempotencyKey as IdempotencyKey
 from appointments.indexes import APPOINTMENT_INDEXES
@@ -146,8 +146,8 @@ class Department(FeatureSettings):
         blank=True,
         default="",
         db_default="",  # what the release before this one inserts (it knows no such column)
-        help_text="Dydd Llun i ddydd Gwener, 9:00 i 17:00. Shown instead of the opening hours on Welsh pages and in "
-        "Welsh messages; blank: the opening hours are shown.",
+        help_text="For example: Dydd Llun i ddydd Gwener, 9:00 i 17:00. Shown instead of the opening hours on Welsh "
+        "pages and in Welsh messages; blank: the opening hours are shown there.",
     )
     contact_help_cy = models.CharField(
         "help text in Welsh",
@@ -155,7 +155,8 @@ class Department(FeatureSettings):
         blank=True,
         default="",
         db_default="",
-        help_text="Shown instead of the help text on Welsh pages and in Welsh messages; blank: the help text is shown.",
+        help_text="Shown instead of the help text on Welsh pages and in Welsh messages; blank: the help text is shown "
+        "there.",
     )
     # The claimant's language until they choose one (issue 22.1); bilingual: messages in Welsh then English.
     default_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", help_text=LANGUAGE_HELP)
@@ -189,15 +190,14 @@ class Department(FeatureSettings):
                 raise ValidationError({"contact_phone": "Enter a valid phone number (+44 20 7123 4567)."}) from None
         else:
             self.contact_phone = ""
+        if missing := welsh_without_english(self):  # English pages and messages show the English
+            raise ValidationError(missing)
 
     @property
     def contact(self) -> Contact:
         """How a claimant reaches this department: its own details, else the organisation's (CONTACT_* settings),
         else none (the pages and messages then name the department and the message that gave the link)."""
-        own = Contact(
-            self.name, self.contact_phone, self.contact_email, self.contact_hours, self.contact_help,
-            self.contact_hours_cy, self.contact_help_cy,
-        )  # fmt: skip
+        own = Contact.of_department(self)
         return own if own else organisation_contact(self.name)
 
 

@@ -69,8 +69,8 @@ class DepartmentAdmin(admin.ModelAdmin):
                     "contact_phone",
                     "contact_email",
                     "contact_hours",
-                    "contact_help",
                     "contact_hours_cy",
+                    "contact_help",
                     "contact_help_cy",
                 ],
                 "description": "Shown on every page a claimant sees and in every message they get. Without any, "

@@ -1,8 +1,8 @@
 """A department's free texts for claimants in Welsh too (a gap left by issue 22.1's Welsh journey: its opening
 hours and help sentence were English on Welsh pages and in Welsh messages). A manager writes them beside the
 English ones; a Welsh page, and the Welsh part of a message, shows the Welsh; where the Welsh is blank the English
-is shown (something to read rather than nothing), and the English pages never change. The organisation's own
-hours (CONTACT_HOURS) have a Welsh setting likewise; the API lists them additively."""
+is shown, marked as English for screen readers; English pages show English, so a Welsh text needs its English.
+The organisation's own hours (CONTACT_HOURS) have a Welsh setting likewise; the API lists them additively."""
 
 from typing import Any
 
@@ -54,18 +54,17 @@ class TestTheClaimantsPage:
         assert ORIAU not in english
         assert CYMORTH not in english
 
-    def test_without_welsh_texts_a_welsh_page_shows_the_english(self, department) -> None:
+    def test_without_welsh_texts_a_welsh_page_shows_the_english_marked_as_english(self, department) -> None:
         Department.objects.filter(pk=department.pk).update(**CONTACT)
         html = welsh_page(soon(department))
-        assert HOURS in html
-        assert HELP in html
+        # Read in an English voice by a screen reader on the Welsh page (WCAG 3.1.2).
+        assert f'<p lang="en">{HELP}</p>' in html
+        assert f'<span lang="en">{HOURS}</span>' in html
 
-    def test_only_the_welsh_written_an_english_page_shows_it(self, client, department) -> None:
-        Department.objects.filter(pk=department.pk).update(**WELSH)
-        html = page(client, soon(department))
-        assert ORIAU in html
-        assert CYMORTH in html
-        assert "using the details in the message that gave you this link" not in html  # it has details
+    def test_the_welsh_texts_carry_no_language_of_their_own(self, in_both) -> None:
+        html = welsh_page(soon(in_both))
+        assert f"<p>{CYMORTH}</p>" in html
+        assert 'lang="en">' not in html.split('id="contact-heading"')[1].split("</section>")[0]
 
     def test_the_organisations_hours_in_welsh(self, client, department, settings) -> None:
         settings.CONTACT_PHONE = "0300 123 4567"
@@ -107,6 +106,18 @@ class TestTheMessages:
             assert HOURS not in written
             assert HELP not in written
 
+    def test_a_welsh_message_marks_the_english_it_falls_back_to(self, department) -> None:
+        Department.objects.filter(pk=department.pk).update(**CONTACT)
+        appointment = soon(department, minutes=3 * 60)
+        rewrite(Claimant.objects.filter(appointment=appointment), preferred_language="cy")
+        run_tasks()
+        [message] = mail.outbox
+        assert isinstance(message, EmailMultiAlternatives)
+        html = str(message.alternatives[0][0])
+        assert f'<span lang="en">{HELP}</span>' in html
+        assert f'<span lang="en">{HOURS}</span>' in html
+        assert HELP in message.body  # the text message has no markup to say it
+
     def test_an_english_message_is_as_before(self, in_both) -> None:
         soon(in_both, minutes=3 * 60)
         run_tasks()
@@ -134,12 +145,33 @@ class TestKeptInTheBackOffice:
         department.refresh_from_db()
         assert {name: getattr(department, name) for name in CONTACT | WELSH} == CONTACT | WELSH
 
-    def test_the_list_counts_welsh_hours_as_details(self, department) -> None:
-        Department.objects.filter(pk=department.pk).update(contact_hours_cy=ORIAU)
-        root = logged_in(staff("root", superuser=True))
-        html = root.get("/admin/appointments/department/").content.decode()
-        assert "Opening hours only" in html
-        assert "No contact details" not in html
+    def test_a_welsh_text_without_its_english_is_refused_and_nothing_saved(self) -> None:
+        department = DepartmentFactory.create(name="Motor")
+        manager = logged_in(staff("manager", department, group="Department managers"))
+        url = f"/admin/appointments/department/{department.pk}/change/"
+        response = manager.post(url, department_form(department, contact_phone=CONTACT["contact_phone"], **WELSH))
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert sorted(errors) == ["contact_help", "contact_hours"]
+        assert "Write the opening hours in English too" in errors["contact_hours"][0]
+        department.refresh_from_db()
+        assert (department.contact_phone, department.contact_hours_cy, department.contact_help_cy) == ("", "", "")
+
+    def test_the_welsh_sits_below_its_english(self) -> None:
+        department = DepartmentFactory.create(name="Motor")
+        manager = logged_in(staff("manager", department, group="Department managers"))
+        html = manager.get(f"/admin/appointments/department/{department.pk}/change/").content.decode()
+        order = ["contact_hours", "contact_hours_cy", "contact_help", "contact_help_cy"]
+        assert sorted(order, key=lambda name: html.index(f'name="{name}"')) == order
+
+
+def test_the_organisations_welsh_hours_without_english_fail_the_checks(settings) -> None:
+    from appointments.checks import organisation_contact_check
+
+    settings.CONTACT_HOURS_CY = "Bob dydd, 8:00 i 20:00"
+    assert [error.id for error in organisation_contact_check()] == ["appointments.E003"]
+    settings.CONTACT_HOURS = "Every day, 8:00 to 20:00"
+    assert organisation_contact_check() == []
 
 
 def test_the_demo_department_has_them_in_welsh(db) -> None:
