@@ -9,16 +9,18 @@ verified by the new one. A lost phone with no way in is still a superuser's rese
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import segno
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -49,14 +51,23 @@ def authenticator_app_view(site: Any, request: HttpRequest) -> HttpResponse:
     form = NewAppForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if authenticate(request, username=user.get_username(), password=form.cleaned_data["password"]) is None:
+            if getattr(request, "axes_locked_out", False):
+                # Too many wrong passwords: the account is locked for new sign-ins, and so is this session (django-axes
+                # answers with its lockout page), so that guessing here cannot go on from a screen left open.
+                logout(request)
+                logger.info("Signed out after too many wrong passwords on the app page user_id=%s", user.pk)
+                return HttpResponseRedirect(reverse("admin:login"))
             form.add_error("password", "That is not your password.")
+        elif waiting := _too_soon(pending):
+            form.add_error("code", waiting)
         elif not pending.verify_token(form.cleaned_data["code"]):
             form.add_error("code", "That code is not right. Check the time on your phone and try the next code.")
         else:
             with transaction.atomic():
                 replaced = TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=pending.pk).delete()[0]
                 pending.confirmed = True
-                pending.save(update_fields=["confirmed"])
+                pending.created_at = timezone.now()  # "set up on" says when it was confirmed, not first shown
+                pending.save(update_fields=["confirmed", "created_at"])
             login(request, pending)  # the session's device may have been the one removed
             logger.info("Authenticator app %s user_id=%s", "replaced" if replaced else "added", user.pk)  # no name
             messages.success(
@@ -72,8 +83,20 @@ def authenticator_app_view(site: Any, request: HttpRequest) -> HttpResponse:
         "Your authenticator app",
         form=form,
         current=current,
+        # After a refusal, the field to mend has the focus (the error is read with it); else the code's.
+        focus="password" if form.has_error("password") else "code",
         # Dark on white whatever the page's scheme (as at enrolment: a camera reads the light squares as white).
         qr=segno.make(pending.config_url, error="m").svg_data_uri(scale=5, border=2, light="white"),
         key=_grouped(pending.key),
     )
     return _no_store(render(request, "admin/second_factor/authenticator_app.html", context))
+
+
+def _too_soon(pending: TOTPDevice) -> str:
+    """Why a code is not even tried, when it comes too soon after wrong ones (django-otp's doubling wait); "" else."""
+    allowed, details = pending.verify_is_allowed()
+    locked_until = (details or {}).get("locked_until")
+    if allowed or not locked_until:
+        return ""
+    seconds = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    return f"Too many wrong codes in a row: try again in {seconds} second{'s' if seconds != 1 else ''}."

@@ -4,6 +4,7 @@ its second factor, with the password again and a code from the new app; the old 
 session goes on, and nothing changes on a wrong password or a wrong code."""
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -89,7 +90,7 @@ def test_someone_with_recovery_codes_or_passkeys_adds_an_app_and_keeps_them(depa
     passkey = a_passkey(user)
     client = logged_in(user)  # verified by a recovery code
     page = client.get(APP)
-    assert b"You have no authenticator app" in page.content
+    assert b"You have no authenticator app: you can add one here." in page.content
     new = TOTPDevice.objects.get(user=user, confirmed=False)
     assert client.post(APP, {"code": code_of(new), "password": PASSWORD}).status_code == 302
     assert TOTPDevice.objects.get(user=user).confirmed is True
@@ -106,3 +107,59 @@ def test_not_without_the_second_factor_nor_for_staff_signed_in_by_their_organisa
     organisation.force_login(user, backend=settings.SSO_BACKEND)
     assert organisation.get(APP)["Location"] == "/admin/"
     assert TOTPDevice.objects.filter(user=user).count() == 1  # nothing pending was made for them
+
+
+def test_the_field_to_mend_has_the_focus(department) -> None:
+    user = staff("desk", department)
+    client, _old = signed_in_with_an_app(user)
+
+    def focused(html: bytes) -> list[str]:
+        return re.findall(r'<input[^>]*name="(\w+)"[^>]*autofocus', html.decode())
+
+    assert focused(client.get(APP).content) == ["code"]
+    new = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert focused(client.post(APP, {"code": code_of(new), "password": "not-it"}).content) == ["password"]
+    assert focused(client.post(APP, {"code": "000000", "password": PASSWORD}).content) == ["code"]
+
+
+def test_a_code_tried_too_soon_after_wrong_ones_says_when_to_try_again(department) -> None:
+    user = staff("desk", department)
+    client, _old = signed_in_with_an_app(user)
+    client.get(APP)
+    new = TOTPDevice.objects.get(user=user, confirmed=False)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert b"That code is not right." in client.post(APP, {"code": "000000", "password": PASSWORD}).content
+        refused = client.post(APP, {"code": code_of(new), "password": PASSWORD})  # right, but within the wait
+        assert b"Too many wrong codes in a row: try again in 1 second." in refused.content
+        clock.shift(1.5)
+        assert client.post(APP, {"code": code_of(new), "password": PASSWORD}).status_code == 302
+
+
+def test_set_up_on_is_when_the_app_was_confirmed_not_first_shown(department) -> None:
+    user = staff("desk", department)
+    client, _old = signed_in_with_an_app(user)
+    shown = timezone.now().replace(microsecond=0)
+    with time_machine.travel(shown, tick=False):
+        client.get(APP)
+    new = TOTPDevice.objects.get(user=user, confirmed=False)
+    with time_machine.travel(shown + timedelta(minutes=10), tick=False):
+        assert client.post(APP, {"code": code_of(new), "password": PASSWORD}).status_code == 302
+    new.refresh_from_db()
+    assert new.created_at == shown + timedelta(minutes=10)
+
+
+def test_too_many_wrong_passwords_lock_the_account_and_end_this_session(department, settings) -> None:
+    """Guessing the password from a screen left open ends like guessing it at the sign-in page: locked, and signed
+    out (the walk found the session went on while new sign-ins were refused)."""
+    user = staff("desk", department)
+    client, old = signed_in_with_an_app(user)
+    client.get(APP)
+    new = TOTPDevice.objects.get(user=user, confirmed=False)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert b"That is not your password." in client.post(APP, {"code": code_of(new), "password": "wrong"}).content
+    locked = client.post(APP, {"code": code_of(new), "password": "wrong"})
+    assert b"Too many failed sign-ins" in locked.content
+    assert client.get(LIST)["Location"].startswith("/admin/login/")  # this session is over too
+    refused = Client().post("/admin/login/", {"username": "desk", "password": PASSWORD, "next": LIST})
+    assert b"Too many failed sign-ins" in refused.content  # and a new sign-in waits out the lockout
+    assert set(TOTPDevice.objects.filter(user=user).values_list("pk", "confirmed")) == {(old.pk, True), (new.pk, False)}
