@@ -49,13 +49,13 @@ class Contact:
     @classmethod
     def of_department(cls, department: Any) -> Contact:
         """A department's own details, as it keeps them."""
-        english = (
+        details = (
             department.contact_phone,
             department.contact_email,
             department.contact_hours,
             department.contact_help,
         )
-        return cls(department.name, *english, *welsh_texts(department))
+        return cls(department.name, *details, *welsh_texts(department))
 
     @property
     def opening_hours(self) -> Written:

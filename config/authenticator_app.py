@@ -9,7 +9,6 @@ verified by the new one. A lost phone with no way in is still a superuser's rese
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import segno
@@ -24,7 +23,7 @@ from django.utils import timezone
 from django_otp import login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.second_factor import APP_DEVICE, _context, _grouped, _no_store, signed_in_elsewhere
+from config.second_factor import APP_DEVICE, _context, _grouped, _no_store, seconds_until, signed_in_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -98,5 +97,4 @@ def _too_soon(pending: TOTPDevice) -> str:
     locked_until = (details or {}).get("locked_until")
     if allowed or not locked_until:
         return ""
-    seconds = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
-    return f"Too many wrong codes in a row: try again in {seconds} second{'s' if seconds != 1 else ''}."
+    return f"Too many wrong codes in a row: try again in {seconds_until(locked_until)}."

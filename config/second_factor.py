@@ -96,8 +96,13 @@ def _when_to_try_again(user: Any) -> str:
     ]
     if not waits:
         return "Try again."
-    seconds = max(1, math.ceil((max(waits) - timezone.now()).total_seconds()))
-    return f"You can try again in {seconds} second{'s' if seconds != 1 else ''}."
+    return f"You can try again in {seconds_until(max(waits))}."
+
+
+def seconds_until(moment: Any) -> str:
+    """How long until `moment`, as a person reads a short wait: "1 second", "12 seconds" (never less than one)."""
+    seconds = max(1, math.ceil((moment - timezone.now()).total_seconds()))
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def _verified_device(user: Any, code: str) -> Any:
