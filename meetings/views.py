@@ -28,7 +28,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from appointments.models import Status, organisation_contact
 from config.api.http import representation_etag
@@ -220,7 +220,7 @@ def _posted(step: Callable[[HttpRequest, Participant, Browser], JsonResponse]) -
 
 
 @public
-@require_GET
+@require_safe  # HEAD too: link checkers (a mail client's, a chat's preview) ask it first; it reads, writes nothing
 def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
     participant, browser = _participant(
         request, token, "appointment__department", "appointment__claimant", "appointment__meeting", "appointment__agent"

@@ -38,6 +38,8 @@ class ClaimantDataFieldInline(TabularInline):
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "member_count", "field_count", "contact_details", "features_bandwidth"]
+    # Save at the top too: below the hours, the fields and the contact details it was 160 Tab presses away.
+    save_on_top = True
 
     def formfield_for_dbfield(self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any) -> FormField | None:
         if db_field.name in FEATURE_LABELS:

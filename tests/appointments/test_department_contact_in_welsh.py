@@ -197,3 +197,11 @@ def test_the_api_lists_them_only_where_set(api, agent, in_both) -> None:
         "help_text_cy": CYMORTH,
     }
     assert set(listed["English only"]["contact"]) == {"phone", "email", "opening_hours", "help_text"}
+
+
+def test_the_departments_page_can_be_saved_from_its_top(department) -> None:
+    """Walked by keyboard: Save was some 160 Tab presses down, below the hours, the fields and the contact details."""
+    manager = logged_in(staff("manager", department, group="Department managers"))
+    html = manager.get(f"/admin/appointments/department/{department.pk}/change/").content.decode()
+    assert html.count('name="_save"') == 2
+    assert html.index('name="_save"') < html.index("<fieldset")

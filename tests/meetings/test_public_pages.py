@@ -70,6 +70,27 @@ class TestLinks:
         assert directives["frame-src"] == "https://video.example.org"
         assert "unsafe-inline" not in policy
 
+    def test_a_link_checker_asking_head_gets_the_pages_headers_and_nothing_is_written(
+        self, client, appointment
+    ) -> None:
+        """Mail clients and chats check a link with HEAD before showing it; it was 405, which some call broken."""
+        from claimants.models import Claimant
+        from ledger.models import Entry
+
+        entries = Entry.objects.count()
+        chosen = Claimant.objects.filter(appointment=appointment).values_list("preferred_language", flat=True)
+        language = chosen.get()
+        head = Client().head(page_url(appointment) + "?lang=cy")
+        get = client.get(page_url(appointment))
+        assert head.status_code == 200
+        assert head.content == b""
+        for header in ("Content-Type", "Cache-Control", "Content-Security-Policy", "X-Robots-Tag"):
+            assert head[header] == get[header], header
+        assert Client().head("/join/" + "x" * 32).status_code == 404
+        assert Entry.objects.count() == entries
+        assert chosen.get() == language  # ?lang=cy from a browser that is not the claimant's records nothing
+        assert Client().post(page_url(appointment)).status_code == 405  # the page itself takes no post
+
     def test_a_page_shows_only_its_own_appointment(self, client, department) -> None:
         mine = soon(department)
         other = make_appointment(department, claimant={"name": "Grace Hopper", "data": {"Case number": "X"}})
