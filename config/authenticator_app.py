@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, logout
@@ -23,7 +22,7 @@ from django.utils import timezone
 from django_otp import login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.second_factor import APP_DEVICE, _context, _grouped, _no_store, seconds_until, signed_in_elsewhere
+from config.second_factor import _context, _no_store, app_to_scan, pending_app, seconds_until, signed_in_elsewhere
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +40,7 @@ def authenticator_app_view(site: Any, request: HttpRequest) -> HttpResponse:
     user: Any = request.user  # signed in and verified: the admin site's view
     if signed_in_elsewhere(request):  # their organisation's sign-in holds their second factor
         return HttpResponseRedirect(reverse("admin:index"))
-    # One pending app per person, kept across reloads so that the code confirms the QR code scanned (the same
-    # pending device a first enrolment uses: nobody has both pages at once, and it is a key nobody confirmed).
-    pending = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-        user=user, name=APP_DEVICE, confirmed=False
-    )
+    pending = pending_app(user)  # nobody has this page and a first enrolment at once
     current = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("created_at").last()
     form = NewAppForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -84,9 +79,7 @@ def authenticator_app_view(site: Any, request: HttpRequest) -> HttpResponse:
         current=current,
         # After a refusal, the field to mend has the focus (the error is read with it); else the code's.
         focus="password" if form.has_error("password") else "code",
-        # Dark on white whatever the page's scheme (as at enrolment: a camera reads the light squares as white).
-        qr=segno.make(pending.config_url, error="m").svg_data_uri(scale=5, border=2, light="white"),
-        key=_grouped(pending.key),
+        **app_to_scan(pending),
     )
     return _no_store(render(request, "admin/second_factor/authenticator_app.html", context))
 

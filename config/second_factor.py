@@ -169,10 +169,7 @@ def second_factor_view(site: Any, request: HttpRequest) -> HttpResponse:
 
 def _enrol(site: Any, request: HttpRequest) -> HttpResponse:
     user = request.user
-    # One pending app device per user, kept across reloads so the QR code scanned stays the one confirmed.
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-        user=user, name=APP_DEVICE, confirmed=False
-    )
+    device = pending_app(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
@@ -183,20 +180,34 @@ def _enrol(site: Any, request: HttpRequest) -> HttpResponse:
             login(request, device)
             return _show_codes(request, codes, made="app")
         form.add_error("code", "That code is not right. Check the time on your phone and try the next code.")
-    uri = device.config_url
     context = _context(
         request,
         site,
         "Set up your second factor",
         form=form,
-        # Dark on white whatever the page's scheme: a camera reads a QR code's light squares as white (in dark mode the
-        # page behind is near black).
-        qr=segno.make(uri, error="m").svg_data_uri(scale=5, border=2, light="white"),
-        key=_grouped(device.key),
+        **app_to_scan(device),
         passkey=_passkey_config(request),
         codes_page=f"{reverse('admin:recovery_codes')}?{urlencode({'next': _next(request)})}",
     )
     return _no_store(render(request, "admin/second_factor/enrol.html", context))
+
+
+def pending_app(user: Any) -> TOTPDevice:
+    """The person's one app device not yet confirmed, made if there is none: kept across reloads, so the code that
+    confirms it is from the QR code scanned (first enrolment and a new phone share it)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+        user=user, name=APP_DEVICE, confirmed=False
+    )
+
+
+def app_to_scan(device: TOTPDevice) -> dict[str, str]:
+    """The page's QR code and the key written out for an app to add `device`."""
+    return {
+        # Dark on white whatever the page's scheme: a camera reads a QR code's light squares as white (in dark mode
+        # the page behind is near black).
+        "qr": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2, light="white"),
+        "key": _grouped(device.key),
+    }
 
 
 def _grouped(hex_key: str) -> str:
