@@ -114,9 +114,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     @admin.display(description="contact details")
     def contact_details(self, obj: Department) -> str:
         shown = [obj.contact_phone, obj.contact_email] if obj.contact_phone or obj.contact_email else []
-        return ", ".join(shown) or (
-            "Opening hours only" if obj.contact_hours or obj.contact_hours_cy else "No contact details"
-        )
+        return ", ".join(shown) or ("Opening hours only" if obj.contact_hours else "No contact details")
 
     @admin.display(description="claimant data fields", ordering="field_total")
     def field_count(self, obj: Any) -> int:
