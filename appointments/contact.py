@@ -7,6 +7,7 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
+from django.db import models
 from django.utils import translation
 
 from claimants.services import normalise_phone_number
@@ -30,10 +31,27 @@ class Written:
 
 
 @dataclass(frozen=True)
+class Bilingual:
+    """A name the organisation wrote in English and perhaps Welsh, read as the Welsh while Welsh is being written
+    (a Welsh page, the Welsh part of a message) when there is one, else the English. Chosen each time it is read,
+    so one value serves both parts of a bilingual message. A proper name, it is not marked with a language of its
+    own when the English stands in for it (WCAG 3.1.2 leaves out proper names)."""
+
+    english: str
+    welsh: str = ""
+
+    def __str__(self) -> str:
+        return self.welsh if self.welsh and translation.get_language() == WELSH else self.english
+
+    def __bool__(self) -> bool:
+        return bool(self.english or self.welsh)
+
+
+@dataclass(frozen=True)
 class Contact:
     """A department's contact details as claimants read them; falsy when it has none."""
 
-    name: str
+    name: str | Bilingual
     phone: str = ""
     email: str = ""
     hours: str = ""
@@ -55,7 +73,7 @@ class Contact:
             department.contact_hours,
             department.contact_help,
         )
-        return cls(department.name, *details, *welsh_texts(department))
+        return cls(department.shown_name, *details, *welsh_texts(department))
 
     @property
     def opening_hours(self) -> Written:
@@ -85,7 +103,7 @@ class Contact:
             return "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
 
 
-def organisation_contact(name: str = "") -> Contact:
+def organisation_contact(name: str | Bilingual = "") -> Contact:
     """The organisation's own contact details (CONTACT_PHONE, CONTACT_EMAIL, CONTACT_HOURS and CONTACT_HOURS_CY), for
     a department without any and for pages that name no department (an unknown link)."""
     return Contact(
@@ -101,6 +119,22 @@ def _in_language(english: str, welsh: str) -> Written:
     if translation.get_language() == WELSH and english:
         return Written(english, ENGLISH)
     return Written(english)
+
+
+def welsh_of(english: str, max_length: int, *, example: str = "") -> Any:
+    """The field of a department's text for claimants in Welsh, beside the field `english` names: blank (the
+    English is shown instead) until a manager writes it."""
+    verb = "are" if english.endswith("s") else "is"
+    return models.CharField(
+        f"{english} in Welsh",
+        max_length=max_length,
+        blank=True,
+        default="",
+        db_default="",  # what the release before it inserts (it knows no such column)
+        help_text=(f"For example: {example}. " if example else "")
+        + f"Shown instead of the {english} on Welsh pages and in Welsh messages; blank: the {english} {verb} shown "
+        "there.",
+    )
 
 
 # Each text a department writes for claimants, the field of its Welsh, and what a manager calls it.

@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 
 # Declared in modules of their own, and importable from here as before (migrations name some by this path).
 from appointments.availability import Buffered  # and Django learns of the booking rules and hours there
-from appointments.contact import Contact, organisation_contact, welsh_without_english
+from appointments.contact import Bilingual, Contact, organisation_contact, welsh_of, welsh_without_english
 from appointments.features import FEATURE_FIELDS, Bandwidth, FeatureSettings
 from appointments.idempotency_key import IdempotencyKey as IdempotencyKey
 from appointments.indexes import APPOINTMENT_INDEXES
@@ -108,6 +108,7 @@ class Department(FeatureSettings):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200, unique=True)
+    name_cy = welsh_of("name", 200, example="Tîm Hawliadau")  # the name on Welsh pages and in Welsh messages
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="departments", blank=True)
     # The back office shows and takes this department's times in this zone (the API stays in UTC).
     time_zone = models.CharField(
@@ -140,24 +141,8 @@ class Department(FeatureSettings):
         help_text="A sentence for claimants who need help (have your case number ready when you call).",
     )
     # The two texts above in Welsh, for claimants reading Welsh (issue 22.1's journey; blank: the English is shown).
-    contact_hours_cy = models.CharField(
-        "opening hours in Welsh",
-        max_length=200,
-        blank=True,
-        default="",
-        db_default="",  # what the release before this one inserts (it knows no such column)
-        help_text="For example: Dydd Llun i ddydd Gwener, 9:00 i 17:00. Shown instead of the opening hours on Welsh "
-        "pages and in Welsh messages; blank: the opening hours are shown there.",
-    )
-    contact_help_cy = models.CharField(
-        "help text in Welsh",
-        max_length=300,
-        blank=True,
-        default="",
-        db_default="",
-        help_text="Shown instead of the help text on Welsh pages and in Welsh messages; blank: the help text is shown "
-        "there.",
-    )
+    contact_hours_cy = welsh_of("opening hours", 200, example="Dydd Llun i ddydd Gwener, 9:00 i 17:00")
+    contact_help_cy = welsh_of("help text", 300)
     # The claimant's language until they choose one (issue 22.1); bilingual: messages in Welsh then English.
     default_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", help_text=LANGUAGE_HELP)
     bilingual = models.BooleanField(default=False, help_text=BILINGUAL_HELP)
@@ -181,6 +166,11 @@ class Department(FeatureSettings):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def shown_name(self) -> Bilingual:
+        """The name claimants read: the Welsh on Welsh pages and in Welsh messages when there is one."""
+        return Bilingual(self.name, self.name_cy)
+
     def clean(self) -> None:
         super().clean()
         if self.contact_phone.strip():
@@ -198,7 +188,7 @@ class Department(FeatureSettings):
         """How a claimant reaches this department: its own details, else the organisation's (CONTACT_* settings),
         else none (the pages and messages then name the department and the message that gave the link)."""
         own = Contact.of_department(self)
-        return own if own else organisation_contact(self.name)
+        return own if own else organisation_contact(self.shown_name)
 
 
 class HttpUrlField(models.URLField):

@@ -52,7 +52,7 @@ REASON_LENGTH = 500
 def _refusal_words(refusal: Refusal | None, *, cancel: bool, appointment: Appointment) -> str:
     if refusal is None:
         return ""
-    name = appointment.department.name
+    name = appointment.department.shown_name
     if refusal == Refusal.STATUS:
         return _("This appointment can no longer be changed here. Please contact %(department)s.") % {
             "department": name
@@ -97,7 +97,7 @@ def _held_to_words(held: HeldTo | None, appointment: Appointment) -> str:
             "You will not be able to cancel this time yourself: it is less than %(notice)s away. To cancel it "
             "later, contact %(department)s."
         )
-    return text % {"notice": _notice_words(held.notice), "department": appointment.department.name}
+    return text % {"notice": _notice_words(held.notice), "department": appointment.department.shown_name}
 
 
 def _offer(time: FreeTime, appointment: Appointment, language: str) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def iframe_options(participant: Participant, *, recording: bool, now: datetime) 
             },
             "resolution": height,
             "constraints": {"video": {"height": {"ideal": height, "max": height, "min": 180}}},
-            "subject": gettext("%(department)s appointment") % {"department": appointment.department.name},
+            "subject": gettext("%(department)s appointment") % {"department": appointment.department.shown_name},
         },
         "interfaceConfigOverwrite": {"SHOW_JITSI_WATERMARK": False, "MOBILE_APP_PROMO": False},
     }

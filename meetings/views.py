@@ -325,9 +325,9 @@ def calendar_file(request: HttpRequest, token: str) -> HttpResponseBase:
         appointment_id=appointment.pk,
         start=appointment.appointment_at,
         minutes=appointment.duration_in_minutes,
-        title=_("Video appointment with %(department)s") % {"department": appointment.department.name},
+        title=_("Video appointment with %(department)s") % {"department": appointment.department.shown_name},
         link=participant_url(participant),
-        organizer=appointment.department.name,
+        organizer=str(appointment.department.shown_name),
         sequence=calendar_sequence(appointment.pk),
         stamp=timezone.now(),
     )

@@ -45,7 +45,7 @@ def claimant_language(appointment: Appointment) -> str:
 def waiting_for(appointment: Appointment) -> str:
     """Whom the participant waits for: the assigned agent's name, or else the department."""
     agent = appointment.agent
-    return (agent.get_full_name() if agent is not None else "") or appointment.department.name
+    return (agent.get_full_name() if agent is not None else "") or str(appointment.department.shown_name)
 
 
 def staff_know(participant: Participant) -> bool:

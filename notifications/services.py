@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from appointments.contact import Bilingual
 from appointments.models import Appointment, Department, Status, organisation_contact, reminder_hours
 from appointments.representation import representation
 from claimants.models import Claimant
@@ -119,7 +120,8 @@ def message_send(message: Message) -> dict[str, str]:
     context = {
         "appointment": message.appointment,
         "claimant_name": claimant["name"],
-        "department": message.appointment["department"]["name"],
+        # Its name as the department has it now, in each language the message is written in (Welsh where it has one).
+        "department": department.shown_name if department is not None else message.appointment["department"]["name"],
         # How to reach the department, as it is when the message is sent (issue 17.8).
         "contact": department.contact if department is not None else organisation_contact(),
         "languages": languages,
@@ -246,19 +248,24 @@ def _email(message: Message, recipient: str, subject: str, context: dict[str, An
     email.attach_alternative(_written_html(f"notifications/{message.kind}.html", context), "text/html")
     if message.calendar is not None:
         method = "CANCEL" if message.kind == Kind.CANCELLED else "REQUEST"
-        ical = _invitation(message.calendar, context["languages"])
+        ical = _invitation(message.calendar, context["languages"], context["department"])
         email.attach("appointment.ics", ical, f"text/calendar; method={method}; charset=utf-8")
     email.send()
 
 
-def _invitation(calendar: Mapping[str, Any], languages: list[str]) -> bytes:
-    """The calendar invitation with its summary and description in the message's languages."""
+def _invitation(calendar: Mapping[str, Any], languages: list[str], department: Bilingual | str) -> bytes:
+    """The calendar invitation with its summary and description in the message's languages (the department named
+    in each), its organiser in the first of them."""
     titles, descriptions = [], []
     for language in languages:
         with translation.override(language):
-            titles.append(gettext("Video appointment with %(department)s") % {"department": calendar["organizer"]})
+            titles.append(gettext("Video appointment with %(department)s") % {"department": department})
             descriptions.append(gettext("Join from your link: %(link)s") % {"link": calendar["link"]})
-    return invitation(**calendar, title=" / ".join(titles), description="\n\n".join(descriptions))
+    with translation.override(languages[0]):
+        organizer = str(department)
+    return invitation(
+        **{**calendar, "organizer": organizer}, title=" / ".join(titles), description="\n\n".join(descriptions)
+    )
 
 
 def retry_delay(attempt: int) -> timedelta | None:

@@ -131,7 +131,7 @@ NOT_PERSONAL: dict[str, tuple[str, frozenset[str]]] = {
         "the organisation's own unit, settings and contact details (not a claimant's)",
         frozenset({"id", "name", "time_zone", "reminder_hours", "contact_phone", "contact_email", "contact_hours"})
         | frozenset({"contact_help", "created_at", "default_language", "bilingual", "retention_days"})
-        | frozenset({"calendar_feed_shows_names", "contact_hours_cy", "contact_help_cy"})
+        | frozenset({"calendar_feed_shows_names", "contact_hours_cy", "contact_help_cy", "name_cy"})
         | _FEATURES,
     ),
     "appointments.Appointment": (

@@ -50,7 +50,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
     inlines = [ClaimantDataFieldInline, *HOURS_INLINES]
     fieldsets = [
-        (None, {"fields": ["name", "members"]}),
+        (None, {"fields": ["name", "name_cy", "members"]}),
         ("Default features of new appointments", {"fields": list(FEATURE_FIELDS)}),
         ("Local time and the claimant's reminders", {"fields": ["time_zone", "reminder_hours"]}),
         ("The claimant's language", {"fields": ["default_language", "bilingual"]}),

@@ -298,11 +298,15 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
         "service shows on the claimant's pages and in their messages). Only the details it has are listed.",
     )
 
+    # Additive like `contact`, absent when the department has none.
+    name_cy = serializers.CharField(required=False, help_text="Present only when set: the department's name in Welsh.")
+
     class Meta:
         model = Department
         fields = [
             "id",
             "name",
+            "name_cy",
             "claimant_data_fields",
             *FEATURE_FIELDS,
             "contact",
@@ -311,6 +315,7 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
 
     def to_representation(self, instance: Department) -> dict[str, Any]:
         shown = dict(super().to_representation(instance))
-        if not shown.get("contact"):
-            del shown["contact"]
+        for additive in ("name_cy", "contact"):
+            if not shown.get(additive):
+                del shown[additive]
         return shown

@@ -18,6 +18,7 @@ DEMO_DEPARTMENT = "Demo Department"
 DEMO_AGENT = "demo-agent"
 # Ofcom's numbers and the example.org domain are reserved for drama and documentation: nobody is reached by mistake.
 DEMO_CONTACT = {
+    "name_cy": "Adran Enghreifftiol",  # its name in Welsh
     "contact_phone": "+442079460000",
     "contact_email": "claims-help@example.org",
     "contact_hours": "Monday to Friday, 9:00 to 17:00 (UK time)",
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             department, created = Department.objects.get_or_create(name=DEMO_DEPARTMENT)
             self.stdout.write(f"{'Created' if created else 'Found'} department {department.name} ({department.pk}).")
-            # How its claimants reach it (issue 17.8); details someone has set since are kept.
+            # Its Welsh name, and how its claimants reach it (issue 17.8); what someone has set since is kept.
             unset = {name: value for name, value in DEMO_CONTACT.items() if not getattr(department, name)}
             if unset:
                 Department.objects.filter(pk=department.pk).update(**unset)
