@@ -7,8 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin
-from django.db.models import Field, QuerySet
-from django.forms import BaseInlineFormSet, ModelForm
+from django.db.models import CharField, Field, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm, TextInput
 from django.forms import Field as FormField
 from django.http import HttpRequest
 
@@ -23,6 +23,8 @@ from claimants.services import claimant_data_field_added, claimant_data_field_ch
 from config.admin import TabularInline, scoped
 from config.local_time import local_label
 
+# Text fields this long or longer are edited in Django's wide input (48em, the page's width on a phone).
+_WIDE = 200
 # A data field's columns staff edit on the department's page, and so the ones a save hands the claimant services.
 DATA_FIELD_COLUMNS = ("position", "name", "type", "required")
 
@@ -44,6 +46,9 @@ class DepartmentAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any) -> FormField | None:
         if db_field.name in FEATURE_LABELS:
             kwargs["label"] = FEATURE_LABELS[db_field.name]
+        if type(db_field) is CharField and not db_field.choices and (db_field.max_length or 0) >= _WIDE:
+            # The name and the texts for claimants: the admin's 20em input showed about 35 of their characters.
+            kwargs["widget"] = TextInput(attrs={"class": "vLargeTextField"})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     search_fields = ["name"]

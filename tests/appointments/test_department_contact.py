@@ -263,3 +263,20 @@ def test_a_malformed_organisation_contact_fails_the_checks(settings, setting: st
     assert organisation_contact_check() == []
     setattr(settings, setting, value)
     assert [found.id for found in organisation_contact_check()] == [error]
+
+
+def test_the_texts_for_claimants_have_inputs_as_wide_as_a_sentence(department) -> None:
+    """A walk found the opening hours and the help sentence in inputs showing about 35 of their 200 and 300
+    characters: a manager could not read back what they wrote. Each text of 200 characters or more has Django's
+    wide input (fitted to a phone's screen by the admin's own styles: tests/e2e/test_department_page.py)."""
+    root = logged_in(staff("root", superuser=True))
+    html = root.get(f"/admin/appointments/department/{department.pk}/change/").content.decode()
+
+    def tag(name: str) -> str:
+        [found] = [part.split(">")[0] for part in html.split("<input")[1:] if f'name="{name}"' in part.split(">")[0]]
+        return found
+
+    for name in ("name", "name_cy", "contact_hours", "contact_hours_cy", "contact_help", "contact_help_cy"):
+        assert 'class="vLargeTextField"' in tag(name), name
+    assert 'type="email"' in tag("contact_email")
+    assert 'class="vTextField"' in tag("reminder_hours")
