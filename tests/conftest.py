@@ -76,6 +76,17 @@ def _every_tracked_row_is_its_latest_history(request: pytest.FixtureRequest) -> 
 
 
 @pytest.fixture
+def sms_outbox(settings: Any) -> Iterator[list[tuple[str, str]]]:
+    """Text messages kept by notifications.sms.MemoryBackend for the test (number, text), none before or after."""
+    from notifications.sms import MemoryBackend
+
+    settings.SMS_BACKEND = "notifications.sms.MemoryBackend"
+    MemoryBackend.outbox.clear()
+    yield MemoryBackend.outbox
+    MemoryBackend.outbox.clear()
+
+
+@pytest.fixture
 def department(db: None) -> Department:
     """A department collecting a required string 'Case number' and an optional date 'Incident date'."""
     dept = DepartmentFactory.create(name="Claims")

@@ -20,7 +20,7 @@ from notifications.sms import MemoryBackend
 from tests.factories import DepartmentFactory, make_appointment
 from tests.helpers import claimant_joins, hours_forms, logged_in, rewrite, run_command, run_tasks, staff, walk_to
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_outbox")]
 
 CONTACT = {
     "contact_phone": "+442071234567",
@@ -39,14 +39,6 @@ CLAIMANT = {
     "date_of_birth": date(1990, 5, 17),
     "data": {"Case number": "C-1"},
 }
-
-
-@pytest.fixture(autouse=True)
-def _sms_outbox(settings) -> Any:
-    settings.SMS_BACKEND = "notifications.sms.MemoryBackend"
-    MemoryBackend.outbox.clear()
-    yield
-    MemoryBackend.outbox.clear()
 
 
 @pytest.fixture

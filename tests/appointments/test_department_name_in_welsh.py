@@ -22,17 +22,9 @@ from tests.appointments.test_department_contact import department_form, soon
 from tests.factories import DepartmentFactory
 from tests.helpers import logged_in, rewrite, run_command, run_tasks, staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_outbox")]
 
 ENW = "Tîm Hawliadau"  # the fixture's department is "Claims"
-
-
-@pytest.fixture(autouse=True)
-def _sms_outbox(settings) -> Any:
-    settings.SMS_BACKEND = "notifications.sms.MemoryBackend"
-    MemoryBackend.outbox.clear()
-    yield
-    MemoryBackend.outbox.clear()
 
 
 @pytest.fixture

@@ -16,21 +16,13 @@ from notifications.sms import MemoryBackend
 from tests.factories import make_appointment
 from tests.helpers import run_tasks
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sms_outbox")]
 CLAIMANT = {
     "name": "Ada Lovelace",
     "email": "ada@example.com",
     "phone_number": "+447911123456",
     "data": {"Case number": "C-1"},
 }
-
-
-@pytest.fixture(autouse=True)
-def _sms_outbox(settings) -> Any:
-    settings.SMS_BACKEND = "notifications.sms.MemoryBackend"
-    MemoryBackend.outbox.clear()
-    yield
-    MemoryBackend.outbox.clear()
 
 
 def booked(department, **claimant: Any) -> Appointment:

@@ -19,6 +19,8 @@ from notifications.sms import MemoryBackend
 from tests.factories import make_appointment
 from tests.helpers import logged_in, run_tasks, staff
 
+pytestmark = pytest.mark.usefixtures("sms_outbox")
+
 CLAIMANT = {
     "name": "Ada Lovelace",
     "email": "ada@example.com",
@@ -32,14 +34,6 @@ class Down(BaseEmailBackend):
 
     def send_messages(self, messages: Any) -> int:
         raise ConnectionRefusedError("SMTP is down")
-
-
-@pytest.fixture(autouse=True)
-def _sms_outbox(settings) -> Any:
-    settings.SMS_BACKEND = "notifications.sms.MemoryBackend"
-    MemoryBackend.outbox.clear()
-    yield
-    MemoryBackend.outbox.clear()
 
 
 def book(department: Any) -> Any:
