@@ -47,8 +47,10 @@ class DepartmentAdmin(admin.ModelAdmin):
         if db_field.name in FEATURE_LABELS:
             kwargs["label"] = FEATURE_LABELS[db_field.name]
         if type(db_field) is CharField and not db_field.choices and (db_field.max_length or 0) >= _WIDE:
-            # The name and the texts for claimants: the admin's 20em input showed about 35 of their characters.
-            kwargs["widget"] = TextInput(attrs={"class": "vLargeTextField"})
+            # The name and the texts for claimants: the admin's 20em input showed about 35 of their characters. The
+            # Welsh ones (appointments.contact.welsh_of, `_cy`) are typed in Welsh: read and spell-checked as Welsh.
+            welsh = {"lang": "cy"} if db_field.name.endswith("_cy") else {}
+            kwargs["widget"] = TextInput(attrs={"class": "vLargeTextField", **welsh})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     search_fields = ["name"]

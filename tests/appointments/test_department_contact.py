@@ -272,3 +272,19 @@ def test_the_texts_for_claimants_have_inputs_as_wide_as_a_sentence(department) -
         assert 'class="vLargeTextField"' in tag(name), name
     assert 'type="email"' in tag("contact_email")
     assert 'class="vTextField"' in tag("reminder_hours")
+
+
+def test_the_welsh_texts_are_edited_as_welsh(department) -> None:
+    """A walk found the Welsh name's input unmarked: a screen reader read what was typed in an English voice and the
+    browser checked its spelling as English. Each Welsh field's input says it is Welsh; the others say nothing."""
+    root = logged_in(staff("root", superuser=True))
+    html = root.get(f"/admin/appointments/department/{department.pk}/change/").content.decode()
+    inputs = {
+        name: part.split(">")[0]
+        for part in html.split("<input")[1:]
+        if (name := part.split('name="')[1].split('"')[0] if 'name="' in part.split(">")[0] else "")
+    }
+    for name in ("name_cy", "contact_hours_cy", "contact_help_cy"):
+        assert 'lang="cy"' in inputs[name], name
+    for name in ("name", "contact_hours", "contact_help", "contact_email"):
+        assert "lang=" not in inputs[name], name
