@@ -202,3 +202,26 @@ def test_each_result_is_left_to_the_pages_script_to_say_after_load(client, booke
     wrong = client.post(url(booked, "/change"), {"action": "cancel_check", "reason": "x" * 501}).content.decode()
     assert 'data-step-focus="reason" data-step-say="reason-error"' in wrong
     assert 'role="alert"' not in wrong
+
+
+UNLOCK = {
+    "en": "Please contact Claims to unlock it: how is below.",
+    "cy": "Cysylltwch â Tîm Hawliadau i'w datgloi: mae'r manylion isod.",
+}
+
+
+@pytest.mark.parametrize(("language", "words"), list(UNLOCK.items()))
+def test_locked_by_wrong_dates_it_names_whom_to_contact_and_how(booked, language: str, words: str) -> None:
+    """A walk locked the change page by wrong dates of birth and was told to "contact the organisation", where the
+    join page names the department and shows how: the change page now says what the join page says, above the
+    department's contact details."""
+    Department.objects.filter(pk=booked.department_id).update(name_cy="Tîm Hawliadau")
+    client = Client()
+    client.get(url(booked, "/change"), {"lang": language})
+    wrong = {"action": "identity", "day": "1", "month": "1", "year": "2001"}
+    answers = [client.post(url(booked, "/change"), wrong) for _ in range(10)]
+    locked = next(answer for answer in answers if answer.status_code == 423)
+    page = html.unescape(locked.content.decode())
+    assert words in page
+    assert page.index(words) < page.index('id="contact-heading"')
+    assert "+44 20 7123 4567" in page
