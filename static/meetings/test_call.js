@@ -63,7 +63,7 @@
   }
 
   function choices() {
-    navigator.mediaDevices.enumerateDevices().then(function (devices) {
+    return navigator.mediaDevices.enumerateDevices().then(function (devices) {
       var chosen = remembered();
       var video = stream && stream.getVideoTracks()[0];
       var sound = stream && stream.getAudioTracks()[0];
@@ -95,8 +95,8 @@
         preview.hidden = false;
       }
       listen(got);
-      choices();
-      box.dataset.started = "1";
+      // Started once everything it shows is in place (the self-view, the level, the choice of devices).
+      return choices().then(function () { box.dataset.started = "1"; });
     }).catch(function () { /* refused: the device check's result already says so */ });
   }
 

@@ -356,10 +356,7 @@ def test_every_state_passes_wcag_22_aa_in_each_language_width_and_scheme(
     context.route(
         f"{platform}/external_api.js", lambda route: route.fulfill(body=PLATFORM, content_type="text/javascript")
     )
-    if scene.browser_key:
-        value = signing.get_cookie_signer(salt=f"join_browser{scene.token}").sign(scene.browser_key)
-        host = urlsplit(live_server.url).hostname
-        context.add_cookies([{"name": "join_browser", "value": value, "domain": host, "path": f"/join/{scene.token}"}])
+    _hold_link(context, scene, live_server.url)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -372,6 +369,7 @@ def test_every_state_passes_wcag_22_aa_in_each_language_width_and_scheme(
                     page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
                     page.emulate_media(color_scheme=scheme)
                     page.goto(scene.url)
+                    _settled(page)
                     variant = f"{language} {width}px {scheme}"
                     _check_page(page, scene, language, variant, found)
                     if scene.after_load:
@@ -390,6 +388,7 @@ def test_every_state_passes_wcag_22_aa_in_each_language_width_and_scheme(
             # Reflow (1.4.10): at 320 CSS pixels nothing scrolls sideways.
             page.set_viewport_size({"width": 320, "height": 640})
             page.goto(scene.url)
+            _settled(page)
             if scene.after_load:
                 scene.after_load(page)
             wide = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
@@ -401,6 +400,23 @@ def test_every_state_passes_wcag_22_aa_in_each_language_width_and_scheme(
     assert not found, "\n".join(f"{problem}: {what}" for problem, what in found.items())
 
 
+def _hold_link(context: Any, scene: Scene, base: str) -> None:
+    """The browser holds the link's cookie as the page would have set it (where the scene has one)."""
+    if scene.browser_key:
+        value = signing.get_cookie_signer(salt=f"join_browser{scene.token}").sign(scene.browser_key)
+        host = urlsplit(base).hostname
+        context.add_cookies([{"name": "join_browser", "value": value, "domain": host, "path": f"/join/{scene.token}"}])
+
+
+def _settled(page: Any) -> None:
+    """The page as a person finds it once it has loaded: a test call the browser already allowed has started (its
+    self-view, level and choice of devices in place), so what is checked is the page, not a moment of its start."""
+    page.wait_for_function(
+        "() => { const box = document.getElementById('test-call');"
+        " return !box || !box.dataset.live || box.dataset.started === '1'; }"
+    )
+
+
 def _check_page(page: Any, scene: Scene, language: str, variant: str, found: dict[str, Any]) -> None:
     """The page is the state asked for, in the language asked for, and links the accessibility statement."""
     if page.evaluate("document.documentElement.lang") != language:
@@ -409,3 +425,37 @@ def _check_page(page: Any, scene: Scene, language: str, variant: str, found: dic
         found[f"{variant}: heading"] = page.inner_text("h1")
     if page.locator(f"footer a[href='{STATEMENT}']").count() != 1:
         found[f"{variant}: statement link"] = "missing"
+
+
+def test_the_self_view_keeps_its_size_when_the_cameras_picture_arrives(
+    live_server, browser, settings, department, platform
+) -> None:
+    """The self-view's box is the same before the camera's first frame and after it: nothing below it moves, so a
+    control the keyboard has just reached (the camera's choice, below it) stays where it was, on the screen."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.STATUS_POLL_SECONDS = 60
+    scene = _scene("waiting", department, live_server.url)
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    _hold_link(context, scene, live_server.url)
+    try:
+        page = context.new_page()
+        page.goto(scene.url)
+        page.wait_for_selector("#test-call[data-started='1']")
+        page.wait_for_function("() => document.getElementById('preview').readyState >= 2")
+        # The picture's own shape (the fake camera's 640 by 480) against an empty self-view's, side by side.
+        sizes = page.evaluate(
+            """() => {
+              const live = document.getElementById('preview');
+              const empty = live.cloneNode(false);
+              empty.removeAttribute('id');
+              empty.hidden = false;
+              live.after(empty);
+              const size = (el) => { const r = el.getBoundingClientRect(); return [r.width, r.height]; };
+              return { live: size(live), empty: size(empty), picture: [live.videoWidth, live.videoHeight] };
+            }"""
+        )
+    finally:
+        context.close()
+    assert min(sizes["picture"]) > 0
+    assert sizes["live"][1] > 0
+    assert sizes["live"] == sizes["empty"], sizes
