@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from appointments.models import Appointment
@@ -40,25 +40,13 @@ from appointments.sessions import appointment_claimant_cancelled, appointment_cl
 from appointments.slots import FreeTime
 from config.local_time import local_words
 from meetings.browsers import Browser, browser_digest, new_browser_key
-from meetings.identity import IdentityOutcome, date_of_birth_entered, participant_check_identity
+from meetings.identity import IdentityOutcome, date_of_birth_entered, locked_words, participant_check_identity
 from meetings.models import Participant, Role
 from meetings.page_language import keep_browser_choice, language_switch, participant_language
 from meetings.services import COOKIES_NEEDED, JourneyError, identity_passed, identity_required
 from meetings.views import _browser_key, _keep_browser_key, _participant, public
 
 REASON_LENGTH = 500
-# What the page says when wrong dates of birth lock it: whom to contact, whose details follow (the join page's own
-# sentences in templates/meetings/join.html, the same texts so one translation serves both).
-_LOCKED_WORDS = {
-    IdentityOutcome.LOCKED: gettext_lazy(
-        "The date of birth was entered wrongly too many times. Please contact %(department)s to unlock it: how is "
-        "below."
-    ),
-    IdentityOutcome.BROWSER_LOCKED: gettext_lazy(
-        "The date of birth was entered wrongly too many times in this browser. Please contact %(department)s to "
-        "unlock it: how is below."
-    ),
-}
 
 
 def _refusal_words(refusal: Refusal | None, *, cancel: bool, appointment: Appointment) -> str:
@@ -220,7 +208,7 @@ def _identity(request: HttpRequest, participant: Participant, browser: Browser) 
             _keep_browser_key(response, request, participant, answer.browser_key)
         return response
     if answer.outcome in (IdentityOutcome.LOCKED, IdentityOutcome.BROWSER_LOCKED):
-        error = _LOCKED_WORDS[answer.outcome] % {"department": participant.appointment.department.shown_name}
+        error = locked_words(participant, answer.outcome)
         return _identity_page(request, participant, 423, error=error, locked=True, **_after("identity-error"))
     left = answer.tries_left
     message = ngettext(

@@ -191,6 +191,27 @@ def _locked(participant: Participant) -> IdentityAnswer:
     return IdentityAnswer(IdentityOutcome.BROWSER_LOCKED, 0)
 
 
+# What the claimant reads where wrong dates of birth locked the link or this browser (their page, the change page):
+# whom to contact, whose details every such page shows below it.
+_LOCKED_WORDS = {
+    IdentityOutcome.LOCKED: _(
+        "The date of birth was entered wrongly too many times. Please contact %(department)s to unlock it: how is "
+        "below."
+    ),
+    IdentityOutcome.BROWSER_LOCKED: _(
+        "The date of birth was entered wrongly too many times in this browser. Please contact %(department)s to "
+        "unlock it: how is below."
+    ),
+}
+
+
+def locked_words(participant: Participant, outcome: IdentityOutcome | None = None) -> str:
+    """The lock's sentence in the active language, naming the department as the claimant reads it. `outcome` is the
+    check's answer just given; without it, the lock on record (the link's, else this browser's)."""
+    lock = outcome or _locked(participant).outcome
+    return str(_LOCKED_WORDS[lock] % {"department": participant.appointment.department.shown_name})
+
+
 def _tries_left(participant: Participant, tries: ParticipantBrowser | None) -> int:
     """The fewer of this browser's tries and the link's."""
     in_browser = settings.IDENTITY_MAX_FAILURES - (tries.identity_failures if tries else 0)

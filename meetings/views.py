@@ -39,7 +39,7 @@ from meetings.browsers import Browser, browser_digest, browser_of, new_browser_k
 from meetings.calendar import calendar_sequence, invitation
 from meetings.call_check import test_call_context
 from meetings.devices import device_states
-from meetings.identity import IdentityOutcome, date_of_birth_entered, participant_check_identity
+from meetings.identity import IdentityOutcome, date_of_birth_entered, locked_words, participant_check_identity
 from meetings.models import Participant, Role
 from meetings.page_language import (
     chosen_now,
@@ -250,6 +250,7 @@ def join_page(request: HttpRequest, token: str) -> HttpResponseBase:
         "test_call": test_call_context(participant),
         "identity_required": identity_required(participant),
         "locked_here": state == PageState.LOCKED and participant.identity_locked_at is None,
+        "locked_words": locked_words(participant) if state == PageState.LOCKED else "",
         "consent_required": consent_required(participant),
         "in_progress": in_progress,
         "admitted_one_by_one": one_by_one,

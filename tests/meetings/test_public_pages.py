@@ -2,6 +2,7 @@
 check, the same plain 404 for any bad link, no caching, no referrer, CSRF on every POST, a limit per address,
 a status poll of at most two queries that answers 304 while nothing changed, and clear 4xx for bad input."""
 
+import html
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from icalendar import Calendar
 
-from appointments.models import Appointment, Status
+from appointments.models import Appointment, Department, Status
 from appointments.services import appointment_update
 from config.local_time import local_words
 from meetings.models import Participant, Role
@@ -212,6 +213,44 @@ class TestSteps:
             assert response.json()["tries_left"] == left
         assert post(client, page_url(appointment, "/identity"), {"date_of_birth": "2001-01-01"}).status_code == 423
         assert "This link is locked" in client.get(page_url(appointment)).content.decode()
+
+    @pytest.mark.parametrize(
+        ("language", "here", "everywhere"),
+        [
+            (
+                "en",
+                "too many times in this browser. Please contact Claims to unlock it: how is below.",
+                "too many times. Please contact Claims to unlock it: how is below.",
+            ),
+            (
+                "cy",
+                "ormod o weithiau yn y porwr hwn. Cysylltwch â Tîm Hawliadau i'w datgloi: mae'r manylion isod.",
+                "ormod o weithiau. Cysylltwch â Tîm Hawliadau i'w datgloi: mae'r manylion isod.",
+            ),
+        ],
+    )
+    def test_a_locked_page_names_the_department_to_contact_for_each_lock(
+        self, department, settings, language: str, here: str, everywhere: str
+    ) -> None:
+        """The browser's lock, then the link's (a second browser's wrong answer): each page names the department in
+        the page's language, the contact details below it (one sentence, the change page's too)."""
+        settings.IDENTITY_MAX_FAILURES = 1
+        settings.IDENTITY_LINK_MAX_FAILURES = 2
+        rewrite(Department.objects.filter(pk=department.pk), name_cy="Tîm Hawliadau")
+        appointment = soon(department)
+        pages = []
+        for _browser in range(2):
+            client = Client()
+            client.get(page_url(appointment), {"lang": language})
+            assert post(client, page_url(appointment, "/identity"), {"date_of_birth": "2001-01-01"}).status_code == 423
+            pages.append(html.unescape(client.get(page_url(appointment)).content.decode()))
+        assert here in pages[0]
+        assert everywhere in pages[1]
+        assert here not in pages[1]
+        for page in pages:
+            assert page.index("ormod o weithiau" if language == "cy" else "too many times") < page.index(
+                'id="contact-heading"'
+            )
         assert post(client, page_url(appointment, "/identity"), {"date_of_birth": "1990-05-17"}).status_code == 423
 
     @pytest.mark.parametrize("value", ["17/05/1990", "1990-13-01", "", None, 19900517])
