@@ -80,7 +80,6 @@ def announcement(event_id: str) -> Message | None:
         "start": datetime.fromisoformat(representation["appointment_at"].replace("Z", "+00:00")),
         "minutes": representation["duration_in_minutes"],
         "link": representation["url"],
-        "organizer": representation["department"]["name"],
         "sequence": calendar_sequence(event.appointment_id, up_to=event.sequence),
         "stamp": event.created_at,
         "cancelled": kind == Kind.CANCELLED,
@@ -263,9 +262,7 @@ def _invitation(calendar: Mapping[str, Any], languages: list[str], department: B
             descriptions.append(gettext("Join from your link: %(link)s") % {"link": calendar["link"]})
     with translation.override(languages[0]):
         organizer = str(department)
-    return invitation(
-        **{**calendar, "organizer": organizer}, title=" / ".join(titles), description="\n\n".join(descriptions)
-    )
+    return invitation(**calendar, organizer=organizer, title=" / ".join(titles), description="\n\n".join(descriptions))
 
 
 def retry_delay(attempt: int) -> timedelta | None:
