@@ -121,10 +121,10 @@ def _in_language(english: str, welsh: str) -> Written:
     return Written(english)
 
 
-def welsh_of(english: str, max_length: int, *, example: str = "") -> Any:
-    """The field of a department's text for claimants in Welsh, beside the field `english` names: blank (the
-    English is shown instead) until a manager writes it."""
-    verb = "are" if english.endswith("s") else "is"
+def welsh_of(english: str, max_length: int, *, example: str = "", plural: bool = False) -> Any:
+    """The field of a department's text for claimants in Welsh, beside the field `english` names (`plural` when
+    the help text should say "are"): blank (the English is shown instead) until a manager writes it."""
+    verb = "are" if plural else "is"
     return models.CharField(
         f"{english} in Welsh",
         max_length=max_length,

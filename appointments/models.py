@@ -141,7 +141,7 @@ class Department(FeatureSettings):
         help_text="A sentence for claimants who need help (have your case number ready when you call).",
     )
     # The two texts above in Welsh, for claimants reading Welsh (issue 22.1's journey; blank: the English is shown).
-    contact_hours_cy = welsh_of("opening hours", 200, example="Dydd Llun i ddydd Gwener, 9:00 i 17:00")
+    contact_hours_cy = welsh_of("opening hours", 200, example="Dydd Llun i ddydd Gwener, 9:00 i 17:00", plural=True)
     contact_help_cy = welsh_of("help text", 300)
     # The claimant's language until they choose one (issue 22.1); bilingual: messages in Welsh then English.
     default_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", help_text=LANGUAGE_HELP)
