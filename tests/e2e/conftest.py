@@ -58,6 +58,18 @@ def asking_browser(playwright_driver: Any) -> Iterator[Any]:
     browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _contexts_closed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser context a test opened is closed when the test ends, before its database is emptied: a page
+    left open (another person's browser, a desk) would go on asking the shared live server (its status poll)
+    during the tests after it. Set up after pytest-django's database fixture, so torn down before it."""
+    yield
+    for name in ("browser", "asking_browser"):
+        if name in request.fixturenames:
+            for context in list(request.getfixturevalue(name).contexts):
+                context.close()
+
+
 def _watched(context: Any) -> Any:
     """A new page of the context that keeps its script errors and Content-Security-Policy violations; failed
     loads are kept apart with their status."""
