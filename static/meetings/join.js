@@ -14,6 +14,10 @@
     return text.replace(/%\((\w+)\)s/g, function (all, name) { return named[name]; });
   };
 
+  // The page places itself after each reload (the focus, below): the browser's scrolling back to where the person
+  // was before the reload would take the focused heading off the screen.
+  if ("scrollRestoration" in window.history) { window.history.scrollRestoration = "manual"; }
+
   // No lost place (issue 22.3): after a step the page reloads, then says what happened in a live region and moves
   // focus to the next step's heading (the first step not done, else the page's heading).
   // The steps the page's script carries without a form (issue 22.3) say what the reloaded page shows: the device
@@ -340,7 +344,9 @@
       var result = document.getElementById("device-result");
       var preview = document.getElementById("preview");
       var found = { camera: false, microphone: false, downlink_kbps: null };
-      check.disabled = true;
+      // Marked unavailable, not disabled: a disabled button loses the keyboard's focus to the page's body.
+      if (check.getAttribute("aria-disabled") === "true") { return; }
+      check.setAttribute("aria-disabled", "true");
       result.textContent = gettext("Checking…");
       askEach().then(function (got) {
         var streams = [];
@@ -397,9 +403,9 @@
           announceAfterReload("device-check");
           window.setTimeout(function () { window.location.reload(); }, 1500);
         }
-        else { check.disabled = false; }
+        else { check.removeAttribute("aria-disabled"); }
       }).catch(function () {
-        check.disabled = false;
+        check.removeAttribute("aria-disabled");
         result.textContent = gettext("The check could not be saved. Please try again.");
       });
     });

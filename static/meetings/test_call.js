@@ -14,6 +14,24 @@
   var peak = 0;
   var audio = null;
   var STORE = "test-call-devices";
+  var choice = document.getElementById("device-choice");
+
+  // What starts by itself (below) has its place from the first paint, so nothing under it moves when a slow camera
+  // starts: the self-view where the camera was working, and the choice of devices (invisible until filled). Their
+  // places are given back if they do not start.
+  function reserve() {
+    if (preview && box.dataset.camera) { preview.hidden = false; }
+    choice.classList.add("starting");
+    choice.hidden = false;
+    document.getElementById("speaker-line").hidden = !("setSinkId" in HTMLMediaElement.prototype);
+  }
+  function giveBack() {
+    if (preview && !preview.srcObject) { preview.hidden = true; }
+    if (choice.classList.contains("starting")) {
+      choice.hidden = true;
+      choice.classList.remove("starting");
+    }
+  }
 
   function remembered() {
     try { return JSON.parse(window.localStorage.getItem(STORE) || "{}") || {}; } catch (e) { return {}; }
@@ -74,8 +92,9 @@
       var speakers = fill(document.getElementById("speaker-choice"), devices, "audiooutput", chosen.audiooutput);
       // Choosing a speaker needs setSinkId (not every browser has it): without it the system's own is used.
       document.getElementById("speaker-line").hidden = !(speakers > 0 && "setSinkId" in HTMLMediaElement.prototype);
-      document.getElementById("device-choice").hidden = false;
-    }).catch(function () {});
+      choice.hidden = false;
+      choice.classList.remove("starting");
+    }).catch(giveBack);
   }
 
   function start() {
@@ -93,11 +112,14 @@
       if (preview && got.getVideoTracks().length > 0) {
         preview.srcObject = got;
         preview.hidden = false;
+      } else if (preview) {
+        preview.srcObject = null;
+        preview.hidden = true;
       }
       listen(got);
       // Started once everything it shows is in place (the self-view, the level, the choice of devices).
       return choices().then(function () { box.dataset.started = "1"; });
-    }).catch(function () { /* refused: the device check's result already says so */ });
+    }).catch(giveBack); // refused: the device check's result already says so
   }
 
   ["camera-choice", "microphone-choice"].forEach(function (id) {
@@ -119,8 +141,9 @@
       function () { return false; });
   }
   if (box.dataset.live) {
+    reserve();
     Promise.all([allowed("camera"), allowed("microphone")]).then(function (both) {
-      if (both[0] || both[1]) { start(); }
+      if (both[0] || both[1]) { start(); } else { giveBack(); }
     });
   }
   var check = document.getElementById("device-check");

@@ -425,37 +425,3 @@ def _check_page(page: Any, scene: Scene, language: str, variant: str, found: dic
         found[f"{variant}: heading"] = page.inner_text("h1")
     if page.locator(f"footer a[href='{STATEMENT}']").count() != 1:
         found[f"{variant}: statement link"] = "missing"
-
-
-def test_the_self_view_keeps_its_size_when_the_cameras_picture_arrives(
-    live_server, browser, settings, department, platform
-) -> None:
-    """The self-view's box is the same before the camera's first frame and after it: nothing below it moves, so a
-    control the keyboard has just reached (the camera's choice, below it) stays where it was, on the screen."""
-    settings.PUBLIC_BASE_URL = live_server.url
-    settings.STATUS_POLL_SECONDS = 60
-    scene = _scene("waiting", department, live_server.url)
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    _hold_link(context, scene, live_server.url)
-    try:
-        page = context.new_page()
-        page.goto(scene.url)
-        page.wait_for_selector("#test-call[data-started='1']")
-        page.wait_for_function("() => document.getElementById('preview').readyState >= 2")
-        # The picture's own shape (the fake camera's 640 by 480) against an empty self-view's, side by side.
-        sizes = page.evaluate(
-            """() => {
-              const live = document.getElementById('preview');
-              const empty = live.cloneNode(false);
-              empty.removeAttribute('id');
-              empty.hidden = false;
-              live.after(empty);
-              const size = (el) => { const r = el.getBoundingClientRect(); return [r.width, r.height]; };
-              return { live: size(live), empty: size(empty), picture: [live.videoWidth, live.videoHeight] };
-            }"""
-        )
-    finally:
-        context.close()
-    assert min(sizes["picture"]) > 0
-    assert sizes["live"][1] > 0
-    assert sizes["live"] == sizes["empty"], sizes
