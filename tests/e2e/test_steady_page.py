@@ -154,3 +154,34 @@ def test_the_self_view_keeps_its_size_when_the_cameras_picture_arrives(claimant_
     assert min(sizes["picture"]) > 0
     assert sizes["live"][1] > 0
     assert sizes["live"] == sizes["empty"], sizes
+
+
+def test_every_control_shows_the_pages_own_focus_ring_and_room_for_it(claimant_page, browser, department) -> None:
+    """Tabbing through the waiting room at 390 px: each control the keyboard reaches (the camera's choice too: it
+    had only the browser's thin ring) has the page's 3 px ring, and the whole of it is on the screen."""
+    scene = _scene("waiting", department, claimant_page)
+    context = _open(browser, scene, claimant_page, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(scene.url)
+        page.wait_for_selector("#test-call[data-started='1']")
+        rings = []
+        for _press in range(40):
+            page.keyboard.press("Tab")
+            ring = page.evaluate(
+                """() => { const el = document.activeElement;
+                  if (el === document.body || el.dataset.seen) { return null; }
+                  el.dataset.seen = '1'; const style = getComputedStyle(el);
+                  const r = el.getBoundingClientRect(); const out = parseFloat(style.outlineWidth) +
+                  parseFloat(style.outlineOffset);
+                  return [el.tagName.toLowerCase() + '#' + el.id, style.outlineStyle, style.outlineWidth,
+                          r.top - out >= 0 && r.bottom + out <= window.innerHeight]; }"""
+            )
+            if ring is None:
+                break
+            rings.append(ring)
+    finally:
+        context.close()
+    assert "select#camera-choice" in [ring[0] for ring in rings]
+    wrong = [ring for ring in rings if ring[1:] != ["solid", "3px", True]]
+    assert wrong == [], wrong
