@@ -66,7 +66,13 @@ def test_call_context(participant: Participant) -> dict[str, Any]:
     video or slow), the answers so far, and where the page times the connection first (the video platform)."""
     found = participant.device_check or {}
     kbps = found.get("downlink_kbps")
+    camera = bool(participant.device_checked_at and found.get("camera"))
+    microphone = bool(participant.device_checked_at and found.get("microphone"))
     return {
+        # What the page starts by itself where the browser still allows it (static/meetings/test_call.js), and so
+        # has its place from the first paint: the self-view (the camera worked), the level and the choice of devices.
+        "camera": camera,
+        "live": camera or microphone,
         "verdict": device_verdict(participant) or "",
         "connection": "" if kbps is None else ("fast" if kbps >= VIDEO_MIN_KBPS else "slow"),
         "speaker_heard": found.get("speaker_heard"),

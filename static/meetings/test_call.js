@@ -16,15 +16,9 @@
   var STORE = "test-call-devices";
   var choice = document.getElementById("device-choice");
 
-  // What starts by itself (below) has its place from the first paint, so nothing under it moves when a slow camera
-  // starts: the self-view where the camera was working, and the choice of devices (invisible until filled). Their
-  // places are given back if they do not start.
-  function reserve() {
-    if (preview && box.dataset.camera) { preview.hidden = false; }
-    choice.classList.add("starting");
-    choice.hidden = false;
-    document.getElementById("speaker-line").hidden = !("setSinkId" in HTMLMediaElement.prototype);
-  }
+  // What starts by itself (below) has its place from the first paint (the templates keep it: the self-view where
+  // the camera worked, the choice of devices invisible until filled), so nothing under it moves when a slow camera
+  // starts. The places are given back if they do not start.
   function giveBack() {
     if (preview && !preview.srcObject) { preview.hidden = true; }
     if (choice.classList.contains("starting")) {
@@ -141,13 +135,19 @@
       function () { return false; });
   }
   if (box.dataset.live) {
-    reserve();
     Promise.all([allowed("camera"), allowed("microphone")]).then(function (both) {
+      // A camera the browser no longer allows shows no picture: its place goes at once, not once the rest starts.
+      if (!both[0] && preview && !preview.srcObject) { preview.hidden = true; }
       if (both[0] || both[1]) { start(); } else { giveBack(); }
     });
   }
   var check = document.getElementById("device-check");
-  if (check) { check.addEventListener("click", function () { window.setTimeout(start, 500); }); }
+  if (check) {
+    check.addEventListener("click", function () {
+      // Once per check: join.js marks the button unavailable while it checks (this script runs first).
+      if (check.getAttribute("aria-disabled") !== "true") { window.setTimeout(start, 500); }
+    });
+  }
 
   function answer(body) {
     var error = document.getElementById("test-call-error");

@@ -63,6 +63,62 @@ def test_nothing_moves_when_a_slow_camera_starts(claimant_page, browser, departm
     assert before == after
 
 
+@pytest.mark.parametrize("name", ["checks", "consent"])
+@pytest.mark.parametrize(("width", "language"), [(1366, "en"), (390, "cy")])
+def test_the_check_does_not_move_its_own_button(
+    claimant_page, browser, department, name: str, width: int, language: str
+) -> None:
+    """The first check and "Check again": what the check shows (its result, the self-view, the test call) comes
+    after its button, so the button the person pressed stays where it was (it went 500 px down, off the screen)."""
+    scene = _scene(name, department, claimant_page)
+    context = _open(browser, scene, claimant_page, viewport={"width": width, "height": 900 if width > 400 else 844})
+    context.add_init_script(SLOW_CAMERA)
+    try:
+        page = context.new_page()
+        page.set_extra_http_headers({"Accept-Language": language})
+        page.goto(scene.url)
+        if name == "consent":
+            page.wait_for_selector("#test-call[data-started='1']")
+        place = "() => document.getElementById('device-check').getBoundingClientRect().top + window.scrollY"
+        page.focus("#device-check")
+        pressed_at = page.evaluate(place)
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.getElementById('device-result').textContent !== ''")
+        page.wait_for_function(
+            "() => !document.getElementById('preview').hidden && !!document.getElementById('preview').srcObject"
+        )
+        page.wait_for_function("() => !document.getElementById('device-choice').hidden")
+        checking_at = page.evaluate(place)
+        seen = page.evaluate(ON_SCREEN)
+    finally:
+        context.close()
+    assert checking_at == pressed_at
+    assert seen["focused"].startswith("button#device-check"), seen
+    assert 0 <= seen["top"] < seen["bottom"] <= seen["height"], seen
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_places_are_kept_before_the_script_runs(claimant_page, browser, department, width: int) -> None:
+    """The page as first drawn, before the test call's script has run (here: never), has the self-view's and the
+    choices' places already: the page once started is laid out the same."""
+    scene = _scene("waiting", department, claimant_page)
+    viewport = {"width": width, "height": 900 if width > 400 else 844}
+    places = []
+    for script in (False, True):
+        context = _open(browser, scene, claimant_page, viewport=viewport)
+        if not script:
+            context.route("**/test_call*.js", lambda route: route.abort())
+        try:
+            page = context.new_page()
+            page.goto(scene.url)
+            if script:
+                page.wait_for_selector("#test-call[data-started='1']")
+            places.append(page.evaluate(PLACES))
+        finally:
+            context.close()
+    assert places[0] == places[1]
+
+
 def test_the_camera_and_its_choices_leave_no_gap_where_the_browser_does_not_allow_them(
     claimant_page, asking_browser, department
 ) -> None:
