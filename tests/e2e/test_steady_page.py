@@ -2,7 +2,7 @@
 camera and microphone, which start by themselves where the browser already allowed them, have their place from the
 first paint, so nothing below them moves when a slow camera starts and a control the keyboard has reached stays
 on the screen; the heading or step a reload focuses is on the screen, not where the browser scrolled before the
-reload; and the check's button keeps the focus while it checks."""
+reload; and the check's button keeps the focus while it checks, where it was (what the check shows comes after it)."""
 
 from typing import Any
 
