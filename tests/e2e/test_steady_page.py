@@ -4,6 +4,8 @@ first paint, so nothing below them moves when a slow camera starts and a control
 on the screen; the heading or step a reload focuses is on the screen, not where the browser scrolled before the
 reload; and the check's button keeps the focus while it checks, where it was (what the check shows comes after it)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -34,6 +36,20 @@ def _open(browser: Any, scene: Scene, base: str, **options: Any) -> Any:
     context = browser.new_context(**options)
     _hold_link(context, scene, base)
     return context
+
+
+@contextmanager
+def _started(browser: Any, department: Any, base: str, **options: Any) -> Iterator[Any]:
+    """The claimant's waiting room in a browser holding its link, once its test call has started."""
+    scene = _scene("waiting", department, base)
+    context = _open(browser, scene, base, **options)
+    try:
+        page = context.new_page()
+        page.goto(scene.url)
+        page.wait_for_selector("#test-call[data-started='1']")
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.fixture
@@ -186,12 +202,7 @@ def test_the_check_keeps_the_focus_on_its_button_while_it_checks(claimant_page, 
 def test_the_self_view_keeps_its_size_when_the_cameras_picture_arrives(claimant_page, browser, department) -> None:
     """The self-view's box is the same before the camera's first frame and after it: nothing below it moves, so a
     control the keyboard has just reached (the camera's choice, below it) stays where it was, on the screen."""
-    scene = _scene("waiting", department, claimant_page)
-    context = _open(browser, scene, claimant_page, viewport={"width": 1366, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(scene.url)
-        page.wait_for_selector("#test-call[data-started='1']")
+    with _started(browser, department, claimant_page, viewport={"width": 1366, "height": 900}) as page:
         page.wait_for_function("() => document.getElementById('preview').readyState >= 2")
         # The picture's own shape (the fake camera's 640 by 480) against an empty self-view's, side by side.
         sizes = page.evaluate(
@@ -205,8 +216,6 @@ def test_the_self_view_keeps_its_size_when_the_cameras_picture_arrives(claimant_
               return { live: size(live), empty: size(empty), picture: [live.videoWidth, live.videoHeight] };
             }"""
         )
-    finally:
-        context.close()
     assert min(sizes["picture"]) > 0
     assert sizes["live"][1] > 0
     assert sizes["live"] == sizes["empty"], sizes
@@ -215,12 +224,7 @@ def test_the_self_view_keeps_its_size_when_the_cameras_picture_arrives(claimant_
 def test_every_control_shows_the_pages_own_focus_ring_and_room_for_it(claimant_page, browser, department) -> None:
     """Tabbing through the waiting room at 390 px: each control the keyboard reaches (the camera's choice too: it
     had only the browser's thin ring) has the page's 3 px ring, and the whole of it is on the screen."""
-    scene = _scene("waiting", department, claimant_page)
-    context = _open(browser, scene, claimant_page, viewport={"width": 390, "height": 844})
-    try:
-        page = context.new_page()
-        page.goto(scene.url)
-        page.wait_for_selector("#test-call[data-started='1']")
+    with _started(browser, department, claimant_page, viewport={"width": 390, "height": 844}) as page:
         rings = []
         for _press in range(40):
             page.keyboard.press("Tab")
@@ -236,8 +240,6 @@ def test_every_control_shows_the_pages_own_focus_ring_and_room_for_it(claimant_p
             if ring is None:
                 break
             rings.append(ring)
-    finally:
-        context.close()
     assert "select#camera-choice" in [ring[0] for ring in rings]
     wrong = [ring for ring in rings if ring[1:] != ["solid", "3px", True]]
     assert wrong == [], wrong
