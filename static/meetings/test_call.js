@@ -91,14 +91,19 @@
     }).catch(giveBack);
   }
 
-  function start() {
+  // `allowed`: what to ask for (by itself the page asks only for what the browser already allows); both when the
+  // person asked (the check, a device chosen).
+  function start(allowed) {
     var chosen = remembered();
+    var want = allowed || { video: true, audio: true };
     var constraints = {
-      video: chosen.videoinput ? { deviceId: { exact: chosen.videoinput } } : true,
-      audio: chosen.audioinput ? { deviceId: { exact: chosen.audioinput } } : true
+      video: want.video && (chosen.videoinput ? { deviceId: { exact: chosen.videoinput } } : true),
+      audio: want.audio && (chosen.audioinput ? { deviceId: { exact: chosen.audioinput } } : true)
     };
-    var ask = navigator.mediaDevices.getUserMedia(constraints).catch(function () {
-      return navigator.mediaDevices.getUserMedia({ audio: true }); // no camera: the level and the sound still help
+    var ask = navigator.mediaDevices.getUserMedia(constraints).catch(function (error) {
+      // No camera: the level and the sound still help (where the microphone may be asked for).
+      if (!(want.video && want.audio)) { throw error; }
+      return navigator.mediaDevices.getUserMedia({ audio: true });
     });
     return ask.then(function (got) {
       if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
@@ -138,14 +143,14 @@
     Promise.all([allowed("camera"), allowed("microphone")]).then(function (both) {
       // A camera the browser no longer allows shows no picture: its place goes at once, not once the rest starts.
       if (!both[0] && preview && !preview.srcObject) { preview.hidden = true; }
-      if (both[0] || both[1]) { start(); } else { giveBack(); }
+      if (both[0] || both[1]) { start({ video: both[0], audio: both[1] }); } else { giveBack(); }
     });
   }
   var check = document.getElementById("device-check");
   if (check) {
     check.addEventListener("click", function () {
       // Once per check: join.js marks the button unavailable while it checks (this script runs first).
-      if (check.getAttribute("aria-disabled") !== "true") { window.setTimeout(start, 500); }
+      if (check.getAttribute("aria-disabled") !== "true") { window.setTimeout(function () { start(); }, 500); }
     });
   }
 

@@ -243,3 +243,38 @@ def test_every_control_shows_the_pages_own_focus_ring_and_room_for_it(claimant_p
     assert "select#camera-choice" in [ring[0] for ring in rings]
     wrong = [ring for ring in rings if ring[1:] != ["solid", "3px", True]]
     assert wrong == [], wrong
+
+
+# Every request for the camera or the microphone the page makes, as asked.
+ASKED = """(() => {
+  window.__asked = [];
+  const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (constraints) => {
+    window.__asked.push({ video: !!constraints.video, audio: !!constraints.audio });
+    return ask(constraints);
+  };
+})();"""
+
+
+def test_a_browser_that_allows_only_the_microphone_is_not_asked_for_the_camera(
+    claimant_page, asking_browser, department
+) -> None:
+    """The test call starts by itself only with what the browser already allows (no prompt out of the blue): with
+    the camera no longer allowed, it asks for the microphone alone, and the self-view's place stays given back."""
+    scene = _scene("waiting", department, claimant_page)
+    context = _open(asking_browser, scene, claimant_page, permissions=["microphone"])
+    context.add_init_script(ASKED)
+    try:
+        page = context.new_page()
+        page.goto(scene.url)
+        page.wait_for_selector("#test-call[data-started='1']")
+        before = page.evaluate(PLACES)
+        page.wait_for_timeout(500)
+        asked = page.evaluate("() => window.__asked")
+        after = page.evaluate(PLACES)
+        preview_hidden = page.evaluate("() => document.getElementById('preview').hidden")
+    finally:
+        context.close()
+    assert asked == [{"video": False, "audio": True}]
+    assert preview_hidden
+    assert before == after
