@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from config.history import stamp
 from ledger.services import Happening, about, lock_appointment, record
 from meetings.browsers import Browser
-from meetings.devices import CHECKING_STATES, VIDEO_MIN_KBPS, device_verdict, measured_extras
+from meetings.devices import CHECKING_STATES, VIDEO_MIN_KBPS, device_states, device_verdict, measured_extras
 from meetings.models import Participant
 from meetings.services import JourneyError, page_allows
 
@@ -66,13 +66,12 @@ def test_call_context(participant: Participant) -> dict[str, Any]:
     video or slow), the answers so far, and where the page times the connection first (the video platform)."""
     found = participant.device_check or {}
     kbps = found.get("downlink_kbps")
-    camera = bool(participant.device_checked_at and found.get("camera"))
-    microphone = bool(participant.device_checked_at and found.get("microphone"))
+    worked = [name for name, state in device_states(participant).items() if state == "working"]
     return {
         # What the page starts by itself where the browser still allows it (static/meetings/test_call.js), and so
         # has its place from the first paint: the self-view (the camera worked), the level and the choice of devices.
-        "camera": camera,
-        "live": camera or microphone,
+        "camera": "camera" in worked,
+        "live": bool(worked),
         "verdict": device_verdict(participant) or "",
         "connection": "" if kbps is None else ("fast" if kbps >= VIDEO_MIN_KBPS else "slow"),
         "speaker_heard": found.get("speaker_heard"),
